@@ -1,0 +1,170 @@
+/**
+ * Every setting of ShopFlow, read once from the environment and validated.
+ * Unset means the embedded choice of DESIGN.md section 1: a user who installs nothing but Node runs the whole shop.
+ */
+import path from "node:path";
+
+export class ConfigError extends Error {
+	constructor(public readonly variable: string, message: string) {
+		super(`${variable}: ${message}`);
+		this.name = "ConfigError";
+	}
+}
+
+export type NodeEnv = "development" | "production" | "test";
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+
+export interface Config {
+	nodeEnv: NodeEnv;
+	isProduction: boolean;
+	isTest: boolean;
+	namespace: string;
+	nodeId: string | undefined;
+	logLevel: LogLevel;
+	/** Services this node runs (Moleculer names); all of them when SERVICES is unset. */
+	services: string[] | null;
+	port: number;
+	natsUrl: string | null;
+	redisUrl: string | null;
+	mongoUrl: string | null;
+	/** Folder of the NeDB files, or null to keep every collection in memory (tests). */
+	dataDir: string | null;
+	jwtSecret: string;
+	jwtSecretIsDefault: boolean;
+	jwtExpiresInSeconds: number;
+	adminEmail: string;
+	adminPassword: string;
+	adminPasswordIsDefault: boolean;
+	requestTimeoutMs: number;
+	rateLimitPerMinute: number;
+	bodyLimit: string;
+	chaosEnabled: boolean;
+	corsOrigins: string | string[];
+	seedDemoData: boolean;
+	shippingDeliveryDelayMs: number;
+	lowStockThreshold: number;
+}
+
+const DEV_JWT_SECRET = "shopflow-development-secret-do-not-use-in-production";
+const DEV_ADMIN_PASSWORD = "admin-password";
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+	const v = env[name];
+	return v === undefined || v.trim() === "" ? undefined : v.trim();
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+	const raw = str(env, name);
+	if (raw === undefined) return def;
+	if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+	const n = Number(raw);
+	if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+	return n;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+	const raw = str(env, name);
+	if (raw === undefined) return def;
+	if (/^(1|true|yes|on)$/i.test(raw)) return true;
+	if (/^(0|false|no|off)$/i.test(raw)) return false;
+	throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+	const raw = str(env, name);
+	if (raw === undefined) return null;
+	let parsed: URL;
+	try {
+		parsed = new URL(raw);
+	} catch {
+		throw new ConfigError(name, `is not a valid URL (expected ${protocols.map(p => `${p}//...`).join(" or ")})`);
+	}
+	if (!protocols.includes(parsed.protocol))
+		throw new ConfigError(name, `must use ${protocols.join(" or ")}, got "${parsed.protocol}"`);
+	return raw;
+}
+
+/** Parses and validates the environment; throws a ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+	const nodeEnvRaw = str(env, "NODE_ENV") ?? "development";
+	if (!["development", "production", "test"].includes(nodeEnvRaw))
+		throw new ConfigError("NODE_ENV", `must be development, production or test, got "${nodeEnvRaw}"`);
+	const nodeEnv = nodeEnvRaw as NodeEnv;
+	const isProduction = nodeEnv === "production";
+	const isTest = nodeEnv === "test";
+
+	const logLevel = (str(env, "LOG_LEVEL") ?? (isTest ? "warn" : "info")) as LogLevel;
+	if (!["fatal", "error", "warn", "info", "debug", "trace"].includes(logLevel))
+		throw new ConfigError("LOG_LEVEL", `must be one of fatal, error, warn, info, debug, trace, got "${logLevel}"`);
+
+	const servicesRaw = str(env, "SERVICES");
+	const services = servicesRaw ? servicesRaw.split(",").map(s => s.trim()).filter(Boolean) : null;
+
+	const jwtSecretRaw = str(env, "JWT_SECRET");
+	if (isProduction && !jwtSecretRaw)
+		throw new ConfigError("JWT_SECRET", "is required when NODE_ENV=production (at least 32 characters)");
+	if (jwtSecretRaw && jwtSecretRaw.length < 32 && isProduction)
+		throw new ConfigError("JWT_SECRET", "must be at least 32 characters long in production");
+
+	const adminPasswordRaw = str(env, "ADMIN_PASSWORD");
+	if (isProduction && !adminPasswordRaw)
+		throw new ConfigError("ADMIN_PASSWORD", "is required when NODE_ENV=production");
+	if (adminPasswordRaw && adminPasswordRaw.length < 8)
+		throw new ConfigError("ADMIN_PASSWORD", "must be at least 8 characters long");
+
+	const adminEmail = (str(env, "ADMIN_EMAIL") ?? "admin@shopflow.local").toLowerCase();
+	if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) throw new ConfigError("ADMIN_EMAIL", `is not an email address: "${adminEmail}"`);
+
+	const dataDirRaw = str(env, "DATA_DIR");
+	const dataDir = dataDirRaw === "memory" || (isTest && !dataDirRaw) ? null : path.resolve(dataDirRaw ?? "./data");
+
+	const bodyLimit = str(env, "BODY_LIMIT") ?? "100kb";
+	if (!/^\d+(b|kb|mb)$/i.test(bodyLimit)) throw new ConfigError("BODY_LIMIT", `must look like 100kb or 1mb, got "${bodyLimit}"`);
+
+	const cors = str(env, "CORS_ORIGINS") ?? "*";
+
+	return {
+		nodeEnv,
+		isProduction,
+		isTest,
+		namespace: str(env, "NAMESPACE") ?? "shopflow",
+		nodeId: str(env, "NODE_ID"),
+		logLevel,
+		services,
+		port: int(env, "PORT", 8080, 0, 65535),
+		natsUrl: url(env, "NATS_URL", ["nats:", "tls:"]),
+		redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
+		mongoUrl: url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]),
+		dataDir,
+		jwtSecret: jwtSecretRaw ?? DEV_JWT_SECRET,
+		jwtSecretIsDefault: !jwtSecretRaw,
+		jwtExpiresInSeconds: int(env, "JWT_EXPIRES_IN", 24 * 3600, 60, 90 * 24 * 3600),
+		adminEmail,
+		adminPassword: adminPasswordRaw ?? DEV_ADMIN_PASSWORD,
+		adminPasswordIsDefault: !adminPasswordRaw,
+		requestTimeoutMs: int(env, "REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
+		rateLimitPerMinute: int(env, "RATE_LIMIT_PER_MINUTE", 6000, 1, 10_000_000),
+		bodyLimit,
+		chaosEnabled: isProduction ? bool(env, "CHAOS_ENABLED", false) : bool(env, "CHAOS_ENABLED", true),
+		corsOrigins: cors === "*" ? "*" : cors.split(",").map(s => s.trim()),
+		seedDemoData: bool(env, "SEED_DEMO_DATA", !isTest),
+		shippingDeliveryDelayMs: int(env, "DELIVERY_DELAY_MS", 0, 0, 7 * 24 * 3600 * 1000),
+		lowStockThreshold: int(env, "LOW_STOCK_THRESHOLD", 5, 0, 1_000_000),
+	};
+}
+
+let cached: Config | null = null;
+
+/** The configuration of this process, read once. */
+export function getConfig(): Config {
+	if (!cached) cached = loadConfig();
+	return cached;
+}
+
+/** Replaces the process configuration (tests that start brokers with other settings). */
+export function setConfig(config: Config): Config {
+	cached = config;
+	return config;
+}

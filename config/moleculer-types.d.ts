@@ -1,0 +1,20 @@
+/**
+ * Module augmentation: moleculer 0.15 typings have no index signatures, so the per-action settings that
+ * Moleculer and moleculer-db honour at run time are declared here.
+ */
+import "moleculer";
+
+declare module "moleculer" {
+	interface ActionSchema {
+		/** Per-action request timeout in ms (Moleculer's Timeout middleware reads it). */
+		timeout?: number;
+		/** Roles allowed to call the action through the gateway; unset means public. */
+		auth?: "required" | "optional" | false;
+		roles?: string[];
+		rest?: string | string[] | Record<string, unknown>;
+	}
+	interface ServiceSchema {
+		adapter?: unknown;
+		collection?: string;
+	}
+}

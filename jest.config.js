@@ -1,0 +1,13 @@
+/** Jest: TypeScript through ts-jest (transpile only; `tsc --noEmit` type-checks), real broker, NATS and Redis. */
+module.exports = {
+	testEnvironment: "node",
+	roots: ["<rootDir>/test"],
+	testMatch: ["**/*.spec.ts"],
+	transform: {
+		"^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }],
+	},
+	setupFiles: ["<rootDir>/test/helpers/env.ts"],
+	testTimeout: 30000,
+	maxWorkers: 2,
+	verbose: false,
+};

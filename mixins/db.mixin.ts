@@ -1,0 +1,259 @@
+/**
+ * Storage for a service's collections through moleculer-db's adapter interface: the NeDB store (files under
+ * DATA_DIR, or memory in tests) or MongoDB (MONGO_URL). This is the only place that knows which one is in use;
+ * services see a Repository per collection with the same behaviour on both.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import type { Context, Service, ServiceBroker, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import DbService from "moleculer-db";
+import MongoAdapter from "moleculer-db-adapter-mongo";
+import { getConfig } from "../config/env";
+
+/** The subset of moleculer-db's adapter interface that ShopFlow uses. */
+interface Adapter {
+	init(broker: ServiceBroker, service: unknown): void;
+	connect(): Promise<unknown>;
+	disconnect(): Promise<unknown>;
+	find(filters: { query?: object; sort?: string[]; limit?: number; offset?: number }): Promise<Record<string, unknown>[]>;
+	findOne(query: object): Promise<Record<string, unknown> | null>;
+	findById(id: string): Promise<Record<string, unknown> | null>;
+	count(filters: { query?: object }): Promise<number>;
+	insert(entity: object): Promise<Record<string, unknown>>;
+	insertMany(entities: object[]): Promise<Record<string, unknown>[]>;
+	updateMany(query: object, update: object): Promise<number>;
+	updateById(id: string, update: object): Promise<Record<string, unknown> | null>;
+	removeMany(query: object): Promise<number>;
+	removeById(id: string): Promise<unknown>;
+	clear(): Promise<unknown>;
+	entityToObject(entity: unknown): Record<string, unknown>;
+	// Store handles, used only below to create indexes and answer health checks.
+	db?: unknown;
+	collection?: unknown;
+}
+
+export interface IndexSpec {
+	fields: string[];
+	unique?: boolean;
+}
+
+export interface CollectionSpec {
+	indexes?: IndexSpec[];
+}
+
+export interface FindOptions {
+	/** Field names, `-name` for descending. */
+	sort?: string[];
+	limit?: number;
+	offset?: number;
+}
+
+/** Raised when a unique index refuses a write; services turn it into a 409 of their own. */
+export class DuplicateKeyError extends Error {
+	constructor(public readonly collection: string) {
+		super(`duplicate key in ${collection}`);
+		this.name = "DuplicateKeyError";
+	}
+}
+
+type Doc = { id: string };
+type Query = Record<string, unknown>;
+
+function isDuplicateKey(err: unknown): boolean {
+	const e = err as { errorType?: string; code?: number } | null;
+	return !!e && (e.errorType === "uniqueViolated" || e.code === 11000);
+}
+
+/** One collection of one service. Ids are strings, exposed as `id` (stored as `_id`). */
+export class Repository<T extends Doc> {
+	constructor(
+		readonly name: string,
+		private readonly adapter: Adapter,
+	) {}
+
+	private toQuery(query: Query): Query {
+		if (!("id" in query)) return query;
+		const { id, ...rest } = query;
+		return { ...rest, _id: id };
+	}
+
+	private toDoc(raw: Record<string, unknown> | null | undefined): T | null {
+		if (!raw) return null;
+		const { _id, ...rest } = this.adapter.entityToObject(raw);
+		return { ...rest, id: String(_id) } as unknown as T;
+	}
+
+	private toStored(doc: Partial<T>): Record<string, unknown> {
+		const { id, ...rest } = doc as Record<string, unknown>;
+		return { _id: (id as string | undefined) ?? randomUUID(), ...rest };
+	}
+
+	/** Inserts a document; an id is generated when it has none. */
+	async insert(doc: Omit<T, "id"> & { id?: string }): Promise<T> {
+		try {
+			return this.toDoc(await this.adapter.insert(this.toStored(doc as Partial<T>))) as T;
+		} catch (err) {
+			if (isDuplicateKey(err)) throw new DuplicateKeyError(this.name);
+			throw err;
+		}
+	}
+
+	/** Inserts several documents at once. */
+	async insertMany(docs: Array<Omit<T, "id"> & { id?: string }>): Promise<T[]> {
+		if (docs.length === 0) return [];
+		try {
+			const res = await this.adapter.insertMany(docs.map(d => this.toStored(d as Partial<T>)));
+			return res.map(r => this.toDoc(r) as T);
+		} catch (err) {
+			if (isDuplicateKey(err)) throw new DuplicateKeyError(this.name);
+			throw err;
+		}
+	}
+
+	async findById(id: string): Promise<T | null> {
+		return this.toDoc(await this.adapter.findOne({ _id: id }));
+	}
+
+	async findOne(query: Query): Promise<T | null> {
+		return this.toDoc(await this.adapter.findOne(this.toQuery(query)));
+	}
+
+	async find(query: Query = {}, opts: FindOptions = {}): Promise<T[]> {
+		const rows = await this.adapter.find({ query: this.toQuery(query), ...opts });
+		return rows.map(r => this.toDoc(r) as T);
+	}
+
+	async count(query: Query = {}): Promise<number> {
+		return this.adapter.count({ query: this.toQuery(query) });
+	}
+
+	/** One atomic update of every document that matches; returns how many changed. */
+	async updateWhere(query: Query, update: object): Promise<number> {
+		try {
+			return await this.adapter.updateMany(this.toQuery(query), update);
+		} catch (err) {
+			if (isDuplicateKey(err)) throw new DuplicateKeyError(this.name);
+			throw err;
+		}
+	}
+
+	/** Atomic update of one document by id; returns it as stored afterwards, or null when absent. */
+	async updateById(id: string, update: object): Promise<T | null> {
+		const n = await this.updateWhere({ _id: id }, update);
+		return n === 0 ? null : this.findById(id);
+	}
+
+	async removeById(id: string): Promise<boolean> {
+		return (await this.adapter.removeMany({ _id: id })) > 0;
+	}
+
+	async removeWhere(query: Query): Promise<number> {
+		return this.adapter.removeMany(this.toQuery(query));
+	}
+
+	async clear(): Promise<void> {
+		await this.adapter.clear();
+	}
+}
+
+export interface DbMethods {
+	/** The repository of one of this service's collections. */
+	collection<T extends Doc>(name: string): Repository<T>;
+	/** Whether the store answers. */
+	storageHealthy(): Promise<boolean>;
+}
+
+interface DbState {
+	$adapters: Map<string, Adapter>;
+	$repositories: Map<string, Repository<Doc>>;
+}
+
+type DbThis = Service & DbState & DbMethods;
+
+/** NeDB (moleculer-db's MemoryAdapter) with a file per collection, or in memory when DATA_DIR is null. */
+function createNeDbAdapter(serviceName: string, collection: string, dataDir: string | null): Adapter {
+	if (!dataDir) return new DbService.MemoryAdapter() as unknown as Adapter;
+	fs.mkdirSync(dataDir, { recursive: true });
+	const filename = path.join(dataDir, `${serviceName}.${collection}.db`);
+	return new DbService.MemoryAdapter({ filename, autoload: false }) as unknown as Adapter;
+}
+
+async function createIndexes(adapter: Adapter, mongo: boolean, indexes: IndexSpec[]): Promise<void> {
+	for (const ix of indexes) {
+		if (mongo) {
+			const coll = adapter.collection as { createIndex(spec: object, opts: object): Promise<unknown> };
+			await coll.createIndex(Object.fromEntries(ix.fields.map(f => [f, 1])), { unique: !!ix.unique });
+		} else {
+			const db = adapter.db as { ensureIndex(opts: object): Promise<unknown> };
+			// NeDB indexes one field at a time; a compound key is indexed by its first field.
+			await db.ensureIndex({ fieldName: ix.fields[0], unique: !!ix.unique && ix.fields.length === 1 });
+		}
+	}
+}
+
+/** A mixin giving the service a repository per declared collection, connected before `started` handlers run. */
+export function DbMixin(collections: Record<string, CollectionSpec>): Partial<ServiceSchema> {
+	const schema: Partial<ServiceSchema<ServiceSettingSchema, DbMethods, DbState>> = {
+		actions: {
+			/** Whether this service's store answers (used by the gateway's readiness check). */
+			storageHealth: {
+				visibility: "public",
+				async handler(this: DbThis, _ctx: Context): Promise<{ ok: boolean; store: string }> {
+					const cfg = getConfig();
+					return { ok: await this.storageHealthy(), store: cfg.mongoUrl ? "mongodb" : cfg.dataDir ? "nedb-file" : "nedb-memory" };
+				},
+			},
+		},
+		methods: {
+			collection<T extends Doc>(this: DbThis, name: string): Repository<T> {
+				const repo = this.$repositories.get(name);
+				if (!repo) throw new Error(`collection '${name}' is not declared by service '${this.name}'`);
+				return repo as unknown as Repository<T>;
+			},
+			async storageHealthy(this: DbThis): Promise<boolean> {
+				try {
+					for (const adapter of this.$adapters.values()) {
+						if (adapter.collection) {
+							const db = adapter.db as { command(cmd: object): Promise<unknown> };
+							await db.command({ ping: 1 });
+						}
+					}
+					return true;
+				} catch {
+					return false;
+				}
+			},
+		},
+		created(this: DbThis) {
+			const cfg = getConfig();
+			this.$adapters = new Map();
+			this.$repositories = new Map();
+			for (const name of Object.keys(collections)) {
+				const adapter = cfg.mongoUrl
+					? (new MongoAdapter(cfg.mongoUrl, {}) as unknown as Adapter)
+					: createNeDbAdapter(this.name, name, cfg.dataDir);
+				// The Mongo adapter reads the collection name from the service schema it is given.
+				adapter.init(this.broker, { schema: { collection: `${this.name}_${name}` }, logger: this.logger, name: this.name });
+				this.$adapters.set(name, adapter);
+				this.$repositories.set(name, new Repository(name, adapter));
+			}
+		},
+		async started(this: DbThis) {
+			const mongo = !!getConfig().mongoUrl;
+			for (const [name, adapter] of this.$adapters) {
+				await adapter.connect();
+				// NeDB appends every write to its file; compact it once a minute.
+				(adapter.db as { setAutocompactionInterval?(ms: number): void } | undefined)?.setAutocompactionInterval?.(60_000);
+				await createIndexes(adapter, mongo, collections[name].indexes ?? []);
+			}
+		},
+		async stopped(this: DbThis) {
+			for (const adapter of this.$adapters.values()) {
+				(adapter.db as { stopAutocompaction?(): void } | undefined)?.stopAutocompaction?.();
+				await adapter.disconnect();
+			}
+		},
+	};
+	return schema as Partial<ServiceSchema>;
+}

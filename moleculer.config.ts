@@ -1,0 +1,84 @@
+/**
+ * Broker options for every ShopFlow node, built from `config/`. Each setting is documented where it is set.
+ */
+import type { BrokerOptions } from "moleculer";
+import { getConfig, type Config } from "./config/env";
+import { resilience } from "./config/resilience";
+import { GatewayPrometheusReporter } from "./config/metrics";
+import { brokerMiddlewares } from "./config/middlewares";
+
+/** ioredis options from a redis:// URL (the cacher takes options, not a URL). */
+export function redisOptions(url: string): Record<string, unknown> {
+	const u = new URL(url);
+	return {
+		host: u.hostname,
+		port: Number(u.port || 6379),
+		username: u.username ? decodeURIComponent(u.username) : undefined,
+		password: u.password ? decodeURIComponent(u.password) : undefined,
+		db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+		tls: u.protocol === "rediss:" ? {} : undefined,
+	};
+}
+
+/** Builds the broker options for a configuration; tests pass overrides such as a node id. */
+export function createBrokerOptions(config: Config = getConfig(), overrides: Partial<BrokerOptions> = {}): BrokerOptions {
+	return {
+		namespace: config.namespace,
+		nodeID: config.nodeId,
+
+		// No transporter in embedded mode: every service lives in this one broker. NATS (object form) otherwise.
+		transporter: config.natsUrl ? { type: "NATS", options: { url: config.natsUrl } } : null,
+
+		// Action caches: Redis when configured so that every node shares (and invalidates) one cache.
+		cacher: config.redisUrl
+			? { type: "Redis", options: { prefix: `${config.namespace}-cache`, ttl: 300, redis: redisOptions(config.redisUrl) } }
+			: { type: "Memory", options: { ttl: 300, maxParamsLength: 100 } },
+
+		// JSON keeps packets readable with `nats sub`; the payloads are small.
+		serializer: "JSON",
+
+		// Pretty in development, one JSON object per line in production (for log shippers).
+		logger: {
+			type: "Console",
+			options: {
+				level: config.logLevel,
+				formatter: config.isProduction ? "json" : "short",
+				colors: !config.isProduction && process.stdout.isTTY === true,
+				moduleColors: false,
+				autoPadding: false,
+			},
+		},
+		logLevel: config.logLevel,
+
+		// Broker-wide resilience defaults (DESIGN.md section 7); see config/resilience.ts for each value.
+		requestTimeout: resilience.requestTimeoutMs,
+		retryPolicy: resilience.retryPolicy,
+		circuitBreaker: resilience.circuitBreaker,
+		bulkhead: resilience.bulkhead,
+
+		// Node health heartbeat: a dead node is dropped from the registry after 15 s.
+		heartbeatInterval: 5,
+		heartbeatTimeout: 15,
+
+		// Balance calls across replicas; prefer a local endpoint when this node has one.
+		registry: { strategy: "RoundRobin", preferLocal: true },
+
+		// fastest-validator checks every action's `params` schema.
+		validator: true,
+
+		// Prometheus metrics, served by the gateway's GET /metrics.
+		metrics: { enabled: true, reporter: [new GatewayPrometheusReporter() as unknown as "Prometheus"] },
+
+		// Moleculer's tracer feeds the call-chain buffer and OpenTelemetry (config/middlewares.ts).
+		tracing: { enabled: true, exporter: [], stackTrace: false },
+
+		middlewares: brokerMiddlewares(config),
+
+		// Give in-flight requests time to finish on SIGTERM.
+		tracking: { enabled: true, shutdownTimeout: 10_000 },
+
+		...overrides,
+	};
+}
+
+export default createBrokerOptions();

@@ -1,0 +1,54 @@
+/**
+ * Small HTTP helpers of the gateway: client keys for rate limits and the error body clients see.
+ */
+import { createHash } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+
+interface ErrorLike {
+	name?: string;
+	message?: string;
+	code?: number;
+	type?: string;
+	data?: unknown;
+}
+
+/** A per-client key: the caller's token (hashed) when it sends one, its address otherwise. */
+export function clientKey(req: IncomingMessage): string {
+	const auth = req.headers.authorization;
+	if (typeof auth === "string" && auth.length > 10)
+		return `t:${createHash("sha256").update(auth).digest("base64url").slice(0, 22)}`;
+	const fwd = req.headers["x-forwarded-for"];
+	const ip = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(",")[0]?.trim() || req.socket.remoteAddress || "unknown";
+	return `ip:${ip}`;
+}
+
+/** The JSON body of an error response: name, message, code, type, data. */
+export function describeError(err: ErrorLike, production: boolean): Record<string, unknown> {
+	const code = typeof err.code === "number" && err.code >= 400 && err.code < 600 ? err.code : 500;
+	let { message, type, data } = err;
+	let name = err.name ?? "Error";
+
+	if (name === "ValidationError" && Array.isArray(data)) {
+		// fastest-validator: "The 'email' field is required." for each problem.
+		const problems = data as Array<{ field?: string; message?: string; type?: string; actual?: unknown }>;
+		message = problems.map(p => p.message ?? `${p.field}: ${p.type}`).join(" ");
+		data = problems.map(p => ({ field: p.field, message: p.message, type: p.type }));
+	} else if (code === 413) {
+		name = "PayloadTooLargeError";
+		message = "Request body is too large";
+		type = "PAYLOAD_TOO_LARGE";
+		data = undefined;
+	} else if (code === 400 && (type === "entity.parse.failed" || /JSON/i.test(message ?? ""))) {
+		name = "BadRequestError";
+		message = "Request body is not valid JSON";
+		type = "INVALID_JSON";
+		data = undefined;
+	} else if (code === 415) {
+		type = "UNSUPPORTED_MEDIA_TYPE";
+	} else if (code === 500 && production) {
+		// Internal details can leak secrets or paths: say nothing more than that it failed.
+		message = "Internal server error";
+		data = undefined;
+	}
+	return { name, message, code, type, data };
+}

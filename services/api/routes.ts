@@ -1,0 +1,53 @@
+/**
+ * The REST routes of DESIGN.md section 3, all under /api/v1. Who may call what is declared on each action
+ * (`auth`, `roles`), not here, so that a route and its rule cannot drift apart.
+ */
+export const apiAliases: Record<string, string> = {
+	// accounts
+	"POST /users/register": "users.register",
+	"POST /users/login": "users.login",
+	"GET /account/profile": "users.me",
+	"PUT /account/profile": "users.updateProfile",
+	"GET /account/addresses": "users.listAddresses",
+	"POST /account/addresses": "users.addAddress",
+	"PUT /account/addresses/:id": "users.updateAddress",
+	"DELETE /account/addresses/:id": "users.removeAddress",
+	"GET /account/payment-methods": "users.listPaymentMethods",
+	"POST /account/payment-methods": "users.addPaymentMethod",
+	"DELETE /account/payment-methods/:id": "users.removePaymentMethod",
+	"GET /account/notifications": "notifications.list",
+
+	// catalog
+	"GET /products": "products.list",
+	"POST /products": "products.create",
+	"GET /products/:id": "products.get",
+	"PUT /products/:id": "products.update",
+	"DELETE /products/:id": "products.remove",
+	"GET /catalog": "products.list",
+	"GET /catalog/categories": "products.categories",
+	"GET /catalog/:id": "products.get",
+	"GET /search": "search.query",
+	"GET /reviews": "reviews.list",
+	"POST /reviews": "reviews.create",
+	"GET /inventory/:product_id": "inventory.levels",
+	"POST /inventory/:product_id/restock": "inventory.restock",
+
+	// cart, checkout, orders, shipping
+	"GET /cart": "cart.get",
+	"POST /cart/add": "cart.add",
+	"PUT /cart/items/:product_id": "cart.update",
+	"DELETE /cart/items/:product_id": "cart.remove",
+	"DELETE /cart": "cart.clear",
+	"POST /checkout": "checkout.start",
+	"GET /orders": "orders.list",
+	"GET /orders/:id": "orders.get",
+	"POST /orders/:id/cancel": "orders.cancel",
+	"GET /shipments/:id": "shipping.get",
+	"POST /shipments/:id/deliver": "shipping.deliver",
+
+	// operations (admin)
+	"GET /admin/sagas/:id": "orders.sagaLog",
+	"GET /admin/dead-letters": "api.deadLetters",
+	"POST /admin/dead-letters/:id/redrive": "api.redriveDeadLetter",
+	"GET /traces/:trace_id": "api.trace",
+};

@@ -1,0 +1,36 @@
+/**
+ * Moleculer service names and the seed's names that users may use for them (fault injection, REPL, SERVICES).
+ */
+export const SERVICE_NAMES = [
+	"api",
+	"users",
+	"products",
+	"search",
+	"inventory",
+	"reviews",
+	"cart",
+	"checkout",
+	"orders",
+	"payments",
+	"shipping",
+	"notifications",
+] as const;
+
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const SEED_ALIASES: Record<string, ServiceName> = {
+	"api-gateway": "api",
+	"user-management": "users",
+	"product-catalog": "products",
+	"shopping-cart": "cart",
+	"order-management": "orders",
+	payment: "payments",
+	notification: "notifications",
+};
+
+/** The Moleculer name for a Moleculer or seed name, or null when it names no service. */
+export function resolveServiceName(name: string): ServiceName | null {
+	const n = name.trim().toLowerCase();
+	if ((SERVICE_NAMES as readonly string[]).includes(n)) return n as ServiceName;
+	return SEED_ALIASES[n] ?? null;
+}

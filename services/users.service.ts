@@ -1,0 +1,419 @@
+/**
+ * The `users` service: accounts, login with JWTs, profile, saved addresses and payment methods.
+ * Passwords are hashed with scrypt; no response or log line carries a password or its hash.
+ */
+import { randomUUID } from "node:crypto";
+import type { Context } from "moleculer";
+import { getConfig, type Config } from "../config/env";
+import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
+import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
+import { EVENTS } from "./common/events";
+import { ConflictError, NotFoundError, UnauthorizedError, ValidationFailedError } from "./common/errors";
+import { created, requireUser, type AuthUser, type ShopMeta } from "./common/meta";
+import { defineService, type ServiceThis } from "./common/schema";
+import { DUMMY_HASH, hashPassword, verifyPassword } from "./users/password";
+import { signToken, verifyToken } from "./users/jwt";
+import {
+	looksLikeCardNumber,
+	normaliseEmail,
+	toPublicUser,
+	type Address,
+	type NotificationChannel,
+	type PaymentMethod,
+	type PublicUser,
+	type UserDoc,
+} from "./users/model";
+import { addressParams, addressUpdateParams, type AddressInput, type AddressUpdateInput } from "./users/params";
+
+interface RegisterParams {
+	email: string;
+	password: string;
+	name: string;
+}
+interface LoginParams {
+	email: string;
+	password: string;
+}
+interface TokenParams {
+	token: string;
+}
+interface ProfileUpdateParams {
+	name?: string;
+	password?: string;
+	current_password?: string;
+	notification_channel?: NotificationChannel;
+}
+interface IdParams {
+	id: string;
+}
+interface PaymentMethodParams {
+	token: string;
+	brand: string;
+	last4: string;
+}
+interface CheckoutDetailsParams {
+	user_id: string;
+	shipping_address: string | AddressInput;
+	payment_method: string;
+}
+export interface CheckoutDetails {
+	user: PublicUser;
+	shipping_address: Omit<Address, "id"> & { id: string | null };
+	payment: { method_id: string | null; token: string; brand: string | null; last4: string | null };
+}
+interface AuthResult {
+	user: PublicUser;
+	token: string;
+}
+
+interface UsersMethods extends DbMethods, EventsMethods {
+	loadUser(id: string): Promise<UserDoc>;
+	issueToken(user: UserDoc): string;
+	ensureAdmin(): Promise<void>;
+}
+interface UsersVars {
+	config: Config;
+}
+type UsersThis = ServiceThis<UsersVars, UsersMethods>;
+type Ctx<P> = Context<P, ShopMeta>;
+
+const PAYMENT_TOKEN = /^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$/;
+
+const UsersService = defineService<UsersVars, UsersMethods>({
+	name: "users",
+	mixins: [DbMixin({ users: { indexes: [{ fields: ["email"], unique: true }] } }), EventsMixin()],
+
+	actions: {
+		/** Creates a customer account and signs it in. */
+		register: {
+			params: {
+				email: { type: "email", normalize: true, max: 254 },
+				password: { type: "string", min: 8, max: 200 },
+				name: { type: "string", min: 1, max: 100, trim: true },
+			},
+			async handler(this: UsersThis, ctx: Ctx<RegisterParams>): Promise<AuthResult> {
+				const email = normaliseEmail(ctx.params.email);
+				const now = new Date().toISOString();
+				let user: UserDoc;
+				try {
+					user = await this.collection<UserDoc>("users").insert({
+						email,
+						name: ctx.params.name,
+						password_hash: await hashPassword(ctx.params.password),
+						role: "customer",
+						notification_channel: "email",
+						addresses: [],
+						payment_methods: [],
+						created_at: now,
+						updated_at: now,
+					});
+				} catch (err) {
+					if (err instanceof DuplicateKeyError)
+						throw new ConflictError(`email: an account with ${email} already exists`, "EMAIL_TAKEN", { field: "email" });
+					throw err;
+				}
+				await this.publish(ctx, EVENTS.USER_REGISTERED, { user_id: user.id, email: user.email, name: user.name });
+				created(ctx, "/api/v1/account/profile");
+				return { user: toPublicUser(user), token: this.issueToken(user) };
+			},
+		},
+
+		/** Exchanges email and password for a token; the same 401 for an unknown email and a wrong password. */
+		login: {
+			params: {
+				email: { type: "email", normalize: true, max: 254 },
+				password: { type: "string", min: 1, max: 200 },
+			},
+			async handler(this: UsersThis, ctx: Ctx<LoginParams>): Promise<AuthResult> {
+				const user = await this.collection<UserDoc>("users").findOne({ email: normaliseEmail(ctx.params.email) });
+				const ok = await verifyPassword(ctx.params.password, user?.password_hash ?? DUMMY_HASH);
+				if (!user || !ok) throw new UnauthorizedError("Invalid email or password", "INVALID_CREDENTIALS");
+				return { token: this.issueToken(user), user: toPublicUser(user) };
+			},
+		},
+
+		/** The user a token stands for; cached briefly because every authenticated request asks. */
+		resolveToken: {
+			visibility: "public",
+			params: { token: { type: "string", min: 1, max: 4096 } },
+			cache: { keys: ["token"], ttl: 60 },
+			async handler(this: UsersThis, ctx: Ctx<TokenParams>): Promise<AuthUser> {
+				const res = verifyToken(ctx.params.token, this.config.jwtSecret);
+				if (!res.ok)
+					throw new UnauthorizedError(res.reason === "expired" ? "Token has expired" : "Token is not valid", "INVALID_TOKEN");
+				const user = await this.collection<UserDoc>("users").findById(res.claims.sub);
+				if (!user) throw new UnauthorizedError("Token is not valid", "INVALID_TOKEN");
+				return { id: user.id, email: user.email, name: user.name, role: user.role };
+			},
+		},
+
+		/** The caller's profile. */
+		me: {
+			auth: "required",
+			async handler(this: UsersThis, ctx: Ctx<object>): Promise<PublicUser> {
+				return toPublicUser(await this.loadUser(requireUser(ctx.meta).id));
+			},
+		},
+
+		/** A user's public profile, for services that address the user (notifications). */
+		get: {
+			visibility: "public",
+			params: { id: { type: "string", min: 1, max: 100 } },
+			cache: { keys: ["id"], ttl: 30 },
+			async handler(this: UsersThis, ctx: Ctx<IdParams>): Promise<PublicUser> {
+				return toPublicUser(await this.loadUser(ctx.params.id));
+			},
+		},
+
+		/** Changes name, notification channel or password (the latter needs the current one). */
+		updateProfile: {
+			auth: "required",
+			params: {
+				name: { type: "string", min: 1, max: 100, trim: true, optional: true },
+				password: { type: "string", min: 8, max: 200, optional: true },
+				current_password: { type: "string", min: 1, max: 200, optional: true },
+				notification_channel: { type: "enum", values: ["email", "sms", "push"], optional: true },
+			},
+			async handler(this: UsersThis, ctx: Ctx<ProfileUpdateParams>): Promise<PublicUser> {
+				const user = await this.loadUser(requireUser(ctx.meta).id);
+				const set: Partial<UserDoc> = { updated_at: new Date().toISOString() };
+				if (ctx.params.name !== undefined) set.name = ctx.params.name;
+				if (ctx.params.notification_channel !== undefined) set.notification_channel = ctx.params.notification_channel;
+				if (ctx.params.password !== undefined) {
+					if (!ctx.params.current_password)
+						throw new ValidationFailedError("current_password", "is required to change the password");
+					if (!(await verifyPassword(ctx.params.current_password, user.password_hash)))
+						throw new ValidationFailedError("current_password", "does not match", "WRONG_PASSWORD");
+					set.password_hash = await hashPassword(ctx.params.password);
+				}
+				const updated = await this.collection<UserDoc>("users").updateById(user.id, { $set: set });
+				await this.broker.cacher?.clean(`users.get:${user.id}*`);
+				return toPublicUser(updated ?? user);
+			},
+		},
+
+		/** The caller's saved addresses. */
+		listAddresses: {
+			auth: "required",
+			async handler(this: UsersThis, ctx: Ctx<object>): Promise<{ rows: Address[] }> {
+				return { rows: (await this.loadUser(requireUser(ctx.meta).id)).addresses };
+			},
+		},
+
+		/** Saves an address for the caller. */
+		addAddress: {
+			auth: "required",
+			params: addressParams,
+			async handler(this: UsersThis, ctx: Ctx<AddressInput>): Promise<Address> {
+				const userId = requireUser(ctx.meta).id;
+				const address: Address = {
+					id: `addr_${randomUUID().slice(0, 8)}`,
+					label: ctx.params.label ?? null,
+					street: ctx.params.street,
+					city: ctx.params.city,
+					postal_code: ctx.params.postal_code ?? null,
+					country: ctx.params.country ?? null,
+				};
+				await this.collection<UserDoc>("users").updateById(userId, {
+					$push: { addresses: address },
+					$set: { updated_at: new Date().toISOString() },
+				});
+				created(ctx, `/api/v1/account/addresses/${address.id}`);
+				return address;
+			},
+		},
+
+		/** Changes fields of one of the caller's addresses. */
+		updateAddress: {
+			auth: "required",
+			params: addressUpdateParams,
+			async handler(this: UsersThis, ctx: Ctx<AddressUpdateInput>): Promise<Address> {
+				const user = await this.loadUser(requireUser(ctx.meta).id);
+				const { id, ...changes } = ctx.params;
+				const current = user.addresses.find(a => a.id === id);
+				if (!current) throw new NotFoundError("address", id);
+				const updated: Address = { ...current, ...changes };
+				const addresses = user.addresses.map(a => (a.id === id ? updated : a));
+				await this.collection<UserDoc>("users").updateById(user.id, {
+					$set: { addresses, updated_at: new Date().toISOString() },
+				});
+				return updated;
+			},
+		},
+
+		/** Deletes one of the caller's addresses. */
+		removeAddress: {
+			auth: "required",
+			params: { id: { type: "string", min: 1, max: 100 } },
+			async handler(this: UsersThis, ctx: Ctx<IdParams>): Promise<{ id: string; deleted: true }> {
+				const user = await this.loadUser(requireUser(ctx.meta).id);
+				if (!user.addresses.some(a => a.id === ctx.params.id)) throw new NotFoundError("address", ctx.params.id);
+				await this.collection<UserDoc>("users").updateById(user.id, {
+					$set: { addresses: user.addresses.filter(a => a.id !== ctx.params.id), updated_at: new Date().toISOString() },
+				});
+				return { id: ctx.params.id, deleted: true };
+			},
+		},
+
+		/** The caller's saved payment methods (tokens only, never card numbers). */
+		listPaymentMethods: {
+			auth: "required",
+			async handler(this: UsersThis, ctx: Ctx<object>): Promise<{ rows: PaymentMethod[] }> {
+				return { rows: (await this.loadUser(requireUser(ctx.meta).id)).payment_methods };
+			},
+		},
+
+		/** Saves a tokenised payment method; a full card number is refused. */
+		addPaymentMethod: {
+			auth: "required",
+			params: {
+				token: { type: "string", min: 1, max: 64, trim: true },
+				brand: { type: "string", min: 1, max: 30, trim: true },
+				last4: { type: "string", min: 1, max: 30, trim: true },
+			},
+			async handler(this: UsersThis, ctx: Ctx<PaymentMethodParams>): Promise<PaymentMethod> {
+				const { token, brand, last4 } = ctx.params;
+				for (const [field, value] of Object.entries({ token, brand, last4 }))
+					if (looksLikeCardNumber(value))
+						throw new ValidationFailedError(field, "looks like a full card number; send a payment token such as card-456", "CARD_NUMBER_REFUSED");
+				if (!PAYMENT_TOKEN.test(token))
+					throw new ValidationFailedError("token", "must be 3 to 64 letters, digits, '-' or '_'");
+				if (!/^\d{4}$/.test(last4)) throw new ValidationFailedError("last4", "must be exactly four digits");
+				const method: PaymentMethod = {
+					id: `pm_${randomUUID().slice(0, 8)}`,
+					token,
+					brand,
+					last4,
+					created_at: new Date().toISOString(),
+				};
+				const n = await this.collection<UserDoc>("users").updateWhere(
+					{ id: requireUser(ctx.meta).id },
+					{ $push: { payment_methods: method }, $set: { updated_at: method.created_at } },
+				);
+				if (n === 0) throw new NotFoundError("user", requireUser(ctx.meta).id);
+				created(ctx, `/api/v1/account/payment-methods/${method.id}`);
+				return method;
+			},
+		},
+
+		/** Deletes one of the caller's payment methods. */
+		removePaymentMethod: {
+			auth: "required",
+			params: { id: { type: "string", min: 1, max: 100 } },
+			async handler(this: UsersThis, ctx: Ctx<IdParams>): Promise<{ id: string; deleted: true }> {
+				const user = await this.loadUser(requireUser(ctx.meta).id);
+				if (!user.payment_methods.some(p => p.id === ctx.params.id)) throw new NotFoundError("payment method", ctx.params.id);
+				await this.collection<UserDoc>("users").updateById(user.id, {
+					$set: {
+						payment_methods: user.payment_methods.filter(p => p.id !== ctx.params.id),
+						updated_at: new Date().toISOString(),
+					},
+				});
+				return { id: ctx.params.id, deleted: true };
+			},
+		},
+
+		/**
+		 * Resolves what a checkout names: a saved address id, an address object or one street line; a saved
+		 * payment method id or a one-off payment token.
+		 */
+		resolveCheckout: {
+			visibility: "public",
+			params: {
+				user_id: { type: "string", min: 1, max: 100 },
+				shipping_address: [
+					{ type: "string", min: 1, max: 300, trim: true },
+					{ type: "object", props: addressParams, strict: "remove" },
+				],
+				payment_method: { type: "string", min: 1, max: 64, trim: true },
+			},
+			async handler(this: UsersThis, ctx: Ctx<CheckoutDetailsParams>): Promise<CheckoutDetails> {
+				const user = await this.loadUser(ctx.params.user_id);
+				const { shipping_address: addr, payment_method: pm } = ctx.params;
+
+				let shipping: CheckoutDetails["shipping_address"];
+				if (typeof addr === "string") {
+					const saved = user.addresses.find(a => a.id === addr);
+					if (saved) shipping = saved;
+					else if (/^addr_/.test(addr)) throw new NotFoundError("address", addr);
+					else shipping = { id: null, label: null, street: addr, city: "", postal_code: null, country: null };
+				} else {
+					shipping = {
+						id: null,
+						label: addr.label ?? null,
+						street: addr.street,
+						city: addr.city,
+						postal_code: addr.postal_code ?? null,
+						country: addr.country ?? null,
+					};
+				}
+
+				let payment: CheckoutDetails["payment"];
+				const saved = user.payment_methods.find(p => p.id === pm);
+				if (saved) payment = { method_id: saved.id, token: saved.token, brand: saved.brand, last4: saved.last4 };
+				else if (/^pm_/.test(pm)) throw new NotFoundError("payment method", pm);
+				else if (looksLikeCardNumber(pm))
+					throw new ValidationFailedError("payment_method", "looks like a full card number; send a payment token", "CARD_NUMBER_REFUSED");
+				else if (!PAYMENT_TOKEN.test(pm))
+					throw new ValidationFailedError("payment_method", "must be a saved payment method id or a payment token such as card-456");
+				else payment = { method_id: null, token: pm, brand: null, last4: null };
+
+				return { user: toPublicUser(user), shipping_address: shipping, payment };
+			},
+		},
+	},
+
+	methods: {
+		/** The stored user, or a 404. */
+		async loadUser(this: UsersThis, id: string): Promise<UserDoc> {
+			const user = await this.collection<UserDoc>("users").findById(id);
+			if (!user) throw new NotFoundError("user", id);
+			return user;
+		},
+
+		/** A signed JWT for the user. */
+		issueToken(this: UsersThis, user: UserDoc): string {
+			return signToken(user.id, user.role, this.config.jwtSecret, this.config.jwtExpiresInSeconds);
+		},
+
+		/** Creates the admin account from ADMIN_EMAIL/ADMIN_PASSWORD when it does not exist yet. */
+		async ensureAdmin(this: UsersThis): Promise<void> {
+			const users = this.collection<UserDoc>("users");
+			if (await users.findOne({ email: this.config.adminEmail })) return;
+			const now = new Date().toISOString();
+			try {
+				await users.insert({
+					email: this.config.adminEmail,
+					name: "Administrator",
+					password_hash: await hashPassword(this.config.adminPassword),
+					role: "admin",
+					notification_channel: "email",
+					addresses: [],
+					payment_methods: [],
+					created_at: now,
+					updated_at: now,
+				});
+			} catch (err) {
+				if (err instanceof DuplicateKeyError) return; // another users node created it first
+				throw err;
+			}
+			if (this.config.adminPasswordIsDefault && !this.config.isTest)
+				this.logger.warn(
+					`Admin account created: ${this.config.adminEmail} with the development default password "admin-password". Set ADMIN_PASSWORD to choose another.`,
+				);
+			else this.logger.info(`Admin account created: ${this.config.adminEmail}`);
+		},
+	},
+
+	created(this: UsersThis) {
+		this.config = getConfig();
+		if (this.config.jwtSecretIsDefault && !this.config.isTest)
+			this.logger.warn("JWT_SECRET is not set: using the development secret. Set JWT_SECRET before exposing this node.");
+	},
+
+	async started(this: UsersThis) {
+		await this.ensureAdmin();
+	},
+});
+
+export default UsersService;

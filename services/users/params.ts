@@ -1,0 +1,30 @@
+/**
+ * fastest-validator schemas for addresses, shared by the address actions and checkout resolution.
+ */
+export interface AddressInput {
+	label?: string;
+	street: string;
+	city: string;
+	postal_code?: string;
+	country?: string;
+}
+
+export type AddressUpdateInput = Partial<AddressInput> & { id: string };
+
+export const addressParams = {
+	label: { type: "string", min: 1, max: 50, trim: true, optional: true },
+	street: { type: "string", min: 1, max: 200, trim: true },
+	city: { type: "string", min: 1, max: 100, trim: true },
+	postal_code: { type: "string", min: 1, max: 20, trim: true, optional: true },
+	country: { type: "string", min: 2, max: 56, trim: true, optional: true },
+} as const;
+
+export const addressUpdateParams = {
+	id: { type: "string", min: 1, max: 100 },
+	label: { ...addressParams.label },
+	street: { ...addressParams.street, optional: true },
+	city: { ...addressParams.city, optional: true },
+	postal_code: { ...addressParams.postal_code },
+	country: { ...addressParams.country },
+	$$strict: "remove",
+} as const;
