@@ -7,6 +7,7 @@ module.exports = {
 		"^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }],
 	},
 	setupFiles: ["<rootDir>/test/helpers/env.ts"],
+	globalSetup: "<rootDir>/test/helpers/global-setup.ts",
 	testTimeout: 30000,
 	maxWorkers: 2,
 	verbose: false,

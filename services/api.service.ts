@@ -13,6 +13,9 @@ import { apiAliases } from "./api/routes";
 import { rateLimitStoreFactory } from "./api/rate-limit-store";
 import { checkReadiness, type Readiness } from "./api/health";
 import { clientKey, describeError } from "./api/http";
+import { applyBehavior } from "./api/behavior";
+import { deadLetterActions } from "./api/dead-letters";
+import { traceActions } from "./api/traces";
 import type { AuthUser, ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { ForbiddenError, UnauthorizedError } from "./common/errors";
@@ -93,12 +96,16 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 							"x-behavior": header(req, "x-behavior"),
 						};
 						res.setHeader("X-Trace-Id", ctx.requestID ?? ctx.id);
+						applyBehavior(ctx, req, config);
 					},
 				},
 			],
 		},
 
 		actions: {
+			...deadLetterActions,
+			...traceActions(config),
+
 			/** Liveness: the process answers. */
 			live: {
 				handler(): { status: string } {

@@ -30,6 +30,7 @@ export const apiAliases: Record<string, string> = {
 	"GET /reviews": "reviews.list",
 	"POST /reviews": "reviews.create",
 	"GET /inventory/:product_id": "inventory.levels",
+	"PUT /inventory/:product_id": "inventory.setLevel",
 	"POST /inventory/:product_id/restock": "inventory.restock",
 
 	// cart, checkout, orders, shipping
@@ -42,6 +43,7 @@ export const apiAliases: Record<string, string> = {
 	"GET /orders": "orders.list",
 	"GET /orders/:id": "orders.get",
 	"POST /orders/:id/cancel": "orders.cancel",
+	"GET /payments/:id": "payments.get",
 	"GET /shipments/:id": "shipping.get",
 	"POST /shipments/:id/deliver": "shipping.deliver",
 
