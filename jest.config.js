@@ -4,7 +4,7 @@ module.exports = {
 	roots: ["<rootDir>/test"],
 	testMatch: ["**/*.spec.ts"],
 	transform: {
-		"^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }],
+		"^.+\\.ts$": ["ts-jest", { diagnostics: false }],
 	},
 	setupFiles: ["<rootDir>/test/helpers/env.ts"],
 	globalSetup: "<rootDir>/test/helpers/global-setup.ts",

@@ -12,7 +12,7 @@ import { findPrometheusReporter } from "../config/metrics";
 import { apiAliases } from "./api/routes";
 import { rateLimitStoreFactory } from "./api/rate-limit-store";
 import { checkReadiness, type Readiness } from "./api/health";
-import { clientKey, describeError } from "./api/http";
+import { asDependencyError, clientKey, describeError } from "./api/http";
 import { applyBehavior } from "./api/behavior";
 import { deadLetterActions } from "./api/dead-letters";
 import { traceActions } from "./api/traces";
@@ -153,6 +153,11 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 					throw new ForbiddenError(`This needs the ${action.roles.join(" or ")} role`);
 			},
 
+			/** Sends an error; a service that no node offers right now is a 503 (a dependency is down), not a 404. */
+			sendError(req: IncomingMessage, res: ServerResponse, err: Error): void {
+				return gatewayMethods.sendError.call(this, req, res, asDependencyError(err));
+			},
+
 			/** moleculer-web's error shape, with validation messages that name the field and no internals on 5xx. */
 			reformatError(err: Errors.MoleculerError): Record<string, unknown> {
 				return describeError(err, config.isProduction);
@@ -168,6 +173,8 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 		},
 	});
 }
+
+const gatewayMethods = (ApiGateway as unknown as { methods: { sendError(req: IncomingMessage, res: ServerResponse, err: Error): void } }).methods;
 
 function header(req: IncomingMessage, name: string): string | undefined {
 	const v = req.headers[name];

@@ -3,6 +3,7 @@
  */
 import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { Errors } from "moleculer";
 
 interface ErrorLike {
 	name?: string;
@@ -51,4 +52,15 @@ export function describeError(err: ErrorLike, production: boolean): Record<strin
 		data = undefined;
 	}
 	return { name, message, code, type, data };
+}
+
+/** A call to a service that no reachable node offers becomes a retryable 503 naming the service. */
+export function asDependencyError(err: Error): Error {
+	const e = err as ErrorLike;
+	if (e.name !== "ServiceNotFoundError" && e.name !== "ServiceNotAvailableError") return err;
+	const action = (e.data as { action?: string } | undefined)?.action ?? "";
+	const service = action.split(".")[0] || "a service";
+	return new Errors.MoleculerRetryableError(`The ${service} service is unavailable; try again shortly`, 503, "SERVICE_UNAVAILABLE", {
+		service,
+	});
 }

@@ -1,0 +1,53 @@
+import { ConfigError, loadConfig } from "../../../config/env";
+
+describe("loadConfig", () => {
+	it("chooses the embedded defaults when nothing is set", () => {
+		const c = loadConfig({});
+		expect(c).toMatchObject({ nodeEnv: "development", port: 8080, natsUrl: null, redisUrl: null, mongoUrl: null, services: null });
+		expect(c.dataDir).toMatch(/data$/);
+		expect(c.chaosEnabled).toBe(true);
+	});
+
+	it("keeps every collection in memory under NODE_ENV=test unless DATA_DIR is set", () => {
+		expect(loadConfig({ NODE_ENV: "test" }).dataDir).toBeNull();
+		expect(loadConfig({ NODE_ENV: "test", DATA_DIR: "/tmp/x" }).dataDir).toBe("/tmp/x");
+	});
+
+	it("reads the distributed settings", () => {
+		const c = loadConfig({ NATS_URL: "nats://127.0.0.1:4222", REDIS_URL: "redis://localhost:6379/2", SERVICES: "api, users", PORT: "9000" });
+		expect(c).toMatchObject({ natsUrl: "nats://127.0.0.1:4222", redisUrl: "redis://localhost:6379/2", services: ["api", "users"], port: 9000 });
+	});
+
+	it.each([
+		[{ PORT: "eighty" }, "PORT"],
+		[{ PORT: "70000" }, "PORT"],
+		[{ NATS_URL: "127.0.0.1:4222" }, "NATS_URL"],
+		[{ REDIS_URL: "http://localhost" }, "REDIS_URL"],
+		[{ NODE_ENV: "staging" }, "NODE_ENV"],
+		[{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+		[{ CHAOS_ENABLED: "maybe" }, "CHAOS_ENABLED"],
+		[{ ADMIN_PASSWORD: "short" }, "ADMIN_PASSWORD"],
+	])("fails with one line naming the variable for %j", (env, variable) => {
+		expect(() => loadConfig(env)).toThrow(ConfigError);
+		try {
+			loadConfig(env);
+		} catch (err) {
+			expect((err as ConfigError).variable).toBe(variable);
+			expect((err as Error).message.startsWith(`${variable}:`)).toBe(true);
+			expect((err as Error).message).not.toContain("\n");
+		}
+	});
+
+	it("stops a production start without JWT_SECRET or ADMIN_PASSWORD", () => {
+		expect(() => loadConfig({ NODE_ENV: "production", ADMIN_PASSWORD: "long-enough-pass" })).toThrow(/JWT_SECRET/);
+		expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40) })).toThrow(/ADMIN_PASSWORD/);
+		const ok = loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_PASSWORD: "long-enough-pass" });
+		expect(ok.isProduction).toBe(true);
+		expect(ok.chaosEnabled).toBe(false);
+	});
+
+	it("turns fault injection on in production only with CHAOS_ENABLED=true", () => {
+		const c = loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_PASSWORD: "long-enough-pass", CHAOS_ENABLED: "true" });
+		expect(c.chaosEnabled).toBe(true);
+	});
+});
