@@ -38,5 +38,51 @@ export interface UserRegisteredPayload {
 	name: string;
 }
 
+/** payment.processed: a charge was captured by the gateway. */
+export interface PaymentProcessedPayload {
+	payment_id: string;
+	order_id: string;
+	user_id: string;
+	amount_cents: number;
+	currency: string;
+}
+
+/** payment.failed: the gateway declined a charge (a business failure; technical failures are retried, not announced). */
+export interface PaymentFailedPayload {
+	payment_id: string;
+	order_id: string;
+	user_id: string;
+	amount_cents: number;
+	currency: string;
+	reason: string;
+}
+
+/** payment.refunded: a captured charge was given back in full. */
+export interface PaymentRefundedPayload {
+	payment_id: string;
+	refund_id: string;
+	order_id: string;
+	user_id: string;
+	amount_cents: number;
+	currency: string;
+	reason: string;
+}
+
+/** order.shipped: the shipment of an order left the warehouse (stock committed). */
+export interface OrderShippedPayload {
+	order_id: string;
+	user_id: string;
+	shipment_id: string;
+	carrier: string;
+	tracking_number: string;
+}
+
+/** order.delivered: the shipment of an order reached the customer. */
+export interface OrderDeliveredPayload {
+	order_id: string;
+	user_id: string;
+	shipment_id: string;
+}
+
 /** A payload as published: the domain fields plus the envelope. */
 export type DomainEvent<T extends object = Record<string, unknown>> = T & EventEnvelope;
