@@ -1,0 +1,151 @@
+/**
+ * `npm run cluster`: a local ShopFlow cluster of separate Node processes over NATS with Redis.
+ * Two gateway nodes on their own ports, two nodes sharing the stateless services, one node per stateful group.
+ * Ctrl-C stops them all.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+/** The repository root, from the TypeScript source or from dist/. */
+export function projectRoot(): string {
+	let dir = __dirname;
+	while (!fs.existsSync(path.join(dir, "package.json"))) dir = path.dirname(dir);
+	return dir;
+}
+
+export interface NodeSpec {
+	name: string;
+	services: string;
+	port?: number;
+}
+
+/** The node layout; stateful groups run once on the embedded store (replicate them only with MONGO_URL). */
+export function clusterLayout(basePort: number): NodeSpec[] {
+	return [
+		{ name: "gateway-1", services: "api", port: basePort },
+		{ name: "gateway-2", services: "api", port: basePort + 1 },
+		{ name: "stateless-1", services: "cart,checkout,search" },
+		{ name: "stateless-2", services: "cart,checkout,search" },
+		{ name: "accounts", services: "users,notifications" },
+		{ name: "catalog", services: "products,inventory,reviews" },
+		{ name: "orders", services: "orders,shipping" },
+		{ name: "payments", services: "payments" },
+	];
+}
+
+export interface Cluster {
+	nodes: Array<NodeSpec & { child: ChildProcess }>;
+	gateways: string[];
+	stop(): Promise<void>;
+}
+
+/** Starts every node of the layout as a child process and resolves when each gateway answers /health/ready. */
+export async function startCluster(opts: {
+	basePort?: number;
+	natsUrl?: string;
+	redisUrl?: string;
+	namespace?: string;
+	dataDir?: string;
+	extraEnv?: Record<string, string>;
+	layout?: NodeSpec[];
+	quiet?: boolean;
+}): Promise<Cluster> {
+	const basePort = opts.basePort ?? 8080;
+	const root = projectRoot();
+	const entry = path.join(root, "dist", "config", "start.js");
+	if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
+	const dataDir = opts.dataDir ?? path.join(root, "data", "cluster");
+	const layout = opts.layout ?? clusterLayout(basePort);
+	const nodes = layout.map(spec => {
+		const child = spawn(process.execPath, ["--enable-source-maps", entry], {
+			cwd: root,
+			env: {
+				...process.env,
+				NODE_ENV: process.env.NODE_ENV === "production" ? "production" : "development",
+				SERVICES: spec.services,
+				NODE_ID: `${spec.name}-${process.pid}`,
+				PORT: String(spec.port ?? 0),
+				NATS_URL: opts.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+				REDIS_URL: opts.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+				NAMESPACE: opts.namespace ?? process.env.NAMESPACE ?? "shopflow-cluster",
+				DATA_DIR: dataDir,
+				...opts.extraEnv,
+			},
+			stdio: ["ignore", "pipe", "pipe"],
+		});
+		const prefix = `[${spec.name}] `;
+		const forward = (chunk: Buffer, out: NodeJS.WriteStream) => {
+			if (opts.quiet) return;
+			for (const line of chunk.toString().split("\n")) if (line.trim()) out.write(prefix + line + "\n");
+		};
+		child.stdout?.on("data", c => forward(c, process.stdout));
+		child.stderr?.on("data", c => forward(c, process.stderr));
+		return { ...spec, child };
+	});
+	const gateways = layout.filter(n => n.port).map(n => `http://127.0.0.1:${n.port}`);
+	const stop = async () => {
+		await Promise.all(
+			nodes.map(
+				n =>
+					new Promise<void>(resolve => {
+						if (n.child.exitCode !== null || n.child.signalCode !== null) return resolve();
+						const t = setTimeout(() => n.child.kill("SIGKILL"), 10_000);
+						n.child.once("exit", () => {
+							clearTimeout(t);
+							resolve();
+						});
+						n.child.kill("SIGTERM");
+					}),
+			),
+		);
+	};
+	const deadline = Date.now() + 60_000;
+	for (const g of gateways) {
+		for (;;) {
+			try {
+				const res = await fetch(`${g}/health/ready`);
+				if (res.ok) break;
+			} catch {
+				/* not listening yet */
+			}
+			if (Date.now() > deadline) {
+				await stop();
+				throw new Error(`${g} did not become ready within 60 s`);
+			}
+			await new Promise(r => setTimeout(r, 250));
+		}
+	}
+	return { nodes, gateways, stop };
+}
+
+async function main(): Promise<void> {
+	const basePort = Number(process.env.PORT ?? 8080);
+	const cluster = await startCluster({ basePort });
+	process.stdout.write("\nShopFlow cluster is up:\n");
+	for (const n of cluster.nodes) {
+		const where = n.port ? `http://127.0.0.1:${n.port}/api/v1` : "no HTTP port";
+		process.stdout.write(`  ${n.name.padEnd(12)} pid ${String(n.child.pid).padEnd(8)} ${n.services.padEnd(32)} ${where}\n`);
+	}
+	process.stdout.write("Press Ctrl-C to stop every node.\n\n");
+	let stopping = false;
+	const shutdown = async () => {
+		if (stopping) return;
+		stopping = true;
+		process.stdout.write("\nStopping the cluster...\n");
+		await cluster.stop();
+		process.exit(0);
+	};
+	process.on("SIGINT", () => void shutdown());
+	process.on("SIGTERM", () => void shutdown());
+	for (const n of cluster.nodes)
+		n.child.once("exit", (code, signal) => {
+			if (!stopping) process.stderr.write(`[${n.name}] exited (${signal ?? code}); the others keep running\n`);
+		});
+}
+
+if (require.main === module)
+	main().catch(err => {
+		process.stderr.write(`cluster failed: ${err instanceof Error ? err.message : String(err)}\n`);
+		process.exit(1);
+	});
