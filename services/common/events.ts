@@ -84,5 +84,98 @@ export interface OrderDeliveredPayload {
 	shipment_id: string;
 }
 
+/** A product as product events carry it: prices in integer cents, `version` raised by every change. */
+export interface ProductSnapshot {
+	id: string;
+	name: string;
+	description: string;
+	brand: string;
+	category: string;
+	price_cents: number;
+	currency: string;
+	image_url: string | null;
+	tags: string[];
+	rating_average: number;
+	rating_count: number;
+	active: boolean;
+	version: number;
+	created_at: string;
+	updated_at: string;
+}
+
+/** product.created and product.updated: the product as stored after the change. */
+export interface ProductChangedPayload {
+	product_id: string;
+	version: number;
+	product: ProductSnapshot;
+}
+
+/** product.price-changed: the old and the new price of one product. */
+export interface ProductPriceChangedPayload {
+	product_id: string;
+	version: number;
+	currency: string;
+	old_price_cents: number;
+	new_price_cents: number;
+	old_price: number;
+	new_price: number;
+}
+
+/** product.deleted: the product left the catalog (kept, inactive, for re-pricing to refuse). */
+export interface ProductDeletedPayload {
+	product_id: string;
+	version: number;
+}
+
+/** One reserved or released part of an order's stock, in one warehouse. */
+export interface StockLine {
+	product_id: string;
+	warehouse_id: string;
+	quantity: number;
+}
+
+/** inventory.reserved: every line of an order is held. */
+export interface InventoryReservedPayload {
+	order_id: string;
+	user_id: string | null;
+	lines: StockLine[];
+}
+
+/** inventory.reservation-failed: an order asked for more than is available; nothing is held. */
+export interface InventoryReservationFailedPayload {
+	order_id: string;
+	user_id: string | null;
+	product_id: string;
+	requested: number;
+	available: number;
+	reason: "INSUFFICIENT_STOCK";
+}
+
+/** inventory.released: what an order held went back to stock (on_hand too when it was committed). */
+export interface InventoryReleasedPayload {
+	order_id: string;
+	user_id: string | null;
+	lines: StockLine[];
+	reason: string | null;
+	was_committed: boolean;
+}
+
+/** inventory.low: a product's available units fell below the threshold. */
+export interface InventoryLowPayload {
+	product_id: string;
+	available: number;
+	threshold: number;
+}
+
+/** review.created: a review was stored; carries the product's new average and count. */
+export interface ReviewCreatedPayload {
+	review_id: string;
+	product_id: string;
+	user_id: string;
+	rating: number;
+	average_rating: number;
+	rating_count: number;
+}
+
 /** A payload as published: the domain fields plus the envelope. */
 export type DomainEvent<T extends object = Record<string, unknown>> = T & EventEnvelope;
