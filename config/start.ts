@@ -4,19 +4,25 @@
  */
 import type { ServiceBroker } from "moleculer";
 import { ConfigError, getConfig } from "./env";
-import { createShopBroker } from "./broker";
+
+function fail(message: string): never {
+	process.stderr.write(`ShopFlow cannot start: ${message}\n`);
+	process.exit(1);
+}
 
 async function main(): Promise<void> {
+	const major = Number(process.versions.node.split(".")[0]);
+	if (major < 22) fail(`Node ${process.versions.node} is too old; ShopFlow needs Node 22 or newer`);
 	const withRepl = process.argv.includes("--repl");
+
 	let broker: ServiceBroker;
 	try {
 		const config = getConfig();
+		// Loaded after the configuration is validated: the broker options read it when their module loads.
+		const { createShopBroker } = await import("./broker");
 		broker = createShopBroker({ config });
 	} catch (err) {
-		if (err instanceof ConfigError) {
-			process.stderr.write(`ShopFlow cannot start: ${err.message}\n`);
-			process.exit(1);
-		}
+		if (err instanceof ConfigError) fail(err.message);
 		throw err;
 	}
 
