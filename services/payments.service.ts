@@ -1,0 +1,310 @@
+/**
+ * The `payments` service: charges and refunds against the simulated external gateway, wrapped in an opossum
+ * circuit breaker. Every charge is idempotent per idempotency key (a unique index claims the key before the
+ * gateway is called, so concurrent duplicates charge once); a payment is refunded at most once.
+ */
+import { randomUUID } from "node:crypto";
+import type { Context } from "moleculer";
+import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
+import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
+import { EVENTS, type PaymentFailedPayload, type PaymentProcessedPayload, type PaymentRefundedPayload } from "./common/events";
+import { NotFoundError, ValidationFailedError } from "./common/errors";
+import { requireUser, type ShopMeta } from "./common/meta";
+import { defineService, type ServiceThis } from "./common/schema";
+import { GatewayBreaker, BreakerOpenError, type BreakerOptions, type BreakerSnapshot } from "./payments/breaker";
+import { SimulatedGateway, GatewayUnavailableError, type PaymentGateway, type SimulatedGatewayOptions } from "./payments/gateway";
+import { PaymentDeclinedError, PaymentGatewayUnavailableError, PaymentNotRefundableError } from "./payments/errors";
+import {
+	decideExistingCharge,
+	netChargedCents,
+	newPayment,
+	sameCharge,
+	toChargeResult,
+	toPaymentView,
+	toRefundResult,
+	type ChargeInput,
+	type ChargeResult,
+	type PaymentDoc,
+	type PaymentView,
+	type RefundResult,
+} from "./payments/model";
+
+interface ChargeParams extends ChargeInput {
+	token: string;
+}
+interface RefundParams {
+	payment_id: string;
+	reason?: string;
+	idempotency_key?: string;
+}
+interface IdParams {
+	id: string;
+}
+interface OrderParams {
+	order_id: string;
+}
+
+export interface PaymentsSettings {
+	breaker: Partial<BreakerOptions>;
+	gateway: SimulatedGatewayOptions;
+	/** A PENDING or REFUNDING claim older than this belongs to a caller that died: it may be taken over. */
+	staleClaimMs: number;
+	/** How long a duplicate waits for the claim holder before answering a retryable 503. */
+	waitForClaimMs: number;
+}
+
+interface PaymentsMethods extends DbMethods, EventsMethods {
+	payments(): Repository<PaymentDoc>;
+	claimCharge(input: ChargeInput): Promise<{ doc: PaymentDoc; claimed: boolean }>;
+	captureOrDecline(ctx: Context<unknown, ShopMeta>, doc: PaymentDoc, token: string): Promise<PaymentDoc>;
+	gatewayError(err: unknown): Error;
+	history(status: PaymentDoc["status"], reason: string | null): object;
+}
+interface PaymentsVars {
+	gateway: PaymentGateway;
+	breaker: GatewayBreaker;
+	opts: PaymentsSettings;
+}
+type PaymentsThis = ServiceThis<PaymentsVars, PaymentsMethods>;
+type Ctx<P> = Context<P, ShopMeta>;
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+const KEY = { type: "string", min: 1, max: 300 } as const;
+
+const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
+	name: "payments",
+	mixins: [
+		DbMixin({ payments: { indexes: [{ fields: ["idempotency_key"], unique: true }, { fields: ["order_id"] }] } }),
+		EventsMixin(),
+	],
+
+	settings: {
+		breaker: {},
+		gateway: {},
+		staleClaimMs: 15_000,
+		waitForClaimMs: 5_000,
+	} satisfies PaymentsSettings,
+
+	actions: {
+		/** Charges an order once per idempotency key: 402 when declined, retryable 503 when the gateway is down. */
+		charge: {
+			visibility: "public",
+			params: {
+				order_id: { type: "string", min: 1, max: 100 },
+				user_id: { type: "string", min: 1, max: 100 },
+				amount_cents: { type: "number", integer: true, positive: true, max: 1_000_000_000 },
+				currency: { type: "string", length: 3, uppercase: true },
+				token: { type: "string", min: 1, max: 64 },
+				idempotency_key: KEY,
+			},
+			async handler(this: PaymentsThis, ctx: Ctx<ChargeParams>): Promise<ChargeResult> {
+				const { token, ...input } = ctx.params;
+				let { doc, claimed } = await this.claimCharge(input);
+				if (claimed) doc = await this.captureOrDecline(ctx, doc, token);
+				if (doc.status === "DECLINED") throw new PaymentDeclinedError(doc.order_id, doc.id, doc.failure_reason ?? "declined");
+				return toChargeResult(doc);
+			},
+		},
+
+		/** Gives a captured payment back in full; any number of calls refund it once. */
+		refund: {
+			visibility: "public",
+			params: {
+				payment_id: { type: "string", min: 1, max: 100 },
+				reason: { type: "string", max: 300, optional: true },
+				idempotency_key: { ...KEY, optional: true },
+			},
+			async handler(this: PaymentsThis, ctx: Ctx<RefundParams>): Promise<RefundResult> {
+				const repo = this.payments();
+				const deadline = Date.now() + this.opts.waitForClaimMs;
+				for (;;) {
+					const doc = await repo.findById(ctx.params.payment_id);
+					if (!doc) throw new NotFoundError("payment", ctx.params.payment_id);
+					if (doc.status === "REFUNDED") return toRefundResult(doc);
+					if (doc.status === "DECLINED" || doc.status === "FAILED") return toRefundResult(doc);
+					const stale = Date.now() - doc.claimed_at > this.opts.staleClaimMs;
+					const claimable = doc.status === "CAPTURED" || (doc.status === "REFUNDING" && stale);
+					if (!claimable) {
+						if (Date.now() > deadline)
+							throw new PaymentGatewayUnavailableError(`payment '${doc.id}' is busy (${doc.status}); retry`, { payment_id: doc.id });
+						await sleep(20);
+						continue;
+					}
+					const claimedAt = Date.now();
+					const n = await repo.updateWhere(
+						{ id: doc.id, status: doc.status, claimed_at: doc.claimed_at },
+						{ $set: { status: "REFUNDING", claimed_at: claimedAt, updated_at: new Date().toISOString() } },
+					);
+					if (n === 0) continue;
+
+					const reason = ctx.params.reason ?? "refund";
+					let gatewayRefund: { refund_id: string };
+					try {
+						// The gateway key is per payment, so two refunds with different keys still give the money back once.
+						gatewayRefund = await this.breaker.run(() =>
+							this.gateway.refund({ idempotency_key: `refund:${doc.id}`, charge_id: doc.gateway_charge_id ?? doc.id, amount_cents: doc.amount_cents }),
+						);
+					} catch (err) {
+						await repo.updateWhere({ id: doc.id, status: "REFUNDING", claimed_at: claimedAt }, { $set: { status: "CAPTURED" } });
+						throw this.gatewayError(err);
+					}
+					const at = new Date().toISOString();
+					const refund = {
+						refund_id: gatewayRefund.refund_id,
+						idempotency_key: ctx.params.idempotency_key ?? `refund:${doc.id}`,
+						amount_cents: doc.amount_cents,
+						reason,
+						at,
+					};
+					const done = await repo.updateWhere(
+						{ id: doc.id, status: "REFUNDING", claimed_at: claimedAt },
+						{ $set: { status: "REFUNDED", refund, updated_at: at }, $push: { history: this.history("REFUNDED", reason) } },
+					);
+					if (done === 0) continue; // someone took over a claim we held too long; it decides
+					await this.publish<PaymentRefundedPayload>(ctx, EVENTS.PAYMENT_REFUNDED, {
+						payment_id: doc.id,
+						refund_id: refund.refund_id,
+						order_id: doc.order_id,
+						user_id: doc.user_id,
+						amount_cents: doc.amount_cents,
+						currency: doc.currency,
+						reason,
+					});
+					return toRefundResult({ ...doc, status: "REFUNDED", refund });
+				}
+			},
+		},
+
+		/** One payment: its owner or an admin (404 for anyone else). */
+		get: {
+			auth: "required",
+			params: { id: { type: "string", min: 1, max: 100 } },
+			async handler(this: PaymentsThis, ctx: Ctx<IdParams>): Promise<PaymentView> {
+				const doc = await this.payments().findById(ctx.params.id);
+				const user = ctx.meta.user ? requireUser(ctx.meta) : null;
+				if (!doc || (user && user.role !== "admin" && doc.user_id !== user.id)) throw new NotFoundError("payment", ctx.params.id);
+				return toPaymentView(doc);
+			},
+		},
+
+		/** An order's payments and the net amount charged (captured minus refunded), for the saga invariants. */
+		listByOrder: {
+			visibility: "public",
+			params: { order_id: { type: "string", min: 1, max: 100 } },
+			async handler(this: PaymentsThis, ctx: Ctx<OrderParams>): Promise<{ rows: PaymentView[]; net_charged_cents: number }> {
+				const rows = await this.payments().find({ order_id: ctx.params.order_id }, { sort: ["created_at"] });
+				return { rows: rows.map(toPaymentView), net_charged_cents: netChargedCents(rows) };
+			},
+		},
+
+		/** The gateway breaker's state and counters (REPL, metrics). */
+		breakerState: {
+			visibility: "public",
+			handler(this: PaymentsThis): BreakerSnapshot {
+				return this.breaker.snapshot();
+			},
+		},
+	},
+
+	methods: {
+		/** The payments collection. */
+		payments(this: PaymentsThis): Repository<PaymentDoc> {
+			return this.collection<PaymentDoc>("payments");
+		},
+
+		/** Claims the idempotency key: a new PENDING payment, or the stored one (retaken when it failed or its holder died). */
+		async claimCharge(this: PaymentsThis, input: ChargeInput): Promise<{ doc: PaymentDoc; claimed: boolean }> {
+			const repo = this.payments();
+			try {
+				return { doc: await repo.insert(newPayment(`pay_${randomUUID()}`, input, new Date())), claimed: true };
+			} catch (err) {
+				if (!(err instanceof DuplicateKeyError)) throw err;
+			}
+			const deadline = Date.now() + this.opts.waitForClaimMs;
+			for (;;) {
+				const doc = await repo.findOne({ idempotency_key: input.idempotency_key });
+				if (!doc) throw new PaymentGatewayUnavailableError("payment record vanished; retry", { idempotency_key: input.idempotency_key });
+				const field = sameCharge(doc, input);
+				if (field)
+					throw new ValidationFailedError("idempotency_key", `was already used for another charge (different ${field})`, "IDEMPOTENCY_KEY_REUSED");
+				const decision = decideExistingCharge(doc, Date.now(), this.opts.staleClaimMs);
+				if (decision === "settled" || decision === "declined") return { doc, claimed: false };
+				if (decision === "retry") {
+					const claimedAt = Date.now();
+					const n = await repo.updateWhere(
+						{ id: doc.id, status: doc.status, claimed_at: doc.claimed_at },
+						{
+							$set: { status: "PENDING", claimed_at: claimedAt, updated_at: new Date().toISOString() },
+							$inc: { attempts: 1 },
+							$push: { history: this.history("PENDING", "retry") },
+						},
+					);
+					if (n === 1) return { doc: { ...doc, status: "PENDING", claimed_at: claimedAt }, claimed: true };
+					continue;
+				}
+				if (Date.now() > deadline)
+					throw new PaymentGatewayUnavailableError("a charge with this idempotency key is still in progress; retry", { payment_id: doc.id });
+				await sleep(20);
+			}
+		},
+
+		/** Calls the gateway for a claimed payment and stores CAPTURED, DECLINED or FAILED. */
+		async captureOrDecline(this: PaymentsThis, ctx: Ctx<unknown>, doc: PaymentDoc, token: string): Promise<PaymentDoc> {
+			const repo = this.payments();
+			const claim = { id: doc.id, status: "PENDING", claimed_at: doc.claimed_at };
+			let result;
+			try {
+				result = await this.breaker.run(() =>
+					this.gateway.charge({ idempotency_key: doc.idempotency_key, token, amount_cents: doc.amount_cents, currency: doc.currency }),
+				);
+			} catch (err) {
+				const error = this.gatewayError(err);
+				await repo.updateWhere(claim, {
+					$set: { status: "FAILED", failure_reason: error.message, updated_at: new Date().toISOString() },
+					$push: { history: this.history("FAILED", error.message) },
+				});
+				throw error;
+			}
+			const at = new Date().toISOString();
+			const update = result.approved
+				? { status: "CAPTURED" as const, gateway_charge_id: result.charge_id, failure_reason: null }
+				: { status: "DECLINED" as const, failure_reason: result.message };
+			const n = await repo.updateWhere(claim, { $set: { ...update, updated_at: at }, $push: { history: this.history(update.status, update.failure_reason) } });
+			if (n === 0) return (await repo.findById(doc.id)) ?? doc; // a takeover settled it meanwhile
+			const stored: PaymentDoc = { ...doc, ...update, updated_at: at };
+			const base = { payment_id: doc.id, order_id: doc.order_id, user_id: doc.user_id, amount_cents: doc.amount_cents, currency: doc.currency };
+			if (result.approved) await this.publish<PaymentProcessedPayload>(ctx, EVENTS.PAYMENT_PROCESSED, base);
+			else await this.publish<PaymentFailedPayload>(ctx, EVENTS.PAYMENT_FAILED, { ...base, reason: result.message });
+			return stored;
+		},
+
+		/** A gateway failure as the retryable 503 callers see (open breaker, outage or timeout). */
+		gatewayError(this: PaymentsThis, err: unknown): Error {
+			if (err instanceof BreakerOpenError)
+				return new PaymentGatewayUnavailableError("Payment gateway unavailable: circuit breaker is open", {
+					breaker: "OPEN",
+					retry_after_ms: err.retryAfterMs,
+				});
+			if (err instanceof GatewayUnavailableError) return new PaymentGatewayUnavailableError(err.message, { breaker: this.breaker.state });
+			return err instanceof Error ? err : new PaymentGatewayUnavailableError(String(err));
+		},
+
+		/** One history entry. */
+		history(this: PaymentsThis, status: PaymentDoc["status"], reason: string | null): object {
+			return { status, at: new Date().toISOString(), reason };
+		},
+	},
+
+	created(this: PaymentsThis) {
+		this.opts = this.settings as unknown as PaymentsSettings;
+		this.gateway = new SimulatedGateway(this.opts.gateway);
+		this.breaker = new GatewayBreaker("payment-gateway", this.opts.breaker);
+		this.breaker.onStateChange(state => this.logger.warn(`Payment gateway circuit breaker is now ${state}`));
+	},
+
+	stopped(this: PaymentsThis) {
+		this.breaker.shutdown();
+	},
+});
+
+export default PaymentsService;

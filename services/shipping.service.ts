@@ -1,0 +1,294 @@
+/**
+ * The `shipping` service: ships an order (commits its reserved stock), cancels a shipment as the saga's
+ * compensation (releases the stock), and delivers it, by an admin call or after DELIVERY_DELAY_MS.
+ * Each order has at most one shipment: its id is derived from the order id and order_id is a unique index.
+ */
+import type { Context } from "moleculer";
+import { getConfig } from "../config/env";
+import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
+import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
+import { EVENTS, type OrderDeliveredPayload, type OrderShippedPayload } from "./common/events";
+import { ConflictError, DependencyUnavailableError, NotFoundError } from "./common/errors";
+import { requireUser, type ShopMeta } from "./common/meta";
+import { defineService, type ServiceThis } from "./common/schema";
+import {
+	newShipment,
+	toShipmentResult,
+	toShipmentView,
+	type NewShipmentInput,
+	type ShipmentDoc,
+	type ShipmentResult,
+	type ShipmentStatus,
+	type ShipmentView,
+} from "./shipping/model";
+
+interface CreateParams extends NewShipmentInput {
+	idempotency_key?: string;
+}
+interface CancelParams {
+	order_id: string;
+	reason?: string;
+}
+interface IdParams {
+	id: string;
+}
+
+export interface ShippingSettings {
+	/** Overrides config.shippingDeliveryDelayMs when set (tests). */
+	deliveryDelayMs: number | null;
+	/** A PREPARING claim older than this belongs to a caller that died. */
+	staleClaimMs: number;
+	waitForClaimMs: number;
+}
+
+interface ShippingMethods extends DbMethods, EventsMethods {
+	shipments(): Repository<ShipmentDoc>;
+	deliverShipment(ctx: Context | null, doc: ShipmentDoc, reason: string): Promise<ShipmentDoc>;
+	scheduleDelivery(doc: ShipmentDoc): void;
+	deliverDue(): Promise<void>;
+	entry(status: ShipmentStatus, reason: string | null): object;
+}
+interface ShippingVars {
+	opts: ShippingSettings;
+	deliveryDelayMs: number;
+	timers: Map<string, NodeJS.Timeout>;
+	sweeper: NodeJS.Timeout | null;
+}
+type ShippingThis = ServiceThis<ShippingVars, ShippingMethods>;
+type Ctx<P> = Context<P, ShopMeta>;
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+const ID = { type: "string", min: 1, max: 100 } as const;
+
+const ShippingService = defineService<ShippingVars, ShippingMethods>({
+	name: "shipping",
+	mixins: [DbMixin({ shipments: { indexes: [{ fields: ["order_id"], unique: true }, { fields: ["status"] }] } }), EventsMixin()],
+
+	settings: { deliveryDelayMs: null, staleClaimMs: 15_000, waitForClaimMs: 5_000 } satisfies ShippingSettings,
+
+	actions: {
+		/** Ships an order once: commits its stock, picks a carrier and tracking number, emits order.shipped. */
+		create: {
+			visibility: "public",
+			params: {
+				order_id: ID,
+				user_id: ID,
+				address: { type: "any", optional: true },
+				items: {
+					type: "array",
+					optional: true,
+					max: 100,
+					items: { type: "object", strict: false, props: { product_id: ID, quantity: { type: "number", integer: true, positive: true } } },
+				},
+				idempotency_key: { type: "string", max: 300, optional: true },
+			},
+			async handler(this: ShippingThis, ctx: Ctx<CreateParams>): Promise<ShipmentResult> {
+				const repo = this.shipments();
+				const deadline = Date.now() + this.opts.waitForClaimMs;
+				let doc: ShipmentDoc | null = null;
+				while (!doc) {
+					try {
+						doc = await repo.insert(newShipment(ctx.params, "PREPARING", new Date()));
+						break;
+					} catch (err) {
+						if (!(err instanceof DuplicateKeyError)) throw err;
+					}
+					const existing = await repo.findOne({ order_id: ctx.params.order_id });
+					if (!existing) continue;
+					if (existing.status === "SHIPPED" || existing.status === "DELIVERED") return toShipmentResult(existing);
+					if (existing.status === "CANCELLED")
+						throw new ConflictError(`The shipment of order '${existing.order_id}' was cancelled`, "SHIPMENT_CANCELLED", { order_id: existing.order_id });
+					if (Date.now() - existing.claimed_at > this.opts.staleClaimMs) {
+						const claimedAt = Date.now();
+						const n = await repo.updateWhere({ id: existing.id, status: "PREPARING", claimed_at: existing.claimed_at }, { $set: { claimed_at: claimedAt } });
+						if (n === 1) doc = { ...existing, claimed_at: claimedAt };
+						continue;
+					}
+					if (Date.now() > deadline) throw new DependencyUnavailableError("shipping", `The shipment of order '${existing.order_id}' is being prepared; retry`);
+					await sleep(20);
+				}
+
+				try {
+					await ctx.call("inventory.commit", { order_id: doc.order_id });
+				} catch (err) {
+					// Give the claim back so that a retry can ship; a cancel that came meanwhile stays.
+					await repo.removeWhere({ id: doc.id, status: "PREPARING", claimed_at: doc.claimed_at });
+					throw err;
+				}
+				const now = new Date();
+				const deliverAt = this.deliveryDelayMs > 0 ? now.getTime() + this.deliveryDelayMs : null;
+				const n = await repo.updateWhere(
+					{ id: doc.id, status: "PREPARING" },
+					{ $set: { status: "SHIPPED", shipped_at: now.toISOString(), deliver_at: deliverAt, updated_at: now.toISOString() }, $push: { history: this.entry("SHIPPED", null) } },
+				);
+				if (n === 0) {
+					const current = await repo.findById(doc.id);
+					if (current && current.status !== "CANCELLED") return toShipmentResult(current);
+					throw new ConflictError(`The shipment of order '${doc.order_id}' was cancelled`, "SHIPMENT_CANCELLED", { order_id: doc.order_id });
+				}
+				const shipped: ShipmentDoc = { ...doc, status: "SHIPPED", deliver_at: deliverAt, shipped_at: now.toISOString() };
+				await this.publish<OrderShippedPayload>(ctx, EVENTS.ORDER_SHIPPED, {
+					order_id: doc.order_id,
+					user_id: doc.user_id,
+					shipment_id: doc.id,
+					carrier: doc.carrier,
+					tracking_number: doc.tracking_number,
+				});
+				this.scheduleDelivery(shipped);
+				return toShipmentResult(shipped);
+			},
+		},
+
+		/** Compensation: cancels the order's shipment (a tombstone when there is none yet) and releases its stock. */
+		cancel: {
+			visibility: "public",
+			params: { order_id: ID, reason: { type: "string", max: 300, optional: true } },
+			async handler(this: ShippingThis, ctx: Ctx<CancelParams>): Promise<{ order_id: string; shipment_id: string; status: "CANCELLED" }> {
+				const repo = this.shipments();
+				const reason = ctx.params.reason ?? "cancelled";
+				let shipmentId: string | null = null;
+				while (!shipmentId) {
+					const existing = await repo.findOne({ order_id: ctx.params.order_id });
+					if (!existing) {
+						try {
+							shipmentId = (await repo.insert(newShipment({ order_id: ctx.params.order_id, user_id: "" }, "CANCELLED", new Date(), reason))).id;
+						} catch (err) {
+							if (!(err instanceof DuplicateKeyError)) throw err;
+						}
+						continue;
+					}
+					if (existing.status === "DELIVERED")
+						throw new ConflictError(`The shipment of order '${existing.order_id}' was already delivered`, "SHIPMENT_DELIVERED", { order_id: existing.order_id });
+					if (existing.status === "CANCELLED") {
+						shipmentId = existing.id;
+						continue;
+					}
+					const n = await repo.updateWhere(
+						{ id: existing.id, status: existing.status },
+						{ $set: { status: "CANCELLED", updated_at: new Date().toISOString() }, $push: { history: this.entry("CANCELLED", reason) } },
+					);
+					if (n === 1) {
+						shipmentId = existing.id;
+						clearTimeout(this.timers.get(existing.id));
+						this.timers.delete(existing.id);
+					}
+				}
+				await ctx.call("inventory.release", { order_id: ctx.params.order_id, reason: `shipment cancelled: ${reason}` });
+				return { order_id: ctx.params.order_id, shipment_id: shipmentId, status: "CANCELLED" };
+			},
+		},
+
+		/** Marks a shipment delivered (admin or carrier); 409 when it was cancelled; idempotent. */
+		deliver: {
+			roles: ["admin"],
+			params: { id: ID },
+			async handler(this: ShippingThis, ctx: Ctx<IdParams>): Promise<ShipmentView> {
+				const doc = await this.shipments().findById(ctx.params.id);
+				if (!doc) throw new NotFoundError("shipment", ctx.params.id);
+				return toShipmentView(await this.deliverShipment(ctx, doc, "delivered by admin"));
+			},
+		},
+
+		/** One shipment: its owner or an admin (404 for anyone else). */
+		get: {
+			auth: "required",
+			params: { id: ID },
+			async handler(this: ShippingThis, ctx: Ctx<IdParams>): Promise<ShipmentView> {
+				const doc = await this.shipments().findById(ctx.params.id);
+				const user = ctx.meta.user ? requireUser(ctx.meta) : null;
+				if (!doc || (user && user.role !== "admin" && doc.user_id !== user.id)) throw new NotFoundError("shipment", ctx.params.id);
+				return toShipmentView(doc);
+			},
+		},
+
+		/** The shipment of an order, for services that know only the order. */
+		getByOrder: {
+			visibility: "public",
+			params: { order_id: ID },
+			async handler(this: ShippingThis, ctx: Ctx<{ order_id: string }>): Promise<ShipmentView | null> {
+				const doc = await this.shipments().findOne({ order_id: ctx.params.order_id });
+				return doc ? toShipmentView(doc) : null;
+			},
+		},
+	},
+
+	methods: {
+		/** The shipments collection. */
+		shipments(this: ShippingThis): Repository<ShipmentDoc> {
+			return this.collection<ShipmentDoc>("shipments");
+		},
+
+		/** SHIPPED → DELIVERED once (the conditional update decides among racing nodes), emitting order.delivered. */
+		async deliverShipment(this: ShippingThis, ctx: Context | null, doc: ShipmentDoc, reason: string): Promise<ShipmentDoc> {
+			if (doc.status === "DELIVERED") return doc;
+			if (doc.status !== "SHIPPED")
+				throw new ConflictError(`Shipment '${doc.id}' is ${doc.status} and cannot be delivered`, doc.status === "CANCELLED" ? "SHIPMENT_CANCELLED" : "SHIPMENT_NOT_SHIPPED", {
+					id: doc.id,
+					status: doc.status,
+				});
+			const at = new Date().toISOString();
+			const n = await this.shipments().updateWhere(
+				{ id: doc.id, status: "SHIPPED" },
+				{ $set: { status: "DELIVERED", delivered_at: at, updated_at: at }, $push: { history: this.entry("DELIVERED", reason) } },
+			);
+			clearTimeout(this.timers.get(doc.id));
+			this.timers.delete(doc.id);
+			const current = await this.shipments().findById(doc.id);
+			if (n === 0) {
+				if (current?.status === "DELIVERED") return current;
+				return this.deliverShipment(ctx, current ?? doc, reason);
+			}
+			await this.publish<OrderDeliveredPayload>(ctx, EVENTS.ORDER_DELIVERED, { order_id: doc.order_id, user_id: doc.user_id, shipment_id: doc.id });
+			return current ?? { ...doc, status: "DELIVERED", delivered_at: at };
+		},
+
+		/** Arms a timer that delivers the shipment at its deliver_at (any node may win; delivery is conditional). */
+		scheduleDelivery(this: ShippingThis, doc: ShipmentDoc): void {
+			if (doc.deliver_at === null || this.timers.has(doc.id)) return;
+			const timer = setTimeout(() => {
+				this.timers.delete(doc.id);
+				this.deliverShipment(null, doc, "delivered by carrier").catch(err => {
+					if ((err as { code?: number }).code !== 409) this.logger.warn(`Automatic delivery of ${doc.id} failed: ${String(err)}`);
+				});
+			}, Math.max(0, doc.deliver_at - Date.now()));
+			timer.unref();
+			this.timers.set(doc.id, timer);
+		},
+
+		/** Delivers every shipment that is due and arms timers for the others (on start and periodically). */
+		async deliverDue(this: ShippingThis): Promise<void> {
+			const shipped = await this.shipments().find({ status: "SHIPPED", deliver_at: { $ne: null } });
+			for (const doc of shipped) this.scheduleDelivery(doc);
+		},
+
+		/** One history entry. */
+		entry(this: ShippingThis, status: ShipmentStatus, reason: string | null): object {
+			return { status, at: new Date().toISOString(), reason };
+		},
+	},
+
+	created(this: ShippingThis) {
+		this.opts = this.settings as unknown as ShippingSettings;
+		this.deliveryDelayMs = this.opts.deliveryDelayMs ?? getConfig().shippingDeliveryDelayMs;
+		this.timers = new Map();
+		this.sweeper = null;
+	},
+
+	async started(this: ShippingThis) {
+		if (this.deliveryDelayMs <= 0) return;
+		await this.deliverDue();
+		// Shipments armed on a node that died are picked up here.
+		this.sweeper = setInterval(() => {
+			this.deliverDue().catch(err => this.logger.warn(`Delivery sweep failed: ${String(err)}`));
+		}, Math.min(Math.max(this.deliveryDelayMs, 1_000), 30_000));
+		this.sweeper.unref();
+	},
+
+	stopped(this: ShippingThis) {
+		if (this.sweeper) clearInterval(this.sweeper);
+		for (const t of this.timers.values()) clearTimeout(t);
+		this.timers.clear();
+	},
+});
+
+export default ShippingService;
