@@ -13,7 +13,7 @@ import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { GatewayBreaker, BreakerOpenError, type BreakerOptions, type BreakerSnapshot } from "./payments/breaker";
 import { SimulatedGateway, GatewayUnavailableError, type PaymentGateway, type SimulatedGatewayOptions } from "./payments/gateway";
-import { PaymentDeclinedError, PaymentGatewayUnavailableError, PaymentNotRefundableError } from "./payments/errors";
+import { PaymentDeclinedError, PaymentGatewayUnavailableError } from "./payments/errors";
 import {
 	decideExistingCharge,
 	netChargedCents,
@@ -99,8 +99,8 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 			},
 			async handler(this: PaymentsThis, ctx: Ctx<ChargeParams>): Promise<ChargeResult> {
 				const { token, ...input } = ctx.params;
-				let { doc, claimed } = await this.claimCharge(input);
-				if (claimed) doc = await this.captureOrDecline(ctx, doc, token);
+				const claim = await this.claimCharge(input);
+				const doc = claim.claimed ? await this.captureOrDecline(ctx, claim.doc, token) : claim.doc;
 				if (doc.status === "DECLINED") throw new PaymentDeclinedError(doc.order_id, doc.id, doc.failure_reason ?? "declined");
 				return toChargeResult(doc);
 			},

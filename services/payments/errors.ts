@@ -17,10 +17,3 @@ export class PaymentGatewayUnavailableError extends Errors.MoleculerRetryableErr
 		super(message, 503, "PAYMENT_GATEWAY_UNAVAILABLE", data);
 	}
 }
-
-/** 409: the payment was never captured, or is not in a state that can be refunded. */
-export class PaymentNotRefundableError extends Errors.MoleculerClientError {
-	constructor(paymentId: string, status: string) {
-		super(`Payment '${paymentId}' cannot be refunded in status ${status}`, 409, "PAYMENT_NOT_REFUNDABLE", { payment_id: paymentId, status });
-	}
-}

@@ -1,0 +1,237 @@
+/**
+ * The `cart` service: one cart per user in the key-value store (Redis when REDIS_URL is set, in process
+ * otherwise), holding product ids and quantities only. Reading a cart prices it from the catalog; adding refuses
+ * unknown products (404) and more than inventory has (409). Every change is a compare-and-set on the user's key.
+ */
+import type { Context } from "moleculer";
+import { getConfig } from "../config/env";
+import { createKeyValueStore, type KeyValueStore } from "../config/kv";
+import { DependencyUnavailableError, InsufficientStockError, NotFoundError, ValidationFailedError } from "./common/errors";
+import { requireUser, type ShopMeta } from "./common/meta";
+import { defineService, type ServiceThis } from "./common/schema";
+import {
+	cartId,
+	cartKey,
+	MAX_LINE_QUANTITY,
+	MAX_LINES,
+	parseCart,
+	priceCart,
+	quantityOf,
+	setQuantity,
+	subtractLines,
+	type CartLine,
+	type CartView,
+	type CatalogRow,
+	type StoredCart,
+} from "./cart/model";
+
+interface AddParams {
+	product_id: string;
+	quantity: number;
+}
+interface ProductParams {
+	product_id: string;
+}
+interface UserParams {
+	user_id: string;
+}
+interface ClearForParams extends UserParams {
+	items?: CartLine[];
+}
+interface Availability {
+	ok: boolean;
+	items: Array<{ product_id: string; requested: number; available: number; ok: boolean }>;
+}
+export interface CheckoutCart {
+	id: string;
+	user_id: string;
+	items: CartLine[];
+}
+
+interface CartMethods {
+	load(userId: string): Promise<StoredCart>;
+	mutate(userId: string, change: (cart: StoredCart) => StoredCart): Promise<StoredCart>;
+	view(ctx: Context, userId: string, cart: StoredCart): Promise<CartView>;
+	catalogRows(ctx: Context, ids: string[]): Promise<CatalogRow[]>;
+	ensureProduct(ctx: Context, productId: string): Promise<CatalogRow>;
+	ensureStock(ctx: Context, productId: string, quantity: number): Promise<void>;
+}
+interface CartVars {
+	kv: KeyValueStore;
+}
+type CartThis = ServiceThis<CartVars, CartMethods>;
+type Ctx<P> = Context<P, ShopMeta>;
+
+/** An idle cart is forgotten after 30 days. */
+const CART_TTL_MS = 30 * 24 * 3600 * 1000;
+const PRODUCT_ID = { type: "string", min: 1, max: 100, trim: true } as const;
+const LINES = {
+	type: "array",
+	max: MAX_LINES,
+	items: { type: "object", strict: "remove", props: { product_id: PRODUCT_ID, quantity: { type: "number", integer: true, positive: true } } },
+} as const;
+
+const CartService = defineService<CartVars, CartMethods>({
+	name: "cart",
+
+	actions: {
+		/** The caller's cart at current catalog prices. */
+		get: {
+			auth: "required",
+			async handler(this: CartThis, ctx: Ctx<object>): Promise<CartView> {
+				const userId = requireUser(ctx.meta).id;
+				return this.view(ctx, userId, await this.load(userId));
+			},
+		},
+
+		/** Adds units of a product; 404 for an unknown product, 409 beyond what inventory has. */
+		add: {
+			auth: "required",
+			params: {
+				product_id: PRODUCT_ID,
+				quantity: { type: "number", integer: true, min: 1, max: MAX_LINE_QUANTITY },
+			},
+			async handler(this: CartThis, ctx: Ctx<AddParams>): Promise<CartView> {
+				const userId = requireUser(ctx.meta).id;
+				const { product_id, quantity } = ctx.params;
+				await this.ensureProduct(ctx, product_id);
+				const current = await this.load(userId);
+				const total = quantityOf(current, product_id) + quantity;
+				if (total > MAX_LINE_QUANTITY)
+					throw new ValidationFailedError("quantity", `a cart holds at most ${MAX_LINE_QUANTITY} units of one product (it has ${quantityOf(current, product_id)})`);
+				await this.ensureStock(ctx, product_id, total);
+				const cart = await this.mutate(userId, c => {
+					const next = quantityOf(c, product_id) + quantity;
+					if (next > MAX_LINE_QUANTITY) throw new ValidationFailedError("quantity", `a cart holds at most ${MAX_LINE_QUANTITY} units of one product`);
+					if (quantityOf(c, product_id) === 0 && c.items.length >= MAX_LINES)
+						throw new ValidationFailedError("product_id", `a cart holds at most ${MAX_LINES} different products`);
+					return setQuantity(c, product_id, next, new Date());
+				});
+				return this.view(ctx, userId, cart);
+			},
+		},
+
+		/** Sets the quantity of a line already in the cart; 0 removes it. */
+		update: {
+			auth: "required",
+			params: {
+				product_id: PRODUCT_ID,
+				quantity: { type: "number", integer: true, min: 0, max: MAX_LINE_QUANTITY },
+			},
+			async handler(this: CartThis, ctx: Ctx<AddParams>): Promise<CartView> {
+				const userId = requireUser(ctx.meta).id;
+				const { product_id, quantity } = ctx.params;
+				const current = await this.load(userId);
+				const had = quantityOf(current, product_id);
+				if (had === 0) throw new NotFoundError("cart item", product_id);
+				if (quantity > had) await this.ensureStock(ctx, product_id, quantity);
+				const cart = await this.mutate(userId, c => {
+					if (quantityOf(c, product_id) === 0) throw new NotFoundError("cart item", product_id);
+					return setQuantity(c, product_id, quantity, new Date());
+				});
+				return this.view(ctx, userId, cart);
+			},
+		},
+
+		/** Removes a product from the cart. */
+		remove: {
+			auth: "required",
+			params: { product_id: PRODUCT_ID },
+			async handler(this: CartThis, ctx: Ctx<ProductParams>): Promise<CartView> {
+				const userId = requireUser(ctx.meta).id;
+				const cart = await this.mutate(userId, c => {
+					if (quantityOf(c, ctx.params.product_id) === 0) throw new NotFoundError("cart item", ctx.params.product_id);
+					return setQuantity(c, ctx.params.product_id, 0, new Date());
+				});
+				return this.view(ctx, userId, cart);
+			},
+		},
+
+		/** Empties the caller's cart. */
+		clear: {
+			auth: "required",
+			async handler(this: CartThis, ctx: Ctx<object>): Promise<CartView> {
+				const userId = requireUser(ctx.meta).id;
+				const cart = await this.mutate(userId, () => ({ items: [], updated_at: new Date().toISOString() }));
+				return this.view(ctx, userId, cart);
+			},
+		},
+
+		/** A user's cart lines as stored (no prices: checkout re-prices them itself). */
+		getForCheckout: {
+			visibility: "public",
+			params: { user_id: { type: "string", min: 1, max: 100 } },
+			async handler(this: CartThis, ctx: Ctx<UserParams>): Promise<CheckoutCart> {
+				const cart = await this.load(ctx.params.user_id);
+				return { id: cartId(ctx.params.user_id), user_id: ctx.params.user_id, items: cart.items };
+			},
+		},
+
+		/** Takes what an order bought out of a user's cart (everything when `items` is absent). */
+		clearFor: {
+			visibility: "public",
+			params: { user_id: { type: "string", min: 1, max: 100 }, items: { ...LINES, optional: true } },
+			async handler(this: CartThis, ctx: Ctx<ClearForParams>): Promise<CheckoutCart> {
+				const { user_id, items } = ctx.params;
+				const cart = await this.mutate(user_id, c => (items ? subtractLines(c, items, new Date()) : { items: [], updated_at: new Date().toISOString() }));
+				return { id: cartId(user_id), user_id, items: cart.items };
+			},
+		},
+	},
+
+	methods: {
+		/** The user's stored cart (empty when there is none). */
+		async load(this: CartThis, userId: string): Promise<StoredCart> {
+			return parseCart(await this.kv.get(cartKey(userId)));
+		},
+
+		/** Applies a change with compare-and-set, retrying when another request changed the cart meanwhile. */
+		async mutate(this: CartThis, userId: string, change: (cart: StoredCart) => StoredCart): Promise<StoredCart> {
+			const key = cartKey(userId);
+			for (let attempt = 0; attempt < 50; attempt++) {
+				const raw = await this.kv.get(key);
+				const next = change(parseCart(raw));
+				const json = JSON.stringify(next);
+				const stored = raw === null ? await this.kv.setIfAbsent(key, json, CART_TTL_MS) : await this.kv.compareAndSet(key, raw, json, CART_TTL_MS);
+				if (stored) return next;
+			}
+			throw new DependencyUnavailableError("cart", "The cart is being changed by too many requests at once; retry");
+		},
+
+		/** The cart priced from the catalog. */
+		async view(this: CartThis, ctx: Context, userId: string, cart: StoredCart): Promise<CartView> {
+			return priceCart(userId, cart, await this.catalogRows(ctx, cart.items.map(l => l.product_id)));
+		},
+
+		/** Current catalog rows for the ids (unknown ids are absent). */
+		async catalogRows(this: CartThis, ctx: Context, ids: string[]): Promise<CatalogRow[]> {
+			if (ids.length === 0) return [];
+			return (await ctx.call<{ rows: CatalogRow[] }, { ids: string[] }>("products.getMany", { ids })).rows;
+		},
+
+		/** The product, or a 404 naming it when it is unknown or no longer sold. */
+		async ensureProduct(this: CartThis, ctx: Context, productId: string): Promise<CatalogRow> {
+			const row = (await this.catalogRows(ctx, [productId])).find(r => r.id === productId);
+			if (!row || !row.active) throw new NotFoundError("product", productId);
+			return row;
+		},
+
+		/** A 409 INSUFFICIENT_STOCK naming what is available when inventory cannot cover the quantity. */
+		async ensureStock(this: CartThis, ctx: Context, productId: string, quantity: number): Promise<void> {
+			const res = await ctx.call<Availability, { items: CartLine[] }>("inventory.availability", { items: [{ product_id: productId, quantity }] });
+			const line = res.items.find(i => i.product_id === productId);
+			if (!res.ok || (line && !line.ok)) throw new InsufficientStockError(productId, quantity, line?.available ?? 0);
+		},
+	},
+
+	created(this: CartThis) {
+		const config = getConfig();
+		this.kv = createKeyValueStore(config.redisUrl, config.namespace);
+	},
+
+	async stopped(this: CartThis) {
+		await this.kv.close();
+	},
+});
+
+export default CartService;
