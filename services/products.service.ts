@@ -1,0 +1,443 @@
+/**
+ * The `products` service: the catalog (products and categories), the source of truth for names and prices.
+ * Reads go through Moleculer's cacher; every change cleans the cache on every node and is published as a
+ * product event for read models (search) and re-pricing.
+ */
+import { randomUUID } from "node:crypto";
+import type { Context } from "moleculer";
+import { getConfig, type Config } from "../config/env";
+import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
+import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
+import { EVENTS, type DomainEvent, type ReviewCreatedPayload } from "./common/events";
+import { ConflictError, NotFoundError, ValidationFailedError } from "./common/errors";
+import { created, type ShopMeta } from "./common/meta";
+import { DEFAULT_CURRENCY, fromCents } from "./common/money";
+import { defineService, type ServiceThis } from "./common/schema";
+import type { AvailabilityResult } from "./inventory/model";
+import { DEMO_CATEGORIES, DEMO_CURRENCY, DEMO_PRODUCTS } from "./products/demo-catalog";
+import {
+	availabilityOf,
+	categoryTitle,
+	checkPrice,
+	normaliseTags,
+	pageWindow,
+	slugify,
+	SLUG_PATTERN,
+	toApiProduct,
+	toPage,
+	toSnapshot,
+	type ApiProduct,
+	type Availability,
+	type CategoryDoc,
+	type Page,
+	type ProductDoc,
+	type ProductSnapshot,
+} from "./products/model";
+import {
+	createParams,
+	listParams,
+	pagingParams,
+	updateParams,
+	type ListParams,
+	type ProductInput,
+	type ProductUpdateInput,
+} from "./products/params";
+
+interface IdParams {
+	id: string;
+}
+interface IdsParams {
+	ids: string[];
+}
+interface PagingParams {
+	page: number;
+	page_size: number;
+}
+export interface PricingRow {
+	id: string;
+	name: string;
+	price_cents: number;
+	currency: string;
+	active: boolean;
+}
+export interface CategoryRow {
+	id: string;
+	name: string;
+	product_count: number;
+}
+
+interface ProductsMethods extends DbMethods, EventsMethods {
+	loadActive(id: string): Promise<ProductDoc>;
+	availabilityFor(ctx: Context, ids: string[]): Promise<Map<string, Availability> | null>;
+	cleanCache(): Promise<void>;
+	ensureCategory(slug: string): Promise<void>;
+	categorySlug(raw: string): string;
+	seedDemoCatalog(ctx: Context | null): Promise<{ products: number; categories: number }>;
+}
+interface ProductsVars {
+	config: Config;
+}
+type ProductsThis = ServiceThis<ProductsVars, ProductsMethods>;
+type Ctx<P> = Context<P, ShopMeta>;
+
+/** The internal broadcast that makes every products node drop its cached reads. */
+export const CACHE_CLEAN_EVENT = "cache.clean.products";
+/** How long a product page waits for inventory before it shows no availability. */
+const AVAILABILITY_TIMEOUT_MS = 1500;
+
+const ProductsService = defineService<ProductsVars, ProductsMethods>({
+	name: "products",
+	mixins: [
+		DbMixin({
+			products: { indexes: [{ fields: ["category"] }, { fields: ["brand_key"] }] },
+			categories: {},
+		}),
+		EventsMixin<ProductsThis>({
+			handlers: {
+				/** Keeps the product's rating in step with reviews; an older count never overwrites a newer one. */
+				async [EVENTS.REVIEW_CREATED](this: ProductsThis, event: DomainEvent): Promise<void> {
+					const e = event as unknown as DomainEvent<ReviewCreatedPayload>;
+					const n = await this.collection<ProductDoc>("products").updateWhere(
+						{ id: e.product_id, rating_count: { $lt: e.rating_count } },
+						{ $set: { rating_average: e.average_rating, rating_count: e.rating_count } },
+					);
+					if (n > 0) await this.cleanCache();
+				},
+			},
+		}),
+	],
+
+	actions: {
+		/** A page of the catalog, filtered by category and brand, with availability. */
+		list: {
+			params: listParams,
+			async handler(this: ProductsThis, ctx: Ctx<ListParams>): Promise<Page<ApiProduct>> {
+				const page = await ctx.call<Page<ProductSnapshot>, ListParams>("products.page", ctx.params);
+				const stock = await this.availabilityFor(ctx, page.rows.map(r => r.id));
+				return { ...page, rows: page.rows.map(r => toApiProduct(r, stock?.get(r.id) ?? (stock ? availabilityOf(0) : null))) };
+			},
+		},
+
+		/** One product with its availability; 404 for an unknown or removed id. */
+		get: {
+			params: { id: { type: "string", min: 1, max: 100 } },
+			async handler(this: ProductsThis, ctx: Ctx<IdParams>): Promise<ApiProduct> {
+				const product = await ctx.call<ProductSnapshot, IdParams>("products.lookup", { id: ctx.params.id });
+				const stock = await this.availabilityFor(ctx, [product.id]);
+				return toApiProduct(product, stock ? (stock.get(product.id) ?? availabilityOf(0)) : null);
+			},
+		},
+
+		/** The stored product (cached); availability is added by `get` so that it is never stale. */
+		lookup: {
+			visibility: "public",
+			params: { id: { type: "string", min: 1, max: 100 } },
+			cache: { keys: ["id"] },
+			async handler(this: ProductsThis, ctx: Ctx<IdParams>): Promise<ProductSnapshot> {
+				return toSnapshot(await this.loadActive(ctx.params.id));
+			},
+		},
+
+		/** A page of stored products (cached), one bounded query: page_size is at most 100. */
+		page: {
+			visibility: "public",
+			params: listParams,
+			cache: { keys: ["category", "brand", "page", "page_size"] },
+			async handler(this: ProductsThis, ctx: Ctx<ListParams>): Promise<Page<ProductSnapshot>> {
+				const { category, brand, page, page_size } = ctx.params;
+				const query: Record<string, unknown> = { active: true };
+				if (category) query.category = category;
+				if (brand) query.brand_key = brand.toLowerCase();
+				const repo = this.collection<ProductDoc>("products");
+				const [rows, total] = await Promise.all([
+					repo.find(query, { sort: ["name"], ...pageWindow(page, page_size) }),
+					repo.count(query),
+				]);
+				return toPage(rows.map(toSnapshot), total, page, page_size);
+			},
+		},
+
+		/** Current names and prices for re-pricing carts and orders; unknown ids are absent, removed ones inactive. */
+		getMany: {
+			visibility: "public",
+			params: { ids: { type: "array", items: { type: "string", min: 1, max: 100 }, max: 200 } },
+			async handler(this: ProductsThis, ctx: Ctx<IdsParams>): Promise<{ rows: PricingRow[] }> {
+				const ids = [...new Set(ctx.params.ids)];
+				if (ids.length === 0) return { rows: [] };
+				const docs = await this.collection<ProductDoc>("products").find({ id: { $in: ids } });
+				return { rows: docs.map(d => ({ id: d.id, name: d.name, price_cents: d.price_cents, currency: d.currency, active: d.active })) };
+			},
+		},
+
+		/** Every active product, page by page (up to 500 a page), for read models that rebuild themselves. */
+		all: {
+			visibility: "public",
+			params: { ...pagingParams, page_size: { ...pagingParams.page_size, max: 500, default: 200 } },
+			async handler(this: ProductsThis, ctx: Ctx<PagingParams>): Promise<Page<ProductSnapshot>> {
+				const { page, page_size } = ctx.params;
+				const repo = this.collection<ProductDoc>("products");
+				const [rows, total] = await Promise.all([
+					repo.find({ active: true }, { sort: ["created_at", "name"], ...pageWindow(page, page_size) }),
+					repo.count({ active: true }),
+				]);
+				return toPage(rows.map(toSnapshot), total, page, page_size);
+			},
+		},
+
+		/** The categories with how many active products each has. */
+		categories: {
+			cache: { keys: [] },
+			async handler(this: ProductsThis): Promise<{ rows: CategoryRow[] }> {
+				const cats = await this.collection<CategoryDoc>("categories").find({}, { sort: ["name"], limit: 1000 });
+				const products = this.collection<ProductDoc>("products");
+				const rows = await Promise.all(
+					cats.map(async c => ({ id: c.id, name: c.name, product_count: await products.count({ category: c.id, active: true }) })),
+				);
+				return { rows: rows.filter(r => r.product_count > 0) };
+			},
+		},
+
+		/** Adds a product (admin). */
+		create: {
+			roles: ["admin"],
+			params: createParams,
+			async handler(this: ProductsThis, ctx: Ctx<ProductInput>): Promise<ApiProduct> {
+				const input = ctx.params;
+				const price = checkPrice(input.price);
+				if (!price.ok) throw new ValidationFailedError("price", price.message);
+				const category = this.categorySlug(input.category);
+				const now = new Date().toISOString();
+				const id = input.id ?? `${slugify(input.name) || "product"}-${randomUUID().slice(0, 6)}`;
+				let doc: ProductDoc;
+				try {
+					doc = await this.collection<ProductDoc>("products").insert({
+						id,
+						name: input.name,
+						description: input.description ?? "",
+						brand: input.brand,
+						brand_key: input.brand.toLowerCase(),
+						category,
+						price_cents: price.value,
+						currency: (input.currency ?? DEFAULT_CURRENCY).toUpperCase(),
+						image_url: input.image_url ?? null,
+						tags: normaliseTags(input.tags),
+						rating_average: 0,
+						rating_count: 0,
+						active: true,
+						version: 1,
+						created_at: now,
+						updated_at: now,
+					});
+				} catch (err) {
+					if (err instanceof DuplicateKeyError)
+						throw new ConflictError(`id: a product '${id}' already exists`, "PRODUCT_EXISTS", { field: "id", id });
+					throw err;
+				}
+				await this.ensureCategory(category);
+				await this.cleanCache();
+				await this.publish(ctx, EVENTS.PRODUCT_CREATED, { product_id: doc.id, version: doc.version, product: toSnapshot(doc) });
+				created(ctx, `/api/v1/products/${doc.id}`);
+				return toApiProduct(toSnapshot(doc));
+			},
+		},
+
+		/** Changes a product (admin); a new price is also announced as product.price-changed. */
+		update: {
+			roles: ["admin"],
+			params: updateParams,
+			async handler(this: ProductsThis, ctx: Ctx<ProductUpdateInput>): Promise<ApiProduct> {
+				const { id, price, ...input } = ctx.params;
+				const set: Partial<ProductDoc> = {};
+				if (price !== undefined) {
+					const checked = checkPrice(price);
+					if (!checked.ok) throw new ValidationFailedError("price", checked.message);
+					set.price_cents = checked.value;
+				}
+				if (input.name !== undefined) set.name = input.name;
+				if (input.description !== undefined) set.description = input.description;
+				if (input.brand !== undefined) Object.assign(set, { brand: input.brand, brand_key: input.brand.toLowerCase() });
+				if (input.category !== undefined) set.category = this.categorySlug(input.category);
+				if (input.currency !== undefined) set.currency = input.currency.toUpperCase();
+				if (input.image_url !== undefined) set.image_url = input.image_url;
+				if (input.tags !== undefined) set.tags = normaliseTags(input.tags);
+				if (Object.keys(set).length === 0)
+					throw new ValidationFailedError("body", "names nothing to change (name, description, brand, category, price, currency, image_url, tags)");
+
+				// Optimistic update on the version, so the old price announced is the one actually replaced.
+				const repo = this.collection<ProductDoc>("products");
+				for (let attempt = 0; attempt < 5; attempt++) {
+					const current = await this.loadActive(id);
+					const changes = { ...set, updated_at: new Date().toISOString() };
+					const n = await repo.updateWhere({ id, version: current.version, active: true }, { $set: changes, $inc: { version: 1 } });
+					if (n === 0) continue;
+					const doc: ProductDoc = { ...current, ...changes, version: current.version + 1 };
+					if (set.category) await this.ensureCategory(set.category);
+					await this.cleanCache();
+					await this.publish(ctx, EVENTS.PRODUCT_UPDATED, { product_id: id, version: doc.version, product: toSnapshot(doc) });
+					if (set.price_cents !== undefined && set.price_cents !== current.price_cents)
+						await this.publish(ctx, EVENTS.PRODUCT_PRICE_CHANGED, {
+							product_id: id,
+							version: doc.version,
+							currency: doc.currency,
+							old_price_cents: current.price_cents,
+							new_price_cents: doc.price_cents,
+							old_price: fromCents(current.price_cents),
+							new_price: fromCents(doc.price_cents),
+						});
+					return toApiProduct(toSnapshot(doc));
+				}
+				throw new ConflictError(`product '${id}' is being changed by someone else; try again`, "CONCURRENT_UPDATE", { id });
+			},
+		},
+
+		/** Removes a product from the catalog (admin); it stays stored, inactive, for re-pricing to refuse. */
+		remove: {
+			roles: ["admin"],
+			params: { id: { type: "string", min: 1, max: 100 } },
+			async handler(this: ProductsThis, ctx: Ctx<IdParams>): Promise<{ id: string; deleted: true }> {
+				const current = await this.loadActive(ctx.params.id);
+				const n = await this.collection<ProductDoc>("products").updateWhere(
+					{ id: current.id, active: true },
+					{ $set: { active: false, updated_at: new Date().toISOString() }, $inc: { version: 1 } },
+				);
+				if (n === 0) throw new NotFoundError("product", current.id);
+				await this.cleanCache();
+				await this.publish(ctx, EVENTS.PRODUCT_DELETED, { product_id: current.id, version: current.version + 1 });
+				return { id: current.id, deleted: true };
+			},
+		},
+
+		/** Loads the demo catalog (and asks inventory to stock it) where it is missing; idempotent. */
+		seedDemo: {
+			visibility: "public",
+			async handler(this: ProductsThis, ctx: Ctx<object>): Promise<{ products: number; categories: number; stock: number | null }> {
+				const res = await this.seedDemoCatalog(ctx);
+				let stock: number | null = null;
+				try {
+					stock = (await ctx.call<{ inserted: number }, object>("inventory.seedDemo", {}, { retries: 0 })).inserted;
+				} catch (err) {
+					this.logger.info(`demo stock not seeded from products (inventory seeds itself when it starts): ${(err as Error).message}`);
+				}
+				return { ...res, stock };
+			},
+		},
+	},
+
+	events: {
+		/** Drops this node's cached catalog reads after a change made on any node. */
+		[CACHE_CLEAN_EVENT]: {
+			async handler(this: ProductsThis): Promise<void> {
+				await this.broker.cacher?.clean("products.**");
+			},
+		},
+	},
+
+	methods: {
+		/** The stored, active product, or a 404. */
+		async loadActive(this: ProductsThis, id: string): Promise<ProductDoc> {
+			const doc = await this.collection<ProductDoc>("products").findById(id);
+			if (!doc || !doc.active) throw new NotFoundError("product", id);
+			return doc;
+		},
+
+		/** Available units per product from inventory; null when inventory does not answer (pages still render). */
+		async availabilityFor(this: ProductsThis, ctx: Context, ids: string[]): Promise<Map<string, Availability> | null> {
+			if (ids.length === 0) return new Map();
+			try {
+				const res = await ctx.call<AvailabilityResult, { items: Array<{ product_id: string; quantity: number }> }>(
+					"inventory.availability",
+					{ items: ids.map(product_id => ({ product_id, quantity: 1 })) },
+					{ timeout: AVAILABILITY_TIMEOUT_MS, retries: 0 },
+				);
+				return new Map(res.items.map(i => [i.product_id, availabilityOf(i.available)]));
+			} catch (err) {
+				this.logger.debug(`availability unknown: ${(err as Error).message}`);
+				return null;
+			}
+		},
+
+		/** Cleans cached reads here and, with a per-node memory cache, on every other products node. */
+		async cleanCache(this: ProductsThis): Promise<void> {
+			await this.broker.cacher?.clean("products.**");
+			if (!this.config.redisUrl) await this.broker.broadcast(CACHE_CLEAN_EVENT, { node_id: this.broker.nodeID });
+		},
+
+		/** Stores a category for a slug that has none yet. */
+		async ensureCategory(this: ProductsThis, slug: string): Promise<void> {
+			const categories = this.collection<CategoryDoc>("categories");
+			if (await categories.findById(slug)) return;
+			try {
+				await categories.insert({ id: slug, name: categoryTitle(slug) });
+			} catch (err) {
+				if (!(err instanceof DuplicateKeyError)) throw err;
+			}
+		},
+
+		/** A category name or slug as the slug stored on products; 422 when nothing usable is left. */
+		categorySlug(this: ProductsThis, raw: string): string {
+			const slug = slugify(raw);
+			if (!SLUG_PATTERN.test(slug)) throw new ValidationFailedError("category", "must contain at least two letters or digits");
+			return slug;
+		},
+
+		/** Inserts the demo categories and products that are missing (fixed ids: a second run adds nothing). */
+		async seedDemoCatalog(this: ProductsThis, ctx: Context | null): Promise<{ products: number; categories: number }> {
+			const categories = this.collection<CategoryDoc>("categories");
+			const products = this.collection<ProductDoc>("products");
+			let nCategories = 0;
+			for (const c of DEMO_CATEGORIES) {
+				try {
+					await categories.insert(c);
+					nCategories++;
+				} catch (err) {
+					if (!(err instanceof DuplicateKeyError)) throw err;
+				}
+			}
+			let nProducts = 0;
+			const now = new Date().toISOString();
+			for (const d of DEMO_PRODUCTS) {
+				let doc: ProductDoc;
+				try {
+					doc = await products.insert({
+						id: d.id,
+						name: d.name,
+						description: d.description,
+						brand: d.brand,
+						brand_key: d.brand.toLowerCase(),
+						category: d.category,
+						price_cents: Math.round(d.price * 100),
+						currency: DEMO_CURRENCY,
+						image_url: `https://images.shopflow.example/products/${d.id}.jpg`,
+						tags: d.tags,
+						rating_average: 0,
+						rating_count: 0,
+						active: true,
+						version: 1,
+						created_at: now,
+						updated_at: now,
+					});
+				} catch (err) {
+					if (err instanceof DuplicateKeyError) continue;
+					throw err;
+				}
+				nProducts++;
+				await this.publish(ctx, EVENTS.PRODUCT_CREATED, { product_id: doc.id, version: doc.version, product: toSnapshot(doc) });
+			}
+			if (nProducts + nCategories > 0) await this.cleanCache();
+			return { products: nProducts, categories: nCategories };
+		},
+	},
+
+	created(this: ProductsThis) {
+		this.config = getConfig();
+	},
+
+	async started(this: ProductsThis) {
+		if (!this.config.seedDemoData) return;
+		if ((await this.collection<ProductDoc>("products").count()) > 0) return;
+		const res = await this.seedDemoCatalog(null);
+		this.logger.info(`Demo catalog loaded: ${res.products} products in ${res.categories} categories`);
+	},
+});
+
+export default ProductsService;

@@ -1,0 +1,153 @@
+/**
+ * The product document, what of it leaves the service, and the checks on catalog input. Pure code.
+ * Prices are integer cents inside; the API speaks decimal units with a currency.
+ */
+import type { ProductSnapshot } from "../common/events";
+import { fromCents, hasAtMostTwoDecimals, toCents } from "../common/money";
+
+export type { ProductSnapshot };
+
+export interface ProductDoc extends ProductSnapshot {
+	id: string;
+	name: string;
+	description: string;
+	brand: string;
+	/** Lower-cased brand, for case-insensitive filters. */
+	brand_key: string;
+	/** Category slug, e.g. "laptops". */
+	category: string;
+	price_cents: number;
+	currency: string;
+	image_url: string | null;
+	tags: string[];
+	rating_average: number;
+	rating_count: number;
+	/** False once removed: re-pricing still sees it (and refuses it), the catalog does not. */
+	active: boolean;
+	/** Raised by every change; read models keep the highest version they have seen. */
+	version: number;
+	created_at: string;
+	updated_at: string;
+}
+
+export interface Availability {
+	available: number;
+	in_stock: boolean;
+}
+
+export interface ApiProduct {
+	id: string;
+	name: string;
+	description: string;
+	brand: string;
+	category: string;
+	price: number;
+	currency: string;
+	image_url: string | null;
+	tags: string[];
+	rating_average: number;
+	rating_count: number;
+	/** Null when inventory could not be asked. */
+	availability: Availability | null;
+	created_at: string;
+	updated_at: string;
+}
+
+export interface CategoryDoc {
+	id: string;
+	name: string;
+}
+
+export interface Page<T> {
+	rows: T[];
+	total: number;
+	page: number;
+	page_size: number;
+	total_pages: number;
+}
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+/** The largest price a product may have (one million units). */
+export const MAX_PRICE_CENTS = 100_000_000;
+
+/** The product as clients see it. */
+export function toApiProduct(p: ProductSnapshot, availability: Availability | null = null): ApiProduct {
+	return {
+		id: p.id,
+		name: p.name,
+		description: p.description,
+		brand: p.brand,
+		category: p.category,
+		price: fromCents(p.price_cents),
+		currency: p.currency,
+		image_url: p.image_url,
+		tags: p.tags,
+		rating_average: p.rating_average,
+		rating_count: p.rating_count,
+		availability,
+		created_at: p.created_at,
+		updated_at: p.updated_at,
+	};
+}
+
+/** The event form of a stored product. */
+export function toSnapshot(p: ProductDoc): ProductSnapshot {
+	// eslint-disable-next-line @typescript-eslint/no-unused-vars
+	const { brand_key: _brandKey, ...rest } = p;
+	return rest;
+}
+
+/** Availability as shown on product pages, from a count of available units. */
+export function availabilityOf(available: number): Availability {
+	return { available, in_stock: available > 0 };
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** A decimal price to cents: positive, at most two decimals, not absurdly large. */
+export function checkPrice(price: number): Checked<number> {
+	if (!Number.isFinite(price) || price <= 0) return { ok: false, message: "must be a positive amount" };
+	if (!hasAtMostTwoDecimals(price)) return { ok: false, message: "must have at most two decimals" };
+	const cents = toCents(price);
+	if (cents > MAX_PRICE_CENTS) return { ok: false, message: `must not exceed ${fromCents(MAX_PRICE_CENTS)}` };
+	return { ok: true, value: cents };
+}
+
+/** Lower-case, dash-separated slug of a name ("Smart Home" -> "smart-home"). */
+export function slugify(text: string): string {
+	return text
+		.normalize("NFKD")
+		.replace(/[\u0300-\u036f]/g, "")
+		.toLowerCase()
+		.replace(/[^a-z0-9]+/g, "-")
+		.replace(/^-+|-+$/g, "")
+		.slice(0, 60);
+}
+
+/** Product ids and category slugs: lower-case letters, digits and dashes. */
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
+
+/** The display name of a category slug that has no stored name ("smart-home" -> "Smart Home"). */
+export function categoryTitle(slug: string): string {
+	return slug
+		.split("-")
+		.filter(Boolean)
+		.map(w => w[0].toUpperCase() + w.slice(1))
+		.join(" ");
+}
+
+/** Tags trimmed, lower-cased, de-duplicated. */
+export function normaliseTags(tags: string[] | undefined): string[] {
+	return [...new Set((tags ?? []).map(t => t.trim().toLowerCase()).filter(Boolean))];
+}
+
+/** Offset and limit of a page (pages count from 1). */
+export function pageWindow(page: number, pageSize: number): { offset: number; limit: number } {
+	return { offset: (page - 1) * pageSize, limit: pageSize };
+}
+
+/** A page of rows with its totals. */
+export function toPage<T>(rows: T[], total: number, page: number, pageSize: number): Page<T> {
+	return { rows, total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+}

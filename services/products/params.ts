@@ -1,0 +1,67 @@
+/**
+ * fastest-validator schemas of the products actions, beside their TypeScript types.
+ */
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./model";
+
+export interface ListParams {
+	category?: string;
+	brand?: string;
+	page: number;
+	page_size: number;
+}
+
+export interface ProductInput {
+	id?: string;
+	name: string;
+	description?: string;
+	brand: string;
+	category: string;
+	price: number;
+	currency?: string;
+	image_url?: string;
+	tags?: string[];
+}
+
+export type ProductUpdateInput = Partial<Omit<ProductInput, "id">> & { id: string };
+
+/** Pages: query values arrive as strings, so numbers are converted; above 100 rows a page is refused. */
+export const pagingParams = {
+	page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, default: 1 },
+	page_size: { type: "number", integer: true, min: 1, max: MAX_PAGE_SIZE, convert: true, default: DEFAULT_PAGE_SIZE },
+} as const;
+
+export const listParams = {
+	category: { type: "string", min: 1, max: 64, trim: true, lowercase: true, optional: true },
+	brand: { type: "string", min: 1, max: 64, trim: true, optional: true },
+	...pagingParams,
+} as const;
+
+const fields = {
+	name: { type: "string", min: 1, max: 200, trim: true },
+	description: { type: "string", max: 5000, trim: true, optional: true },
+	brand: { type: "string", min: 1, max: 64, trim: true },
+	category: { type: "string", min: 1, max: 64, trim: true },
+	price: { type: "number", convert: true },
+	currency: { type: "string", pattern: /^[A-Za-z]{3}$/, optional: true },
+	image_url: { type: "url", max: 500, optional: true },
+	tags: { type: "array", items: { type: "string", min: 1, max: 40 }, max: 20, optional: true },
+} as const;
+
+export const createParams = {
+	id: { type: "string", pattern: /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/, optional: true },
+	...fields,
+	$$strict: "remove",
+} as const;
+
+export const updateParams = {
+	id: { type: "string", min: 1, max: 100 },
+	name: { ...fields.name, optional: true },
+	description: fields.description,
+	brand: { ...fields.brand, optional: true },
+	category: { ...fields.category, optional: true },
+	price: { ...fields.price, optional: true },
+	currency: fields.currency,
+	image_url: fields.image_url,
+	tags: fields.tags,
+	$$strict: "remove",
+} as const;
