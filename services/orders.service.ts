@@ -1,0 +1,331 @@
+/**
+ * The `orders` service: stores orders and runs the checkout saga (payment → inventory → shipping, with
+ * compensations in reverse) through the saga mixin. The saga log lives inside the order document, so the
+ * order's status and its saga state are always written together; every transition is appended to the order's
+ * history and announced as `order.updated`.
+ */
+import { randomUUID } from "node:crypto";
+import type { Context } from "moleculer";
+import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
+import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
+import { SagaMixin, type SagaMethods } from "../mixins/saga.mixin";
+import { EVENTS, type DomainEvent } from "./common/events";
+import { NotFoundError } from "./common/errors";
+import { requireUser, type ShopMeta } from "./common/meta";
+import { sumCents } from "./common/money";
+import { defineService, type ServiceThis } from "./common/schema";
+import { OrderNotCancellableError } from "./orders/errors";
+import { newOrderIds, orderIdOf, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
+import { applySagaProgress } from "./orders/progress";
+import { createParams, findParams, idParams, listParams, type CreateParams, type FindParams, type IdParams, type ListParams } from "./orders/params";
+import { orderSaga } from "./orders/steps";
+import { advanceTo, FAILURE_REASONS, IllegalTransitionError, initialState, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
+import type { SagaState } from "./orders/saga-engine";
+
+interface Page<T> {
+	rows: T[];
+	total: number;
+	page: number;
+	page_size: number;
+	total_pages: number;
+}
+interface Stats {
+	total: number;
+	by_status: Record<string, number>;
+	by_failure_reason: Record<string, number>;
+}
+
+interface OrdersMethods extends DbMethods, EventsMethods, SagaMethods<OrderSagaData> {
+	orders(): Repository<OrderDoc>;
+	ownOrder(ctx: Ctx<unknown>, id: string): Promise<OrderDoc>;
+	updateOrder(id: string, change: (doc: OrderDoc) => OrderDoc): Promise<OrderDoc | null>;
+	saveSagaState(state: SagaState<OrderSagaData>): Promise<void>;
+	announce(before: OrderDoc, after: OrderDoc): Promise<void>;
+	orderResult(doc: OrderDoc): OrderResult;
+	onShipment(event: DomainEvent, target: OrderStatus): Promise<void>;
+}
+type OrdersThis = ServiceThis<object, OrdersMethods>;
+type Ctx<P> = Context<P, ShopMeta>;
+
+/** How long `cancel` waits for the saga to undo itself before answering with the order as it is. */
+const CANCEL_WAIT_MS = 15_000;
+const CANCELLABLE: OrderStatus[] = ["PENDING", "PAID", "STOCK_RESERVED"];
+
+const OrdersService = defineService<object, OrdersMethods>({
+	name: "orders",
+	mixins: [
+		DbMixin({ orders: { indexes: [{ fields: ["idempotency_key"], unique: true }, { fields: ["user_id"] }, { fields: ["status"] }] } }),
+		EventsMixin<OrdersThis>({
+			handlers: {
+				/** Shipping reports the parcel left: the order is SHIPPED (idempotent). */
+				[EVENTS.ORDER_SHIPPED]: async function (this: OrdersThis, event) {
+					await this.onShipment(event, "SHIPPED");
+				},
+				/** The carrier delivered: SHIPPED → DELIVERED (idempotent). */
+				[EVENTS.ORDER_DELIVERED]: async function (this: OrdersThis, event) {
+					await this.onShipment(event, "DELIVERED");
+				},
+			},
+		}),
+		SagaMixin<OrderSagaData>({
+			definition: orderSaga,
+			dependencies: ["payments", "inventory", "shipping"],
+			store: {
+				async save(state) {
+					await (this as OrdersThis).saveSagaState(state);
+				},
+				async load(id) {
+					return (await (this as OrdersThis).orders().findById(orderIdOf(id)))?.saga ?? null;
+				},
+				async listUnfinished(limit) {
+					const rows = await (this as OrdersThis).orders().find({ "saga.status": { $in: ["RUNNING", "COMPENSATING"] } }, { limit });
+					return rows.map(r => r.saga);
+				},
+			},
+			async shouldAbort(state) {
+				const doc = await (this as OrdersThis).orders().findById(orderIdOf(state.id));
+				return doc?.cancel_requested ? "CANCELLED" : null;
+			},
+		}),
+	],
+
+	actions: {
+		/** Stores a PENDING order and runs its saga (in the background with respond_async); for checkout. */
+		create: {
+			visibility: "public",
+			// The saga makes three calls, each with Moleculer's own timeout and retries.
+			timeout: 60_000,
+			params: createParams,
+			async handler(this: OrdersThis, ctx: Ctx<CreateParams>): Promise<OrderResult> {
+				const p = ctx.params;
+				if (p.idempotency_key) {
+					const existing = await this.orders().findOne({ idempotency_key: p.idempotency_key });
+					if (existing) return this.orderResult(existing);
+				}
+				const { orderId, sagaId } = newOrderIds(randomUUID());
+				const items = p.items.map(i => ({ product_id: i.product_id, name: i.name, price_cents: i.price_cents, quantity: i.quantity }));
+				const total = sumCents(items.map(i => i.price_cents * i.quantity));
+				const saga = await this.prepareSaga(sagaId, {
+					order_id: orderId,
+					user_id: p.user_id,
+					items,
+					total_cents: total,
+					currency: p.currency,
+					shipping_address: p.shipping_address,
+					payment_token: p.payment.token,
+					payment_method_id: p.payment.method_id ?? null,
+				});
+				const now = new Date().toISOString();
+				let doc: OrderDoc;
+				try {
+					doc = await this.orders().insert({
+						id: orderId,
+						user_id: p.user_id,
+						...initialState(now),
+						items,
+						total_cents: total,
+						currency: p.currency,
+						payment_id: null,
+						shipment_id: null,
+						shipping_address: p.shipping_address,
+						idempotency_key: p.idempotency_key ?? orderId,
+						cancel_requested: false,
+						saga,
+						rev: 0,
+						created_at: now,
+						updated_at: now,
+					});
+				} catch (err) {
+					await this.releaseSaga(sagaId);
+					const existing = err instanceof DuplicateKeyError ? await this.orders().findOne({ idempotency_key: p.idempotency_key }) : null;
+					if (existing) return this.orderResult(existing);
+					throw err;
+				}
+				await this.publish(ctx, EVENTS.ORDER_CREATED, {
+					order_id: doc.id,
+					user_id: doc.user_id,
+					status: doc.status,
+					total_cents: doc.total_cents,
+					currency: doc.currency,
+					items: items.map(i => ({ product_id: i.product_id, quantity: i.quantity })),
+				});
+				const run = this.runSaga(ctx, saga);
+				if (p.respond_async) return this.orderResult(doc);
+				// A compensation that keeps failing goes on in the background; the caller gets the order as it stands.
+				await Promise.race([run.done, run.stalled]);
+				return this.orderResult((await this.orders().findById(doc.id)) ?? doc);
+			},
+		},
+
+		/** One order: the caller's own, or any for an admin (404 for another user's order). */
+		get: {
+			auth: "required",
+			params: idParams,
+			async handler(this: OrdersThis, ctx: Ctx<IdParams>): Promise<PublicOrder> {
+				return toPublicOrder(await this.ownOrder(ctx, ctx.params.id));
+			},
+		},
+
+		/** The caller's orders (all orders for an admin), newest first, paginated. */
+		list: {
+			auth: "required",
+			params: listParams,
+			async handler(this: OrdersThis, ctx: Ctx<ListParams>): Promise<Page<PublicOrder>> {
+				const user = requireUser(ctx.meta);
+				const page = ctx.params.page ?? 1;
+				const pageSize = ctx.params.page_size ?? 20;
+				const query: Record<string, unknown> = user.role === "admin" ? {} : { user_id: user.id };
+				if (ctx.params.status) query.status = ctx.params.status;
+				const [rows, total] = await Promise.all([
+					this.orders().find(query, { sort: ["-created_at"], limit: pageSize, offset: (page - 1) * pageSize }),
+					this.orders().count(query),
+				]);
+				return { rows: rows.map(toPublicOrder), total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
+			},
+		},
+
+		/** Cancels one of the caller's orders before it ships: the saga refunds and releases, the order ends CANCELLED. */
+		cancel: {
+			auth: "required",
+			params: idParams,
+			async handler(this: OrdersThis, ctx: Ctx<IdParams>): Promise<PublicOrder> {
+				const doc = await this.ownOrder(ctx, ctx.params.id);
+				if (doc.status === "CANCELLED") return toPublicOrder(doc);
+				if (!isCancellable(doc.status)) throw new OrderNotCancellableError(doc.id, doc.status);
+				const n = await this.orders().updateWhere({ id: doc.id, status: { $in: CANCELLABLE } }, { $set: { cancel_requested: true } });
+				const deadline = Date.now() + CANCEL_WAIT_MS;
+				let current = n > 0 ? doc : ((await this.orders().findById(doc.id)) ?? doc);
+				while (n > 0 && !isTerminal(current.status) && Date.now() < deadline) {
+					await new Promise(r => setTimeout(r, 50));
+					current = (await this.orders().findById(doc.id)) ?? current;
+				}
+				if (current.status === "SHIPPED" || current.status === "DELIVERED" || current.status === "FAILED")
+					throw new OrderNotCancellableError(doc.id, current.status);
+				if (current.status !== "CANCELLED") ctx.meta.$statusCode = 202;
+				return toPublicOrder(current);
+			},
+		},
+
+		/** The saga log of an order (by saga or order id), for operators. */
+		sagaLog: {
+			roles: ["admin"],
+			params: idParams,
+			async handler(this: OrdersThis, ctx: Ctx<IdParams>): Promise<Record<string, unknown>> {
+				const doc = await this.orders().findById(orderIdOf(ctx.params.id));
+				if (!doc) throw new NotFoundError("saga", ctx.params.id);
+				return { ...toSagaLog(doc), lease_owner: await this.sagaOwner(doc.saga.id) };
+			},
+		},
+
+		/** Orders by status, for the REPL and the chaos invariants. */
+		find: {
+			visibility: "public",
+			params: findParams,
+			async handler(this: OrdersThis, ctx: Ctx<FindParams>): Promise<{ rows: PublicOrder[] }> {
+				const query: Record<string, unknown> = {};
+				if (ctx.params.status) query.status = ctx.params.status;
+				if (ctx.params.user_id) query.user_id = ctx.params.user_id;
+				const rows = await this.orders().find(query, { sort: ["created_at"], limit: ctx.params.limit ?? 1000 });
+				return { rows: rows.map(toPublicOrder) };
+			},
+		},
+
+		/** Order counts by status and by failure reason. */
+		stats: {
+			visibility: "public",
+			async handler(this: OrdersThis): Promise<Stats> {
+				const repo = this.orders();
+				const byStatus = await Promise.all(ORDER_STATUSES.map(async s => [s, await repo.count({ status: s })] as const));
+				const byReason = await Promise.all(FAILURE_REASONS.map(async r => [r, await repo.count({ status: "FAILED", failure_reason: r })] as const));
+				return {
+					total: byStatus.reduce((a, [, n]) => a + n, 0),
+					by_status: Object.fromEntries(byStatus),
+					by_failure_reason: Object.fromEntries(byReason),
+				};
+			},
+		},
+	},
+
+	methods: {
+		/** The orders collection. */
+		orders(this: OrdersThis): Repository<OrderDoc> {
+			return this.collection<OrderDoc>("orders");
+		},
+
+		/** The order if the caller may see it (owner or admin), else a 404. */
+		async ownOrder(this: OrdersThis, ctx: Ctx<unknown>, id: string): Promise<OrderDoc> {
+			const user = requireUser(ctx.meta);
+			const doc = await this.orders().findById(id);
+			if (!doc || (user.role !== "admin" && doc.user_id !== user.id)) throw new NotFoundError("order", id);
+			return doc;
+		},
+
+		/** Read, change, write conditionally on the revision; retried when another writer came first. */
+		async updateOrder(this: OrdersThis, id: string, change: (doc: OrderDoc) => OrderDoc): Promise<OrderDoc | null> {
+			for (;;) {
+				const before = await this.orders().findById(id);
+				if (!before) return null;
+				const after = change(before);
+				if (after === before) return before;
+				const { id: _id, rev: _rev, cancel_requested: _c, ...fields } = after;
+				const n = await this.orders().updateWhere({ id, rev: before.rev }, { $set: { ...fields, rev: before.rev + 1 } });
+				if (n === 1) {
+					await this.announce(before, after);
+					return after;
+				}
+			}
+		},
+
+		/** The saga store: the saga state and the order status it implies, in one write. */
+		async saveSagaState(this: OrdersThis, state: SagaState<OrderSagaData>): Promise<void> {
+			const at = new Date().toISOString();
+			await this.updateOrder(orderIdOf(state.id), doc => {
+				try {
+					const next = applySagaProgress(doc, state, at);
+					return { ...next, saga: state, updated_at: next.history.length !== doc.history.length ? at : doc.updated_at };
+				} catch (err) {
+					if (!(err instanceof IllegalTransitionError)) throw err;
+					// Shipping's event moved the order ahead of a saga that then failed: keep the log, say so.
+					this.logger.warn(`order ${doc.id}: saga state ${state.status} does not fit status ${doc.status} (${err.message})`);
+					return { ...doc, saga: state };
+				}
+			});
+		},
+
+		/** order.updated for each new history entry, order.cancelled on cancellation. */
+		async announce(this: OrdersThis, before: OrderDoc, after: OrderDoc): Promise<void> {
+			for (const entry of after.history.slice(before.history.length)) {
+				await this.publish(null, EVENTS.ORDER_UPDATED, {
+					order_id: after.id,
+					user_id: after.user_id,
+					status: entry.status,
+					failure_reason: entry.status === "FAILED" ? after.failure_reason : null,
+					reason: entry.reason,
+					total_cents: after.total_cents,
+					currency: after.currency,
+				});
+				if (entry.status === "CANCELLED")
+					await this.publish(null, EVENTS.ORDER_CANCELLED, { order_id: after.id, user_id: after.user_id, reason: entry.reason });
+			}
+		},
+
+		/** The create answer: the order and its saga's steps. */
+		orderResult(this: OrdersThis, doc: OrderDoc): OrderResult {
+			return { order: toPublicOrder(doc), saga: toSagaSummary(doc.saga) };
+		},
+
+		/** Moves an order along the happy path on a shipping event; stale or repeated events change nothing. */
+		async onShipment(this: OrdersThis, event: DomainEvent, target: OrderStatus): Promise<void> {
+			const orderId = typeof event.order_id === "string" ? event.order_id : null;
+			if (!orderId) return;
+			const shipmentId = typeof event.shipment_id === "string" ? event.shipment_id : null;
+			await this.updateOrder(orderId, doc => {
+				if (doc.status === "COMPENSATING" || isTerminal(doc.status) || doc.saga.status === "COMPENSATING") return doc;
+				const next = advanceTo(doc, target, { at: new Date().toISOString(), reason: "reported by shipping" });
+				return { ...next, shipment_id: doc.shipment_id ?? shipmentId, updated_at: next.history.at(-1)?.at ?? doc.updated_at };
+			});
+		},
+	},
+});
+
+export default OrdersService;

@@ -1,0 +1,12 @@
+/**
+ * Errors of the orders service: MoleculerClientError subclasses with an HTTP code and a SCREAMING_SNAKE type.
+ */
+import { Errors } from "moleculer";
+import type { OrderStatus } from "./state-machine";
+
+/** 409: the order has shipped (or ended) and can no longer be cancelled. */
+export class OrderNotCancellableError extends Errors.MoleculerClientError {
+	constructor(orderId: string, status: OrderStatus) {
+		super(`order '${orderId}' is ${status} and can no longer be cancelled`, 409, "ORDER_NOT_CANCELLABLE", { order_id: orderId, status });
+	}
+}

@@ -1,0 +1,129 @@
+/**
+ * The order as stored (integer cents, saga log inside) and as the API shows it (decimal money). Pure code.
+ */
+import { fromCents } from "../common/money";
+import type { FailureReason, HistoryEntry, OrderStatus } from "./state-machine";
+import type { SagaState, SagaStatus, StepError, StepStatus } from "./saga-engine";
+
+export interface OrderItemDoc {
+	product_id: string;
+	name: string;
+	price_cents: number;
+	quantity: number;
+}
+
+export interface OrderSagaData {
+	order_id: string;
+	user_id: string;
+	items: OrderItemDoc[];
+	total_cents: number;
+	currency: string;
+	shipping_address: unknown;
+	payment_token: string;
+	payment_method_id: string | null;
+}
+
+export interface OrderDoc {
+	id: string;
+	user_id: string;
+	status: OrderStatus;
+	failure_reason: FailureReason | null;
+	items: OrderItemDoc[];
+	total_cents: number;
+	currency: string;
+	payment_id: string | null;
+	shipment_id: string | null;
+	shipping_address: unknown;
+	history: HistoryEntry[];
+	/** Unique; the order id when the caller gave none. */
+	idempotency_key: string;
+	cancel_requested: boolean;
+	saga: SagaState<OrderSagaData>;
+	/** Optimistic-concurrency revision: every write is conditional on it. */
+	rev: number;
+	created_at: string;
+	updated_at: string;
+}
+
+export interface PublicOrder {
+	id: string;
+	user_id: string;
+	status: OrderStatus;
+	failure_reason: FailureReason | null;
+	items: Array<{ product_id: string; name: string; price: number; quantity: number }>;
+	total: number;
+	currency: string;
+	payment_id: string | null;
+	shipment_id: string | null;
+	shipping_address: unknown;
+	history: HistoryEntry[];
+	created_at: string;
+	updated_at: string;
+}
+
+export interface SagaSummary {
+	id: string;
+	status: SagaStatus;
+	failed_step: string | null;
+	steps: Array<{ name: string; status: StepStatus; duration: number; error?: Omit<StepError, "data" | "kind"> & { kind: string } }>;
+}
+
+export interface OrderResult {
+	order: PublicOrder;
+	saga: SagaSummary;
+}
+
+/** The order in the API's shape. */
+export function toPublicOrder(doc: OrderDoc): PublicOrder {
+	return {
+		id: doc.id,
+		user_id: doc.user_id,
+		status: doc.status,
+		failure_reason: doc.failure_reason,
+		items: doc.items.map(i => ({ product_id: i.product_id, name: i.name, price: fromCents(i.price_cents), quantity: i.quantity })),
+		total: fromCents(doc.total_cents),
+		currency: doc.currency,
+		payment_id: doc.payment_id,
+		shipment_id: doc.shipment_id,
+		shipping_address: doc.shipping_address,
+		history: doc.history,
+		created_at: doc.created_at,
+		updated_at: doc.updated_at,
+	};
+}
+
+/** The saga as checkout and clients see it: each step's status, duration and error. */
+export function toSagaSummary(saga: SagaState<OrderSagaData>): SagaSummary {
+	return {
+		id: saga.id,
+		status: saga.status,
+		failed_step: saga.failed_step,
+		steps: saga.steps.map(s => {
+			const step: SagaSummary["steps"][number] = { name: s.name, status: s.status, duration: s.duration };
+			if (s.error) step.error = { code: s.error.code, type: s.error.type, message: s.error.message, retryable: s.error.retryable, kind: s.error.kind };
+			return step;
+		}),
+	};
+}
+
+/** The full saga log for admins, with the payment token masked. */
+export function toSagaLog(doc: OrderDoc): Record<string, unknown> {
+	const { payment_token, ...data } = doc.saga.data;
+	return {
+		...doc.saga,
+		order_id: doc.id,
+		order_status: doc.status,
+		data: { ...data, payment_token: payment_token ? `${payment_token.slice(0, 4)}…` : null },
+	};
+}
+
+/** The id of a new order; its saga id shares the suffix. */
+export function newOrderIds(random: string): { orderId: string; sagaId: string } {
+	const suffix = random.replace(/-/g, "").slice(0, 20);
+	return { orderId: `ord_${suffix}`, sagaId: `saga_${suffix}` };
+}
+
+/** The order id a saga id belongs to (or the id itself when it already is an order id). */
+export function orderIdOf(id: string): string {
+	return id.startsWith("saga_") ? `ord_${id.slice(5)}` : id;
+}
