@@ -1,0 +1,159 @@
+/**
+ * Checkout in pure code: the request fingerprint behind Idempotency-Key, re-pricing cart lines from the catalog,
+ * the HTTP status of a saga's outcome, and the response body. No moleculer here.
+ */
+import { createHash } from "node:crypto";
+import { DEFAULT_CURRENCY } from "../common/money";
+
+export interface CartLine {
+	product_id: string;
+	quantity: number;
+}
+
+export interface CatalogRow {
+	id: string;
+	name: string;
+	price_cents: number;
+	currency: string;
+	active: boolean;
+}
+
+export interface OrderLine {
+	product_id: string;
+	name: string;
+	price_cents: number;
+	quantity: number;
+}
+
+/** What orders.create answers (only the fields checkout reads are typed). */
+export interface StepErrorLike {
+	code?: number;
+	type?: string;
+	message?: string;
+	retryable?: boolean;
+	kind?: string;
+}
+export interface SagaStepLike {
+	name: string;
+	status: string;
+	duration?: number;
+	error?: StepErrorLike;
+}
+export interface OrderLike {
+	id: string;
+	status: string;
+	failure_reason?: string | null;
+}
+export interface OrderCreateResult<O extends OrderLike = OrderLike> {
+	order: O;
+	saga: { id: string; status?: string; steps: SagaStepLike[] };
+}
+
+export interface UpstreamCall {
+	name: string;
+	action: string;
+	code: number;
+	duration: number;
+}
+
+export interface CheckoutResponse<O extends OrderLike = OrderLike> {
+	order: O;
+	saga: { id: string; status: string | null; steps: Array<{ name: string; status: string; duration: number; error?: StepErrorLike }> };
+	trace_id: string;
+	duration: number;
+	upstream_calls: UpstreamCall[];
+}
+
+/** JSON with sorted keys, so that the same body always gives the same text. */
+export function canonicalJson(value: unknown): string {
+	if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+	if (value && typeof value === "object") {
+		const entries = Object.entries(value as Record<string, unknown>)
+			.filter(([, v]) => v !== undefined)
+			.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+		return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+	}
+	return JSON.stringify(value ?? null);
+}
+
+/** sha256 hex of a string. */
+export function sha256(text: string): string {
+	return createHash("sha256").update(text).digest("hex");
+}
+
+/** The fingerprint of a checkout body: what an Idempotency-Key is bound to. */
+export function bodyHash(body: { shipping_address?: unknown; payment_method?: unknown; cart_id?: unknown }): string {
+	return sha256(canonicalJson({ shipping_address: body.shipping_address, payment_method: body.payment_method, cart_id: body.cart_id }));
+}
+
+/** Whether an Idempotency-Key is acceptable: 1 to 200 visible ASCII characters. */
+export function isValidIdempotencyKey(key: string): boolean {
+	return /^[\x21-\x7e]{1,200}$/.test(key);
+}
+
+/** Whether a Prefer header asks for an asynchronous answer (RFC 7240 respond-async). */
+export function wantsAsync(prefer: string | undefined): boolean {
+	return !!prefer && prefer.split(/[,;]/).some(p => p.trim().toLowerCase() === "respond-async");
+}
+
+export type RepriceResult =
+	| { ok: true; items: OrderLine[]; currency: string; total_cents: number }
+	| { ok: false; product_id: string; reason: "unknown" | "inactive" | "currency" };
+
+/** Every cart line at the catalog's current price; the first line whose product cannot be sold stops it. */
+export function repriceLines(lines: CartLine[], rows: CatalogRow[]): RepriceResult {
+	const byId = new Map(rows.map(r => [r.id, r]));
+	const items: OrderLine[] = [];
+	let currency: string | null = null;
+	for (const line of lines) {
+		const row = byId.get(line.product_id);
+		if (!row) return { ok: false, product_id: line.product_id, reason: "unknown" };
+		if (!row.active) return { ok: false, product_id: line.product_id, reason: "inactive" };
+		currency ??= row.currency;
+		if (row.currency !== currency) return { ok: false, product_id: line.product_id, reason: "currency" };
+		items.push({ product_id: row.id, name: row.name, price_cents: row.price_cents, quantity: line.quantity });
+	}
+	return { ok: true, items, currency: currency ?? DEFAULT_CURRENCY, total_cents: items.reduce((s, i) => s + i.price_cents * i.quantity, 0) };
+}
+
+/** Whether a failed step failed for a technical reason (a dependency down after retries) rather than a business one. */
+export function isTechnicalFailure(error: StepErrorLike | undefined): boolean {
+	if (!error) return false;
+	if (error.kind === "technical") return true;
+	if (error.kind === "business") return false;
+	return error.retryable === true || (error.code ?? 500) >= 500;
+}
+
+/**
+ * The HTTP status of a checkout: 201 shipped; 202 still running (asked for, or not finished yet); on failure 503
+ * when the failing step was technical, else 402 for a payment decline and 409 for stock, shipping or a cancel.
+ */
+export function checkoutStatus(result: OrderCreateResult): number {
+	const { order, saga } = result;
+	if (order.status === "SHIPPED" || order.status === "DELIVERED") return 201;
+	if (order.status !== "FAILED" && order.status !== "CANCELLED") return 202;
+	const failed = saga.steps.find(s => s.status === "FAILED" && s.error) ?? saga.steps.find(s => s.error);
+	if (isTechnicalFailure(failed?.error)) return 503;
+	if (order.failure_reason === "PAYMENT_ERROR") return 402;
+	return 409;
+}
+
+/** The checkout response body. */
+export function checkoutResponse<O extends OrderLike>(result: OrderCreateResult<O>, traceId: string, durationMs: number, calls: UpstreamCall[]): CheckoutResponse<O> {
+	return {
+		order: result.order,
+		saga: {
+			id: result.saga.id,
+			status: result.saga.status ?? null,
+			steps: result.saga.steps.map(s => ({
+				name: s.name,
+				status: s.status,
+				duration: s.duration ?? 0,
+				...(s.error ? { error: { code: s.error.code, type: s.error.type, message: s.error.message, retryable: s.error.retryable } } : {}),
+			})),
+		},
+		trace_id: traceId,
+		duration: durationMs,
+		upstream_calls: calls,
+	};
+}
