@@ -13,10 +13,9 @@ import { ConflictError, NotFoundError, ValidationFailedError } from "./common/er
 import { created, type ShopMeta } from "./common/meta";
 import { DEFAULT_CURRENCY, fromCents } from "./common/money";
 import { defineService, type ServiceThis } from "./common/schema";
-import type { AvailabilityResult } from "./inventory/model";
+import { fetchAvailability } from "./inventory/client";
 import { DEMO_CATEGORIES, DEMO_CURRENCY, DEMO_PRODUCTS } from "./products/demo-catalog";
 import {
-	availabilityOf,
 	categoryTitle,
 	checkPrice,
 	normaliseTags,
@@ -82,8 +81,6 @@ type Ctx<P> = Context<P, ShopMeta>;
 
 /** The internal broadcast that makes every products node drop its cached reads. */
 export const CACHE_CLEAN_EVENT = "cache.clean.products";
-/** How long a product page waits for inventory before it shows no availability. */
-const AVAILABILITY_TIMEOUT_MS = 1500;
 
 const ProductsService = defineService<ProductsVars, ProductsMethods>({
 	name: "products",
@@ -114,7 +111,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			async handler(this: ProductsThis, ctx: Ctx<ListParams>): Promise<Page<ApiProduct>> {
 				const page = await ctx.call<Page<ProductSnapshot>, ListParams>("products.page", ctx.params);
 				const stock = await this.availabilityFor(ctx, page.rows.map(r => r.id));
-				return { ...page, rows: page.rows.map(r => toApiProduct(r, stock?.get(r.id) ?? (stock ? availabilityOf(0) : null))) };
+				return { ...page, rows: page.rows.map(r => toApiProduct(r, stock?.get(r.id) ?? null)) };
 			},
 		},
 
@@ -124,7 +121,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			async handler(this: ProductsThis, ctx: Ctx<IdParams>): Promise<ApiProduct> {
 				const product = await ctx.call<ProductSnapshot, IdParams>("products.lookup", { id: ctx.params.id });
 				const stock = await this.availabilityFor(ctx, [product.id]);
-				return toApiProduct(product, stock ? (stock.get(product.id) ?? availabilityOf(0)) : null);
+				return toApiProduct(product, stock?.get(product.id) ?? null);
 			},
 		},
 
@@ -342,18 +339,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 
 		/** Available units per product from inventory; null when inventory does not answer (pages still render). */
 		async availabilityFor(this: ProductsThis, ctx: Context, ids: string[]): Promise<Map<string, Availability> | null> {
-			if (ids.length === 0) return new Map();
-			try {
-				const res = await ctx.call<AvailabilityResult, { items: Array<{ product_id: string; quantity: number }> }>(
-					"inventory.availability",
-					{ items: ids.map(product_id => ({ product_id, quantity: 1 })) },
-					{ timeout: AVAILABILITY_TIMEOUT_MS, retries: 0 },
-				);
-				return new Map(res.items.map(i => [i.product_id, availabilityOf(i.available)]));
-			} catch (err) {
-				this.logger.debug(`availability unknown: ${(err as Error).message}`);
-				return null;
-			}
+			return fetchAvailability(ctx, ids, err => this.logger.debug(`availability unknown: ${err.message}`));
 		},
 
 		/** Cleans cached reads here and, with a per-node memory cache, on every other products node. */

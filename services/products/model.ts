@@ -93,7 +93,6 @@ export function toApiProduct(p: ProductSnapshot, availability: Availability | nu
 
 /** The event form of a stored product. */
 export function toSnapshot(p: ProductDoc): ProductSnapshot {
-	// eslint-disable-next-line @typescript-eslint/no-unused-vars
 	const { brand_key: _brandKey, ...rest } = p;
 	return rest;
 }

@@ -1,0 +1,215 @@
+/**
+ * The `search` service: a read model of the catalog in the memory of every search node. It is rebuilt from
+ * `products` when the node starts and kept current by product and review events, which every search node
+ * receives (fanout "node"), so any node answers with the whole catalog.
+ */
+import type { Context } from "moleculer";
+import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
+import {
+	EVENTS,
+	type DomainEvent,
+	type ProductChangedPayload,
+	type ProductDeletedPayload,
+	type ProductPriceChangedPayload,
+	type ReviewCreatedPayload,
+} from "./common/events";
+import { DependencyUnavailableError, ValidationFailedError } from "./common/errors";
+import type { ShopMeta } from "./common/meta";
+import { defineService, type ServiceThis } from "./common/schema";
+import { fetchAvailability } from "./inventory/client";
+import { toApiProduct, type ApiProduct, type Page, type ProductSnapshot } from "./products/model";
+import { pagingParams } from "./products/params";
+import { SearchIndex, SORT_ORDERS, type Facets, type SortOrder } from "./search/index";
+
+interface QueryParams {
+	q?: string;
+	brand?: string;
+	category?: string;
+	price_min?: number;
+	price_max?: number;
+	sort: SortOrder;
+	page: number;
+	page_size: number;
+}
+export interface SearchRow extends ApiProduct {
+	score: number;
+}
+export interface SearchAnswer {
+	rows: SearchRow[];
+	total: number;
+	page: number;
+	page_size: number;
+	total_pages: number;
+	facets: Facets;
+}
+interface SearchStatus {
+	node_id: string;
+	ready: boolean;
+	products: number;
+}
+
+interface SearchMethods extends EventsMethods {
+	rebuild(): Promise<void>;
+	whenReady(): Promise<void>;
+}
+interface SearchVars {
+	index: SearchIndex;
+	ready: boolean;
+	loading: Promise<void> | null;
+	stopping: boolean;
+}
+type SearchThis = ServiceThis<SearchVars, SearchMethods>;
+type Ctx<P> = Context<P, ShopMeta>;
+
+/** How long a query waits for the first load of the catalog before answering 503. */
+const READY_TIMEOUT_MS = 5_000;
+/** Catalog page size while rebuilding. */
+const REBUILD_PAGE_SIZE = 500;
+
+const SearchService = defineService<SearchVars, SearchMethods>({
+	name: "search",
+	mixins: [
+		EventsMixin<SearchThis>({
+			fanout: "node",
+			handlers: {
+				/** A new product enters the read model. */
+				[EVENTS.PRODUCT_CREATED](this: SearchThis, event: DomainEvent): void {
+					this.index.upsert((event as unknown as ProductChangedPayload).product);
+				},
+				/** A changed product replaces the one held, unless it is older. */
+				[EVENTS.PRODUCT_UPDATED](this: SearchThis, event: DomainEvent): void {
+					this.index.upsert((event as unknown as ProductChangedPayload).product);
+				},
+				/** A new price, at once (product.updated carries it too; whichever comes first applies). */
+				[EVENTS.PRODUCT_PRICE_CHANGED](this: SearchThis, event: DomainEvent): void {
+					const e = event as unknown as ProductPriceChangedPayload;
+					this.index.setPrice(e.product_id, e.new_price_cents, e.version);
+				},
+				/** A removed product leaves the read model. */
+				[EVENTS.PRODUCT_DELETED](this: SearchThis, event: DomainEvent): void {
+					const e = event as unknown as ProductDeletedPayload;
+					this.index.remove(e.product_id, e.version);
+				},
+				/** The product's new average rating, for results and the rating sort. */
+				[EVENTS.REVIEW_CREATED](this: SearchThis, event: DomainEvent): void {
+					const e = event as unknown as ReviewCreatedPayload;
+					this.index.setRating(e.product_id, e.average_rating, e.rating_count);
+				},
+			},
+		}),
+	],
+
+	actions: {
+		/** Full-text search with brand, category and price filters, sorting, pages and facet counts. */
+		query: {
+			params: {
+				q: { type: "string", max: 200, trim: true, optional: true },
+				brand: { type: "string", min: 1, max: 64, trim: true, optional: true },
+				category: { type: "string", min: 1, max: 64, trim: true, lowercase: true, optional: true },
+				price_min: { type: "number", min: 0, max: 1_000_000, convert: true, optional: true },
+				price_max: { type: "number", min: 0, max: 1_000_000, convert: true, optional: true },
+				sort: { type: "enum", values: SORT_ORDERS, default: "relevance" },
+				...pagingParams,
+			},
+			async handler(this: SearchThis, ctx: Ctx<QueryParams>): Promise<SearchAnswer> {
+				const { price_min, price_max } = ctx.params;
+				if (price_min !== undefined && price_max !== undefined && price_min > price_max)
+					throw new ValidationFailedError("price_min", `must not be greater than price_max (${price_min} > ${price_max})`, "PRICE_RANGE_INVALID");
+				await this.whenReady();
+				const result = this.index.search({
+					q: ctx.params.q || undefined,
+					brand: ctx.params.brand,
+					category: ctx.params.category,
+					price_min_cents: price_min === undefined ? undefined : Math.ceil(price_min * 100 - 1e-6),
+					price_max_cents: price_max === undefined ? undefined : Math.floor(price_max * 100 + 1e-6),
+					sort: ctx.params.sort,
+					page: ctx.params.page,
+					page_size: ctx.params.page_size,
+				});
+				const stock = await fetchAvailability(ctx, result.rows.map(h => h.product.id), err => this.logger.debug(`availability unknown: ${err.message}`));
+				return {
+					...result,
+					rows: result.rows.map(h => ({ ...toApiProduct(h.product, stock?.get(h.product.id) ?? null), score: h.score })),
+				};
+			},
+		},
+
+		/** How many products this node's read model holds, and whether its first load is done. */
+		status: {
+			visibility: "public",
+			handler(this: SearchThis): SearchStatus {
+				return { node_id: this.broker.nodeID, ready: this.ready, products: this.index.size };
+			},
+		},
+
+		/** Reloads this node's read model from the catalog (after an outage of the event flow, say). */
+		rebuild: {
+			visibility: "public",
+			async handler(this: SearchThis): Promise<SearchStatus> {
+				await this.rebuild();
+				return { node_id: this.broker.nodeID, ready: this.ready, products: this.index.size };
+			},
+		},
+	},
+
+	methods: {
+		/**
+		 * Pages through the catalog into the read model. Events that arrive meanwhile are kept: each product
+		 * applies only at a version not older than the one held. Retries with back-off until it succeeds.
+		 */
+		async rebuild(this: SearchThis): Promise<void> {
+			let delay = 200;
+			while (!this.stopping) {
+				try {
+					await this.broker.waitForServices(["products"], 2_000);
+					for (let page = 1; ; page++) {
+						const res = await this.broker.call<Page<ProductSnapshot>, { page: number; page_size: number }>("products.all", {
+							page,
+							page_size: REBUILD_PAGE_SIZE,
+						});
+						for (const p of res.rows) this.index.upsert(p);
+						if (page >= res.total_pages) break;
+					}
+					this.ready = true;
+					this.logger.info(`search read model loaded: ${this.index.size} products`);
+					return;
+				} catch (err) {
+					if (this.stopping) return;
+					this.logger.warn(`search read model not loaded yet (${(err as Error).message}); retrying in ${delay} ms`);
+					await new Promise(resolve => setTimeout(resolve, delay));
+					delay = Math.min(delay * 2, 10_000);
+				}
+			}
+		},
+
+		/** Waits (briefly) for the first load; 503 when the catalog could not be loaded in time. */
+		async whenReady(this: SearchThis): Promise<void> {
+			if (this.ready || !this.loading) return;
+			let timer: NodeJS.Timeout | undefined;
+			const timeout = new Promise<void>(resolve => {
+				timer = setTimeout(resolve, READY_TIMEOUT_MS);
+			});
+			await Promise.race([this.loading, timeout]);
+			clearTimeout(timer);
+			if (!this.ready) throw new DependencyUnavailableError("products", "the search index is still loading the catalog; try again shortly");
+		},
+	},
+
+	created(this: SearchThis) {
+		this.index = new SearchIndex();
+		this.ready = false;
+		this.loading = null;
+		this.stopping = false;
+	},
+
+	started(this: SearchThis) {
+		// Not awaited: a search node may start before any products node; queries wait for it (bounded).
+		this.loading = this.rebuild();
+	},
+
+	stopped(this: SearchThis) {
+		this.stopping = true;
+	},
+});
+
+export default SearchService;
