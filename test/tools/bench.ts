@@ -1,0 +1,148 @@
+/**
+ * `npm run bench`: measures ShopFlow on this machine and prints the machine, the ceiling (a bare moleculer-web
+ * route), one table for embedded mode and one for the local cluster over NATS, and the targets of issue 6.
+ *
+ *   node dist/test/tools/bench.js [--duration 10] [--warmup 2] [--connections 32] [--users 32]
+ *                                 [--only embedded|cluster] [--port 18080] [--soak 300] [--verbose]
+ */
+import { projectRoot, startCluster } from "./cluster";
+import { prepareShop, runAutocannon, runCheckoutLoop, type BenchOptions, type RouteResult } from "./bench-runners";
+import { describeMachine, evaluateTargets, renderBare, renderMode, renderTargets, type ModeResult, type NodeMemory } from "./bench-report";
+import { request } from "./http-client";
+import { freePort, readMemory, startBareGateway, startEmbeddedShop, type RunningNode } from "./processes";
+import { numberArg, parseArgs } from "./stats";
+import { runSoak } from "./soak";
+
+function memoryOf(nodes: RunningNode[]): NodeMemory[] {
+	return nodes.map(n => {
+		const m = readMemory(n.child.pid);
+		return { name: n.name, peakKb: m?.peakKb ?? 0, rssKb: m?.rssKb ?? 0 };
+	});
+}
+
+/** The four routes of the table against one or more gateways. */
+async function runRoutes(mode: ModeResult["mode"], urls: string[], nodes: RunningNode[], opts: BenchOptions): Promise<ModeResult> {
+	const log = (s: string) => process.stderr.write(`[${mode}] ${s}\n`);
+	log(`preparing: stock and ${Math.max(opts.connections, opts.users)} customers`);
+	const shop = await prepareShop(urls, Math.max(opts.connections, opts.users));
+	const routes: ModeResult["routes"] = [];
+	const peak = () => Math.max(...memoryOf(nodes).map(n => n.peakKb));
+	const common = { urls, durationSec: opts.durationSec, connections: opts.connections, warmupSec: opts.warmupSec };
+
+	log("GET /products");
+	routes.push({ ...(await runAutocannon({ ...common, route: "GET /products", path: "/api/v1/products" })), peakKb: peak() });
+	log("GET /search?q=laptop");
+	routes.push({ ...(await runAutocannon({ ...common, route: "GET /search?q=laptop", path: "/api/v1/search?q=laptop" })), peakKb: peak() });
+	log("POST /cart/add");
+	const ids = shop.productIds;
+	const cartAdd = await runAutocannon({
+		...common,
+		route: "POST /cart/add",
+		path: "/api/v1/cart/add",
+		method: "POST",
+		customers: shop.customers,
+		body: n => ({ product_id: ids[n % ids.length], quantity: 1 }),
+	});
+	routes.push({ ...cartAdd, peakKb: peak() });
+	for (const c of shop.customers) await request(urls[0], "DELETE", "/api/v1/cart", { token: c.token });
+
+	log(`POST /checkout (${opts.users} virtual users, cart/add then checkout)`);
+	const checkout = await runCheckoutLoop({
+		urls,
+		customers: shop.customers.slice(0, opts.users),
+		productIds: ids,
+		durationSec: opts.durationSec,
+		warmupSec: opts.warmupSec,
+	});
+	routes.push({ ...checkout, peakKb: peak() });
+	return { mode, routes, nodes: memoryOf(nodes) };
+}
+
+async function benchEmbedded(port: number, opts: BenchOptions): Promise<ModeResult> {
+	const shop = await startEmbeddedShop(port, { quiet: opts.quiet });
+	try {
+		return await runRoutes("embedded", [shop.url], [shop], opts);
+	} finally {
+		await shop.stop();
+	}
+}
+
+async function benchCluster(port: number, opts: BenchOptions): Promise<ModeResult> {
+	const cluster = await startCluster({
+		basePort: port,
+		namespace: `bench-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+		quiet: opts.quiet,
+		extraEnv: { DATA_DIR: "memory", LOG_LEVEL: "warn", RATE_LIMIT_PER_MINUTE: "10000000" },
+	});
+	try {
+		return await runRoutes("cluster", cluster.gateways, cluster.nodes, opts);
+	} finally {
+		await cluster.stop();
+	}
+}
+
+async function benchBare(port: number, opts: BenchOptions): Promise<{ result: RouteResult; peakKb: number }> {
+	const bare = await startBareGateway(port, opts.quiet);
+	try {
+		const result = await runAutocannon({
+			route: "GET /ping (bare)",
+			urls: [bare.url],
+			path: "/api/v1/ping",
+			durationSec: opts.durationSec,
+			connections: opts.connections,
+			warmupSec: opts.warmupSec,
+		});
+		return { result, peakKb: readMemory(bare.child.pid)?.peakKb ?? 0 };
+	} finally {
+		await bare.stop();
+	}
+}
+
+async function main(): Promise<void> {
+	const args = parseArgs(process.argv.slice(2));
+	const opts: BenchOptions = {
+		durationSec: numberArg(args, "duration", 10),
+		warmupSec: numberArg(args, "warmup", 2),
+		connections: numberArg(args, "connections", 32),
+		users: numberArg(args, "users", 32),
+		quiet: !args.has("verbose"),
+	};
+	const only = args.get("only");
+	const basePort = numberArg(args, "port", 18080);
+	process.stdout.write(describeMachine(projectRoot()) + "\n");
+
+	if (args.has("soak")) {
+		const seconds = numberArg(args, "soak", 300);
+		const port = await freePort(basePort);
+		const { report, growth } = await runSoak(port, seconds, opts);
+		process.stdout.write(`\n${report}\n\n${renderTargets(evaluateTargets({ rps: 1 } as RouteResult, undefined, undefined, growth))}\n`);
+		return;
+	}
+
+	process.stdout.write(`each route: ${opts.warmupSec} s warm-up, then ${opts.durationSec} s measured; ` +
+		`${opts.connections} connections (autocannon), ${opts.users} virtual users for checkout\n\n`);
+	const bare = await benchBare(await freePort(basePort + 90), opts);
+	process.stdout.write(`ceiling\n${renderBare(bare.result, bare.peakKb)}\n\n`);
+	let embedded: ModeResult | undefined;
+	let cluster: ModeResult | undefined;
+	if (only !== "cluster") {
+		embedded = await benchEmbedded(await freePort(basePort), opts);
+		process.stdout.write(renderMode(embedded, bare.result) + "\n\n");
+	}
+	if (only !== "embedded") {
+		const port = await freePort(basePort + 10);
+		cluster = await benchCluster(port, opts);
+		process.stdout.write(renderMode(cluster, bare.result) + "\n\n");
+	}
+	process.stdout.write(`targets\n${renderTargets(evaluateTargets(bare.result, embedded, cluster))}\n`);
+	process.stdout.write(`load average at the end ${(await import("node:os")).loadavg().map(l => l.toFixed(2)).join(" ")}\n`);
+}
+
+if (require.main === module)
+	main().then(
+		() => process.exit(0),
+		err => {
+			process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+			process.exit(1);
+		},
+	);
