@@ -69,8 +69,14 @@ export function createBrokerOptions(config: Config = getConfig(), overrides: Par
 		// Prometheus metrics, served by the gateway's GET /metrics.
 		metrics: { enabled: true, reporter: [new GatewayPrometheusReporter() as unknown as "Prometheus"] },
 
-		// Moleculer's tracer feeds the call-chain buffer and OpenTelemetry (config/middlewares.ts).
-		tracing: { enabled: true, exporter: [], stackTrace: false },
+		// Moleculer's tracer gives every call a span and trace id. Params and meta are never put on spans: they hold
+		// passwords and tokens, and spans are logged at debug level.
+		tracing: {
+			enabled: true,
+			exporter: [],
+			stackTrace: false,
+			tags: { action: { params: false, meta: false }, event: { params: false, meta: false } },
+		},
 
 		middlewares: brokerMiddlewares(config),
 
