@@ -1,0 +1,116 @@
+/**
+ * The embedded bus: an in-process queue per namespace, shared by every broker of this process. A durable group
+ * that subscribes late gets the events published before (up to LOG_LIMIT), as a JetStream durable consumer does.
+ */
+import { runDelivery, type Delivery, type DeliveryHandler, type EventBus, type Subscription, type SubscriptionHandle } from "./bus";
+import type { EventMessage } from "./policy";
+
+const LOG_LIMIT = 10_000;
+
+interface Group {
+	sub: Subscription;
+	handlers: DeliveryHandler[];
+	next: number;
+	queue: Delivery[];
+}
+
+class MemoryBusCore {
+	refs = 0;
+	closed = false;
+	private readonly log: EventMessage[] = [];
+	private readonly groups = new Map<string, Group>();
+	private readonly timers = new Set<NodeJS.Timeout>();
+	readonly inflight = new Set<Promise<void>>();
+
+	publish(message: EventMessage): void {
+		this.log.push(message);
+		if (this.log.length > LOG_LIMIT) this.log.shift();
+		for (const g of this.groups.values()) if (g.sub.eventName === message.name) this.enqueue(g, { message, attempt: 1 });
+	}
+
+	subscribe(sub: Subscription, handler: DeliveryHandler): SubscriptionHandle {
+		const key = `${sub.group}|${sub.eventName}`;
+		let group = this.groups.get(key);
+		if (!group) {
+			group = { sub, handlers: [], next: 0, queue: [] };
+			this.groups.set(key, group);
+			if (sub.mode === "durable")
+				for (const message of this.log) if (message.name === sub.eventName) group.queue.push({ message, attempt: 1 });
+		}
+		const g = group;
+		g.handlers.push(handler);
+		this.drain(g);
+		return {
+			close: async () => {
+				g.handlers = g.handlers.filter(h => h !== handler);
+				if (g.handlers.length === 0 && g.sub.mode === "node") this.groups.delete(key);
+			},
+		};
+	}
+
+	private enqueue(g: Group, d: Delivery): void {
+		g.queue.push(d);
+		this.drain(g);
+	}
+
+	/** Hands queued deliveries to the group's subscribers in turn; each runs on its own, so none blocks another. */
+	private drain(g: Group): void {
+		while (g.queue.length > 0 && g.handlers.length > 0 && !this.closed) {
+			const d = g.queue.shift() as Delivery;
+			const handler = g.handlers[g.next++ % g.handlers.length];
+			const p = this.run(g, handler, d);
+			this.inflight.add(p);
+			void p.finally(() => this.inflight.delete(p));
+		}
+	}
+
+	private async run(g: Group, handler: DeliveryHandler, d: Delivery): Promise<void> {
+		await new Promise<void>(resolve => setImmediate(resolve));
+		const res = await runDelivery(handler, d, 100);
+		if (res.kind !== "retry" || this.closed) return;
+		const t = setTimeout(() => {
+			this.timers.delete(t);
+			if (this.groups.get(`${g.sub.group}|${g.sub.eventName}`) === g) this.enqueue(g, { message: d.message, attempt: d.attempt + 1 });
+		}, res.delayMs);
+		t.unref();
+		this.timers.add(t);
+	}
+
+	shutdown(): void {
+		this.closed = true;
+		for (const t of this.timers) clearTimeout(t);
+		this.timers.clear();
+		this.groups.clear();
+	}
+}
+
+const cores = new Map<string, MemoryBusCore>();
+
+/** A handle on the process-wide bus of a namespace; the bus goes away when its last handle closes. */
+export function openMemoryBus(namespace: string): EventBus {
+	let core = cores.get(namespace);
+	if (!core) {
+		core = new MemoryBusCore();
+		cores.set(namespace, core);
+	}
+	const c = core;
+	c.refs++;
+	let closed = false;
+	return {
+		kind: "memory",
+		async publish(message: EventMessage): Promise<void> {
+			c.publish(message);
+		},
+		async subscribe(sub: Subscription, handler: DeliveryHandler): Promise<SubscriptionHandle> {
+			return c.subscribe(sub, handler);
+		},
+		async close(): Promise<void> {
+			if (closed) return;
+			closed = true;
+			if (--c.refs > 0) return;
+			c.shutdown();
+			if (cores.get(namespace) === c) cores.delete(namespace);
+			await Promise.allSettled([...c.inflight]);
+		},
+	};
+}

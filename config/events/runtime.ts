@@ -1,0 +1,297 @@
+/**
+ * The durable event machinery of one service instance: outbox relay, consumers with claims, retries and dead
+ * letters, redrive. The EventsMixin creates one per service; this file knows nothing of any domain.
+ */
+import type { Context, Logger, Service, ServiceBroker } from "moleculer";
+import type { Config } from "../env";
+import { ConflictError, NotFoundError } from "../../services/common/errors";
+import type { DeliveryResult, Delivery, EventBus, SubscriptionHandle } from "./bus";
+import { acquireBus } from "./connections";
+import {
+	DEFAULT_RETRY,
+	consumerGroup,
+	deadLetterId,
+	decideAfterFailure,
+	errorText,
+	processedKey,
+	type EventMessage,
+	type EventMeta,
+	type RetryPolicy,
+} from "./policy";
+import { EventStore, type DeadLetter } from "./store";
+
+/** Runs a consumer's handler for an event through the broker's event middlewares. */
+export type Invoker = (message: EventMessage, meta: Record<string, unknown>) => Promise<void>;
+
+export interface RuntimeOptions {
+	fanout: "service" | "node";
+	retry: Partial<RetryPolicy>;
+	/** Collections (of the service's DbMixin) whose documents may hold staged events in `pending_events`. */
+	stagedIn: string[];
+	relayIntervalMs: number;
+}
+
+export interface RedriveResult {
+	id: string;
+	event_id: string;
+	consumer: string;
+	status: "redriven" | "dead";
+	error: string | null;
+}
+
+export interface EventStats {
+	service: string;
+	node_id: string;
+	bus: "memory" | "jetstream" | "none";
+	consumers: number;
+	dead_letters: number;
+	pending_outbox: number;
+	processed: number;
+}
+
+/** Name of the document field where a service embeds staged events (see `stageEvent`). */
+export const STAGED_EVENTS_FIELD = "pending_events";
+
+const STAGED_GRACE_MS = 5_000;
+const SENT_KEEP_MS = 24 * 3600_000;
+const PROCESSED_KEEP_MS = 7 * 24 * 3600_000;
+
+type StagedCollection = {
+	find(q: object, o: object): Promise<Array<{ id: string; pending_events?: EventMessage[] }>>;
+	updateWhere(q: object, u: object): Promise<number>;
+};
+
+export class EventsRuntime {
+	readonly group: string;
+	readonly retry: RetryPolicy;
+	readonly store: EventStore;
+	/** Test hook: stores events in the outbox without relaying them, as a crash right after the write would. */
+	relayPaused = false;
+	private bus: EventBus | null = null;
+	private release: (() => Promise<void>) | null = null;
+	private subs: SubscriptionHandle[] = [];
+	private timer: NodeJS.Timeout | null = null;
+	private relaying: Promise<void> | null = null;
+	private stopping = false;
+	private ticks = 0;
+	private readonly logger: Logger;
+	private readonly broker: ServiceBroker;
+
+	constructor(
+		private readonly service: Service,
+		private readonly config: Config,
+		private readonly invokers: Map<string, Invoker>,
+		private readonly opts: RuntimeOptions,
+	) {
+		this.broker = service.broker;
+		this.logger = service.logger;
+		this.group = consumerGroup(service.name, opts.fanout, this.broker.nodeID);
+		this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+		this.store = new EventStore(this.broker, this.logger, config, service.name);
+	}
+
+	/** The bus this instance publishes to while it runs (tests use it to inject duplicate deliveries). */
+	get activeBus(): EventBus | null {
+		return this.bus;
+	}
+
+	/** Opens the store and the bus, re-sends what a previous run left unsent, then starts consuming. */
+	async start(): Promise<void> {
+		await this.store.open();
+		const { bus, release } = await acquireBus(this.broker, this.config);
+		this.bus = bus;
+		this.release = release;
+		await this.relayPending();
+		for (const eventName of this.invokers.keys()) {
+			const sub = { group: this.group, eventName, mode: this.opts.fanout === "node" ? ("node" as const) : ("durable" as const) };
+			this.subs.push(await bus.subscribe(sub, d => this.deliver(d)));
+		}
+		this.timer = setInterval(() => void this.tick(), this.opts.relayIntervalMs);
+		this.timer.unref();
+	}
+
+	/** Stops consuming (waiting for running handlers) and closes the bus and the store. */
+	async stop(): Promise<void> {
+		this.stopping = true;
+		if (this.timer) clearInterval(this.timer);
+		await Promise.allSettled(this.subs.map(s => s.close()));
+		this.subs = [];
+		await this.relaying?.catch(() => undefined);
+		await this.release?.();
+		this.bus = null;
+		await this.store.close();
+	}
+
+	/** Stores the message in the outbox, then hands it to the bus; a failed hand-over is retried by the relay. */
+	async publish(message: EventMessage): Promise<void> {
+		await this.store.addToOutbox(message);
+		if (!this.relayPaused) await this.relayOne(message);
+	}
+
+	/** Moves staged events of a document to the outbox, relays them, and removes them from the document. */
+	async publishStaged(coll: StagedCollection, docId: string, messages: EventMessage[]): Promise<void> {
+		if (messages.length === 0) return;
+		for (const m of messages) await this.store.addToOutbox(m);
+		await coll.updateWhere({ id: docId }, { $pull: { [STAGED_EVENTS_FIELD]: { event_id: { $in: messages.map(m => m.event_id) } } } });
+		if (!this.relayPaused) for (const m of messages) await this.relayOne(m);
+	}
+
+	private async relayOne(message: EventMessage): Promise<boolean> {
+		if (!this.bus) return false;
+		try {
+			await this.bus.publish(message);
+			await this.store.markSent(message.event_id);
+			return true;
+		} catch (err) {
+			this.logger.warn(`event ${message.name} ${message.event_id} not relayed yet: ${errorText(err)}`);
+			return false;
+		}
+	}
+
+	/** Relays pending outbox rows (all of them, or those older than a moment when `olderThanMs` is given). */
+	async relayPending(olderThanMs?: number): Promise<number> {
+		let sent = 0;
+		const before = olderThanMs === undefined ? undefined : new Date(Date.now() - olderThanMs).toISOString();
+		for (;;) {
+			const rows = await this.store.pending(100, before);
+			let progress = 0;
+			for (const row of rows) if (await this.relayOne(row)) progress++;
+			sent += progress;
+			if (rows.length < 100 || progress === 0) return sent;
+		}
+	}
+
+	/** Periodic work: relay what publish could not, pick up abandoned staged events, prune old bookkeeping. */
+	private async tick(): Promise<void> {
+		if (this.relaying || this.stopping || this.relayPaused) return;
+		this.relaying = (async () => {
+			try {
+				await this.relayPending(this.opts.relayIntervalMs);
+				if (this.ticks % 10 === 0) await this.sweepStaged();
+				if (this.ticks % 3600 === 0) await this.store.prune(SENT_KEEP_MS, PROCESSED_KEEP_MS);
+				this.ticks++;
+			} catch (err) {
+				this.logger.warn(`event relay: ${errorText(err)}`);
+			}
+		})();
+		await this.relaying;
+		this.relaying = null;
+	}
+
+	/** Staged events whose publisher stopped between its write and `publishStaged` are published now. */
+	async sweepStaged(): Promise<void> {
+		const svc = this.service as Service & { collection?(name: string): StagedCollection };
+		if (!svc.collection) return;
+		const cutoff = new Date(Date.now() - STAGED_GRACE_MS).toISOString();
+		for (const name of this.opts.stagedIn) {
+			const coll = svc.collection(name);
+			const docs = await coll.find({ [`${STAGED_EVENTS_FIELD}.event_id`]: { $exists: true } }, { limit: 100 });
+			for (const doc of docs) {
+				const old = (doc[STAGED_EVENTS_FIELD] ?? []).filter(m => m.created_at < cutoff);
+				await this.publishStaged(coll, doc.id, old);
+			}
+		}
+	}
+
+	/** One delivery to this consumer: de-duplicated by claim, retried with back-off, dead-lettered at the end. */
+	async deliver(d: Delivery): Promise<DeliveryResult> {
+		if (this.stopping) return { kind: "retry", delayMs: 500 };
+		const invoke = this.invokers.get(d.message.name);
+		if (!invoke) return { kind: "ack" };
+		const key = processedKey(this.group, d.message.event_id);
+		const claim = await this.store.claim(key);
+		if (claim === "done") return { kind: "ack" };
+		if (claim === "busy") return { kind: "retry", delayMs: this.retry.baseDelayMs };
+		try {
+			await invoke(d.message, this.deliveryMeta(d.message.meta, d.attempt));
+		} catch (err) {
+			await this.store.release(key).catch(() => undefined);
+			const next = decideAfterFailure(d.attempt, this.retry);
+			if (next.kind === "retry") {
+				this.logger.debug(`${this.group}: ${d.message.name} ${d.message.event_id} failed (attempt ${d.attempt}), retry in ${next.delayMs} ms`);
+				return { kind: "retry", delayMs: next.delayMs };
+			}
+			await this.deadLetter(d.message, errorText(err), d.attempt);
+			return { kind: "term" };
+		}
+		await this.store.markDone(key);
+		return { kind: "ack" };
+	}
+
+	private deliveryMeta(meta: EventMeta, attempt: number): Record<string, unknown> {
+		return { behavior: meta.behavior, $event: { attempt, group: this.group } };
+	}
+
+	private async deadLetter(message: EventMessage, error: string, attempts: number): Promise<void> {
+		this.logger.warn(`${this.group}: ${message.name} ${message.event_id} dead-lettered after ${attempts} attempts: ${error}`);
+		await this.store.deadLetters.insert({
+			id: deadLetterId(this.service.name),
+			service: this.service.name,
+			consumer: this.group,
+			node_id: this.broker.nodeID,
+			event_id: message.event_id,
+			event_name: message.name,
+			source: message.source,
+			event: message.event,
+			meta: message.meta,
+			error,
+			attempts,
+			status: "dead",
+			failed_at: new Date().toISOString(),
+			redriven_at: null,
+		});
+	}
+
+	/** Delivers a dead letter to its consumer once more, with the redriving request's fault-injection rules. */
+	async redrive(id: string, ctx: Context): Promise<RedriveResult> {
+		const dl = await this.store.deadLetters.findById(id);
+		if (!dl) throw new NotFoundError("dead letter", id);
+		const result = (status: RedriveResult["status"], error: string | null): RedriveResult => ({
+			id,
+			event_id: dl.event_id,
+			consumer: dl.consumer,
+			status,
+			error,
+		});
+		if (dl.status === "redriven") return result("redriven", null);
+		const invoke = this.invokers.get(dl.event_name);
+		if (!invoke) throw new ConflictError(`${this.service.name} no longer consumes ${dl.event_name}`, "NO_CONSUMER");
+		const key = processedKey(dl.consumer, dl.event_id);
+		const claim = await this.store.claim(key);
+		if (claim === "busy") throw new ConflictError(`event ${dl.event_id} is being processed right now`, "EVENT_BUSY");
+		if (claim === "claimed") {
+			const message: EventMessage = { event_id: dl.event_id, name: dl.event_name, source: dl.source, event: dl.event as EventMessage["event"], meta: dl.meta, created_at: dl.failed_at };
+			try {
+				await invoke(message, this.deliveryMeta({ behavior: (ctx.meta as { behavior?: unknown }).behavior }, dl.attempts + 1));
+			} catch (err) {
+				await this.store.release(key).catch(() => undefined);
+				const error = errorText(err);
+				await this.store.deadLetters.updateWhere({ id }, { $set: { error, failed_at: new Date().toISOString() }, $inc: { attempts: 1 } });
+				return result("dead", error);
+			}
+			await this.store.markDone(key);
+		}
+		await this.store.deadLetters.updateWhere({ id }, { $set: { status: "redriven", redriven_at: new Date().toISOString() } });
+		return result("redriven", null);
+	}
+
+	/** This service's dead letters, newest first. */
+	async listDeadLetters(status: "dead" | "redriven" | "all", limit: number, offset: number): Promise<{ rows: DeadLetter[]; total: number }> {
+		const query = status === "all" ? {} : { status };
+		const [rows, total] = await Promise.all([
+			this.store.deadLetters.find(query, { sort: ["-failed_at"], limit, offset }),
+			this.store.deadLetters.count(query),
+		]);
+		return { rows, total };
+	}
+
+	async stats(): Promise<EventStats> {
+		return {
+			service: this.service.name,
+			node_id: this.broker.nodeID,
+			bus: this.bus?.kind ?? "none",
+			consumers: this.subs.length,
+			...(await this.store.counts()),
+		};
+	}
+}

@@ -1,0 +1,186 @@
+/**
+ * Durable domain events at broker level, in embedded mode (in-process queue) and over the real NATS JetStream:
+ * group delivery, node fanout, retries, dead letters and redrive, duplicates, and the outbox across a crash.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { ServiceBroker, ServiceSchema } from "moleculer";
+import { setConfig } from "../../config/env";
+import { createShopBroker } from "../../config/broker";
+import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
+import type { EventsRuntime } from "../../config/events/runtime";
+import { EVENTS, type DomainEvent } from "../../services/common/events";
+import { NATS_URL, REDIS_URL, testConfig } from "../helpers/shop";
+
+type Log = Map<string, string[]>;
+
+/** What each test consumer saw: consumer name → event ids, in arrival order (with repeats). */
+const seen: Log = new Map();
+/** How many times each consumer still fails before it succeeds (Infinity: always). */
+const failures = new Map<string, number>();
+const attempts = new Map<string, number>();
+
+function record(consumer: string, event: DomainEvent): void {
+	attempts.set(`${consumer}|${event.event_id}`, (attempts.get(`${consumer}|${event.event_id}`) ?? 0) + 1);
+	const left = failures.get(consumer) ?? 0;
+	if (left > 0) {
+		failures.set(consumer, left - 1);
+		throw new Error(`${consumer} is failing on purpose`);
+	}
+	seen.set(consumer, [...(seen.get(consumer) ?? []), event.event_id]);
+}
+
+const RETRY = { attempts: 5, baseDelayMs: 30 };
+
+const producer: ServiceSchema = { name: "ledger", mixins: [EventsMixin()] };
+/** A consumer service group: replicas on several nodes share its events. */
+function auditor(nodeTag: string): ServiceSchema {
+	return {
+		name: "audit",
+		mixins: [
+			EventsMixin({
+				retry: RETRY,
+				handlers: {
+					[EVENTS.ORDER_CREATED]: async (event: DomainEvent) => record(`audit@${nodeTag}`, event),
+					[EVENTS.ORDER_UPDATED]: async (event: DomainEvent) => record("flaky", event),
+					[EVENTS.ORDER_CANCELLED]: async (event: DomainEvent) => record("broken", event),
+				},
+			}),
+		],
+	};
+}
+/** A read model: every node gets every event. */
+function mirror(nodeTag: string): ServiceSchema {
+	return {
+		name: "mirror",
+		mixins: [EventsMixin({ fanout: "node", retry: RETRY, handlers: { [EVENTS.ORDER_CREATED]: async (e: DomainEvent) => record(`mirror@${nodeTag}`, e) } })],
+	};
+}
+
+async function startNode(env: Record<string, string>, nodeID: string, schemas: ServiceSchema[]): Promise<ServiceBroker> {
+	const config = setConfig(testConfig(env));
+	const broker = createShopBroker({ config, services: [], broker: { nodeID } });
+	for (const s of schemas) broker.createService(s);
+	await broker.start();
+	return broker;
+}
+
+function svc(broker: ServiceBroker, name: string): EventsMethods & { $events: EventsRuntime } {
+	return broker.getLocalService(name) as unknown as EventsMethods & { $events: EventsRuntime };
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
+	const end = Date.now() + ms;
+	while (!(await check())) {
+		if (Date.now() > end) throw new Error("condition not reached in time");
+		await new Promise(r => setTimeout(r, 25));
+	}
+}
+
+const count = (consumer: string): number => seen.get(consumer)?.length ?? 0;
+
+describe.each([
+	["embedded mode", false],
+	["NATS JetStream", true],
+])("durable events in %s", (_mode, nats) => {
+	let env: Record<string, string>;
+	const brokers: ServiceBroker[] = [];
+
+	beforeEach(() => {
+		seen.clear();
+		failures.clear();
+		attempts.clear();
+		env = { NAMESPACE: `t-ev-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, ...(nats ? { NATS_URL } : {}) };
+	});
+	afterEach(async () => {
+		for (const b of brokers.splice(0)) await b.stop();
+	});
+
+	async function node(id: string, schemas: ServiceSchema[]): Promise<ServiceBroker> {
+		const b = await startNode(env, `${id}-${env.NAMESPACE}`, schemas);
+		brokers.push(b);
+		return b;
+	}
+
+	it("delivers each event once to a consumer group and to every node of a fanout consumer", async () => {
+		const a = await node("a", [producer, auditor("a"), mirror("a")]);
+		await node("b", [auditor("b"), mirror("b")]);
+		const ids: string[] = [];
+		for (let i = 0; i < 20; i++) ids.push((await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: `o${i}` })).event_id);
+		await until(() => count("audit@a") + count("audit@b") >= 20 && count("mirror@a") >= 20 && count("mirror@b") >= 20);
+		await new Promise(r => setTimeout(r, 300));
+		const group = [...(seen.get("audit@a") ?? []), ...(seen.get("audit@b") ?? [])];
+		expect(group.sort()).toEqual([...ids].sort());
+		expect([...(seen.get("mirror@a") ?? [])].sort()).toEqual([...ids].sort());
+		expect([...(seen.get("mirror@b") ?? [])].sort()).toEqual([...ids].sort());
+		if (nats) expect(count("audit@b")).toBeGreaterThan(0);
+		expect((await svc(a, "ledger").$events.stats()).pending_outbox).toBe(0);
+	});
+
+	it("retries a consumer that fails a few times until it receives the event", async () => {
+		const a = await node("a", [producer, auditor("a")]);
+		failures.set("flaky", 3);
+		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_UPDATED, { order_id: "o1" });
+		await until(() => count("flaky") === 1);
+		expect(attempts.get(`flaky|${ev.event_id}`)).toBe(4);
+		expect((await svc(a, "audit").$events.stats()).dead_letters).toBe(0);
+	});
+
+	it("puts an event that always fails in the dead-letter store, from where a redrive delivers it", async () => {
+		const a = await node("a", [producer, auditor("a")]);
+		failures.set("broken", Infinity);
+		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CANCELLED, { order_id: "o2" });
+		// Other events keep flowing while one fails.
+		await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o3" });
+		await until(() => count("audit@a") === 1);
+		await until(async () => (await svc(a, "audit").$events.stats()).dead_letters === 1);
+		expect(attempts.get(`broken|${ev.event_id}`)).toBe(5);
+		const list = (await a.call("audit.deadLetters", {})) as { rows: Array<{ id: string; event_id: string; error: string; attempts: number; consumer: string }> };
+		expect(list.rows).toHaveLength(1);
+		expect(list.rows[0]).toMatchObject({ event_id: ev.event_id, attempts: 5, consumer: "audit" });
+		expect(list.rows[0].error).toContain("failing on purpose");
+
+		failures.set("broken", 0);
+		const res = await a.call("audit.redriveDeadLetter", { id: list.rows[0].id });
+		expect(res).toMatchObject({ status: "redriven", event_id: ev.event_id });
+		expect(seen.get("broken")).toEqual([ev.event_id]);
+		expect((await svc(a, "audit").$events.stats()).dead_letters).toBe(0);
+	});
+
+	it("handles a duplicate delivery of the same event once, also across replicas sharing Redis", async () => {
+		env = { ...env, REDIS_URL };
+		const a = await node("a", [producer, auditor("a")]);
+		await node("b", [auditor("b")]);
+		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o4" });
+		await until(() => count("audit@a") + count("audit@b") === 1);
+		const runtime = svc(a, "ledger").$events;
+		const message = { event_id: ev.event_id, name: EVENTS.ORDER_CREATED, source: "ledger", event: ev, meta: {}, created_at: ev.occurred_at };
+		await runtime.activeBus?.publish(message, { dedupe: false });
+		await runtime.activeBus?.publish(message, { dedupe: false });
+		await new Promise(r => setTimeout(r, 500));
+		expect(count("audit@a") + count("audit@b")).toBe(1);
+	});
+
+	it("delivers an event stored in the outbox but not relayed before a crash once the publisher restarts", async () => {
+		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "shopflow-outbox-"));
+		try {
+			await node("c", [auditor("c")]);
+			const p1 = await startNode({ ...env, DATA_DIR: dataDir }, `p1-${env.NAMESPACE}`, [producer]);
+			svc(p1, "ledger").$events.relayPaused = true;
+			const ev = await svc(p1, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o5" });
+			expect((await svc(p1, "ledger").$events.stats()).pending_outbox).toBe(1);
+			await p1.stop();
+			await new Promise(r => setTimeout(r, 200));
+			expect(count("audit@c")).toBe(0);
+
+			const p2 = await startNode({ ...env, DATA_DIR: dataDir }, `p2-${env.NAMESPACE}`, [producer]);
+			brokers.push(p2);
+			await until(() => count("audit@c") === 1);
+			expect(seen.get("audit@c")).toEqual([ev.event_id]);
+			expect((await svc(p2, "ledger").$events.stats()).pending_outbox).toBe(0);
+		} finally {
+			fs.rmSync(dataDir, { recursive: true, force: true });
+		}
+	});
+});
