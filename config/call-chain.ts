@@ -1,26 +1,46 @@
 /**
  * The call chain of a request across nodes, read back by its trace id (DESIGN.md section 6).
- * Owned by the tracing work (issue 5); checkout returns it inline as `upstream_calls`.
+ * Every node records a CallRecord per action call and event delivery (config/tracing/call-chain.middleware.ts)
+ * and answers `$callchain.spans`; checkout returns the chain inline as `upstream_calls`.
  */
 import type { ServiceBroker } from "moleculer";
 
 export interface CallRecord {
-	/** The service that handled the call. */
+	/** The service that handled the call; "message-bus" for an event delivery. */
 	name: string;
+	/** The action's full name, or the event's name for an event delivery. */
 	action: string;
 	/** HTTP-like status: 200 on success, the error's code otherwise. */
 	code: number;
-	/** Milliseconds. */
+	/** Milliseconds, from just before the fault injection to the handler's end. */
 	duration: number;
 	node: string;
-	/** The injected fault, when fault injection caused or delayed the call. */
+	/** The injected fault, when fault injection caused or delayed the call ("latency 734ms", "error 503"). */
 	fault?: string;
 	started_at?: number;
 	parent_id?: string | null;
 	span_id?: string;
+	trace_id?: string;
+	kind?: "action" | "event";
+	/** The service that made the call (null for the gateway's own request). */
+	caller?: string | null;
+	/** For an event delivery: the service whose handler received it. */
+	consumer?: string;
+	/** The error's type when the call failed. */
+	error_type?: string;
 }
 
+export const CALL_CHAIN_SERVICE = "$callchain";
+export const CALL_CHAIN_ACTION = `${CALL_CHAIN_SERVICE}.spans`;
+
 /** Every call recorded for a trace id on every reachable node, oldest first. */
-export async function collectCallChain(_broker: ServiceBroker, _traceId: string): Promise<CallRecord[]> {
-	return [];
+export async function collectCallChain(broker: ServiceBroker, traceId: string): Promise<CallRecord[]> {
+	const nodes = (broker.registry.getNodeList({ onlyAvailable: true, withServices: false }) as Array<{ id: string }>).map(n => n.id);
+	const answers = await Promise.allSettled(
+		nodes.map(nodeID => broker.call(CALL_CHAIN_ACTION, { trace_id: traceId }, { nodeID, timeout: 2000, retries: 0 }) as Promise<CallRecord[]>),
+	);
+	const records: CallRecord[] = [];
+	// A node without the service or one that does not answer in time simply adds nothing.
+	for (const a of answers) if (a.status === "fulfilled" && Array.isArray(a.value)) records.push(...a.value);
+	return records.sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0));
 }

@@ -1,13 +1,65 @@
 /**
  * Fault injection at the gateway: reads `?behavior=` or `X-Behavior`, refuses a malformed one with 400 and puts
- * the parsed rules in `ctx.meta.behavior`. Owned by the fault-injection work (issue 5).
+ * the parsed rules in `ctx.meta.behavior`, from where they travel with every call and event across nodes.
+ * In production a behavior is refused unless CHAOS_ENABLED=true.
  */
 import type { IncomingMessage } from "node:http";
 import type { Context } from "moleculer";
+import { Errors } from "moleculer";
 import type { Config } from "../../config/env";
+import { BehaviorParseError, parseBehavior, type Behavior } from "../../config/behavior";
 import type { ShopMeta } from "../common/meta";
 
-/** Applies the request's behavior string to the call context. */
-export function applyBehavior(_ctx: Context<unknown, ShopMeta>, _req: IncomingMessage, _config: Config): void {
-	// Filled in by the fault-injection work.
+/** 400: a behavior string that does not parse; names the bad token. */
+export class InvalidBehaviorError extends Errors.MoleculerClientError {
+	constructor(err: BehaviorParseError) {
+		super(`Invalid behavior: ${err.message}`, 400, "INVALID_BEHAVIOR", { token: err.token, reason: err.reason });
+	}
+}
+
+/** 403: fault injection is switched off on this deployment. */
+export class BehaviorDisabledError extends Errors.MoleculerClientError {
+	constructor() {
+		super("Fault injection (behavior) is disabled in production; set CHAOS_ENABLED=true to allow it", 403, "BEHAVIOR_DISABLED");
+	}
+}
+
+interface BehaviorRequest extends IncomingMessage {
+	query?: Record<string, unknown>;
+	$params?: Record<string, unknown>;
+}
+
+/** The raw behavior string of a request: the query parameter wins over the header; null when neither is given. */
+export function behaviorString(req: BehaviorRequest): string | null {
+	const q = req.query?.behavior;
+	if (q !== undefined) {
+		if (typeof q === "string") return q;
+		// ?behavior=a&behavior=b or ?behavior[x]=y: not one behavior string.
+		throw new InvalidBehaviorError(new BehaviorParseError(String(q), "give the behavior once, as one comma-separated string"));
+	}
+	const h = req.headers["x-behavior"];
+	const header = Array.isArray(h) ? h.join(",") : h;
+	return header === undefined ? null : header;
+}
+
+/** Parses a behavior string for the gateway: 400 when malformed, 403 when fault injection is disabled. */
+export function gatewayBehavior(raw: string | null, config: Pick<Config, "chaosEnabled">): Behavior | null {
+	if (raw === null || raw.trim() === "") return null;
+	if (!config.chaosEnabled) throw new BehaviorDisabledError();
+	try {
+		return parseBehavior(raw);
+	} catch (err) {
+		if (err instanceof BehaviorParseError) throw new InvalidBehaviorError(err);
+		throw err;
+	}
+}
+
+/** Applies the request's behavior string to the call context and keeps `behavior` out of the action's params. */
+export function applyBehavior(ctx: Context<unknown, ShopMeta>, req: IncomingMessage, config: Config): void {
+	const r = req as BehaviorRequest;
+	const raw = behaviorString(r);
+	if (r.query && "behavior" in r.query && r.$params) delete r.$params.behavior;
+	const behavior = gatewayBehavior(raw, config);
+	if (behavior) ctx.meta.behavior = behavior;
+	else delete ctx.meta.behavior;
 }

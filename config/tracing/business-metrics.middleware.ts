@@ -1,0 +1,143 @@
+/**
+ * Business metrics for Prometheus, observed from the domain events a node emits (no service code involved):
+ * orders created, completed, failed by reason, cancelled, refunds, saga compensations; plus the state of
+ * Moleculer's circuit breakers per target, from the `$circuit-breaker.*` events this node broadcasts.
+ */
+import type { Middleware, ServiceBroker } from "moleculer";
+
+export const METRICS = {
+	ORDERS_CREATED: "shopflow.orders.created.total",
+	ORDERS_COMPLETED: "shopflow.orders.completed.total",
+	ORDERS_FAILED: "shopflow.orders.failed.total",
+	ORDERS_CANCELLED: "shopflow.orders.cancelled.total",
+	REFUNDS: "shopflow.refunds.total",
+	COMPENSATIONS: "shopflow.saga.compensations.total",
+	BREAKER_STATE: "shopflow.circuit_breaker.state",
+	BREAKER_TRANSITIONS: "shopflow.circuit_breaker.transitions.total",
+} as const;
+
+/** Gauge values of a breaker's state. */
+export const BREAKER_STATES = { closed: 0, "half-opened": 1, opened: 2 } as const;
+
+interface OrderEvent {
+	event_id?: string;
+	order_id?: string;
+	id?: string;
+	status?: string;
+	reason?: string | null;
+	failure_reason?: string | null;
+	order?: { id?: string; status?: string; failure_reason?: string | null };
+}
+
+/** Remembers what it has seen, up to a bound, so that a redelivered event is counted once. */
+class SeenSet {
+	private readonly set = new Set<string>();
+	constructor(private readonly limit = 50_000) {}
+	/** True the first time a key is seen. */
+	first(key: string): boolean {
+		if (this.set.has(key)) return false;
+		this.set.add(key);
+		if (this.set.size > this.limit) this.set.delete(this.set.values().next().value as string);
+		return true;
+	}
+}
+
+/** Counts business facts from one emitted event; exported for unit tests. */
+export function observeEvent(broker: ServiceBroker, seen: SeenSet, name: string, payload: unknown): void {
+	const p = (payload ?? {}) as OrderEvent;
+	if (p.event_id && !seen.first(`event:${p.event_id}`)) return;
+	const orderId = p.order_id ?? p.order?.id ?? p.id ?? "";
+	const status = (p.status ?? p.order?.status ?? "").toUpperCase();
+	const transition = (s: string): boolean => !orderId || seen.first(`${orderId}:${s}`);
+	const m = broker.metrics;
+
+	switch (name) {
+		case "order.created":
+			if (transition("CREATED")) m.increment(METRICS.ORDERS_CREATED);
+			return;
+		case "order.shipped":
+			if (transition("SHIPPED")) m.increment(METRICS.ORDERS_COMPLETED, { status: "SHIPPED" });
+			return;
+		case "order.delivered":
+			if (transition("DELIVERED")) m.increment(METRICS.ORDERS_COMPLETED, { status: "DELIVERED" });
+			return;
+		case "order.cancelled":
+			if (transition("CANCELLED")) m.increment(METRICS.ORDERS_CANCELLED);
+			return;
+		case "payment.refunded":
+			m.increment(METRICS.REFUNDS);
+			return;
+		case "order.updated":
+			// Completions are counted from shipping's order.shipped/order.delivered (possibly on another node).
+			if (status === "COMPENSATING" && transition("COMPENSATING")) m.increment(METRICS.COMPENSATIONS);
+			else if (status === "FAILED" && transition("FAILED"))
+				m.increment(METRICS.ORDERS_FAILED, { reason: p.failure_reason ?? p.order?.failure_reason ?? p.reason ?? "UNKNOWN" });
+			else if (status === "CANCELLED" && transition("CANCELLED")) m.increment(METRICS.ORDERS_CANCELLED);
+			return;
+		default:
+			return;
+	}
+}
+
+/** Sets the breaker gauge from a `$circuit-breaker.*` event. */
+export function observeBreaker(broker: ServiceBroker, name: string, payload: unknown): void {
+	const state = name.slice("$circuit-breaker.".length) as keyof typeof BREAKER_STATES;
+	if (!(state in BREAKER_STATES)) return;
+	const p = (payload ?? {}) as { nodeID?: string; service?: string; action?: string };
+	const labels = { target_node: p.nodeID ?? "", service: p.service ?? "", action: p.action ?? "" };
+	broker.metrics.set(METRICS.BREAKER_STATE, BREAKER_STATES[state], labels);
+	broker.metrics.increment(METRICS.BREAKER_TRANSITIONS, { ...labels, state });
+}
+
+type EmitFn = (event: string, payload?: unknown, opts?: unknown) => Promise<unknown>;
+
+/** The business-metrics middleware. */
+export function BusinessMetricsMiddleware(): Middleware {
+	let broker: ServiceBroker;
+	const seen = new SeenSet();
+
+	const safely = (fn: () => void): void => {
+		try {
+			fn();
+		} catch (err) {
+			// Metrics never break a request.
+			broker.logger.debug("business metric update failed", err);
+		}
+	};
+
+	return {
+		name: "BusinessMetrics",
+
+		created(b: ServiceBroker) {
+			broker = b;
+			const reg = (name: string, type: "counter" | "gauge", description: string, labelNames: string[] = []): void => {
+				if (type === "counter") broker.metrics.register({ name, type: "counter", description, labelNames });
+				else broker.metrics.register({ name, type: "gauge", description, labelNames });
+			};
+			reg(METRICS.ORDERS_CREATED, "counter", "Orders created (order.created)");
+			reg(METRICS.ORDERS_COMPLETED, "counter", "Orders that reached SHIPPED or DELIVERED, by status", ["status"]);
+			reg(METRICS.ORDERS_FAILED, "counter", "Orders that ended FAILED, by failure reason", ["reason"]);
+			reg(METRICS.ORDERS_CANCELLED, "counter", "Orders cancelled by their customer");
+			reg(METRICS.REFUNDS, "counter", "Refunds issued (payment.refunded)");
+			reg(METRICS.COMPENSATIONS, "counter", "Sagas that started compensating (order.updated COMPENSATING)");
+			reg(METRICS.BREAKER_STATE, "gauge", "Circuit breaker state per target: 0 closed, 1 half-open, 2 open", ["target_node", "service", "action"]);
+			reg(METRICS.BREAKER_TRANSITIONS, "counter", "Circuit breaker state changes", ["target_node", "service", "action", "state"]);
+		},
+
+		emit(next: EmitFn): EmitFn {
+			return function observedEmit(event, payload, opts) {
+				safely(() => observeEvent(broker, seen, event, payload));
+				return next(event, payload, opts);
+			};
+		},
+
+		broadcast(next: EmitFn): EmitFn {
+			return function observedBroadcast(event, payload, opts) {
+				if (typeof event === "string" && event.startsWith("$circuit-breaker.")) safely(() => observeBreaker(broker, event, payload));
+				return next(event, payload, opts);
+			};
+		},
+	} as unknown as Middleware;
+}
+
+export { SeenSet };

@@ -1,0 +1,113 @@
+/**
+ * Records a CallRecord for every local action call and event delivery into this node's bounded buffer, and
+ * creates the `$callchain` service (on every node, whatever SERVICES says) that answers them by trace id.
+ * Retried attempts are separate calls, so they show as separate records.
+ */
+import { performance } from "node:perf_hooks";
+import type { Context, Middleware, ServiceBroker, ServiceSchema } from "moleculer";
+import { CALL_CHAIN_SERVICE, type CallRecord } from "../call-chain";
+import { MESSAGE_BUS } from "../behavior";
+import { SpanBuffer, type SpanBufferOptions } from "./span-buffer";
+
+interface Locals {
+	fault?: string;
+}
+
+/** The HTTP-like status of a failed call: the error's code when it is one, 500 otherwise. */
+export function statusOf(err: unknown): number {
+	const code = (err as { code?: unknown } | null)?.code;
+	return typeof code === "number" && code >= 400 && code < 600 ? code : 500;
+}
+
+function callChainService(buffer: SpanBuffer): ServiceSchema {
+	return {
+		name: CALL_CHAIN_SERVICE,
+		actions: {
+			/** The call records of one trace held by this node (collectCallChain asks every node). */
+			spans: {
+				visibility: "public",
+				params: { trace_id: { type: "string", min: 1, max: 200 } },
+				handler(ctx: Context<{ trace_id: string }>): CallRecord[] {
+					return buffer.get(ctx.params.trace_id);
+				},
+			},
+		},
+	};
+}
+
+/** The call-chain middleware; one buffer per broker. */
+export function CallChainMiddleware(opts: SpanBufferOptions = {}): Middleware {
+	const buffer = new SpanBuffer(opts);
+	let nodeID = "";
+
+	function record(ctx: Context, base: Omit<CallRecord, "code" | "duration" | "node">, t0: number, err?: unknown): void {
+		const rec: CallRecord = {
+			...base,
+			code: err === undefined ? 200 : statusOf(err),
+			duration: Math.round((performance.now() - t0) * 10) / 10,
+			node: nodeID,
+		};
+		const fault = (ctx.locals as Locals | undefined)?.fault;
+		if (fault) rec.fault = fault;
+		if (err !== undefined) {
+			const type = (err as { type?: unknown }).type;
+			if (typeof type === "string") rec.error_type = type;
+		}
+		buffer.add(ctx.requestID ?? ctx.id, rec);
+	}
+
+	function wrap(next: (ctx: Context) => Promise<unknown>, describe: (ctx: Context) => Omit<CallRecord, "code" | "duration" | "node">) {
+		return async function recordedCall(ctx: Context): Promise<unknown> {
+			const t0 = performance.now();
+			const base = describe(ctx);
+			try {
+				const res = await next(ctx);
+				record(ctx, base, t0);
+				return res;
+			} catch (err) {
+				record(ctx, base, t0, err);
+				throw err;
+			}
+		};
+	}
+
+	return {
+		name: "CallChain",
+
+		created(broker: ServiceBroker) {
+			nodeID = broker.nodeID;
+			broker.createService(callChainService(buffer));
+		},
+
+		localAction(next: (ctx: Context) => Promise<unknown>, action: { name: string; service?: { name: string } }) {
+			const service = action.service?.name;
+			if (!service || service.startsWith("$")) return next;
+			return wrap(next, ctx => ({
+				name: service,
+				action: action.name,
+				kind: "action",
+				started_at: Date.now(),
+				span_id: ctx.id,
+				parent_id: ctx.parentID ?? null,
+				trace_id: ctx.requestID ?? ctx.id,
+				caller: ctx.caller ?? null,
+			}));
+		},
+
+		localEvent(next: (ctx: Context) => Promise<unknown>, event: { name: string; service?: { name: string } }) {
+			const service = event.service?.name;
+			if (!service || service.startsWith("$")) return next;
+			return wrap(next, ctx => ({
+				name: MESSAGE_BUS,
+				action: ctx.eventName ?? event.name,
+				consumer: service,
+				kind: "event",
+				started_at: Date.now(),
+				span_id: ctx.id,
+				parent_id: ctx.parentID ?? null,
+				trace_id: ctx.requestID ?? ctx.id,
+				caller: ctx.caller ?? null,
+			}));
+		},
+	} as unknown as Middleware;
+}
