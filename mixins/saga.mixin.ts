@@ -230,7 +230,10 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 			for (const t of this.$sagaTimers) clearInterval(t);
 			this.$sagaEngine.stop();
 			// Runs stop at their next boundary (an in-flight call finishes first, bounded by its timeout).
-			await Promise.race([Promise.allSettled([...this.$sagaPending]), new Promise(r => setTimeout(r, 5_000))]);
+			let timer: NodeJS.Timeout | undefined;
+			const grace = new Promise(r => (timer = setTimeout(r, 5_000)));
+			await Promise.race([Promise.allSettled([...this.$sagaPending]), grace]);
+			clearTimeout(timer);
 			await this.$sagaKv.close();
 		},
 	};

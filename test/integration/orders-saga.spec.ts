@@ -1,0 +1,217 @@
+import type { ServiceBroker } from "moleculer";
+import { startShop, type Shop } from "../helpers/shop";
+import { fakeServices, netCharged, newFakeState, type FakeState } from "./orders-fakes";
+import type { OrderResult, PublicOrder } from "../../services/orders/model";
+
+const alice = { id: "u_alice", email: "a@example.com", name: "Alice", role: "customer" as const };
+const bob = { id: "u_bob", email: "b@example.com", name: "Bob", role: "customer" as const };
+const admin = { id: "u_admin", email: "admin@example.com", name: "Admin", role: "admin" as const };
+
+function orderInput(over: Record<string, unknown> = {}) {
+	return {
+		user_id: alice.id,
+		items: [
+			{ product_id: "laptop-123", name: "Laptop", price_cents: 99_999, quantity: 1 },
+			{ product_id: "mouse-1", name: "Mouse", price_cents: 2_550, quantity: 2 },
+		],
+		currency: "USD",
+		shipping_address: { street: "123 Main St", city: "Springfield", postal_code: "12345", country: "US" },
+		payment: { token: "card-456", method_id: null },
+		...over,
+	};
+}
+
+const waitFor = async (check: () => Promise<boolean>, ms = 10_000): Promise<void> => {
+	const end = Date.now() + ms;
+	while (!(await check())) {
+		if (Date.now() > end) throw new Error("condition not met in time");
+		await new Promise(r => setTimeout(r, 25));
+	}
+};
+
+describe("orders saga (broker level, stand-in payments, inventory and shipping)", () => {
+	let shop: Shop;
+	let broker: ServiceBroker;
+	let fake: FakeState;
+	const create = (over: Record<string, unknown> = {}) => broker.call("orders.create", orderInput(over)) as Promise<OrderResult>;
+	const get = (id: string, user: object = alice) => broker.call("orders.get", { id }, { meta: { user } }) as Promise<PublicOrder>;
+
+	beforeAll(async () => {
+		shop = await startShop(["orders"]);
+		broker = shop.broker;
+		fake = newFakeState({});
+		for (const schema of fakeServices(fake)) broker.createService(schema);
+		await broker.waitForServices(["payments", "inventory", "shipping"]);
+	});
+	afterAll(() => shop.stop());
+	beforeEach(() => {
+		fake.log.length = 0;
+		fake.available.set("laptop-123", 10).set("mouse-1", 100);
+		fake.onHand.set("laptop-123", 10).set("mouse-1", 100);
+		fake.failRefunds = 0;
+		fake.delayMs = 0;
+		fake.refuseStreets.clear();
+		fake.loseShippingAnswers = false;
+	});
+
+	it("charges, reserves and ships: the order ends SHIPPED with its history and decimal money", async () => {
+		const res = await create();
+		expect(res.order).toMatchObject({ status: "SHIPPED", failure_reason: null, total: 1050.99, currency: "USD", user_id: alice.id });
+		expect(res.order.id).toMatch(/^ord_/);
+		expect(res.order.items[0]).toEqual({ product_id: "laptop-123", name: "Laptop", price: 999.99, quantity: 1 });
+		expect(res.order.payment_id).toEqual(expect.any(String));
+		expect(res.order.shipment_id).toBe(`shp_${res.order.id}`);
+		expect(res.order.history.map(h => h.status)).toEqual(["PENDING", "PAID", "STOCK_RESERVED", "SHIPPED"]);
+		expect(res.saga.status).toBe("COMPLETED");
+		expect(res.saga.steps.map(s => [s.name, s.status])).toEqual([["payment", "DONE"], ["inventory", "DONE"], ["shipping", "DONE"]]);
+		expect(res.saga.steps.every(s => typeof s.duration === "number")).toBe(true);
+		expect(fake.log).toEqual([`payments.charge ${res.order.id}`, `inventory.reserve ${res.order.id}`, `shipping.create ${res.order.id}`]);
+		expect(netCharged(fake, res.order.id)).toBe(105_099);
+		expect(fake.onHand.get("laptop-123")).toBe(9);
+	});
+
+	it("fails a declined payment with PAYMENT_ERROR and never calls inventory", async () => {
+		const res = await create({ payment: { token: "card-declined" } });
+		expect(res.order).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
+		expect(res.order.history.map(h => h.status)).toEqual(["PENDING", "FAILED"]);
+		expect(res.saga.steps[0]).toMatchObject({ name: "payment", status: "FAILED", error: { code: 402, type: "PAYMENT_DECLINED", retryable: false } });
+		expect(fake.log.some(l => l.startsWith("inventory."))).toBe(false);
+		expect(fake.log.filter(l => l.startsWith("payments.charge"))).toHaveLength(1);
+	});
+
+	it("refunds the payment when stock runs out and fails the order with OUT_OF_STOCK", async () => {
+		fake.available.set("laptop-123", 0);
+		const res = await create();
+		const id = res.order.id;
+		expect(res.order).toMatchObject({ status: "FAILED", failure_reason: "OUT_OF_STOCK" });
+		expect(res.order.history.map(h => h.status)).toEqual(["PENDING", "PAID", "COMPENSATING", "FAILED"]);
+		expect(res.saga.steps[1]).toMatchObject({ status: "FAILED", error: { code: 409, type: "INSUFFICIENT_STOCK" } });
+		expect(fake.log).toEqual([`payments.charge ${id}`, `inventory.reserve ${id}`, `payments.refund ${res.order.payment_id}`]);
+		expect(netCharged(fake, id)).toBe(0);
+	});
+
+	it("releases the stock and then refunds when shipping fails, compensating in reverse order", async () => {
+		fake.refuseStreets.add("Nowhere 0");
+		const res = await create({ shipping_address: { street: "Nowhere 0", city: "X" } });
+		const id = res.order.id;
+		expect(res.order).toMatchObject({ status: "FAILED", failure_reason: "SHIPPING_ERROR" });
+		expect(fake.log).toEqual([
+			`payments.charge ${id}`,
+			`inventory.reserve ${id}`,
+			`shipping.create ${id}`,
+			`inventory.release ${id}`,
+			`payments.refund ${res.order.payment_id}`,
+		]);
+		expect(res.saga.steps.map(s => s.status)).toEqual(["COMPENSATED", "COMPENSATED", "FAILED"]);
+		expect(fake.available.get("laptop-123")).toBe(10);
+		expect(netCharged(fake, id)).toBe(0);
+	});
+
+	it("retries a refund that fails twice until it succeeds", async () => {
+		fake.available.set("laptop-123", 0);
+		fake.failRefunds = 2;
+		const res = await create();
+		expect(res.order).toMatchObject({ status: "FAILED", failure_reason: "OUT_OF_STOCK" });
+		expect(fake.log.filter(l => l.startsWith("payments.refund"))).toHaveLength(3);
+		expect(netCharged(fake, res.order.id)).toBe(0);
+		const log = (await broker.call("orders.sagaLog", { id: res.saga.id }, { meta: { user: admin } })) as {
+			steps: Array<{ name: string; compensation_attempts: number }>;
+			data: { payment_token: string };
+		};
+		expect(log.steps[0]).toMatchObject({ name: "payment", compensation_attempts: 3 });
+		expect(log.data.payment_token).not.toBe("card-456");
+	});
+
+	it("undoes a shipment whose answer was lost (technical failure) and marks the step's error retryable", async () => {
+		fake.loseShippingAnswers = true;
+		const res = await create();
+		const id = res.order.id;
+		expect(res.order).toMatchObject({ status: "FAILED", failure_reason: "SHIPPING_ERROR" });
+		expect(res.saga.steps[2]).toMatchObject({ status: "COMPENSATED", error: { code: 500 } });
+		expect(fake.log).toContain(`shipping.cancel ${id}`);
+		expect(fake.shipments.get(id)?.status).toBe("CANCELLED");
+		expect(fake.onHand.get("laptop-123")).toBe(10);
+		expect(netCharged(fake, id)).toBe(0);
+	});
+
+	it("answers a gateway outage after Moleculer's retries with a retryable 503 step error and charges nothing", async () => {
+		const res = await create({ payment: { token: "card-error" } });
+		expect(res.order).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
+		expect(res.saga.steps[0].error).toMatchObject({ code: 503, retryable: true });
+		expect(fake.log.filter(l => l.startsWith("payments.charge")).length).toBeGreaterThan(1);
+		expect(fake.log).toContain(`payments.listByOrder ${res.order.id}`);
+		expect(fake.log.some(l => l.startsWith("inventory."))).toBe(false);
+	});
+
+	it("returns the PENDING order at once with respond_async and finishes the saga in the background", async () => {
+		fake.delayMs = 50;
+		const res = await create({ respond_async: true });
+		expect(res.order.status).toBe("PENDING");
+		await waitFor(async () => (await get(res.order.id)).status === "SHIPPED");
+	});
+
+	it("gives the same order for the same idempotency key", async () => {
+		const a = await create({ idempotency_key: "idem-1" });
+		const b = await create({ idempotency_key: "idem-1" });
+		expect(b.order.id).toBe(a.order.id);
+		expect(fake.log.filter(l => l.startsWith("payments.charge"))).toHaveLength(1);
+	});
+
+	it("cancels an order before it ships: refund, release, CANCELLED", async () => {
+		fake.delayMs = 150;
+		const res = await create({ respond_async: true });
+		await waitFor(async () => (await get(res.order.id)).status === "PAID");
+		const cancelled = (await broker.call("orders.cancel", { id: res.order.id }, { meta: { user: alice } })) as PublicOrder;
+		expect(cancelled.status).toBe("CANCELLED");
+		expect(cancelled.history.map(h => h.status)).toContain("COMPENSATING");
+		expect(netCharged(fake, res.order.id)).toBe(0);
+		expect(fake.available.get("laptop-123")).toBe(10);
+		expect(fake.log.some(l => l.startsWith("shipping.create"))).toBe(false);
+	});
+
+	it("refuses to cancel a shipped order with 409 and hides another user's order with 404", async () => {
+		const res = await create();
+		await expect(broker.call("orders.cancel", { id: res.order.id }, { meta: { user: alice } })).rejects.toMatchObject({ code: 409, type: "ORDER_NOT_CANCELLABLE" });
+		await expect(get(res.order.id, bob)).rejects.toMatchObject({ code: 404 });
+		await expect(broker.call("orders.cancel", { id: res.order.id }, { meta: { user: bob } })).rejects.toMatchObject({ code: 404 });
+		expect((await get(res.order.id, admin)).id).toBe(res.order.id);
+	});
+
+	it("moves a shipped order to DELIVERED on shipping's event, once", async () => {
+		const res = await create();
+		await broker.call("shipping.deliver", { order_id: res.order.id, user_id: alice.id });
+		await waitFor(async () => (await get(res.order.id)).status === "DELIVERED");
+		await broker.call("shipping.deliver", { order_id: res.order.id, user_id: alice.id });
+		await new Promise(r => setTimeout(r, 200));
+		const order = await get(res.order.id);
+		expect(order.history.filter(h => h.status === "DELIVERED")).toHaveLength(1);
+	});
+
+	it("lists only the caller's orders, paginated, and everything for an admin", async () => {
+		await create({ user_id: bob.id });
+		const mine = (await broker.call("orders.list", { page_size: 2 }, { meta: { user: alice } })) as { rows: PublicOrder[]; total: number; total_pages: number; page: number };
+		expect(mine.rows.length).toBeLessThanOrEqual(2);
+		expect(mine.rows.every(o => o.user_id === alice.id)).toBe(true);
+		expect(mine.total_pages).toBe(Math.ceil(mine.total / 2));
+		const bobs = (await broker.call("orders.list", {}, { meta: { user: bob } })) as { rows: PublicOrder[]; total: number };
+		expect(bobs.total).toBe(1);
+		const all = (await broker.call("orders.list", { status: "FAILED" }, { meta: { user: admin } })) as { rows: PublicOrder[]; total: number };
+		expect(all.total).toBeGreaterThan(0);
+		expect(all.rows.every(o => o.status === "FAILED")).toBe(true);
+	});
+
+	it("counts orders by status and failure reason and finds them by status", async () => {
+		const stats = (await broker.call("orders.stats")) as { total: number; by_status: Record<string, number>; by_failure_reason: Record<string, number> };
+		expect(stats.total).toBe(Object.values(stats.by_status).reduce((a, b) => a + b, 0));
+		expect(stats.by_failure_reason.OUT_OF_STOCK).toBeGreaterThan(0);
+		const failed = (await broker.call("orders.find", { status: "FAILED", limit: 100 })) as { rows: PublicOrder[] };
+		expect(failed.rows).toHaveLength(stats.by_status.FAILED);
+	});
+
+	it("refuses bad input with a validation error and stores nothing", async () => {
+		const before = ((await broker.call("orders.stats")) as { total: number }).total;
+		await expect(broker.call("orders.create", orderInput({ items: [] }))).rejects.toMatchObject({ code: 422 });
+		await expect(broker.call("orders.create", orderInput({ items: [{ product_id: "x", name: "X", price_cents: 100, quantity: 2.5 }] }))).rejects.toMatchObject({ code: 422 });
+		expect(((await broker.call("orders.stats")) as { total: number }).total).toBe(before);
+	});
+});
