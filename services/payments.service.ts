@@ -285,8 +285,9 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 					breaker: "OPEN",
 					retry_after_ms: err.retryAfterMs,
 				});
-			if (err instanceof GatewayUnavailableError) return new PaymentGatewayUnavailableError(err.message, { breaker: this.breaker.state });
-			return err instanceof Error ? err : new PaymentGatewayUnavailableError(String(err));
+			// Whatever else the external call threw is a technical failure too: never a bare Error across the boundary.
+			const message = err instanceof GatewayUnavailableError ? err.message : `payment gateway failed: ${err instanceof Error ? err.message : String(err)}`;
+			return new PaymentGatewayUnavailableError(message, { breaker: this.breaker.state });
 		},
 
 		/** One history entry. */
@@ -299,7 +300,7 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 		this.opts = this.settings as unknown as PaymentsSettings;
 		this.gateway = new SimulatedGateway(this.opts.gateway);
 		this.breaker = new GatewayBreaker("payment-gateway", this.opts.breaker);
-		this.breaker.onStateChange(state => this.logger.warn(`Payment gateway circuit breaker is now ${state}`));
+		this.breaker.onStateChange(state => this.logger[state === "OPEN" ? "warn" : "info"](`Payment gateway circuit breaker is now ${state}`));
 	},
 
 	stopped(this: PaymentsThis) {

@@ -1,0 +1,57 @@
+import { cartId, parseCart, priceCart, quantityOf, setQuantity, subtractLines, type StoredCart } from "../../../../services/cart/model";
+
+const now = new Date(0);
+const rows = [
+	{ id: "laptop-123", name: "Laptop", price_cents: 99999, currency: "USD", active: true },
+	{ id: "mouse-1", name: "Mouse", price_cents: 1999, currency: "USD", active: true },
+	{ id: "old-1", name: "Old", price_cents: 100, currency: "USD", active: false },
+];
+
+describe("cart model", () => {
+	it("reads a missing or unreadable cart as empty", () => {
+		expect(parseCart(null).items).toEqual([]);
+		expect(parseCart("{nope").items).toEqual([]);
+		expect(parseCart(JSON.stringify({ items: [{ product_id: "a", quantity: 2 }, { product_id: "b", quantity: -1 }] })).items).toEqual([
+			{ product_id: "a", quantity: 2 },
+		]);
+	});
+
+	it("sets, adds and removes lines, keeping the order of first addition", () => {
+		let cart: StoredCart = parseCart(null);
+		cart = setQuantity(cart, "a", 1, now);
+		cart = setQuantity(cart, "b", 2, now);
+		cart = setQuantity(cart, "a", 3, now);
+		expect(cart.items).toEqual([
+			{ product_id: "a", quantity: 3 },
+			{ product_id: "b", quantity: 2 },
+		]);
+		expect(quantityOf(setQuantity(cart, "a", 0, now), "a")).toBe(0);
+	});
+
+	it("takes only what an order bought out of the cart", () => {
+		const cart = { items: [{ product_id: "a", quantity: 3 }, { product_id: "b", quantity: 1 }], updated_at: null };
+		expect(subtractLines(cart, [{ product_id: "a", quantity: 2 }, { product_id: "b", quantity: 1 }], now).items).toEqual([{ product_id: "a", quantity: 1 }]);
+	});
+
+	it("prices lines at catalog prices in decimal money with a subtotal", () => {
+		const cart = { items: [{ product_id: "laptop-123", quantity: 2 }, { product_id: "mouse-1", quantity: 3 }], updated_at: null };
+		expect(priceCart("u1", cart, rows)).toEqual({
+			id: cartId("u1"),
+			user_id: "u1",
+			items: [
+				{ product_id: "laptop-123", name: "Laptop", price: 999.99, quantity: 2, line_total: 1999.98 },
+				{ product_id: "mouse-1", name: "Mouse", price: 19.99, quantity: 3, line_total: 59.97 },
+			],
+			subtotal: 2059.95,
+			currency: "USD",
+			unavailable: [],
+		});
+	});
+
+	it("lists lines whose product is gone or inactive as unavailable and leaves them out of the subtotal", () => {
+		const cart = { items: [{ product_id: "gone", quantity: 1 }, { product_id: "old-1", quantity: 1 }, { product_id: "mouse-1", quantity: 1 }], updated_at: null };
+		const view = priceCart("u1", cart, rows);
+		expect(view.subtotal).toBe(19.99);
+		expect(view.unavailable.map(l => l.product_id)).toEqual(["gone", "old-1"]);
+	});
+});
