@@ -16,7 +16,7 @@ export interface BenchOptions {
 }
 
 /** Units per product put in stock before the run, so that no checkout fails for lack of stock. */
-const STOCK_PER_PRODUCT = 5_000_000;
+const STOCK_PER_PRODUCT = 1_000_000;
 
 export interface PreparedShop {
 	productIds: string[];

@@ -89,7 +89,7 @@ export function startEmbeddedShop(port: number, opts: { quiet?: boolean; env?: R
 			NATS_URL: "",
 			REDIS_URL: "",
 			MONGO_URL: "",
-			SERVICES: "",
+			SERVICES: process.env.SERVICES ?? "",
 			NODE_ID: `embedded-${process.pid}`,
 			...opts.env,
 		},

@@ -39,9 +39,10 @@ export class LatencyRecorder {
 export function renderTable(headers: string[], rows: Array<Array<string | number>>): string {
 	const cells = rows.map(r => r.map(c => String(c)));
 	const widths = headers.map((h, i) => Math.max(h.length, ...cells.map(r => (r[i] ?? "").length)));
-	const line = (r: string[], raw?: Array<string | number>) =>
-		r.map((c, i) => (typeof raw?.[i] === "number" ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
-	return [line(headers), widths.map(w => "-".repeat(w)).join("  "), ...cells.map((r, i) => line(r, rows[i]))].join("\n");
+	const numeric = (c: string) => /^[-+]?[\d.,]+(%| x)?$/.test(c);
+	const line = (r: string[], body: boolean) =>
+		r.map((c, i) => (body && numeric(c) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+	return [line(headers, false), widths.map(w => "-".repeat(w)).join("  "), ...cells.map(r => line(r, true))].join("\n");
 }
 
 /** A millisecond value with a sensible precision. */
