@@ -2,8 +2,8 @@
  * Stand-ins for payments, inventory and shipping with the contracts of COMMON.md and idempotent semantics,
  * for the orders tests (broker-level and crash). They keep their state in memory and log every call.
  */
-import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
-import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
+import { Errors, type Context, type ServiceSchema } from "moleculer";
+import { EventsMixin } from "../../mixins/events.mixin";
 import { EVENTS } from "../../services/common/events";
 
 export interface FakeState {
@@ -151,7 +151,7 @@ export function fakeServices(state: FakeState): ServiceSchema[] {
 		actions: {
 			create: {
 				visibility: "public",
-				async handler(this: Service & EventsMethods, ctx: Context<P>) {
+				async handler(ctx: Context<P>) {
 					await note("shipping.create", ctx.params);
 					const orderId = String(ctx.params.order_id);
 					const street = (ctx.params.address as { street?: string } | undefined)?.street ?? "";
@@ -182,7 +182,7 @@ export function fakeServices(state: FakeState): ServiceSchema[] {
 			},
 			deliver: {
 				visibility: "public",
-				async handler(this: Service & EventsMethods, ctx: Context<P>) {
+				async handler(ctx: Context<P>) {
 					await this.publish(ctx, EVENTS.ORDER_DELIVERED, { order_id: ctx.params.order_id, user_id: ctx.params.user_id, shipment_id: `shp_${String(ctx.params.order_id)}` });
 					return { ok: true };
 				},
