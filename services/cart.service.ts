@@ -50,7 +50,7 @@ export interface CheckoutCart {
 
 interface CartMethods {
 	load(userId: string): Promise<StoredCart>;
-	mutate(userId: string, change: (cart: StoredCart) => StoredCart): Promise<StoredCart>;
+	mutate(userId: string, change: (cart: StoredCart) => StoredCart | Promise<StoredCart>): Promise<StoredCart>;
 	view(ctx: Context, userId: string, cart: StoredCart): Promise<CartView>;
 	catalogRows(ctx: Context, ids: string[]): Promise<CatalogRow[]>;
 	ensureProduct(ctx: Context, productId: string): Promise<CatalogRow>;
@@ -95,17 +95,14 @@ const CartService = defineService<CartVars, CartMethods>({
 				const userId = requireUser(ctx.meta).id;
 				const { product_id, quantity } = ctx.params;
 				await this.ensureProduct(ctx, product_id);
-				const current = await this.load(userId);
-				const total = quantityOf(current, product_id) + quantity;
-				if (total > MAX_LINE_QUANTITY)
-					throw new ValidationFailedError("quantity", `a cart holds at most ${MAX_LINE_QUANTITY} units of one product (it has ${quantityOf(current, product_id)})`);
-				await this.ensureStock(ctx, product_id, total);
-				const cart = await this.mutate(userId, c => {
-					const next = quantityOf(c, product_id) + quantity;
-					if (next > MAX_LINE_QUANTITY) throw new ValidationFailedError("quantity", `a cart holds at most ${MAX_LINE_QUANTITY} units of one product`);
-					if (quantityOf(c, product_id) === 0 && c.items.length >= MAX_LINES)
-						throw new ValidationFailedError("product_id", `a cart holds at most ${MAX_LINES} different products`);
-					return setQuantity(c, product_id, next, new Date());
+				// The stock check runs inside the compare-and-set, against the cart it replaces, so racing adds cannot exceed it.
+				const cart = await this.mutate(userId, async c => {
+					const had = quantityOf(c, product_id);
+					if (had + quantity > MAX_LINE_QUANTITY)
+						throw new ValidationFailedError("quantity", `a cart holds at most ${MAX_LINE_QUANTITY} units of one product (it has ${had})`);
+					if (had === 0 && c.items.length >= MAX_LINES) throw new ValidationFailedError("product_id", `a cart holds at most ${MAX_LINES} different products`);
+					await this.ensureStock(ctx, product_id, had + quantity);
+					return setQuantity(c, product_id, had + quantity, new Date());
 				});
 				return this.view(ctx, userId, cart);
 			},
@@ -121,12 +118,10 @@ const CartService = defineService<CartVars, CartMethods>({
 			async handler(this: CartThis, ctx: Ctx<AddParams>): Promise<CartView> {
 				const userId = requireUser(ctx.meta).id;
 				const { product_id, quantity } = ctx.params;
-				const current = await this.load(userId);
-				const had = quantityOf(current, product_id);
-				if (had === 0) throw new NotFoundError("cart item", product_id);
-				if (quantity > had) await this.ensureStock(ctx, product_id, quantity);
-				const cart = await this.mutate(userId, c => {
-					if (quantityOf(c, product_id) === 0) throw new NotFoundError("cart item", product_id);
+				const cart = await this.mutate(userId, async c => {
+					const had = quantityOf(c, product_id);
+					if (had === 0) throw new NotFoundError("cart item", product_id);
+					if (quantity > had) await this.ensureStock(ctx, product_id, quantity);
 					return setQuantity(c, product_id, quantity, new Date());
 				});
 				return this.view(ctx, userId, cart);
@@ -186,11 +181,11 @@ const CartService = defineService<CartVars, CartMethods>({
 		},
 
 		/** Applies a change with compare-and-set, retrying when another request changed the cart meanwhile. */
-		async mutate(this: CartThis, userId: string, change: (cart: StoredCart) => StoredCart): Promise<StoredCart> {
+		async mutate(this: CartThis, userId: string, change: (cart: StoredCart) => StoredCart | Promise<StoredCart>): Promise<StoredCart> {
 			const key = cartKey(userId);
 			for (let attempt = 0; attempt < 50; attempt++) {
 				const raw = await this.kv.get(key);
-				const next = change(parseCart(raw));
+				const next = await change(parseCart(raw));
 				const json = JSON.stringify(next);
 				const stored = raw === null ? await this.kv.setIfAbsent(key, json, CART_TTL_MS) : await this.kv.compareAndSet(key, raw, json, CART_TTL_MS);
 				if (stored) return next;
