@@ -13,7 +13,7 @@ import { ConflictError, NotFoundError, ValidationFailedError } from "./common/er
 import { created, type ShopMeta } from "./common/meta";
 import { DEFAULT_CURRENCY, fromCents } from "./common/money";
 import { defineService, type ServiceThis } from "./common/schema";
-import { fetchAvailability } from "./inventory/client";
+import { fetchAvailability, isCallable } from "./inventory/client";
 import { DEMO_CATEGORIES, DEMO_CURRENCY, DEMO_PRODUCTS } from "./products/demo-catalog";
 import {
 	categoryTitle,
@@ -310,11 +310,12 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			async handler(this: ProductsThis, ctx: Ctx<object>): Promise<{ products: number; categories: number; stock: number | null }> {
 				const res = await this.seedDemoCatalog(ctx);
 				let stock: number | null = null;
-				try {
-					stock = (await ctx.call<{ inserted: number }, object>("inventory.seedDemo", {}, { retries: 0 })).inserted;
-				} catch (err) {
-					this.logger.info(`demo stock not seeded from products (inventory seeds itself when it starts): ${(err as Error).message}`);
-				}
+				if (isCallable(ctx, "inventory.seedDemo"))
+					try {
+						stock = (await ctx.call<{ inserted: number }, object>("inventory.seedDemo", {}, { retries: 0 })).inserted;
+					} catch (err) {
+						this.logger.info(`demo stock not seeded from products (inventory seeds itself when it starts): ${(err as Error).message}`);
+					}
 				return { ...res, stock };
 			},
 		},

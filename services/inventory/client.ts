@@ -13,6 +13,12 @@ export interface DisplayAvailability {
 /** How long a page waits for inventory before it shows no availability. */
 export const AVAILABILITY_TIMEOUT_MS = 1500;
 
+/** Whether an action has an endpoint now (calling one that has none only logs a warning and fails). */
+export function isCallable(ctx: Context, action: string): boolean {
+	const registry = ctx.broker.registry as unknown as { actions: { isAvailable(name: string): boolean } };
+	return registry.actions.isAvailable(action);
+}
+
 /** Available units per product id (0 for products without stock), or null when inventory is unavailable. */
 export async function fetchAvailability(
 	ctx: Context,
@@ -21,6 +27,7 @@ export async function fetchAvailability(
 ): Promise<Map<string, DisplayAvailability> | null> {
 	const unique = [...new Set(ids)];
 	if (unique.length === 0) return new Map();
+	if (!isCallable(ctx, "inventory.availability")) return null;
 	try {
 		const res = await ctx.call<AvailabilityResult, { items: Array<{ product_id: string; quantity: number }> }>(
 			"inventory.availability",

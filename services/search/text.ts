@@ -19,6 +19,8 @@ export function tokenize(text: string): string[] {
 		.normalize("NFKD")
 		.replace(/[\u0300-\u036f]/g, "")
 		.toLowerCase()
+		.replace(/['\u2019]s\b/g, "")
+		.replace(/['\u2019]/g, "")
 		.split(/[^a-z0-9]+/)
 		.filter(t => t.length > 0 && !STOP_WORDS.has(t))
 		.map(stem);
