@@ -53,6 +53,7 @@ export interface EventStats {
 export const STAGED_EVENTS_FIELD = "pending_events";
 
 const STAGED_GRACE_MS = 5_000;
+const OBSERVER_GROUP = "$events.observers";
 const SENT_KEEP_MS = 24 * 3600_000;
 const PROCESSED_KEEP_MS = 7 * 24 * 3600_000;
 
@@ -123,15 +124,31 @@ export class EventsRuntime {
 	}
 
 	/** Stores the message in the outbox, then hands it to the bus; a failed hand-over is retried by the relay. */
-	async publish(message: EventMessage): Promise<void> {
+	async publish(message: EventMessage, ctx: Context | null = null): Promise<void> {
 		await this.store.addToOutbox(message);
+		await this.observe(message, ctx);
 		if (!this.relayPaused) await this.relayOne(message);
+	}
+
+	/**
+	 * Shows the stored event to broker middlewares that watch `emit` (business metrics, traces) without delivering
+	 * it through Moleculer: the group named here has no endpoints, so nothing is sent anywhere.
+	 */
+	private async observe(message: EventMessage, ctx: Context | null): Promise<void> {
+		try {
+			const opts = { groups: [OBSERVER_GROUP] };
+			if (ctx) await ctx.emit(message.name, message.event, opts);
+			else await this.broker.emit(message.name, message.event, opts);
+		} catch (err) {
+			this.logger.debug(`event observers failed: ${errorText(err)}`);
+		}
 	}
 
 	/** Moves staged events of a document to the outbox, relays them, and removes them from the document. */
 	async publishStaged(coll: StagedCollection, docId: string, messages: EventMessage[]): Promise<void> {
 		if (messages.length === 0) return;
 		for (const m of messages) await this.store.addToOutbox(m);
+		for (const m of messages) await this.observe(m, null);
 		await coll.updateWhere({ id: docId }, { $pull: { [STAGED_EVENTS_FIELD]: { event_id: { $in: messages.map(m => m.event_id) } } } });
 		if (!this.relayPaused) for (const m of messages) await this.relayOne(m);
 	}
@@ -223,6 +240,8 @@ export class EventsRuntime {
 	}
 
 	private async deadLetter(message: EventMessage, error: string, attempts: number): Promise<void> {
+		// A duplicate delivery that failed as well adds nothing to the dead letter already kept.
+		if (await this.store.deadLetters.findOne({ consumer: this.group, event_id: message.event_id, status: "dead" })) return;
 		this.logger.warn(`${this.group}: ${message.name} ${message.event_id} dead-lettered after ${attempts} attempts: ${error}`);
 		await this.store.deadLetters.insert({
 			id: deadLetterId(this.service.name),

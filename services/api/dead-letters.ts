@@ -31,7 +31,7 @@ interface Instance {
 	nodeID: string;
 }
 
-/** Every running instance of a service that has the events mixin's dead-letter actions. */
+/** Every running instance of a service that has the events mixin's dead-letter actions (the gateway's own excepted). */
 export function deadLetterInstances(broker: ServiceBroker, only?: string): Instance[] {
 	const list = broker.registry.getServiceList({ onlyAvailable: true, withActions: true }) as unknown as Array<{
 		name: string;
@@ -39,7 +39,7 @@ export function deadLetterInstances(broker: ServiceBroker, only?: string): Insta
 		actions?: Record<string, unknown>;
 	}>;
 	return list
-		.filter(s => !!s.actions && `${s.name}.deadLetters` in s.actions && (!only || s.name === only))
+		.filter(s => s.name !== "api" && !!s.actions && `${s.name}.deadLetters` in s.actions && (!only || s.name === only))
 		.map(s => ({ service: s.name, nodeID: s.nodeID }));
 }
 

@@ -179,3 +179,14 @@ export interface ReviewCreatedPayload {
 
 /** A payload as published: the domain fields plus the envelope. */
 export type DomainEvent<T extends object = Record<string, unknown>> = T & EventEnvelope;
+
+/** notification.sent: a notification about an event was stored for its recipient on their channel. */
+export interface NotificationSentPayload {
+	notification_id: string;
+	/** null for notices to the admins (inventory.low). */
+	user_id: string | null;
+	channel: "email" | "sms" | "push";
+	source_event: string;
+	source_event_id: string;
+	order_id: string | null;
+}

@@ -1,0 +1,126 @@
+/**
+ * The `notifications` service: one notification per order, payment, inventory and shipping event for the
+ * customer it concerns, on the customer's channel (email unless they chose sms or push), and `notification.sent`.
+ * Notices without a customer (inventory.low) are stored for the admins and never listed to customers.
+ */
+import type { Context } from "moleculer";
+import { Errors } from "moleculer";
+import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
+import { EventsMixin, type EventsMethods, type DomainEventHandler, type StagedEvent } from "../mixins/events.mixin";
+import { EVENTS, type DomainEvent, type NotificationSentPayload } from "./common/events";
+import { requireUser, type ShopMeta } from "./common/meta";
+import { defineService, type ServiceThis } from "./common/schema";
+import { NOTIFIED_EVENTS, draftFor } from "./notifications/messages";
+import { toPublicNotification, type NotificationDoc, type PublicNotification } from "./notifications/model";
+
+interface ListParams {
+	page?: number;
+	page_size?: number;
+}
+interface NotificationPage {
+	rows: PublicNotification[];
+	total: number;
+	page: number;
+	page_size: number;
+}
+
+type Channel = NotificationDoc["channel"];
+
+interface NotificationsMethods extends DbMethods, EventsMethods {
+	notify(ctx: Context, eventName: string, event: DomainEvent): Promise<void>;
+	channelOf(ctx: Context, userId: string): Promise<Channel>;
+}
+type NotificationsThis = ServiceThis<object, NotificationsMethods>;
+type Ctx<P> = Context<P, ShopMeta>;
+
+/** Every consumed event goes through `notify`. */
+const handlers = Object.fromEntries(
+	NOTIFIED_EVENTS.map(name => [
+		name,
+		async function (this: NotificationsThis, event: DomainEvent, ctx: Context): Promise<void> {
+			await this.notify(ctx, name, event);
+		},
+	]),
+) as Record<(typeof NOTIFIED_EVENTS)[number], DomainEventHandler<NotificationsThis>>;
+
+const NotificationsService = defineService<object, NotificationsMethods>({
+	name: "notifications",
+	mixins: [
+		DbMixin({ notifications: { indexes: [{ fields: ["user_id"] }, { fields: ["created_at"] }] } }),
+		EventsMixin<NotificationsThis>({ handlers, stagedIn: ["notifications"] }),
+	],
+
+	actions: {
+		/** The caller's notifications, newest first; never anyone else's. */
+		list: {
+			auth: "required",
+			params: {
+				page: { type: "number", integer: true, min: 1, optional: true, convert: true },
+				page_size: { type: "number", integer: true, min: 1, max: 100, optional: true, convert: true },
+			},
+			async handler(this: NotificationsThis, ctx: Ctx<ListParams>): Promise<NotificationPage> {
+				const userId = requireUser(ctx.meta).id;
+				const page = ctx.params.page ?? 1;
+				const pageSize = ctx.params.page_size ?? 20;
+				const coll = this.collection<NotificationDoc>("notifications");
+				const [rows, total] = await Promise.all([
+					coll.find({ user_id: userId }, { sort: ["-created_at", "-id"], limit: pageSize, offset: (page - 1) * pageSize }),
+					coll.count({ user_id: userId }),
+				]);
+				return { rows: rows.map(toPublicNotification), total, page, page_size: pageSize };
+			},
+		},
+	},
+
+	methods: {
+		/**
+		 * Stores the notification for an event, with its `notification.sent` staged in the same write, then
+		 * publishes that; a second delivery of the event finds the notification stored and does nothing.
+		 */
+		async notify(this: NotificationsThis, ctx: Context, eventName: string, event: DomainEvent): Promise<void> {
+			const draft = draftFor(eventName, event);
+			if (!draft) return;
+			const id = `ntf_${event.event_id}`;
+			const coll = this.collection<NotificationDoc>("notifications");
+			if (await coll.findById(id)) return;
+			const channel = draft.user_id ? await this.channelOf(ctx, draft.user_id) : "email";
+			const sent: StagedEvent<NotificationSentPayload> = this.stageEvent<NotificationSentPayload>(ctx, EVENTS.NOTIFICATION_SENT, {
+				notification_id: id,
+				user_id: draft.user_id,
+				channel,
+				source_event: eventName,
+				source_event_id: event.event_id,
+				order_id: draft.order_id,
+			});
+			try {
+				await coll.insert({
+					id,
+					...draft,
+					channel,
+					event_name: eventName,
+					event_id: event.event_id,
+					status: "sent",
+					created_at: new Date().toISOString(),
+					pending_events: [sent as unknown as StagedEvent],
+				});
+			} catch (err) {
+				if (err instanceof DuplicateKeyError) return;
+				throw err;
+			}
+			await this.publishStaged("notifications", id, [sent as unknown as StagedEvent]);
+		},
+
+		/** The user's chosen channel; email when the user is unknown (deleted since). */
+		async channelOf(this: NotificationsThis, ctx: Context, userId: string): Promise<Channel> {
+			try {
+				const user = (await ctx.call("users.get", { id: userId })) as { notification_channel?: Channel };
+				return user.notification_channel ?? "email";
+			} catch (err) {
+				if (err instanceof Errors.MoleculerError && err.code === 404) return "email";
+				throw err;
+			}
+		},
+	},
+});
+
+export default NotificationsService;

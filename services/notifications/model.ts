@@ -1,0 +1,47 @@
+/**
+ * A stored notification and its public shape.
+ */
+import type { EventMessage } from "../../config/events/policy";
+
+export interface NotificationDoc {
+	id: string;
+	/** The customer told, or null for a notice to the admins. */
+	user_id: string | null;
+	audience: "customer" | "admins";
+	channel: "email" | "sms" | "push";
+	event_name: string;
+	event_id: string;
+	order_id: string | null;
+	title: string;
+	message: string;
+	status: "sent";
+	created_at: string;
+	/** `notification.sent`, staged in the same write and removed once published. */
+	pending_events?: EventMessage[];
+}
+
+export interface PublicNotification {
+	id: string;
+	event: string;
+	event_id: string;
+	order_id: string | null;
+	channel: NotificationDoc["channel"];
+	title: string;
+	message: string;
+	status: "sent";
+	created_at: string;
+}
+
+export function toPublicNotification(n: NotificationDoc): PublicNotification {
+	return {
+		id: n.id,
+		event: n.event_name,
+		event_id: n.event_id,
+		order_id: n.order_id,
+		channel: n.channel,
+		title: n.title,
+		message: n.message,
+		status: n.status,
+		created_at: n.created_at,
+	};
+}

@@ -1,0 +1,151 @@
+/**
+ * Notifications and the dead-letter admin routes through the gateway: one notification per event for the user it
+ * concerns, on their channel, listed to them alone; dead letters listed and redriven by an admin.
+ */
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import type { ServiceBroker, ServiceSchema } from "moleculer";
+import { setConfig, type Config } from "../../config/env";
+import { createShopBroker } from "../../config/broker";
+import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
+import { EVENTS, type DomainEvent, type EventName } from "../../services/common/events";
+import { http, loginAdmin, registerCustomer, testConfig } from "../helpers/shop";
+
+const sent: DomainEvent[] = [];
+let brokenFails = true;
+
+/** Publishes whatever a test asks for, and watches notification.sent; its order.delivered consumer can be broken. */
+const ledger: ServiceSchema = {
+	name: "ledger",
+	mixins: [
+		EventsMixin({
+			retry: { attempts: 3, baseDelayMs: 20 },
+			handlers: {
+				[EVENTS.NOTIFICATION_SENT]: async (e: DomainEvent) => void sent.push(e),
+				[EVENTS.ORDER_DELIVERED]: async () => {
+					if (brokenFails) throw new Error("ledger cannot book deliveries today");
+				},
+			},
+		}),
+	],
+};
+
+interface Started {
+	broker: ServiceBroker;
+	url: string;
+	config: Config;
+}
+
+async function startGateway(): Promise<Started> {
+	const config = setConfig(testConfig({ NAMESPACE: `t-ntf-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` }));
+	const broker = createShopBroker({ config, services: ["api", "users", "notifications"] });
+	broker.createService(ledger);
+	await broker.start();
+	const api = broker.getLocalService("api") as unknown as { server: Server };
+	return { broker, config, url: `http://127.0.0.1:${(api.server.address() as AddressInfo).port}` };
+}
+
+async function until(check: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
+	const end = Date.now() + ms;
+	while (!(await check())) {
+		if (Date.now() > end) throw new Error("condition not reached in time");
+		await new Promise(r => setTimeout(r, 25));
+	}
+}
+
+interface Page {
+	rows: Array<{ id: string; event: string; order_id: string | null; channel: string; message: string; created_at: string }>;
+	total: number;
+}
+
+describe("notifications through the gateway", () => {
+	let shop: Started;
+	const publish = (name: EventName, payload: object): Promise<DomainEvent> =>
+		(shop.broker.getLocalService("ledger") as unknown as EventsMethods).publish(null, name, payload);
+
+	beforeAll(async () => {
+		shop = await startGateway();
+	});
+	afterAll(async () => {
+		await shop.broker.stop();
+	});
+
+	it("lists a user's own notifications, newest first and paginated, on the channel they chose", async () => {
+		const alice = await registerCustomer(shop.url);
+		const bob = await registerCustomer(shop.url);
+		await http(shop.url, "PUT", "/api/v1/account/profile", { token: bob.token, body: { notification_channel: "sms" } });
+
+		await publish(EVENTS.ORDER_CREATED, { order_id: "ord_a1", user_id: alice.id, total_cents: 99999, currency: "USD" });
+		await publish(EVENTS.PAYMENT_PROCESSED, { payment_id: "pay_1", order_id: "ord_a1", user_id: alice.id, amount_cents: 99999, currency: "USD" });
+		await publish(EVENTS.ORDER_SHIPPED, { order_id: "ord_a1", user_id: alice.id, shipment_id: "shp_1", carrier: "UPS", tracking_number: "1Z999" });
+		await publish(EVENTS.ORDER_CREATED, { order_id: "ord_b1", user_id: bob.id, total_cents: 500, currency: "USD" });
+		await publish(EVENTS.INVENTORY_LOW, { product_id: "laptop-123", available: 2, threshold: 5 });
+
+		await until(() => sent.length >= 5);
+		const a = await http<Page>(shop.url, "GET", "/api/v1/account/notifications", { token: alice.token });
+		expect(a.status).toBe(200);
+		expect(a.body.total).toBe(3);
+		expect(a.body.rows.map(r => r.event)).toEqual([EVENTS.ORDER_SHIPPED, EVENTS.PAYMENT_PROCESSED, EVENTS.ORDER_CREATED]);
+		expect(a.body.rows[0].message).toBe("Your order ord_a1 has shipped with UPS, tracking number 1Z999.");
+		expect(a.body.rows.every(r => r.channel === "email" && r.order_id === "ord_a1")).toBe(true);
+
+		const page2 = await http<Page>(shop.url, "GET", "/api/v1/account/notifications?page=2&page_size=2", { token: alice.token });
+		expect(page2.body.total).toBe(3);
+		expect(page2.body.rows.map(r => r.event)).toEqual([EVENTS.ORDER_CREATED]);
+
+		const b = await http<Page>(shop.url, "GET", "/api/v1/account/notifications", { token: bob.token });
+		expect(b.body.total).toBe(1);
+		expect(b.body.rows[0]).toMatchObject({ order_id: "ord_b1", channel: "sms" });
+		expect(JSON.stringify(b.body)).not.toContain("ord_a1");
+		expect(JSON.stringify(b.body)).not.toContain("laptop-123");
+	});
+
+	it("stores one notification when the same event arrives twice", async () => {
+		const carol = await registerCustomer(shop.url);
+		const ev = await publish(EVENTS.ORDER_DELIVERED, { order_id: "ord_c1", user_id: carol.id, shipment_id: "shp_2" });
+		await until(async () => (await http<Page>(shop.url, "GET", "/api/v1/account/notifications", { token: carol.token })).body.total === 1);
+		const svc = shop.broker.getLocalService("ledger") as unknown as { $events: { activeBus: { publish(m: object, o: object): Promise<void> } } };
+		await svc.$events.activeBus.publish(
+			{ event_id: ev.event_id, name: EVENTS.ORDER_DELIVERED, source: "ledger", event: ev, meta: {}, created_at: ev.occurred_at },
+			{ dedupe: false },
+		);
+		await new Promise(r => setTimeout(r, 300));
+		const res = await http<Page>(shop.url, "GET", "/api/v1/account/notifications", { token: carol.token });
+		expect(res.body.total).toBe(1);
+		expect(res.body.rows[0].message).toBe("Your order ord_c1 has been delivered.");
+	});
+
+	it("refuses the list without a token", async () => {
+		const res = await http(shop.url, "GET", "/api/v1/account/notifications");
+		expect(res.status).toBe(401);
+	});
+
+	it("lets an admin list dead letters of every service and redrive one, and refuses customers", async () => {
+		brokenFails = true;
+		const dave = await registerCustomer(shop.url);
+		const ev = await publish(EVENTS.ORDER_DELIVERED, { order_id: "ord_d1", user_id: dave.id, shipment_id: "shp_3" });
+		const admin = await loginAdmin(shop.url, shop.config);
+		type DlPage = { rows: Array<{ id: string; event_id: string; consumer: string; attempts: number; error: string }>; total: number };
+		let page: DlPage = { rows: [], total: 0 };
+		await until(async () => {
+			page = (await http<DlPage>(shop.url, "GET", "/api/v1/admin/dead-letters", { token: admin })).body;
+			return page.rows.some(r => r.event_id === ev.event_id);
+		});
+		const dl = page.rows.find(r => r.event_id === ev.event_id);
+		const deadBefore = ((await shop.broker.call("ledger.eventStats")) as { dead_letters: number }).dead_letters;
+		expect(dl).toMatchObject({ consumer: "ledger", attempts: 3 });
+		expect(dl?.error).toContain("cannot book deliveries");
+
+		expect((await http(shop.url, "GET", "/api/v1/admin/dead-letters", { token: dave.token })).status).toBe(403);
+		expect((await http(shop.url, "POST", `/api/v1/admin/dead-letters/${dl?.id}/redrive`, { token: dave.token })).status).toBe(403);
+		expect((await http(shop.url, "POST", "/api/v1/admin/dead-letters/dl_ledger_0000000000000000/redrive", { token: admin })).status).toBe(404);
+
+		brokenFails = false;
+		const redrive = await http(shop.url, "POST", `/api/v1/admin/dead-letters/${dl?.id}/redrive`, { token: admin });
+		expect(redrive.status).toBe(200);
+		expect(redrive.body).toMatchObject({ status: "redriven", event_id: ev.event_id });
+		const after = (await http<DlPage>(shop.url, "GET", "/api/v1/admin/dead-letters", { token: admin })).body;
+		expect(after.rows.some(r => r.id === dl?.id)).toBe(false);
+		expect(await shop.broker.call("ledger.eventStats")).toMatchObject({ dead_letters: deadBefore - 1, pending_outbox: 0 });
+	});
+});
