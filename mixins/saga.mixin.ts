@@ -70,6 +70,7 @@ export interface SagaMethods<D> {
 
 interface LocalRun<D> {
 	lost: boolean;
+	detached: boolean;
 	stall(state: SagaState<D>): void;
 }
 
@@ -102,12 +103,15 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 		},
 
 		runSaga(this: SagaThis<D>, ctx: Context | null, state: SagaState<D>): SagaRun<D> {
-			const call: SagaCaller = ctx
-				? (action, params) => this.broker.call(action, params, { parentCtx: ctx, meta: ctx.meta as object })
-				: (action, params) => this.broker.call(action, params);
 			let stall: (s: SagaState<D>) => void = () => undefined;
 			const stalled = new Promise<SagaState<D>>(resolve => (stall = resolve));
-			const local: LocalRun<D> = { lost: false, stall };
+			const local: LocalRun<D> = { lost: false, detached: !ctx, stall };
+			// Calls carry the request's context (trace, meta, fault injection) until a compensation stalls: from then
+			// on the saga runs on its own, so that a fault injected into that one request cannot block it forever.
+			const call: SagaCaller = (action, params) =>
+				ctx && !local.detached
+					? this.broker.call(action, params, { parentCtx: ctx, meta: ctx.meta as object })
+					: this.broker.call(action, params);
 			this.$sagaRuns.set(state.id, local);
 			const done = this.$sagaEngine
 				.run(opts.definition(call), state, {
@@ -208,8 +212,11 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 				attemptTimeoutMs: opts.attemptTimeoutMs,
 				save: async state => {
 					await opts.store.save.call(this, structuredClone(state));
-					if (state.steps.some(s => s.status === "COMPENSATING" && s.compensation_attempts >= stallAfter))
-						this.$sagaRuns.get(state.id)?.stall(structuredClone(state));
+					const run = this.$sagaRuns.get(state.id);
+					if (run && state.steps.some(s => s.status === "COMPENSATING" && s.compensation_attempts >= stallAfter)) {
+						run.detached = true;
+						run.stall(structuredClone(state));
+					}
 				},
 				onRetry: (what, err, attempt, state) => {
 					const msg = err instanceof Error ? err.message : String(err);

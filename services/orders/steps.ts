@@ -55,6 +55,7 @@ export function orderSaga(call: ActionCaller): SagaDefinition<OrderSagaData> {
 				action: c =>
 					call("inventory.reserve", {
 						order_id: c.data.order_id,
+						user_id: c.data.user_id,
 						items: c.data.items.map(i => ({ product_id: i.product_id, quantity: i.quantity })),
 					}),
 				compensation: c => call("inventory.release", { order_id: c.data.order_id, reason: "order compensated" }),
