@@ -91,16 +91,17 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				const started = Date.now();
 				const user = requireUser(ctx.meta);
 				const key = ctx.meta.headers?.["idempotency-key"];
+				let status: number;
+				let body: CheckoutResponse;
 				if (key === undefined) {
-					const res = await this.placeOrder(ctx, started, `checkout:${ctx.requestID ?? ctx.id}`);
-					ctx.meta.$statusCode = res.status;
-					return res.body;
+					({ status, body } = await this.placeOrder(ctx, started, `checkout:${ctx.requestID ?? ctx.id}`));
+					ctx.meta.$statusCode = status;
+					if (status === 201 || status === 202) ctx.meta.$location = `/api/v1/orders/${body.order.id}`;
+					return body;
 				}
 				if (!isValidIdempotencyKey(key)) throw new ValidationFailedError("Idempotency-Key", "must be 1 to 200 visible ASCII characters");
 
 				const claim = await this.claimKey(user.id, key, bodyHash(ctx.params));
-				let status: number;
-				let body: CheckoutResponse;
 				if (claim.kind === "replay") {
 					status = claim.doc.status_code ?? 200;
 					body = claim.doc.response as CheckoutResponse;
