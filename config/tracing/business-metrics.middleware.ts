@@ -14,7 +14,12 @@ export const METRICS = {
 	COMPENSATIONS: "shopflow.saga.compensations.total",
 	BREAKER_STATE: "shopflow.circuit_breaker.state",
 	BREAKER_TRANSITIONS: "shopflow.circuit_breaker.transitions.total",
+	DEAD_LETTERS: "shopflow.events.dead_letters",
+	PENDING_OUTBOX: "shopflow.events.pending_outbox",
 } as const;
+
+/** How often each node reads the event statistics of its local services. */
+const EVENT_STATS_INTERVAL_MS = 5000;
 
 /** Gauge values of a breaker's state. */
 export const BREAKER_STATES = { closed: 0, "half-opened": 1, opened: 2 } as const;
@@ -90,11 +95,36 @@ export function observeBreaker(broker: ServiceBroker, name: string, payload: unk
 }
 
 type EmitFn = (event: string, payload?: unknown, opts?: unknown) => Promise<unknown>;
+type MethodFn = (...args: unknown[]) => unknown;
+
+interface StagedMessage {
+	name?: string;
+	event?: unknown;
+}
 
 /** The business-metrics middleware. */
 export function BusinessMetricsMiddleware(): Middleware {
 	let broker: ServiceBroker;
 	const seen = new SeenSet();
+
+	let statsTimer: NodeJS.Timeout | null = null;
+
+	/** Reads dead-letter and outbox counts of this node's services (EventsMixin's `eventStats`). */
+	async function pollEventStats(): Promise<void> {
+		const services = (broker.services ?? []).filter(s => s.actions && typeof (s.actions as Record<string, unknown>).eventStats === "function");
+		for (const svc of services) {
+			try {
+				const stats = (await broker.call(`${svc.name}.eventStats`, {}, { nodeID: broker.nodeID, timeout: 2000, retries: 0 })) as {
+					dead_letters?: number;
+					pending_outbox?: number;
+				};
+				if (typeof stats.dead_letters === "number") broker.metrics.set(METRICS.DEAD_LETTERS, stats.dead_letters, { service: svc.name });
+				if (typeof stats.pending_outbox === "number") broker.metrics.set(METRICS.PENDING_OUTBOX, stats.pending_outbox, { service: svc.name });
+			} catch {
+				// A service that is stopping or busy is read again at the next tick.
+			}
+		}
+	}
 
 	const safely = (fn: () => void): void => {
 		try {
@@ -122,6 +152,36 @@ export function BusinessMetricsMiddleware(): Middleware {
 			reg(METRICS.COMPENSATIONS, "counter", "Sagas that started compensating (order.updated COMPENSATING)");
 			reg(METRICS.BREAKER_STATE, "gauge", "Circuit breaker state per target: 0 closed, 1 half-open, 2 open", ["target_node", "service", "action"]);
 			reg(METRICS.BREAKER_TRANSITIONS, "counter", "Circuit breaker state changes", ["target_node", "service", "action", "state"]);
+			reg(METRICS.DEAD_LETTERS, "gauge", "Events in a service's dead-letter store (same value on every replica: use max by service)", ["service"]);
+			reg(METRICS.PENDING_OUTBOX, "gauge", "Events stored in a service's outbox and not yet relayed", ["service"]);
+		},
+
+		started() {
+			statsTimer = setInterval(() => void pollEventStats(), EVENT_STATS_INTERVAL_MS);
+			statsTimer.unref();
+			void pollEventStats();
+		},
+
+		stopped() {
+			if (statsTimer) clearInterval(statsTimer);
+			statsTimer = null;
+		},
+
+		/** Domain events go through EventsMixin's outbox, not broker.emit: observe its publish methods. */
+		localMethod(next: MethodFn, method: { name: string }): MethodFn {
+			if (method.name === "publish")
+				return async function observedPublish(...args: unknown[]): Promise<unknown> {
+					const published = await next(...args);
+					safely(() => observeEvent(broker, seen, String(args[1]), published));
+					return published;
+				};
+			if (method.name === "publishStaged")
+				return async function observedPublishStaged(...args: unknown[]): Promise<unknown> {
+					const res = await next(...args);
+					for (const m of (args[2] ?? []) as StagedMessage[]) safely(() => observeEvent(broker, seen, String(m.name), m.event));
+					return res;
+				};
+			return next;
 		},
 
 		emit(next: EmitFn): EmitFn {

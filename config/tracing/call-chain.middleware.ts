@@ -104,7 +104,8 @@ export function CallChainMiddleware(opts: SpanBufferOptions = {}): Middleware {
 				kind: "event",
 				started_at: Date.now(),
 				span_id: ctx.id,
-				parent_id: ctx.parentID ?? null,
+				// Durable events arrive in a fresh context: the publisher's call id travels in meta when it is known.
+				parent_id: ctx.parentID ?? (ctx.meta as { $parentID?: string } | undefined)?.$parentID ?? null,
 				trace_id: ctx.requestID ?? ctx.id,
 				caller: ctx.caller ?? null,
 			}));

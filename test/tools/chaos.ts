@@ -1,0 +1,13 @@
+/**
+ * Entry point of `npm run chaos` (compiled by tsconfig.build.json): the eight seed scenarios of issue 5 against an
+ * embedded shop, with their invariants. The harness lives in test/chaos/.
+ */
+import { main } from "../chaos/run";
+
+main().then(
+	code => process.exit(code),
+	err => {
+		process.stderr.write(`chaos run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+		process.exit(2);
+	},
+);
