@@ -1,0 +1,112 @@
+/**
+ * The invariants of issue 5, checked through the REST API after a load run: every order settles, the money
+ * charged for it matches its outcome, and stock balances with what was shipped.
+ */
+import { request, stockLevels, type Customer, type StockLevels } from "./http-client";
+
+/** Statuses after which nothing happens without a customer, carrier or admin (SHIPPED waits for delivery). */
+export const SETTLED = new Set(["SHIPPED", "DELIVERED", "FAILED", "CANCELLED"]);
+const SUCCESS = new Set(["SHIPPED", "DELIVERED"]);
+
+export interface OrderView {
+	id: string;
+	user_id: string;
+	status: string;
+	failure_reason: string | null;
+	items: Array<{ product_id: string; quantity: number }>;
+	total: number;
+	payment_id: string | null;
+}
+
+interface PaymentView {
+	status: string;
+	amount_cents: number;
+	refunded_cents: number;
+}
+
+/** Every order the given customers have, read with their own tokens (all pages). */
+export async function ordersOf(base: string, customers: Customer[]): Promise<Map<string, OrderView>> {
+	const out = new Map<string, OrderView>();
+	await inBatches(customers, 8, async c => {
+		for (let page = 1; page < 1000; page++) {
+			const res = await request<{ rows: OrderView[]; total_pages: number }>(base, "GET", `/api/v1/orders?page=${page}&page_size=100`, { token: c.token });
+			if (res.status !== 200) throw new Error(`GET /orders for ${c.email} answered ${res.status}`);
+			for (const o of res.body.rows) out.set(o.id, o);
+			if (page >= res.body.total_pages) break;
+		}
+	});
+	return out;
+}
+
+/** Polls GET /orders/:id (admin) until every order is settled or the time is up; returns the last views. */
+export async function waitUntilSettled(base: string, adminToken: string, ids: string[], timeoutMs: number, onProgress?: (pending: number) => void): Promise<Map<string, OrderView>> {
+	const views = new Map<string, OrderView>();
+	let pending = [...ids];
+	const deadline = Date.now() + timeoutMs;
+	while (pending.length > 0) {
+		await inBatches(pending, 16, async id => {
+			const res = await request<OrderView>(base, "GET", `/api/v1/orders/${encodeURIComponent(id)}`, { token: adminToken });
+			if (res.status === 200) views.set(id, res.body);
+		});
+		pending = pending.filter(id => !SETTLED.has(views.get(id)?.status ?? ""));
+		onProgress?.(pending.length);
+		if (pending.length === 0 || Date.now() > deadline) break;
+		await new Promise(r => setTimeout(r, 1000));
+	}
+	return views;
+}
+
+/** Net amount charged for an order in cents (captured minus refunded), from GET /payments/:id. */
+async function netCharged(base: string, adminToken: string, order: OrderView): Promise<number | null> {
+	if (!order.payment_id) return 0;
+	const res = await request<PaymentView>(base, "GET", `/api/v1/payments/${encodeURIComponent(order.payment_id)}`, { token: adminToken });
+	if (res.status !== 200) return null;
+	const p = res.body;
+	return ["CAPTURED", "REFUNDING", "REFUNDED"].includes(p.status) ? p.amount_cents - (p.refunded_cents ?? 0) : 0;
+}
+
+/** Stock of each product, before or after the run. */
+export async function stockSnapshot(base: string, adminToken: string, productIds: string[]): Promise<Map<string, StockLevels>> {
+	const out = new Map<string, StockLevels>();
+	await inBatches(productIds, 8, async id => {
+		out.set(id, await stockLevels(base, adminToken, id));
+	});
+	return out;
+}
+
+/** Checks every invariant and returns the violations, one sentence each. */
+export async function checkInvariants(opts: {
+	base: string;
+	adminToken: string;
+	orders: Map<string, OrderView>;
+	/** Orders whose checkout answered with an id: each must exist. */
+	acceptedIds: string[];
+	before: Map<string, StockLevels>;
+	after: Map<string, StockLevels>;
+}): Promise<string[]> {
+	const violations: string[] = [];
+	for (const id of opts.acceptedIds) if (!opts.orders.has(id)) violations.push(`order ${id} was answered by checkout but cannot be read back`);
+	const shipped = new Map<string, number>();
+	await inBatches([...opts.orders.values()], 16, async order => {
+		if (!SETTLED.has(order.status)) violations.push(`order ${order.id} is still ${order.status}`);
+		const expected = SUCCESS.has(order.status) ? Math.round(order.total * 100) : 0;
+		const net = await netCharged(opts.base, opts.adminToken, order);
+		if (net === null) violations.push(`order ${order.id}: payment ${order.payment_id} cannot be read`);
+		else if (net !== expected && SETTLED.has(order.status))
+			violations.push(`order ${order.id} is ${order.status} but ${net} cents are charged (expected ${expected})`);
+		if (SUCCESS.has(order.status)) for (const item of order.items) shipped.set(item.product_id, (shipped.get(item.product_id) ?? 0) + item.quantity);
+	});
+	for (const [id, before] of opts.before) {
+		const after = opts.after.get(id);
+		if (!after) continue;
+		const units = shipped.get(id) ?? 0;
+		if (before.on_hand !== after.on_hand + units)
+			violations.push(`${id}: on hand ${before.on_hand} before, ${after.on_hand} after, ${units} shipped (off by ${before.on_hand - after.on_hand - units})`);
+		if (after.reserved !== before.reserved) violations.push(`${id}: ${after.reserved} reserved after the run, ${before.reserved} before`);
+	}
+	return violations;
+}
+
+async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
+	for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
+}
