@@ -137,14 +137,13 @@ export function EventsMixin<TThis = Service>(opts: EventsMixinOptions<TThis> = {
 				relayIntervalMs: opts.relayIntervalMs ?? 1000,
 			});
 			for (const [name, handler] of handlers) {
-				const service = this;
 				// The same shape Moleculer gives a schema event, so that every `localEvent` middleware wraps it.
 				const def = {
 					name,
 					group: runtime.group,
-					service,
+					service: this,
 					handler: async (ctx: Context<DomainEvent>): Promise<void> => {
-						await handler.call(service as unknown as TThis, ctx.params, ctx);
+						await handler.call(this as unknown as TThis, ctx.params, ctx);
 					},
 				};
 				const wrapped = this.broker.middlewares.wrapHandler("localEvent", def.handler, def as never) as (ctx: Context) => Promise<void>;

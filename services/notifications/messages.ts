@@ -39,11 +39,16 @@ function str(p: Payload, key: string): string | null {
 	return typeof v === "string" && v.length > 0 ? v : null;
 }
 
-function money(p: Payload): string {
+/** "999.99 USD", or "" when the event carries no amount. */
+function amount(p: Payload): string {
 	const cents = p.amount_cents ?? p.total_cents;
 	if (typeof cents !== "number") return "";
-	const currency = str(p, "currency") ?? "USD";
-	return ` of ${fromCents(cents).toFixed(2)} ${currency}`;
+	return `${fromCents(cents).toFixed(2)} ${str(p, "currency") ?? "USD"}`;
+}
+
+function ofAmount(p: Payload): string {
+	const a = amount(p);
+	return a ? ` of ${a}` : "";
 }
 
 const STATUS_TEXT: Record<string, string> = {
@@ -67,7 +72,7 @@ export function draftFor(name: string, p: Payload): NotificationDraft | null {
 			: { user_id: null, audience: "admins", order_id: order, title, message: `${message} (no customer on the event)` };
 	switch (name as NotifiedEvent) {
 		case EVENTS.ORDER_CREATED:
-			return forUser("Order received", `Your order ${order} has been received${money(p)}.`);
+			return forUser("Order received", `Your order ${order} has been received${amount(p) ? ` (total ${amount(p)})` : ""}.`);
 		case EVENTS.ORDER_UPDATED: {
 			const status = str(p, "status") ?? "UPDATED";
 			const reason = str(p, "failure_reason") ?? str(p, "reason");
@@ -85,11 +90,11 @@ export function draftFor(name: string, p: Payload): NotificationDraft | null {
 		case EVENTS.ORDER_DELIVERED:
 			return forUser("Order delivered", `Your order ${order} has been delivered.`);
 		case EVENTS.PAYMENT_PROCESSED:
-			return forUser("Payment received", `We received your payment${money(p)} for order ${order}.`);
+			return forUser("Payment received", `We received your payment${ofAmount(p)} for order ${order}.`);
 		case EVENTS.PAYMENT_FAILED:
-			return forUser("Payment failed", `Your payment${money(p)} for order ${order} did not go through${str(p, "reason") ? `: ${str(p, "reason")}` : ""}.`);
+			return forUser("Payment failed", `Your payment${ofAmount(p)} for order ${order} did not go through${str(p, "reason") ? `: ${str(p, "reason")}` : ""}.`);
 		case EVENTS.PAYMENT_REFUNDED:
-			return forUser("Payment refunded", `We refunded${money(p)} for order ${order}.`);
+			return forUser("Payment refunded", `We refunded ${amount(p) || "your payment"} for order ${order}.`);
 		case EVENTS.INVENTORY_RESERVED:
 			return forUser("Items reserved", `The items of your order ${order} are reserved for you.`);
 		case EVENTS.INVENTORY_RESERVATION_FAILED:

@@ -10,6 +10,7 @@ import { setConfig } from "../../config/env";
 import { createShopBroker } from "../../config/broker";
 import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
 import type { EventsRuntime } from "../../config/events/runtime";
+import type { EventMessage } from "../../config/events/policy";
 import { EVENTS, type DomainEvent } from "../../services/common/events";
 import { NATS_URL, REDIS_URL, testConfig } from "../helpers/shop";
 
@@ -155,7 +156,7 @@ describe.each([
 		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o4" });
 		await until(() => count("audit@a") + count("audit@b") === 1);
 		const runtime = svc(a, "ledger").$events;
-		const message = { event_id: ev.event_id, name: EVENTS.ORDER_CREATED, source: "ledger", event: ev, meta: {}, created_at: ev.occurred_at };
+		const message = { event_id: ev.event_id, name: EVENTS.ORDER_CREATED, source: "ledger", event: ev, meta: {}, created_at: ev.occurred_at } as unknown as EventMessage;
 		await runtime.activeBus?.publish(message, { dedupe: false });
 		await runtime.activeBus?.publish(message, { dedupe: false });
 		await new Promise(r => setTimeout(r, 500));

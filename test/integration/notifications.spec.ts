@@ -61,7 +61,7 @@ interface Page {
 describe("notifications through the gateway", () => {
 	let shop: Started;
 	const publish = (name: EventName, payload: object): Promise<DomainEvent> =>
-		(shop.broker.getLocalService("ledger") as unknown as EventsMethods).publish(null, name, payload);
+		(shop.broker.getLocalService("ledger") as unknown as EventsMethods).publish(null, name, payload as Record<string, unknown>);
 
 	beforeAll(async () => {
 		shop = await startGateway();
