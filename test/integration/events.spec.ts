@@ -5,7 +5,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { ServiceBroker, ServiceSchema } from "moleculer";
+import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
+import { parseBehavior } from "../../config/behavior";
 import { setConfig } from "../../config/env";
 import { createShopBroker } from "../../config/broker";
 import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
@@ -34,7 +35,18 @@ function record(consumer: string, event: DomainEvent): void {
 
 const RETRY = { attempts: 5, baseDelayMs: 30 };
 
-const producer: ServiceSchema = { name: "ledger", mixins: [EventsMixin()] };
+const producer: ServiceSchema = {
+	name: "ledger",
+	mixins: [EventsMixin()],
+	actions: {
+		/** Publishes from inside a request, so that the request's meta (fault-injection rules) goes with the event. */
+		book: {
+			async handler(this: EventsMethods, ctx: Context<{ order_id: string }>) {
+				return this.publish(ctx, EVENTS.ORDER_CREATED, { order_id: ctx.params.order_id });
+			},
+		},
+	},
+};
 /** A consumer service group: replicas on several nodes share its events. */
 function auditor(nodeTag: string): ServiceSchema {
 	return {
@@ -147,6 +159,20 @@ describe.each([
 		expect(res).toMatchObject({ status: "redriven", event_id: ev.event_id });
 		expect(seen.get("broken")).toEqual([ev.event_id]);
 		expect((await svc(a, "audit").$events.stats()).dead_letters).toBe(0);
+	});
+
+	it("sends an event whose delivery fails by fault injection (message-bus) through retries to the dead letters", async () => {
+		const a = await node("a", [producer, auditor("a")]);
+		const behavior = parseBehavior("message-bus:error=503:1");
+		const ev = (await a.call("ledger.book", { order_id: "o9" }, { meta: { behavior } })) as DomainEvent;
+		await until(async () => (await svc(a, "audit").$events.stats()).dead_letters === 1);
+		expect(count("audit@a")).toBe(0);
+		const list = (await a.call("audit.deadLetters", {})) as { rows: Array<{ id: string; event_id: string; error: string; attempts: number }> };
+		expect(list.rows[0]).toMatchObject({ event_id: ev.event_id, attempts: 5 });
+		expect(list.rows[0].error).toMatch(/Injected fault/);
+		// The redrive runs with the admin's request, not with the fault rules of the original one.
+		expect(await a.call("audit.redriveDeadLetter", { id: list.rows[0].id })).toMatchObject({ status: "redriven" });
+		expect(seen.get("audit@a")).toEqual([ev.event_id]);
 	});
 
 	it("handles a duplicate delivery of the same event once, also across replicas sharing Redis", async () => {
