@@ -70,7 +70,9 @@ describe("checkout through the gateway", () => {
 		expect(res.body.order).toMatchObject({ status: "SHIPPED", total: 51, failure_reason: null });
 		expect(res.body.saga.steps.map(s => [s.name, s.status])).toEqual([["payment", "DONE"], ["inventory", "DONE"], ["shipping", "DONE"]]);
 		expect(res.body.trace_id).toBe(res.headers.get("x-trace-id"));
-		expect(Array.isArray(res.body.upstream_calls)).toBe(true);
+		const actions = res.body.upstream_calls.map(c => c.action);
+		expect(actions).toEqual(expect.arrayContaining(["orders.create", "payments.charge", "inventory.reserve", "shipping.create", "inventory.commit"]));
+		expect(res.body.upstream_calls.find(c => c.action === "payments.charge")).toMatchObject({ name: "payments", code: 200, duration: expect.any(Number) });
 		expect((await net(res.body.order.id)).net_charged_cents).toBe(5100);
 		expect(await levels(p)).toMatchObject({ on_hand: 3, reserved: 0, available: 3 });
 		expect((await api<{ items: unknown[] }>("GET", "/cart", { token })).body.items).toEqual([]);
@@ -97,6 +99,7 @@ describe("checkout through the gateway", () => {
 		expect(res.status).toBe(402);
 		expect(res.body.order).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
 		expect(res.body.upstream_calls.filter(c => c.name === "inventory")).toEqual([]);
+		expect(res.body.upstream_calls.find(c => c.action === "payments.charge")).toMatchObject({ code: 402 });
 		expect(await levels(p)).toMatchObject({ on_hand: 5, reserved: 0 });
 		expect((await net(res.body.order.id)).net_charged_cents).toBe(0);
 	});
@@ -120,6 +123,10 @@ describe("checkout through the gateway", () => {
 		const res = await checkout(token, { shipping_address: ADDRESS, payment_method: "card-error" });
 		expect(res.status).toBe(503);
 		expect(res.body.order).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
+		// The first attempt and the broker's retries, each a 503 from the gateway.
+		const charges = res.body.upstream_calls.filter(c => c.action === "payments.charge");
+		expect(charges.length).toBeGreaterThan(1);
+		expect(charges.every(c => c.code === 503)).toBe(true);
 		expect((await net(res.body.order.id)).net_charged_cents).toBe(0);
 		expect(await levels(p)).toMatchObject({ on_hand: 5, reserved: 0 });
 	});
@@ -223,4 +230,43 @@ describe("checkout through the gateway", () => {
 		// Printed for the report: how long 200 concurrent checkouts took end to end.
 		process.stdout.write(`200 concurrent checkouts: ${elapsed} ms\n`);
 	}, 180_000);
+});
+
+describe("checkout while the payment gateway is down", () => {
+	let shop: Shop;
+	beforeAll(async () => {
+		shop = await startShop([...SERVICES], { NAMESPACE: `t-co-breaker-${Date.now()}-${Math.random()}` });
+	});
+	afterAll(() => shop.stop());
+
+	it("retries card-error, then answers 503 quickly once the breaker is open", async () => {
+		const admin = await loginAdmin(shop.url, shop.config);
+		const id = `breaker-item-${Date.now()}`;
+		await http(shop.url, "POST", "/api/v1/products", { token: admin, body: { id, name: "Breaker item", brand: "Acme", category: "gadgets", price: 10 } });
+		await http(shop.url, "PUT", `/api/v1/inventory/${id}`, { token: admin, body: { warehouse_id: "wh-1", on_hand: 100 } });
+		const { token } = await registerCustomer(shop.url);
+		await http(shop.url, "POST", "/api/v1/cart/add", { token, body: { product_id: id, quantity: 1 } });
+
+		const durations: number[] = [];
+		let state = "CLOSED";
+		for (let i = 0; i < 10 && state !== "OPEN"; i++) {
+			const t0 = Date.now();
+			const res = await http<CheckoutBody>(shop.url, "POST", "/api/v1/checkout", { token, body: { shipping_address: ADDRESS, payment_method: "card-error" } });
+			durations.push(Date.now() - t0);
+			expect(res.status).toBe(503);
+			state = (await shop.broker.call<{ state: string }>("payments.breakerState")).state;
+		}
+		expect(state).toBe("OPEN");
+		// With the breaker open even a good card is refused at once: the gateway is down for everyone.
+		const t0 = Date.now();
+		const res = await http<CheckoutBody & { order: { status: string } }>(shop.url, "POST", "/api/v1/checkout", {
+			token,
+			body: { shipping_address: ADDRESS, payment_method: "card-456" },
+		});
+		const openDuration = Date.now() - t0;
+		expect(res.status).toBe(503);
+		expect(res.body.order).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
+		expect(openDuration).toBeLessThan(1500);
+		process.stdout.write(`card-error checkouts until the breaker opened: ${durations.join(", ")} ms; with it open: ${openDuration} ms\n`);
+	}, 60_000);
 });
