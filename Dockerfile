@@ -26,4 +26,5 @@ USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/live').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))" || exit 1
-CMD ["node", "--enable-source-maps", "dist/config/start.js"]
+# DEP0174: moleculer-db promisifies NeDB methods that already return promises; harmless, silenced.
+CMD ["node", "--enable-source-maps", "--disable-warning=DEP0174", "dist/config/start.js"]

@@ -8,6 +8,7 @@ import type { KeyValueStore } from "../../config/kv";
 export interface Readiness {
 	status: "ok" | "unavailable";
 	checks: {
+		broker: "started" | "starting";
 		transporter: "ok" | "down" | "none";
 		storage: Record<string, "ok" | "down">;
 		redis: "ok" | "down" | "none";
@@ -40,8 +41,10 @@ export async function checkReadiness(broker: ServiceBroker, config: Config, kv: 
 
 	const redis = !config.redisUrl ? "none" : (await Promise.race([kv.ping(), delay(2000, false)])) ? "ok" : "down";
 
-	const ok = transporter !== "down" && redis !== "down" && Object.values(storage).every(s => s === "ok");
-	return { status: ok ? "ok" : "unavailable", checks: { transporter, storage, redis } };
+	// Until every service of this node has started, the node is not ready (the gateway may listen before).
+	const lifecycle = broker.started ? "started" : "starting";
+	const ok = lifecycle === "started" && transporter !== "down" && redis !== "down" && Object.values(storage).every(s => s === "ok");
+	return { status: ok ? "ok" : "unavailable", checks: { broker: lifecycle, transporter, storage, redis } };
 }
 
 function delay<T>(ms: number, value: T): Promise<T> {
