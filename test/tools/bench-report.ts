@@ -16,6 +16,8 @@ export interface ModeResult {
 	mode: "embedded" | "cluster";
 	routes: Array<RouteResult & { peakKb: number }>;
 	nodes: NodeMemory[];
+	/** Nodes that died while they were measured. */
+	exits: string[];
 }
 
 /** Node version, CPUs, commit, load: the facts that make the numbers reproducible. */
@@ -53,7 +55,7 @@ export function renderMode(result: ModeResult, bare: RouteResult): string {
 	const table = renderTable(["route", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "vs bare", "peak RSS MB"], rows);
 	const errors = result.routes.filter(r => r.samples.length > 0).map(r => `  ${r.route} failures: ${r.samples.join(", ")}`);
 	const nodes = result.nodes.map(n => `  ${n.name.padEnd(14)} peak RSS ${mb(n.peakKb).padStart(4)} MB, now ${mb(n.rssKb).padStart(4)} MB`);
-	return [`${result.mode}`, table, ...errors, "per node:", ...nodes].join("\n");
+	return [`${result.mode}`, table, ...errors, ...result.exits.map(e => `  ${e}`), "per node:", ...nodes].join("\n");
 }
 
 /** The ceiling's own line. */

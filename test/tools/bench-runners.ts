@@ -25,7 +25,10 @@ export interface PreparedShop {
 
 /** Stocks a few products through the admin API and registers one customer per connection. */
 export async function prepareShop(urls: string[], customers: number): Promise<PreparedShop> {
-	for (const url of urls) await waitForHttp(url, "/api/v1/products");
+	for (const url of urls) {
+		await waitForHttp(url, "/api/v1/products");
+		await waitForHttp(url, "/api/v1/search?q=laptop");
+	}
 	const admin = await loginAdmin(urls[0]);
 	const products = await listProducts(urls[0]);
 	if (products.length === 0) throw new Error("the catalog is empty: the benchmark needs the demo catalog (SEED_DEMO_DATA)");

@@ -23,6 +23,12 @@ function memoryOf(nodes: RunningNode[]): NodeMemory[] {
 /** The four routes of the table against one or more gateways. */
 async function runRoutes(mode: ModeResult["mode"], urls: string[], nodes: RunningNode[], opts: BenchOptions): Promise<ModeResult> {
 	const log = (s: string) => process.stderr.write(`[${mode}] ${s}\n`);
+	const exits: string[] = [];
+	for (const n of nodes)
+		n.child.once("exit", (code, signal) => {
+			exits.push(`${n.name} exited during the run (${signal ?? code})`);
+			log(exits[exits.length - 1]);
+		});
 	log(`preparing: stock and ${Math.max(opts.connections, opts.users)} customers`);
 	const shop = await prepareShop(urls, Math.max(opts.connections, opts.users));
 	const routes: ModeResult["routes"] = [];
@@ -55,7 +61,7 @@ async function runRoutes(mode: ModeResult["mode"], urls: string[], nodes: Runnin
 		warmupSec: opts.warmupSec,
 	});
 	routes.push({ ...checkout, peakKb: peak() });
-	return { mode, routes, nodes: memoryOf(nodes) };
+	return { mode, routes, nodes: memoryOf(nodes), exits };
 }
 
 async function benchEmbedded(port: number, opts: BenchOptions): Promise<ModeResult> {
