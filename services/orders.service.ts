@@ -7,9 +7,9 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "moleculer";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
-import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
+import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { SagaMixin, type SagaMethods } from "../mixins/saga.mixin";
-import { EVENTS, type DomainEvent } from "./common/events";
+import { EVENTS, type DomainEvent, type OrderCancelledPayload, type OrderCreatedPayload, type OrderUpdatedPayload } from "./common/events";
 import { NotFoundError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { sumCents } from "./common/money";
@@ -40,7 +40,7 @@ interface OrdersMethods extends DbMethods, EventsMethods, SagaMethods<OrderSagaD
 	ownOrder(ctx: Ctx<unknown>, id: string): Promise<OrderDoc>;
 	updateOrder(id: string, change: (doc: OrderDoc) => OrderDoc): Promise<OrderDoc | null>;
 	saveSagaState(state: SagaState<OrderSagaData>): Promise<void>;
-	announce(before: OrderDoc, after: OrderDoc): Promise<void>;
+	transitionEvents(before: OrderDoc, after: OrderDoc): StagedEvent[];
 	orderResult(doc: OrderDoc): OrderResult;
 	onShipment(event: DomainEvent, target: OrderStatus): Promise<void>;
 }
@@ -56,6 +56,8 @@ const OrdersService = defineService<object, OrdersMethods>({
 	mixins: [
 		DbMixin({ orders: { indexes: [{ fields: ["idempotency_key"], unique: true }, { fields: ["user_id"] }, { fields: ["status"] }] } }),
 		EventsMixin<OrdersThis>({
+			// order.* events are staged in the order document with the change they report (published iff stored).
+			stagedIn: ["orders"],
 			handlers: {
 				/** Shipping reports the parcel left: the order is SHIPPED (idempotent). */
 				[EVENTS.ORDER_SHIPPED]: async function (this: OrdersThis, event) {
@@ -116,6 +118,14 @@ const OrdersService = defineService<object, OrdersMethods>({
 					payment_method_id: p.payment.method_id ?? null,
 				});
 				const now = new Date().toISOString();
+				const createdEvent = this.stageEvent(ctx, EVENTS.ORDER_CREATED, {
+					order_id: orderId,
+					user_id: p.user_id,
+					status: "PENDING",
+					total_cents: total,
+					currency: p.currency,
+					items: items.map(i => ({ product_id: i.product_id, quantity: i.quantity })),
+				} satisfies OrderCreatedPayload);
 				let doc: OrderDoc;
 				try {
 					doc = await this.orders().insert({
@@ -132,6 +142,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 						cancel_requested: false,
 						saga,
 						rev: 0,
+						pending_events: [createdEvent],
 						created_at: now,
 						updated_at: now,
 					});
@@ -141,14 +152,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 					if (existing) return this.orderResult(existing);
 					throw err;
 				}
-				await this.publish(ctx, EVENTS.ORDER_CREATED, {
-					order_id: doc.id,
-					user_id: doc.user_id,
-					status: doc.status,
-					total_cents: doc.total_cents,
-					currency: doc.currency,
-					items: items.map(i => ({ product_id: i.product_id, quantity: i.quantity })),
-				});
+				await this.publishStaged("orders", doc.id, [createdEvent]).catch(err => this.logger.warn(`order.created of ${doc.id} left for the relay`, err));
 				const run = this.runSaga(ctx, saga);
 				if (p.respond_async) return this.orderResult(doc);
 				// A compensation that keeps failing goes on in the background; the caller gets the order as it stands.
@@ -267,10 +271,14 @@ const OrdersService = defineService<object, OrdersMethods>({
 				if (!before) return null;
 				const after = change(before);
 				if (after === before) return before;
-				const { id: _id, rev: _rev, cancel_requested: _c, ...fields } = after;
-				const n = await this.orders().updateWhere({ id, rev: before.rev }, { $set: { ...fields, rev: before.rev + 1 } });
+				const events = this.transitionEvents(before, after);
+				const { id: _id, rev: _rev, cancel_requested: _c, pending_events: _p, ...fields } = after;
+				const update: Record<string, unknown> = { $set: { ...fields, rev: before.rev + 1 } };
+				if (events.length > 0) update.$push = { pending_events: { $each: events } };
+				const n = await this.orders().updateWhere({ id, rev: before.rev }, update);
 				if (n === 1) {
-					await this.announce(before, after);
+					if (events.length > 0)
+						await this.publishStaged("orders", id, events).catch(err => this.logger.warn(`events of order ${id} left for the relay`, err));
 					return after;
 				}
 			}
@@ -292,10 +300,11 @@ const OrdersService = defineService<object, OrdersMethods>({
 			});
 		},
 
-		/** order.updated for each new history entry, order.cancelled on cancellation. */
-		async announce(this: OrdersThis, before: OrderDoc, after: OrderDoc): Promise<void> {
+		/** order.updated for each new history entry, order.cancelled on cancellation, staged for the same write. */
+		transitionEvents(this: OrdersThis, before: OrderDoc, after: OrderDoc): StagedEvent[] {
+			const events: StagedEvent[] = [];
 			for (const entry of after.history.slice(before.history.length)) {
-				await this.publish(null, EVENTS.ORDER_UPDATED, {
+				events.push(this.stageEvent(null, EVENTS.ORDER_UPDATED, {
 					order_id: after.id,
 					user_id: after.user_id,
 					status: entry.status,
@@ -303,10 +312,11 @@ const OrdersService = defineService<object, OrdersMethods>({
 					reason: entry.reason,
 					total_cents: after.total_cents,
 					currency: after.currency,
-				});
+				} satisfies OrderUpdatedPayload));
 				if (entry.status === "CANCELLED")
-					await this.publish(null, EVENTS.ORDER_CANCELLED, { order_id: after.id, user_id: after.user_id, reason: entry.reason });
+					events.push(this.stageEvent(null, EVENTS.ORDER_CANCELLED, { order_id: after.id, user_id: after.user_id, reason: entry.reason } satisfies OrderCancelledPayload));
 			}
+			return events;
 		},
 
 		/** The create answer: the order and its saga's steps. */

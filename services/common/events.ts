@@ -68,6 +68,35 @@ export interface PaymentRefundedPayload {
 	reason: string;
 }
 
+/** order.created: an order was stored as PENDING; its saga starts. */
+export interface OrderCreatedPayload {
+	order_id: string;
+	user_id: string;
+	status: "PENDING";
+	total_cents: number;
+	currency: string;
+	items: Array<{ product_id: string; quantity: number }>;
+}
+
+/** order.updated: an order moved to `status` (one event per history entry). */
+export interface OrderUpdatedPayload {
+	order_id: string;
+	user_id: string;
+	status: string;
+	/** PAYMENT_ERROR, OUT_OF_STOCK or SHIPPING_ERROR when status is FAILED, else null. */
+	failure_reason: string | null;
+	reason: string | null;
+	total_cents: number;
+	currency: string;
+}
+
+/** order.cancelled: the customer cancelled before shipment; payment refunded and stock released. */
+export interface OrderCancelledPayload {
+	order_id: string;
+	user_id: string;
+	reason: string | null;
+}
+
 /** order.shipped: the shipment of an order left the warehouse (stock committed). */
 export interface OrderShippedPayload {
 	order_id: string;

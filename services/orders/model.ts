@@ -41,6 +41,8 @@ export interface OrderDoc {
 	saga: SagaState<OrderSagaData>;
 	/** Optimistic-concurrency revision: every write is conditional on it. */
 	rev: number;
+	/** order.* events written with the change they report, until the events layer has them (EventsMixin stageEvent). */
+	pending_events?: unknown[];
 	created_at: string;
 	updated_at: string;
 }

@@ -1,4 +1,6 @@
 import type { ServiceBroker } from "moleculer";
+import { EventsMixin } from "../../mixins/events.mixin";
+import { EVENTS, type DomainEvent } from "../../services/common/events";
 import { startShop, type Shop } from "../helpers/shop";
 import { fakeServices, netCharged, newFakeState, type FakeState } from "./orders-fakes";
 import type { OrderResult, PublicOrder } from "../../services/orders/model";
@@ -33,6 +35,8 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 	let shop: Shop;
 	let broker: ServiceBroker;
 	let fake: FakeState;
+	const events: Array<{ name: string; event: DomainEvent }> = [];
+	const eventsOf = (orderId: string) => events.filter(e => e.event.order_id === orderId);
 	const create = (over: Record<string, unknown> = {}) => broker.call("orders.create", orderInput(over)) as Promise<OrderResult>;
 	const get = (id: string, user: object = alice) => broker.call("orders.get", { id }, { meta: { user } }) as Promise<PublicOrder>;
 
@@ -41,7 +45,14 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		broker = shop.broker;
 		fake = newFakeState({});
 		for (const schema of fakeServices(fake)) broker.createService(schema);
-		await broker.waitForServices(["payments", "inventory", "shipping"]);
+		const record = (name: string) => (event: DomainEvent) => {
+			events.push({ name, event });
+		};
+		broker.createService({
+			name: "order-event-recorder",
+			mixins: [EventsMixin({ handlers: Object.fromEntries([EVENTS.ORDER_CREATED, EVENTS.ORDER_UPDATED, EVENTS.ORDER_CANCELLED].map(n => [n, record(n)])) })],
+		});
+		await broker.waitForServices(["payments", "inventory", "shipping", "order-event-recorder"]);
 	});
 	afterAll(() => shop.stop());
 	beforeEach(() => {
@@ -206,6 +217,24 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		expect(stats.by_failure_reason.OUT_OF_STOCK).toBeGreaterThan(0);
 		const failed = (await broker.call("orders.find", { status: "FAILED", limit: 100 })) as { rows: PublicOrder[] };
 		expect(failed.rows).toHaveLength(stats.by_status.FAILED);
+	});
+
+	it("emits order.created and one order.updated per transition, with status, user and failure reason", async () => {
+		const ok = await create();
+		fake.available.set("laptop-123", 0);
+		const oos = await create();
+		await waitFor(async () => eventsOf(ok.order.id).length >= 4 && eventsOf(oos.order.id).length >= 4);
+		const summary = (id: string) => eventsOf(id).map(e => `${e.name}:${String(e.event.status)}`);
+		expect(summary(ok.order.id)).toEqual(["order.created:PENDING", "order.updated:PAID", "order.updated:STOCK_RESERVED", "order.updated:SHIPPED"]);
+		expect(summary(oos.order.id)).toEqual(["order.created:PENDING", "order.updated:PAID", "order.updated:COMPENSATING", "order.updated:FAILED"]);
+		expect(eventsOf(oos.order.id)[3].event).toMatchObject({ user_id: alice.id, failure_reason: "OUT_OF_STOCK", event_id: expect.any(String) });
+	});
+
+	it("emits order.cancelled when a customer cancels", async () => {
+		fake.delayMs = 100;
+		const res = await create({ respond_async: true });
+		await broker.call("orders.cancel", { id: res.order.id }, { meta: { user: alice } });
+		await waitFor(async () => eventsOf(res.order.id).some(e => e.name === EVENTS.ORDER_CANCELLED));
 	});
 
 	it("refuses bad input with a validation error and stores nothing", async () => {
