@@ -24,8 +24,10 @@ function memoryOf(nodes: RunningNode[]): NodeMemory[] {
 async function runRoutes(mode: ModeResult["mode"], urls: string[], nodes: RunningNode[], opts: BenchOptions): Promise<ModeResult> {
 	const log = (s: string) => process.stderr.write(`[${mode}] ${s}\n`);
 	const exits: string[] = [];
+	let running = true;
 	for (const n of nodes)
 		n.child.once("exit", (code, signal) => {
+			if (!running) return;
 			exits.push(`${n.name} exited during the run (${signal ?? code})`);
 			log(exits[exits.length - 1]);
 		});
@@ -61,6 +63,7 @@ async function runRoutes(mode: ModeResult["mode"], urls: string[], nodes: Runnin
 		warmupSec: opts.warmupSec,
 	});
 	routes.push({ ...checkout, peakKb: peak() });
+	running = false;
 	return { mode, routes, nodes: memoryOf(nodes), exits };
 }
 
