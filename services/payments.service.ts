@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "moleculer";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
-import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
+import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { EVENTS, type PaymentFailedPayload, type PaymentProcessedPayload, type PaymentRefundedPayload } from "./common/events";
 import { NotFoundError, ValidationFailedError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
@@ -57,6 +57,7 @@ interface PaymentsMethods extends DbMethods, EventsMethods {
 	payments(): Repository<PaymentDoc>;
 	claimCharge(input: ChargeInput): Promise<{ doc: PaymentDoc; claimed: boolean }>;
 	captureOrDecline(ctx: Context<unknown, ShopMeta>, doc: PaymentDoc, token: string): Promise<PaymentDoc>;
+	relay(paymentId: string, event: StagedEvent<object>): Promise<void>;
 	gatewayError(err: unknown): Error;
 	history(status: PaymentDoc["status"], reason: string | null): object;
 }
@@ -75,7 +76,7 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 	name: "payments",
 	mixins: [
 		DbMixin({ payments: { indexes: [{ fields: ["idempotency_key"], unique: true }, { fields: ["order_id"] }] } }),
-		EventsMixin(),
+		EventsMixin({ stagedIn: ["payments"] }),
 	],
 
 	settings: {
@@ -156,12 +157,7 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 						reason,
 						at,
 					};
-					const done = await repo.updateWhere(
-						{ id: doc.id, status: "REFUNDING", claimed_at: claimedAt },
-						{ $set: { status: "REFUNDED", refund, updated_at: at }, $push: { history: this.history("REFUNDED", reason) } },
-					);
-					if (done === 0) continue; // someone took over a claim we held too long; it decides
-					await this.publish<PaymentRefundedPayload>(ctx, EVENTS.PAYMENT_REFUNDED, {
+					const event = this.stageEvent<PaymentRefundedPayload>(ctx, EVENTS.PAYMENT_REFUNDED, {
 						payment_id: doc.id,
 						refund_id: refund.refund_id,
 						order_id: doc.order_id,
@@ -170,6 +166,12 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 						currency: doc.currency,
 						reason,
 					});
+					const done = await repo.updateWhere(
+						{ id: doc.id, status: "REFUNDING", claimed_at: claimedAt },
+						{ $set: { status: "REFUNDED", refund, updated_at: at }, $push: { history: this.history("REFUNDED", reason), pending_events: event } },
+					);
+					if (done === 0) continue; // someone took over a claim we held too long; it decides
+					await this.relay(doc.id, event);
 					return toRefundResult({ ...doc, status: "REFUNDED", refund });
 				}
 			},
@@ -269,13 +271,24 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 			const update = result.approved
 				? { status: "CAPTURED" as const, gateway_charge_id: result.charge_id, failure_reason: null }
 				: { status: "DECLINED" as const, failure_reason: result.message };
-			const n = await repo.updateWhere(claim, { $set: { ...update, updated_at: at }, $push: { history: this.history(update.status, update.failure_reason) } });
-			if (n === 0) return (await repo.findById(doc.id)) ?? doc; // a takeover settled it meanwhile
-			const stored: PaymentDoc = { ...doc, ...update, updated_at: at };
 			const base = { payment_id: doc.id, order_id: doc.order_id, user_id: doc.user_id, amount_cents: doc.amount_cents, currency: doc.currency };
-			if (result.approved) await this.publish<PaymentProcessedPayload>(ctx, EVENTS.PAYMENT_PROCESSED, base);
-			else await this.publish<PaymentFailedPayload>(ctx, EVENTS.PAYMENT_FAILED, { ...base, reason: result.message });
-			return stored;
+			const event = result.approved
+				? this.stageEvent<PaymentProcessedPayload>(ctx, EVENTS.PAYMENT_PROCESSED, base)
+				: this.stageEvent<PaymentFailedPayload>(ctx, EVENTS.PAYMENT_FAILED, { ...base, reason: result.message });
+			const n = await repo.updateWhere(claim, {
+				$set: { ...update, updated_at: at },
+				$push: { history: this.history(update.status, update.failure_reason), pending_events: event },
+			});
+			if (n === 0) return (await repo.findById(doc.id)) ?? doc; // a takeover settled it meanwhile
+			await this.relay(doc.id, event);
+			return { ...doc, ...update, updated_at: at };
+		},
+
+		/** Publishes an event stored with the payment's change; if this fails, the relay's sweep publishes it later. */
+		async relay(this: PaymentsThis, paymentId: string, event: StagedEvent<object>): Promise<void> {
+			await this.publishStaged("payments", paymentId, [event as unknown as StagedEvent]).catch(err =>
+				this.logger.warn(`Event of payment ${paymentId} left for the relay: ${String(err)}`),
+			);
 		},
 
 		/** A gateway failure as the retryable 503 callers see (open breaker, outage or timeout). */

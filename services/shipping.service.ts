@@ -6,7 +6,7 @@
 import type { Context } from "moleculer";
 import { getConfig } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
-import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
+import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { EVENTS, type OrderDeliveredPayload, type OrderShippedPayload } from "./common/events";
 import { ConflictError, DependencyUnavailableError, NotFoundError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
@@ -44,6 +44,7 @@ export interface ShippingSettings {
 interface ShippingMethods extends DbMethods, EventsMethods {
 	shipments(): Repository<ShipmentDoc>;
 	deliverShipment(ctx: Context | null, doc: ShipmentDoc, reason: string): Promise<ShipmentDoc>;
+	relay(shipmentId: string, event: StagedEvent<object>): Promise<void>;
 	scheduleDelivery(doc: ShipmentDoc): void;
 	deliverDue(): Promise<void>;
 	entry(status: ShipmentStatus, reason: string | null): object;
@@ -62,7 +63,7 @@ const ID = { type: "string", min: 1, max: 100 } as const;
 
 const ShippingService = defineService<ShippingVars, ShippingMethods>({
 	name: "shipping",
-	mixins: [DbMixin({ shipments: { indexes: [{ fields: ["order_id"], unique: true }, { fields: ["status"] }] } }), EventsMixin()],
+	mixins: [DbMixin({ shipments: { indexes: [{ fields: ["order_id"], unique: true }, { fields: ["status"] }] } }), EventsMixin({ stagedIn: ["shipments"] })],
 
 	settings: { deliveryDelayMs: null, staleClaimMs: 15_000, waitForClaimMs: 5_000 } satisfies ShippingSettings,
 
@@ -117,9 +118,19 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 				}
 				const now = new Date();
 				const deliverAt = this.deliveryDelayMs > 0 ? now.getTime() + this.deliveryDelayMs : null;
+				const event = this.stageEvent<OrderShippedPayload>(ctx, EVENTS.ORDER_SHIPPED, {
+					order_id: doc.order_id,
+					user_id: doc.user_id,
+					shipment_id: doc.id,
+					carrier: doc.carrier,
+					tracking_number: doc.tracking_number,
+				});
 				const n = await repo.updateWhere(
 					{ id: doc.id, status: "PREPARING" },
-					{ $set: { status: "SHIPPED", shipped_at: now.toISOString(), deliver_at: deliverAt, updated_at: now.toISOString() }, $push: { history: this.entry("SHIPPED", null) } },
+					{
+						$set: { status: "SHIPPED", shipped_at: now.toISOString(), deliver_at: deliverAt, updated_at: now.toISOString() },
+						$push: { history: this.entry("SHIPPED", null), pending_events: event },
+					},
 				);
 				if (n === 0) {
 					const current = await repo.findById(doc.id);
@@ -127,13 +138,7 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 					throw new ConflictError(`The shipment of order '${doc.order_id}' was cancelled`, "SHIPMENT_CANCELLED", { order_id: doc.order_id });
 				}
 				const shipped: ShipmentDoc = { ...doc, status: "SHIPPED", deliver_at: deliverAt, shipped_at: now.toISOString() };
-				await this.publish<OrderShippedPayload>(ctx, EVENTS.ORDER_SHIPPED, {
-					order_id: doc.order_id,
-					user_id: doc.user_id,
-					shipment_id: doc.id,
-					carrier: doc.carrier,
-					tracking_number: doc.tracking_number,
-				});
+				await this.relay(doc.id, event);
 				this.scheduleDelivery(shipped);
 				return toShipmentResult(shipped);
 			},
@@ -227,9 +232,10 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 					status: doc.status,
 				});
 			const at = new Date().toISOString();
+			const event = this.stageEvent<OrderDeliveredPayload>(ctx, EVENTS.ORDER_DELIVERED, { order_id: doc.order_id, user_id: doc.user_id, shipment_id: doc.id });
 			const n = await this.shipments().updateWhere(
 				{ id: doc.id, status: "SHIPPED" },
-				{ $set: { status: "DELIVERED", delivered_at: at, updated_at: at }, $push: { history: this.entry("DELIVERED", reason) } },
+				{ $set: { status: "DELIVERED", delivered_at: at, updated_at: at }, $push: { history: this.entry("DELIVERED", reason), pending_events: event } },
 			);
 			clearTimeout(this.timers.get(doc.id));
 			this.timers.delete(doc.id);
@@ -238,8 +244,15 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 				if (current?.status === "DELIVERED") return current;
 				return this.deliverShipment(ctx, current ?? doc, reason);
 			}
-			await this.publish<OrderDeliveredPayload>(ctx, EVENTS.ORDER_DELIVERED, { order_id: doc.order_id, user_id: doc.user_id, shipment_id: doc.id });
+			await this.relay(doc.id, event);
 			return current ?? { ...doc, status: "DELIVERED", delivered_at: at };
+		},
+
+		/** Publishes an event stored with the shipment's change; if this fails, the relay's sweep publishes it later. */
+		async relay(this: ShippingThis, shipmentId: string, event: StagedEvent<object>): Promise<void> {
+			await this.publishStaged("shipments", shipmentId, [event as unknown as StagedEvent]).catch(err =>
+				this.logger.warn(`Event of shipment ${shipmentId} left for the relay: ${String(err)}`),
+			);
 		},
 
 		/** Arms a timer that delivers the shipment at its deliver_at (any node may win; delivery is conditional). */

@@ -122,6 +122,7 @@ export function toShipmentResult(doc: ShipmentDoc): ShipmentResult {
 }
 
 export function toShipmentView(doc: ShipmentDoc): ShipmentView {
-	const { claimed_at: _claimed, deliver_at, ...rest } = doc;
+	// pending_events: events staged with a change, until the relay has published them.
+	const { claimed_at: _claimed, deliver_at, pending_events: _events, ...rest } = doc as ShipmentDoc & { pending_events?: unknown };
 	return { ...rest, deliver_at: deliver_at === null ? null : new Date(deliver_at).toISOString() };
 }
