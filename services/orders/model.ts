@@ -67,7 +67,7 @@ export interface SagaSummary {
 	id: string;
 	status: SagaStatus;
 	failed_step: string | null;
-	steps: Array<{ name: string; status: StepStatus; duration: number; error?: Omit<StepError, "data" | "kind"> & { kind: string } }>;
+	steps: Array<{ name: string; status: StepStatus; duration: number; error?: Omit<StepError, "data" | "reached"> }>;
 }
 
 export interface OrderResult {

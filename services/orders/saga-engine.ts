@@ -17,6 +17,8 @@ export interface StepError {
 	message: string;
 	retryable: boolean;
 	kind: FailureKind;
+	/** False when the call certainly never reached its target (no endpoint, open circuit, full queue). */
+	reached: boolean;
 	data?: unknown;
 }
 
@@ -108,6 +110,9 @@ export function backoffDelay(attempt: number, opts: BackoffOptions = DEFAULT_BAC
 	return Math.min(opts.maxMs, Math.round(opts.initialMs * Math.pow(opts.factor, Math.max(0, attempt - 1))));
 }
 
+/** Error types of calls that never reached a handler: nothing happened, so nothing needs undoing. */
+const UNREACHED_TYPES = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE", "REQUEST_SKIPPED", "QUEUE_FULL"]);
+
 /** Business when the error is not retryable and below 500; technical otherwise (including plain errors). */
 export function classifyError(err: unknown): StepError {
 	const e = (err ?? {}) as { code?: unknown; type?: unknown; name?: unknown; message?: unknown; retryable?: unknown; data?: unknown };
@@ -119,6 +124,7 @@ export function classifyError(err: unknown): StepError {
 		message: typeof e.message === "string" ? e.message : String(err),
 		retryable,
 		kind: !retryable && code < 500 ? "business" : "technical",
+		reached: !(typeof e.type === "string" && UNREACHED_TYPES.has(e.type)),
 	};
 	if (e.data !== undefined) out.data = e.data;
 	return out;
@@ -173,8 +179,9 @@ class AttemptTimeoutError extends Error {
 /** Whether a step still has something to undo when the saga compensates. */
 function needsCompensation(rec: StepRecord): boolean {
 	if (rec.status === "DONE" || rec.status === "COMPENSATING" || rec.status === "RUNNING") return true;
-	// A technical failure leaves the outcome unknown (a timed-out charge may have gone through): undo it too.
-	return rec.status === "FAILED" && rec.error?.kind === "technical";
+	// A technical failure leaves the outcome unknown (a timed-out charge may have gone through): undo it too,
+	// unless the call never reached its target.
+	return rec.status === "FAILED" && rec.error?.kind === "technical" && rec.error.reached !== false;
 }
 
 export class SagaEngine<D> {

@@ -31,7 +31,7 @@ describe("applySagaProgress", () => {
 	});
 
 	it("fails a declined payment straight from PENDING with PAYMENT_ERROR", () => {
-		const s = saga("COMPENSATED", ["FAILED", "PENDING", "PENDING"], { failed_step: "payment", error: { code: 402, type: "PAYMENT_DECLINED", message: "declined", retryable: false, kind: "business" } });
+		const s = saga("COMPENSATED", ["FAILED", "PENDING", "PENDING"], { failed_step: "payment", error: { code: 402, type: "PAYMENT_DECLINED", message: "declined", retryable: false, kind: "business", reached: true } });
 		const o = applySagaProgress(order(), s, AT);
 		expect(o).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
 		expect(o.history.map(h => h.status)).toEqual(["PENDING", "FAILED"]);

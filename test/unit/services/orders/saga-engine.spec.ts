@@ -86,6 +86,14 @@ describe("saga engine", () => {
 		expect(state.steps[1]).toMatchObject({ status: "COMPENSATED", error: { kind: "technical", code: 503 } });
 	});
 
+	it("does not undo a step whose call never reached its target (no endpoint, open circuit)", async () => {
+		const unreached = Object.assign(new Error("Service 'b.x' is not available."), { code: 404, type: "SERVICE_NOT_FOUND", retryable: true });
+		const { def, calls } = recorder(["a", "b"], { b: unreached });
+		const state = await engine().run(def, createSagaState(def, "s3b", { order: "o3b" }));
+		expect(calls).toEqual(["a", "b", "undo a"]);
+		expect(state.steps[1]).toMatchObject({ status: "FAILED", error: { kind: "technical", reached: false } });
+	});
+
 	it("retries a compensation that fails twice until it succeeds, with back-off", async () => {
 		const { def, calls } = recorder(["a", "b"], { b: new BizError("declined") }, { a: 2 });
 		const retries: number[] = [];
