@@ -147,7 +147,8 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 				if (brand) query.brand_key = brand.toLowerCase();
 				const repo = this.collection<ProductDoc>("products");
 				const [rows, total] = await Promise.all([
-					repo.find(query, { sort: ["name"], ...pageWindow(page, page_size) }),
+					// `_id` (the stored id) breaks ties, so that pages never overlap or skip.
+					repo.find(query, { sort: ["name", "_id"], ...pageWindow(page, page_size) }),
 					repo.count(query),
 				]);
 				return toPage(rows.map(toSnapshot), total, page, page_size);
@@ -174,7 +175,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 				const { page, page_size } = ctx.params;
 				const repo = this.collection<ProductDoc>("products");
 				const [rows, total] = await Promise.all([
-					repo.find({ active: true }, { sort: ["created_at", "name"], ...pageWindow(page, page_size) }),
+					repo.find({ active: true }, { sort: ["_id"], ...pageWindow(page, page_size) }),
 					repo.count({ active: true }),
 				]);
 				return toPage(rows.map(toSnapshot), total, page, page_size);
