@@ -109,6 +109,8 @@ export class EventsRuntime {
 		}
 		this.timer = setInterval(() => void this.tick(), this.opts.relayIntervalMs);
 		this.timer.unref();
+		// Staged events a previous run left behind are published as soon as the service's collections are open.
+		setTimeout(() => void this.tick(), 50).unref();
 	}
 
 	/** Stops consuming (waiting for running handlers) and closes the bus and the store. */
@@ -184,7 +186,7 @@ export class EventsRuntime {
 		this.relaying = (async () => {
 			try {
 				await this.relayPending(this.opts.relayIntervalMs);
-				if (this.ticks % 10 === 0) await this.sweepStaged();
+				if (this.ticks % 10 === 0) await this.sweepStaged(this.ticks === 0 ? 0 : STAGED_GRACE_MS);
 				if (this.ticks % 3600 === 0) await this.store.prune(SENT_KEEP_MS, PROCESSED_KEEP_MS);
 				this.ticks++;
 			} catch (err) {
@@ -196,15 +198,15 @@ export class EventsRuntime {
 	}
 
 	/** Staged events whose publisher stopped between its write and `publishStaged` are published now. */
-	async sweepStaged(): Promise<void> {
+	async sweepStaged(graceMs: number): Promise<void> {
 		const svc = this.service as Service & { collection?(name: string): StagedCollection };
 		if (!svc.collection) return;
-		const cutoff = new Date(Date.now() - STAGED_GRACE_MS).toISOString();
+		const cutoff = new Date(Date.now() - graceMs).toISOString();
 		for (const name of this.opts.stagedIn) {
 			const coll = svc.collection(name);
 			const docs = await coll.find({ [`${STAGED_EVENTS_FIELD}.event_id`]: { $exists: true } }, { limit: 100 });
 			for (const doc of docs) {
-				const old = (doc[STAGED_EVENTS_FIELD] ?? []).filter(m => m.created_at < cutoff);
+				const old = (doc[STAGED_EVENTS_FIELD] ?? []).filter(m => m.created_at <= cutoff);
 				await this.publishStaged(coll, doc.id, old);
 			}
 		}

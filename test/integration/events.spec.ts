@@ -9,10 +9,12 @@ import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
 import { parseBehavior } from "../../config/behavior";
 import { setConfig } from "../../config/env";
 import { createShopBroker } from "../../config/broker";
-import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
+import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods } from "../../mixins/events.mixin";
+import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
 import type { EventsRuntime } from "../../config/events/runtime";
 import type { EventMessage } from "../../config/events/policy";
 import { EVENTS, type DomainEvent } from "../../services/common/events";
+import { defineService, type ServiceThis } from "../../services/common/schema";
 import { NATS_URL, REDIS_URL, testConfig } from "../helpers/shop";
 
 type Log = Map<string, string[]>;
@@ -35,18 +37,20 @@ function record(consumer: string, event: DomainEvent): void {
 
 const RETRY = { attempts: 5, baseDelayMs: 30 };
 
-const producer: ServiceSchema = {
+type PublisherThis = ServiceThis<object, EventsMethods & DbMethods>;
+
+const producer: ServiceSchema = defineService<object, EventsMethods & DbMethods>({
 	name: "ledger",
 	mixins: [EventsMixin()],
 	actions: {
 		/** Publishes from inside a request, so that the request's meta (fault-injection rules) goes with the event. */
 		book: {
-			async handler(this: EventsMethods, ctx: Context<{ order_id: string }>) {
+			async handler(this: PublisherThis, ctx: Context<{ order_id: string }>): Promise<DomainEvent<{ order_id: string }>> {
 				return this.publish(ctx, EVENTS.ORDER_CREATED, { order_id: ctx.params.order_id });
 			},
 		},
 	},
-};
+});
 /** A consumer service group: replicas on several nodes share its events. */
 function auditor(nodeTag: string): ServiceSchema {
 	return {
@@ -70,6 +74,22 @@ function mirror(nodeTag: string): ServiceSchema {
 		mixins: [EventsMixin({ fanout: "node", retry: RETRY, handlers: { [EVENTS.ORDER_CREATED]: async (e: DomainEvent) => record(`mirror@${nodeTag}`, e) } })],
 	};
 }
+
+/** Stores a thing with its event staged in the same write; `crash` stops before the event is published. */
+const shelf: ServiceSchema = defineService<object, EventsMethods & DbMethods>({
+	name: "shelf",
+	mixins: [DbMixin({ things: {} }), EventsMixin({ stagedIn: ["things"] })],
+	actions: {
+		put: {
+			async handler(this: PublisherThis, ctx: Context<{ id: string; crash: boolean }>): Promise<DomainEvent<{ order_id: string }>> {
+				const staged = this.stageEvent(ctx, EVENTS.ORDER_CREATED, { order_id: ctx.params.id });
+				await this.collection<{ id: string; [STAGED_EVENTS_FIELD]: unknown[] }>("things").insert({ id: ctx.params.id, [STAGED_EVENTS_FIELD]: [staged] });
+				if (!ctx.params.crash) await this.publishStaged("things", ctx.params.id, [staged]);
+				return staged.event;
+			},
+		},
+	},
+});
 
 async function startNode(env: Record<string, string>, nodeID: string, schemas: ServiceSchema[]): Promise<ServiceBroker> {
 	const config = setConfig(testConfig(env));
@@ -206,6 +226,28 @@ describe.each([
 			await until(() => count("audit@c") === 1);
 			expect(seen.get("audit@c")).toEqual([ev.event_id]);
 			expect((await svc(p2, "ledger").$events.stats()).pending_outbox).toBe(0);
+		} finally {
+			fs.rmSync(dataDir, { recursive: true, force: true });
+		}
+	});
+
+	it("publishes an event staged in the same write as its change, also when the publisher stopped right after the write", async () => {
+		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "shopflow-staged-"));
+		try {
+			await node("c", [auditor("c")]);
+			const p1 = await startNode({ ...env, DATA_DIR: dataDir }, `p1-${env.NAMESPACE}`, [shelf]);
+			const done = (await p1.call("shelf.put", { id: "t1", crash: false })) as DomainEvent;
+			const crashed = (await p1.call("shelf.put", { id: "t2", crash: true })) as DomainEvent;
+			await until(() => count("audit@c") === 1);
+			expect(seen.get("audit@c")).toEqual([done.event_id]);
+			await p1.stop();
+
+			const p2 = await startNode({ ...env, DATA_DIR: dataDir }, `p2-${env.NAMESPACE}`, [shelf]);
+			brokers.push(p2);
+			await until(() => count("audit@c") === 2);
+			expect(seen.get("audit@c")).toEqual([done.event_id, crashed.event_id]);
+			const things = (p2.getLocalService("shelf") as unknown as DbMethods).collection<{ id: string; pending_events?: unknown[] }>("things");
+			await until(async () => ((await things.findById("t2"))?.pending_events ?? []).length === 0);
 		} finally {
 			fs.rmSync(dataDir, { recursive: true, force: true });
 		}
