@@ -14,7 +14,8 @@ import {
 	type TracerProvider,
 } from "@opentelemetry/api";
 import type { Context, ServiceSchema } from "moleculer";
-import { http, NATS_URL, startShop, type Shop } from "../helpers/shop";
+import { http, NATS_URL, registerCustomer, startShop, type Shop } from "../helpers/shop";
+import { startChaosShop } from "../chaos/shop";
 
 /** A span kept in memory: what an exporter would receive. */
 class MemorySpan implements Span {
@@ -179,4 +180,35 @@ describe("OpenTelemetry spans", () => {
 			expect(c.attributes["shopflow.status_code"]).toBe(503);
 		}
 	});
+});
+
+describe("OpenTelemetry spans of a real checkout", () => {
+	it("nests the saga's calls under checkout.start under the gateway request", async () => {
+		trace.setGlobalTracerProvider(provider);
+		const shop = await startChaosShop({ productCount: 1, stock: 100 });
+		try {
+			const user = await registerCustomer(shop.url);
+			await http(shop.url, "POST", "/api/v1/cart/add", { token: user.token, body: { product_id: shop.products[0], quantity: 1 } });
+			const res = await http(shop.url, "POST", "/api/v1/checkout", { token: user.token, body: { shipping_address: "1 Test Street", payment_method: "card-456" } });
+			expect(res.status).toBe(201);
+			const request = provider.spans.find(s => s.name === "POST /api/v1/checkout" && s.attributes["http.response.status_code"] === 201);
+			const traceId = request?.spanContext().traceId;
+			const spans = provider.spans.filter(s => s.spanContext().traceId === traceId);
+			const one = (name: string): MemorySpan => {
+				const found = spans.filter(s => s.name === name);
+				if (found.length !== 1) throw new Error(`${found.length} spans ${name} among ${spans.map(s => s.name).join(", ")}`);
+				return found[0];
+			};
+			const start = one("checkout.start");
+			const create = one("orders.create");
+			expect(start.parentSpanId).toBe(request?.spanContext().spanId);
+			expect(create.parentSpanId).toBe(start.spanContext().spanId);
+			for (const step of ["payments.charge", "inventory.reserve", "shipping.create"]) expect(one(step).parentSpanId).toBe(create.spanContext().spanId);
+			expect(one("inventory.commit").parentSpanId).toBe(one("shipping.create").spanContext().spanId);
+			expect(spans.every(s => s.ended)).toBe(true);
+		} finally {
+			await shop.stop();
+			trace.disable();
+		}
+	}, 60_000);
 });
