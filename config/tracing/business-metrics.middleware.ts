@@ -155,7 +155,7 @@ export function BusinessMetricsMiddleware(): Middleware {
 			reg(METRICS.DEAD_LETTERS, "gauge", "Events in a service's dead-letter store (same value on every replica: use max by service)", ["service"]);
 			reg(METRICS.PENDING_OUTBOX, "gauge", "Events stored in a service's outbox and not yet relayed", ["service"]);
 			// Series that exist from the start read 0 instead of being absent until the first occurrence.
-			for (const name of [METRICS.ORDERS_CREATED, METRICS.ORDERS_CANCELLED, METRICS.REFUNDS, METRICS.COMPENSATIONS]) broker.metrics.increment(name, null, 0);
+			for (const name of [METRICS.ORDERS_CREATED, METRICS.ORDERS_CANCELLED, METRICS.REFUNDS, METRICS.COMPENSATIONS]) broker.metrics.increment(name, undefined, 0);
 			for (const status of ["SHIPPED", "DELIVERED"]) broker.metrics.increment(METRICS.ORDERS_COMPLETED, { status }, 0);
 			for (const reason of ["PAYMENT_ERROR", "OUT_OF_STOCK", "SHIPPING_ERROR"]) broker.metrics.increment(METRICS.ORDERS_FAILED, { reason }, 0);
 		},
