@@ -57,6 +57,7 @@ interface PaymentsMethods extends DbMethods, EventsMethods {
 	payments(): Repository<PaymentDoc>;
 	claimCharge(input: ChargeInput): Promise<{ doc: PaymentDoc; claimed: boolean }>;
 	captureOrDecline(ctx: Context<unknown, ShopMeta>, doc: PaymentDoc, token: string): Promise<PaymentDoc>;
+	settleAbandoned(ctx: Context<unknown, ShopMeta>, doc: PaymentDoc): Promise<void>;
 	relay(paymentId: string, event: StagedEvent<object>): Promise<void>;
 	gatewayError(err: unknown): Error;
 	history(status: PaymentDoc["status"], reason: string | null): object;
@@ -124,6 +125,10 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 					if (doc.status === "REFUNDED") return toRefundResult(doc);
 					if (doc.status === "DECLINED" || doc.status === "FAILED") return toRefundResult(doc);
 					const stale = Date.now() - doc.claimed_at > this.opts.staleClaimMs;
+					if (doc.status === "PENDING" && stale) {
+						await this.settleAbandoned(ctx, doc);
+						continue;
+					}
 					const claimable = doc.status === "CAPTURED" || (doc.status === "REFUNDING" && stale);
 					if (!claimable) {
 						if (Date.now() > deadline)
@@ -282,6 +287,28 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 			if (n === 0) return (await repo.findById(doc.id)) ?? doc; // a takeover settled it meanwhile
 			await this.relay(doc.id, event);
 			return { ...doc, ...update, updated_at: at };
+		},
+
+		/** Settles a charge whose caller died mid-call by asking the gateway what became of its idempotency key. */
+		async settleAbandoned(this: PaymentsThis, ctx: Ctx<unknown>, doc: PaymentDoc): Promise<void> {
+			let seen;
+			try {
+				seen = await this.breaker.run(() => this.gateway.findCharge(doc.idempotency_key));
+			} catch (err) {
+				throw this.gatewayError(err);
+			}
+			const update = !seen
+				? { status: "FAILED" as const, failure_reason: "abandoned before the gateway answered" }
+				: seen.approved
+					? { status: "CAPTURED" as const, gateway_charge_id: seen.charge_id, failure_reason: null }
+					: { status: "DECLINED" as const, failure_reason: seen.message };
+			const base = { payment_id: doc.id, order_id: doc.order_id, user_id: doc.user_id, amount_cents: doc.amount_cents, currency: doc.currency };
+			const event = update.status === "CAPTURED" ? this.stageEvent<PaymentProcessedPayload>(ctx, EVENTS.PAYMENT_PROCESSED, base) : null;
+			const n = await this.payments().updateWhere(
+				{ id: doc.id, status: "PENDING", claimed_at: doc.claimed_at },
+				{ $set: { ...update, updated_at: new Date().toISOString() }, $push: { history: this.history(update.status, update.failure_reason), ...(event ? { pending_events: event } : {}) } },
+			);
+			if (n === 1 && event) await this.relay(doc.id, event);
 		},
 
 		/** Publishes an event stored with the payment's change; if this fails, the relay's sweep publishes it later. */

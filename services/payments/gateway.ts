@@ -41,6 +41,8 @@ export class GatewayUnavailableError extends Error {
 
 export interface PaymentGateway {
 	charge(req: ChargeRequest): Promise<ChargeResult>;
+	/** The outcome of an earlier charge with this idempotency key, or null when the gateway never saw it. */
+	findCharge(idempotencyKey: string): Promise<ChargeResult | null>;
 	refund(req: RefundRequest): Promise<RefundResult>;
 }
 
@@ -88,6 +90,12 @@ export class SimulatedGateway implements PaymentGateway {
 		if (req.token === DECLINED_TOKEN)
 			return this.remember(this.charges, req.idempotency_key, { approved: false, decline_code: "card_declined", message: "The card was declined" });
 		return this.remember(this.charges, req.idempotency_key, { approved: true, charge_id: ref("ch", req.idempotency_key) });
+	}
+
+	/** Looks an earlier charge up by its idempotency key (how a caller that lost the answer learns it). */
+	async findCharge(idempotencyKey: string): Promise<ChargeResult | null> {
+		await this.latency();
+		return this.charges.get(idempotencyKey) ?? null;
 	}
 
 	/** Gives a captured charge back. */

@@ -143,6 +143,24 @@ describe("payments service", () => {
 		});
 	});
 
+	it("settles a charge abandoned mid-call from the gateway's record before refunding it", async () => {
+		const svc = broker.getLocalService("payments") as unknown as { collection(n: string): { updateWhere(q: object, u: object): Promise<number> } };
+		const params = charge();
+		const paid = await broker.call<{ payment_id: string }, object>("payments.charge", params, noRetry);
+		// As if the node died after the gateway charged and before it stored the answer, long ago.
+		await svc.collection("payments").updateWhere({ id: paid.payment_id }, { $set: { status: "PENDING", claimed_at: Date.now() - 60_000 } });
+		await expect(broker.call("payments.refund", { payment_id: paid.payment_id }, noRetry)).resolves.toMatchObject({ status: "REFUNDED", amount_cents: 2500 });
+		const list = await broker.call<{ rows: Array<{ history: Array<{ status: string }> }>; net_charged_cents: number }, object>("payments.listByOrder", { order_id: params.order_id });
+		expect(list.net_charged_cents).toBe(0);
+		expect(list.rows[0].history.map(h => h.status).slice(-2)).toEqual(["CAPTURED", "REFUNDED"]);
+
+		const never = charge();
+		const lost = await broker.call<{ payment_id: string }, object>("payments.charge", never, noRetry);
+		jest.spyOn(gateway, "findCharge").mockResolvedValueOnce(null);
+		await svc.collection("payments").updateWhere({ id: lost.payment_id }, { $set: { status: "PENDING", claimed_at: Date.now() - 60_000 } });
+		await expect(broker.call("payments.refund", { payment_id: lost.payment_id }, noRetry)).resolves.toMatchObject({ status: "NOT_CAPTURED", amount_cents: 0 });
+	});
+
 	it("answers 404 for refunding an unknown payment", async () => {
 		await expect(broker.call("payments.refund", { payment_id: "pay_nope" }, noRetry)).rejects.toMatchObject({ code: 404 });
 	});
