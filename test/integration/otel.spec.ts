@@ -16,6 +16,7 @@ import {
 import type { Context, ServiceSchema } from "moleculer";
 import { http, NATS_URL, registerCustomer, startShop, type Shop } from "../helpers/shop";
 import { startChaosShop } from "../chaos/shop";
+import { collectCallChain } from "../../config/call-chain";
 
 /** A span kept in memory: what an exporter would receive. */
 class MemorySpan implements Span {
@@ -165,6 +166,11 @@ describe("OpenTelemetry spans", () => {
 		expect(request.attributes["http.response.status_code"]).toBe(200);
 		expect(start.attributes["moleculer.node_id"]).toBe(`front-${process.pid}`);
 		expect(charge.attributes["moleculer.node_id"]).toBe(`back-${process.pid}`);
+
+		// The call chain of the same request gathers the records of both nodes.
+		const chain = await collectCallChain(front.broker, res.headers.get("x-trace-id") ?? "");
+		expect(new Set(chain.map(c => c.node))).toEqual(new Set([`front-${process.pid}`, `back-${process.pid}`]));
+		expect(chain.find(c => c.action === "payments.charge")?.node).toBe(`back-${process.pid}`);
 	});
 
 	it("marks an injected failure on the span that failed", async () => {
