@@ -7,24 +7,24 @@ import { randomUUID } from "node:crypto";
 import type { Context } from "moleculer";
 import { getConfig, type Config } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
-import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
+import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { EVENTS, type DomainEvent, type ReviewCreatedPayload } from "./common/events";
 import { ConflictError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { created, type ShopMeta } from "./common/meta";
-import { DEFAULT_CURRENCY, fromCents } from "./common/money";
 import { defineService, type ServiceThis } from "./common/schema";
 import { fetchAvailability, isCallable } from "./inventory/client";
-import { DEMO_CATEGORIES, DEMO_CURRENCY, DEMO_PRODUCTS } from "./products/demo-catalog";
+import { changedFields, demoProduct, newProduct, priceChange } from "./products/changes";
+import { ensureCategory, insertIfAbsent } from "./products/store";
+import { DEMO_CATEGORIES, DEMO_PRODUCTS } from "./products/demo-catalog";
 import {
-	categoryTitle,
 	checkPrice,
-	normaliseTags,
 	pageWindow,
 	slugify,
 	SLUG_PATTERN,
 	toApiProduct,
 	toPage,
 	toSnapshot,
+	toStored,
 	type ApiProduct,
 	type Availability,
 	type CategoryDoc,
@@ -69,7 +69,7 @@ interface ProductsMethods extends DbMethods, EventsMethods {
 	loadActive(id: string): Promise<ProductDoc>;
 	availabilityFor(ctx: Context, ids: string[]): Promise<Map<string, Availability> | null>;
 	cleanCache(): Promise<void>;
-	ensureCategory(slug: string): Promise<void>;
+	afterChange(events: StagedEvent[], doc: ProductDoc): Promise<void>;
 	categorySlug(raw: string): string;
 	seedDemoCatalog(ctx: Context | null): Promise<{ products: number; categories: number }>;
 }
@@ -90,6 +90,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			categories: {},
 		}),
 		EventsMixin<ProductsThis>({
+			stagedIn: ["products"],
 			handlers: {
 				/** Keeps the product's rating in step with reviews; an older count never overwrites a newer one. */
 				async [EVENTS.REVIEW_CREATED](this: ProductsThis, event: DomainEvent): Promise<void> {
@@ -195,7 +196,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			},
 		},
 
-		/** Adds a product (admin). */
+		/** Adds a product (admin); product.created is staged in the same write. */
 		create: {
 			roles: ["admin"],
 			params: createParams,
@@ -203,38 +204,18 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 				const input = ctx.params;
 				const price = checkPrice(input.price);
 				if (!price.ok) throw new ValidationFailedError("price", price.message);
-				const category = this.categorySlug(input.category);
-				const now = new Date().toISOString();
 				const id = input.id ?? `${slugify(input.name) || "product"}-${randomUUID().slice(0, 6)}`;
-				let doc: ProductDoc;
+				const doc = newProduct(id, input, price.value, this.categorySlug(input.category), new Date().toISOString());
+				const event = this.stageEvent(ctx, EVENTS.PRODUCT_CREATED, { product_id: id, version: doc.version, product: toSnapshot(doc) });
 				try {
-					doc = await this.collection<ProductDoc>("products").insert({
-						id,
-						name: input.name,
-						description: input.description ?? "",
-						brand: input.brand,
-						brand_key: input.brand.toLowerCase(),
-						category,
-						price_cents: price.value,
-						currency: (input.currency ?? DEFAULT_CURRENCY).toUpperCase(),
-						image_url: input.image_url ?? null,
-						tags: normaliseTags(input.tags),
-						rating_average: 0,
-						rating_count: 0,
-						active: true,
-						version: 1,
-						created_at: now,
-						updated_at: now,
-					});
+					await this.collection<ProductDoc>("products").insert({ ...doc, [STAGED_EVENTS_FIELD]: [event] });
 				} catch (err) {
 					if (err instanceof DuplicateKeyError)
 						throw new ConflictError(`id: a product '${id}' already exists`, "PRODUCT_EXISTS", { field: "id", id });
 					throw err;
 				}
-				await this.ensureCategory(category);
-				await this.cleanCache();
-				await this.publish(ctx, EVENTS.PRODUCT_CREATED, { product_id: doc.id, version: doc.version, product: toSnapshot(doc) });
-				created(ctx, `/api/v1/products/${doc.id}`);
+				await this.afterChange([event], doc);
+				created(ctx, `/api/v1/products/${id}`);
 				return toApiProduct(toSnapshot(doc));
 			},
 		},
@@ -244,44 +225,32 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			roles: ["admin"],
 			params: updateParams,
 			async handler(this: ProductsThis, ctx: Ctx<ProductUpdateInput>): Promise<ApiProduct> {
-				const { id, price, ...input } = ctx.params;
-				const set: Partial<ProductDoc> = {};
+				const { id, price, category, ...input } = ctx.params;
+				let priceCents: number | undefined;
 				if (price !== undefined) {
 					const checked = checkPrice(price);
 					if (!checked.ok) throw new ValidationFailedError("price", checked.message);
-					set.price_cents = checked.value;
+					priceCents = checked.value;
 				}
-				if (input.name !== undefined) set.name = input.name;
-				if (input.description !== undefined) set.description = input.description;
-				if (input.brand !== undefined) Object.assign(set, { brand: input.brand, brand_key: input.brand.toLowerCase() });
-				if (input.category !== undefined) set.category = this.categorySlug(input.category);
-				if (input.currency !== undefined) set.currency = input.currency.toUpperCase();
-				if (input.image_url !== undefined) set.image_url = input.image_url;
-				if (input.tags !== undefined) set.tags = normaliseTags(input.tags);
+				const set = changedFields(input, priceCents, category === undefined ? undefined : this.categorySlug(category));
 				if (Object.keys(set).length === 0)
 					throw new ValidationFailedError("body", "names nothing to change (name, description, brand, category, price, currency, image_url, tags)");
 
-				// Optimistic update on the version, so the old price announced is the one actually replaced.
+				// Optimistic update on the version: the old price announced is the one actually replaced, and the
+				// events are staged in the same write as the change they report.
 				const repo = this.collection<ProductDoc>("products");
 				for (let attempt = 0; attempt < 5; attempt++) {
 					const current = await this.loadActive(id);
-					const changes = { ...set, updated_at: new Date().toISOString() };
-					const n = await repo.updateWhere({ id, version: current.version, active: true }, { $set: changes, $inc: { version: 1 } });
+					const doc: ProductDoc = { ...toStored(current), ...set, updated_at: new Date().toISOString(), version: current.version + 1 };
+					const events: StagedEvent[] = [this.stageEvent(ctx, EVENTS.PRODUCT_UPDATED, { product_id: id, version: doc.version, product: toSnapshot(doc) })];
+					const change = priceChange(current, doc);
+					if (change) events.push(this.stageEvent(ctx, EVENTS.PRODUCT_PRICE_CHANGED, change) as unknown as StagedEvent);
+					const n = await repo.updateWhere(
+						{ id, version: current.version, active: true },
+						{ $set: { ...set, updated_at: doc.updated_at, version: doc.version }, $push: { [STAGED_EVENTS_FIELD]: { $each: events } } },
+					);
 					if (n === 0) continue;
-					const doc: ProductDoc = { ...current, ...changes, version: current.version + 1 };
-					if (set.category) await this.ensureCategory(set.category);
-					await this.cleanCache();
-					await this.publish(ctx, EVENTS.PRODUCT_UPDATED, { product_id: id, version: doc.version, product: toSnapshot(doc) });
-					if (set.price_cents !== undefined && set.price_cents !== current.price_cents)
-						await this.publish(ctx, EVENTS.PRODUCT_PRICE_CHANGED, {
-							product_id: id,
-							version: doc.version,
-							currency: doc.currency,
-							old_price_cents: current.price_cents,
-							new_price_cents: doc.price_cents,
-							old_price: fromCents(current.price_cents),
-							new_price: fromCents(doc.price_cents),
-						});
+					await this.afterChange(events, doc);
 					return toApiProduct(toSnapshot(doc));
 				}
 				throw new ConflictError(`product '${id}' is being changed by someone else; try again`, "CONCURRENT_UPDATE", { id });
@@ -294,13 +263,14 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			params: { id: { type: "string", min: 1, max: 100 } },
 			async handler(this: ProductsThis, ctx: Ctx<IdParams>): Promise<{ id: string; deleted: true }> {
 				const current = await this.loadActive(ctx.params.id);
+				const version = current.version + 1;
+				const event = this.stageEvent(ctx, EVENTS.PRODUCT_DELETED, { product_id: current.id, version });
 				const n = await this.collection<ProductDoc>("products").updateWhere(
-					{ id: current.id, active: true },
-					{ $set: { active: false, updated_at: new Date().toISOString() }, $inc: { version: 1 } },
+					{ id: current.id, version: current.version, active: true },
+					{ $set: { active: false, version, updated_at: new Date().toISOString() }, $push: { [STAGED_EVENTS_FIELD]: event } },
 				);
-				if (n === 0) throw new NotFoundError("product", current.id);
-				await this.cleanCache();
-				await this.publish(ctx, EVENTS.PRODUCT_DELETED, { product_id: current.id, version: current.version + 1 });
+				if (n === 0) throw new ConflictError(`product '${current.id}' changed meanwhile; try again`, "CONCURRENT_UPDATE", { id: current.id });
+				await this.afterChange([event], current);
 				return { id: current.id, deleted: true };
 			},
 		},
@@ -350,15 +320,11 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			if (!this.config.redisUrl) await this.broker.broadcast(CACHE_CLEAN_EVENT, { node_id: this.broker.nodeID });
 		},
 
-		/** Stores a category for a slug that has none yet. */
-		async ensureCategory(this: ProductsThis, slug: string): Promise<void> {
-			const categories = this.collection<CategoryDoc>("categories");
-			if (await categories.findById(slug)) return;
-			try {
-				await categories.insert({ id: slug, name: categoryTitle(slug) });
-			} catch (err) {
-				if (!(err instanceof DuplicateKeyError)) throw err;
-			}
+		/** After a stored change: its category exists, cached reads are dropped, its staged events go out. */
+		async afterChange(this: ProductsThis, events: StagedEvent[], doc: ProductDoc): Promise<void> {
+			await ensureCategory(this.collection<CategoryDoc>("categories"), doc.category);
+			await this.cleanCache();
+			await this.publishStaged("products", doc.id, events);
 		},
 
 		/** A category name or slug as the slug stored on products; 422 when nothing usable is left. */
@@ -373,43 +339,15 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			const categories = this.collection<CategoryDoc>("categories");
 			const products = this.collection<ProductDoc>("products");
 			let nCategories = 0;
-			for (const c of DEMO_CATEGORIES) {
-				try {
-					await categories.insert(c);
-					nCategories++;
-				} catch (err) {
-					if (!(err instanceof DuplicateKeyError)) throw err;
-				}
-			}
+			for (const c of DEMO_CATEGORIES) if (await insertIfAbsent(categories, c)) nCategories++;
 			let nProducts = 0;
 			const now = new Date().toISOString();
 			for (const d of DEMO_PRODUCTS) {
-				let doc: ProductDoc;
-				try {
-					doc = await products.insert({
-						id: d.id,
-						name: d.name,
-						description: d.description,
-						brand: d.brand,
-						brand_key: d.brand.toLowerCase(),
-						category: d.category,
-						price_cents: Math.round(d.price * 100),
-						currency: DEMO_CURRENCY,
-						image_url: `https://images.shopflow.example/products/${d.id}.jpg`,
-						tags: d.tags,
-						rating_average: 0,
-						rating_count: 0,
-						active: true,
-						version: 1,
-						created_at: now,
-						updated_at: now,
-					});
-				} catch (err) {
-					if (err instanceof DuplicateKeyError) continue;
-					throw err;
-				}
+				const doc = demoProduct(d, now);
+				const event = this.stageEvent(ctx, EVENTS.PRODUCT_CREATED, { product_id: doc.id, version: doc.version, product: toSnapshot(doc) });
+				if (!(await insertIfAbsent(products, { ...doc, [STAGED_EVENTS_FIELD]: [event] }))) continue;
 				nProducts++;
-				await this.publish(ctx, EVENTS.PRODUCT_CREATED, { product_id: doc.id, version: doc.version, product: toSnapshot(doc) });
+				await this.publishStaged("products", doc.id, [event]);
 			}
 			if (nProducts + nCategories > 0) await this.cleanCache();
 			return { products: nProducts, categories: nCategories };

@@ -28,6 +28,8 @@ export interface ProductDoc extends ProductSnapshot {
 	version: number;
 	created_at: string;
 	updated_at: string;
+	/** Events staged with the write that they report (EventsMixin publishes and removes them). */
+	pending_events?: unknown[];
 }
 
 export interface Availability {
@@ -91,9 +93,15 @@ export function toApiProduct(p: ProductSnapshot, availability: Availability | nu
 	};
 }
 
-/** The event form of a stored product. */
+/** The event form of a stored product: no internal keys, no staged events. */
 export function toSnapshot(p: ProductDoc): ProductSnapshot {
-	const { brand_key: _brandKey, ...rest } = p;
+	const { brand_key: _brandKey, pending_events: _pending, ...rest } = p;
+	return rest;
+}
+
+/** The stored product without its staged events (to build the next version of it). */
+export function toStored(p: ProductDoc): ProductDoc {
+	const { pending_events: _pending, ...rest } = p;
 	return rest;
 }
 

@@ -107,6 +107,9 @@ describe("products service", () => {
 		await eventually(() =>
 			expect(events).toContainEqual({ name: "product.created", payload: expect.objectContaining({ product_id: "gizmo-1", product: expect.objectContaining({ price_cents: 1999 }) }) }),
 		);
+		// The event was staged in the same write as the product, and removed from it once published.
+		const repo = (broker.getLocalService("products") as unknown as { collection(n: string): Repository<ProductDoc> }).collection("products");
+		expect((await repo.findById("gizmo-1"))?.pending_events).toEqual([]);
 		await expect(broker.call("products.create", { id: "gizmo-1", name: "Again", brand: "Acme", category: "x1", price: 1 }, { ...admin, ...noRetry })).rejects.toMatchObject({
 			code: 409,
 		});
