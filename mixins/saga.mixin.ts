@@ -141,6 +141,8 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 			this.$sagaSweeping = true;
 			let taken = 0;
 			try {
+				const candidates = (await opts.store.listUnfinished.call(this, 200)).filter(c => !this.$sagaRuns.has(c.id));
+				if (candidates.length === 0) return 0;
 				if (opts.dependencies?.length) {
 					try {
 						await this.broker.waitForServices(opts.dependencies, 2_000, 100);
@@ -148,7 +150,6 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 						return 0; // the steps could not run anyway; try again on the next sweep
 					}
 				}
-				const candidates = await opts.store.listUnfinished.call(this, 200);
 				for (const candidate of candidates) {
 					if (this.$sagaRuns.has(candidate.id) || this.$sagaEngine.isStopped) continue;
 					const key = leaseKey(candidate.id);

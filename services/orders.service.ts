@@ -12,14 +12,13 @@ import { SagaMixin, type SagaMethods } from "../mixins/saga.mixin";
 import { EVENTS, type DomainEvent, type OrderCancelledPayload, type OrderCreatedPayload, type OrderUpdatedPayload } from "./common/events";
 import { NotFoundError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
-import { sumCents } from "./common/money";
 import { defineService, type ServiceThis } from "./common/schema";
 import { OrderNotCancellableError } from "./orders/errors";
-import { newOrderIds, orderIdOf, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
+import { newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
 import { applySagaProgress } from "./orders/progress";
 import { createParams, findParams, idParams, listParams, type CreateParams, type FindParams, type IdParams, type ListParams } from "./orders/params";
 import { orderSaga } from "./orders/steps";
-import { advanceTo, FAILURE_REASONS, IllegalTransitionError, initialState, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
+import { advanceTo, FAILURE_REASONS, IllegalTransitionError, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
 import type { SagaState } from "./orders/saga-engine";
 
 interface Page<T> {
@@ -37,6 +36,7 @@ interface Stats {
 
 interface OrdersMethods extends DbMethods, EventsMethods, SagaMethods<OrderSagaData> {
 	orders(): Repository<OrderDoc>;
+	storeNewOrder(ctx: Ctx<unknown>, saga: SagaState<OrderSagaData>, key?: string): Promise<{ doc: OrderDoc; existing?: OrderDoc }>;
 	ownOrder(ctx: Ctx<unknown>, id: string): Promise<OrderDoc>;
 	updateOrder(id: string, change: (doc: OrderDoc) => OrderDoc): Promise<OrderDoc | null>;
 	saveSagaState(state: SagaState<OrderSagaData>): Promise<void>;
@@ -72,6 +72,8 @@ const OrdersService = defineService<object, OrdersMethods>({
 		SagaMixin<OrderSagaData>({
 			definition: orderSaga,
 			dependencies: ["payments", "inventory", "shipping"],
+			// A safety net above Moleculer's own timeout and retries (4 tries of 10 s at most).
+			attemptTimeoutMs: 60_000,
 			store: {
 				async save(state) {
 					await (this as OrdersThis).saveSagaState(state);
@@ -105,54 +107,9 @@ const OrdersService = defineService<object, OrdersMethods>({
 					if (existing) return this.orderResult(existing);
 				}
 				const { orderId, sagaId } = newOrderIds(randomUUID());
-				const items = p.items.map(i => ({ product_id: i.product_id, name: i.name, price_cents: i.price_cents, quantity: i.quantity }));
-				const total = sumCents(items.map(i => i.price_cents * i.quantity));
-				const saga = await this.prepareSaga(sagaId, {
-					order_id: orderId,
-					user_id: p.user_id,
-					items,
-					total_cents: total,
-					currency: p.currency,
-					shipping_address: p.shipping_address,
-					payment_token: p.payment.token,
-					payment_method_id: p.payment.method_id ?? null,
-				});
-				const now = new Date().toISOString();
-				const createdEvent = this.stageEvent(ctx, EVENTS.ORDER_CREATED, {
-					order_id: orderId,
-					user_id: p.user_id,
-					status: "PENDING",
-					total_cents: total,
-					currency: p.currency,
-					items: items.map(i => ({ product_id: i.product_id, quantity: i.quantity })),
-				} satisfies OrderCreatedPayload);
-				let doc: OrderDoc;
-				try {
-					doc = await this.orders().insert({
-						id: orderId,
-						user_id: p.user_id,
-						...initialState(now),
-						items,
-						total_cents: total,
-						currency: p.currency,
-						payment_id: null,
-						shipment_id: null,
-						shipping_address: p.shipping_address,
-						idempotency_key: p.idempotency_key ?? orderId,
-						cancel_requested: false,
-						saga,
-						rev: 0,
-						pending_events: [createdEvent],
-						created_at: now,
-						updated_at: now,
-					});
-				} catch (err) {
-					await this.releaseSaga(sagaId);
-					const existing = err instanceof DuplicateKeyError ? await this.orders().findOne({ idempotency_key: p.idempotency_key }) : null;
-					if (existing) return this.orderResult(existing);
-					throw err;
-				}
-				await this.publishStaged("orders", doc.id, [createdEvent]).catch(err => this.logger.warn(`order.created of ${doc.id} left for the relay`, err));
+				const saga = await this.prepareSaga(sagaId, sagaDataFor(orderId, p));
+				const { doc, existing } = await this.storeNewOrder(ctx, saga, p.idempotency_key);
+				if (existing) return this.orderResult(existing);
 				const run = this.runSaga(ctx, saga);
 				if (p.respond_async) return this.orderResult(doc);
 				// A compensation that keeps failing goes on in the background; the caller gets the order as it stands.
@@ -251,6 +208,30 @@ const OrdersService = defineService<object, OrdersMethods>({
 	},
 
 	methods: {
+		/** Inserts a new order with its order.created event staged, then publishes it; a duplicate key gives the stored order. */
+		async storeNewOrder(this: OrdersThis, ctx: Ctx<unknown>, saga: SagaState<OrderSagaData>, key?: string): Promise<{ doc: OrderDoc; existing?: OrderDoc }> {
+			const d = saga.data;
+			const created = this.stageEvent(ctx, EVENTS.ORDER_CREATED, {
+				order_id: d.order_id,
+				user_id: d.user_id,
+				status: "PENDING",
+				total_cents: d.total_cents,
+				currency: d.currency,
+				items: d.items.map(i => ({ product_id: i.product_id, quantity: i.quantity })),
+			} satisfies OrderCreatedPayload);
+			let doc: OrderDoc;
+			try {
+				doc = await this.orders().insert(newOrderDoc(saga, key, [created], new Date().toISOString()));
+			} catch (err) {
+				await this.releaseSaga(saga.id);
+				const existing = err instanceof DuplicateKeyError && key ? await this.orders().findOne({ idempotency_key: key }) : null;
+				if (existing) return { doc: existing, existing };
+				throw err;
+			}
+			await this.publishStaged("orders", doc.id, [created]).catch(err => this.logger.warn(`order.created of ${doc.id} left for the relay`, err));
+			return { doc };
+		},
+
 		/** The orders collection. */
 		orders(this: OrdersThis): Repository<OrderDoc> {
 			return this.collection<OrderDoc>("orders");

@@ -1,8 +1,8 @@
 /**
  * The order as stored (integer cents, saga log inside) and as the API shows it (decimal money). Pure code.
  */
-import { fromCents } from "../common/money";
-import type { FailureReason, HistoryEntry, OrderStatus } from "./state-machine";
+import { fromCents, sumCents } from "../common/money";
+import { initialState, type FailureReason, type HistoryEntry, type OrderStatus } from "./state-machine";
 import type { SagaState, SagaStatus, StepError, StepStatus } from "./saga-engine";
 
 export interface OrderItemDoc {
@@ -128,4 +128,45 @@ export function newOrderIds(random: string): { orderId: string; sagaId: string }
 /** The order id a saga id belongs to (or the id itself when it already is an order id). */
 export function orderIdOf(id: string): string {
 	return id.startsWith("saga_") ? `ord_${id.slice(5)}` : id;
+}
+
+/** What a create request becomes: the saga's input, from which the stored order is built. */
+export function sagaDataFor(
+	orderId: string,
+	p: { user_id: string; items: OrderItemDoc[]; currency: string; shipping_address: unknown; payment: { token: string; method_id?: string | null } },
+): OrderSagaData {
+	const items = p.items.map(i => ({ product_id: i.product_id, name: i.name, price_cents: i.price_cents, quantity: i.quantity }));
+	return {
+		order_id: orderId,
+		user_id: p.user_id,
+		items,
+		total_cents: sumCents(items.map(i => i.price_cents * i.quantity)),
+		currency: p.currency,
+		shipping_address: p.shipping_address,
+		payment_token: p.payment.token,
+		payment_method_id: p.payment.method_id ?? null,
+	};
+}
+
+/** A new PENDING order holding its prepared saga and the events its insert must publish. */
+export function newOrderDoc(saga: SagaState<OrderSagaData>, idempotencyKey: string | undefined, pendingEvents: unknown[], now: string): OrderDoc {
+	const d = saga.data;
+	return {
+		id: d.order_id,
+		user_id: d.user_id,
+		...initialState(now),
+		items: d.items,
+		total_cents: d.total_cents,
+		currency: d.currency,
+		payment_id: null,
+		shipment_id: null,
+		shipping_address: d.shipping_address,
+		idempotency_key: idempotencyKey ?? d.order_id,
+		cancel_requested: false,
+		saga,
+		rev: 0,
+		pending_events: pendingEvents,
+		created_at: now,
+		updated_at: now,
+	};
 }
