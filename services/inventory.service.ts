@@ -6,7 +6,7 @@
 import type { Context } from "moleculer";
 import { getConfig, type Config } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
-import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
+import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { EVENTS } from "./common/events";
 import { ConflictError, DependencyUnavailableError, InsufficientStockError, NotFoundError } from "./common/errors";
 import type { ShopMeta } from "./common/meta";
@@ -97,7 +97,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			stock: { indexes: [{ fields: ["product_id"] }] },
 			reservations: { indexes: [{ fields: ["order_id"], unique: true }] },
 		}),
-		EventsMixin(),
+		EventsMixin({ stagedIn: ["reservations"] }),
 	],
 
 	actions: {
@@ -130,27 +130,32 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 				const outcome = await this.store().reserveAll(claimed.items);
 				const now = new Date().toISOString();
 				if (!outcome.ok) {
-					await reservations.updateWhere({ id: order_id, status: "PENDING" }, { $set: { status: "FAILED", reason: "INSUFFICIENT_STOCK", updated_at: now } });
-					await this.publish(ctx, EVENTS.INVENTORY_RESERVATION_FAILED, {
+					const failed = this.stageEvent(ctx, EVENTS.INVENTORY_RESERVATION_FAILED, {
 						order_id,
 						user_id: claimed.user_id,
 						product_id: outcome.product_id,
 						requested: outcome.requested,
 						available: outcome.available,
 						reason: "INSUFFICIENT_STOCK",
-					});
+					}) as unknown as StagedEvent;
+					await reservations.updateWhere(
+						{ id: order_id, status: "PENDING" },
+						{ $set: { status: "FAILED", reason: "INSUFFICIENT_STOCK", updated_at: now }, $push: { [STAGED_EVENTS_FIELD]: failed } },
+					);
+					await this.publishStaged("reservations", order_id, [failed]);
 					throw new InsufficientStockError(outcome.product_id, outcome.requested, outcome.available);
 				}
+				const reserved = this.stageEvent(ctx, EVENTS.INVENTORY_RESERVED, { order_id, user_id: claimed.user_id, lines: outcome.lines }) as unknown as StagedEvent;
 				const stored = await reservations.updateWhere(
 					{ id: order_id, status: "PENDING" },
-					{ $set: { status: "RESERVED", lines: outcome.lines, updated_at: now } },
+					{ $set: { status: "RESERVED", lines: outcome.lines, updated_at: now }, $push: { [STAGED_EVENTS_FIELD]: reserved } },
 				);
 				if (stored === 0) {
 					// Released while this call was still taking stock: give it back.
 					for (const line of outcome.lines) await this.store().untake(line);
 					throw new ConflictError(`order '${order_id}' was released; it cannot reserve again`, "RESERVATION_RELEASED", { order_id });
 				}
-				await this.publish(ctx, EVENTS.INVENTORY_RESERVED, { order_id, user_id: claimed.user_id, lines: outcome.lines });
+				await this.publishStaged("reservations", order_id, [reserved]);
 				const after = await this.store().availableOf(claimed.items.map(i => i.product_id));
 				for (const it of claimed.items) {
 					const a = after.get(it.product_id) ?? 0;
@@ -172,13 +177,15 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 					const r = await this.settled(order_id);
 					if (!r) return { order_id, status: "NONE" };
 					if (r.status === "RELEASED") return { order_id, status: "RELEASED" };
-					const set = { $set: { status: "RELEASED", reason, updated_at: new Date().toISOString() } };
-					// The status moves first (conditionally): exactly one caller wins and gives the units back.
-					if ((await reservations.updateWhere({ id: order_id, status: r.status }, set)) === 0) continue;
-					if (r.status !== "RESERVED" && r.status !== "COMMITTED") return { order_id, status: "RELEASED" };
+					const holds = r.status === "RESERVED" || r.status === "COMMITTED";
 					const wasCommitted = r.status === "COMMITTED";
+					const released = this.stageEvent(ctx, EVENTS.INVENTORY_RELEASED, { order_id, user_id: r.user_id, lines: r.lines, reason, was_committed: wasCommitted });
+					const update = { $set: { status: "RELEASED", reason, updated_at: new Date().toISOString() }, ...(holds ? { $push: { [STAGED_EVENTS_FIELD]: released } } : {}) };
+					// The status moves first (conditionally): exactly one caller wins and gives the units back.
+					if ((await reservations.updateWhere({ id: order_id, status: r.status }, update)) === 0) continue;
+					if (!holds) return { order_id, status: "RELEASED" };
 					for (const line of r.lines) await (wasCommitted ? this.store().restore(line) : this.store().untake(line));
-					await this.publish(ctx, EVENTS.INVENTORY_RELEASED, { order_id, user_id: r.user_id, lines: r.lines, reason, was_committed: wasCommitted });
+					await this.publishStaged("reservations", order_id, [released as unknown as StagedEvent]);
 					return { order_id, status: "RELEASED" };
 				}
 			},

@@ -30,6 +30,8 @@ export interface Reservation {
 	reason: string | null;
 	created_at: string;
 	updated_at: string;
+	/** Events staged with the status change that they report (EventsMixin publishes and removes them). */
+	pending_events?: unknown[];
 }
 
 export interface ItemRequest {
