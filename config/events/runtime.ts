@@ -4,7 +4,6 @@
  */
 import type { Context, Logger, Service, ServiceBroker } from "moleculer";
 import type { Config } from "../env";
-import { ConflictError, NotFoundError } from "../../services/common/errors";
 import type { DeliveryResult, Delivery, EventBus, SubscriptionHandle } from "./bus";
 import { acquireBus } from "./connections";
 import {
@@ -19,6 +18,9 @@ import {
 	type RetryPolicy,
 } from "./policy";
 import { EventStore, type DeadLetter } from "./store";
+import { redriveDeadLetter, type RedriveResult } from "./redrive";
+
+export type { RedriveResult };
 
 /** Runs a consumer's handler for an event through the broker's event middlewares. */
 export type Invoker = (message: EventMessage, meta: Record<string, unknown>) => Promise<void>;
@@ -29,14 +31,6 @@ export interface RuntimeOptions {
 	/** Collections (of the service's DbMixin) whose documents may hold staged events in `pending_events`. */
 	stagedIn: string[];
 	relayIntervalMs: number;
-}
-
-export interface RedriveResult {
-	id: string;
-	event_id: string;
-	consumer: string;
-	status: "redriven" | "dead";
-	error: string | null;
 }
 
 export interface EventStats {
@@ -54,6 +48,10 @@ export const STAGED_EVENTS_FIELD = "pending_events";
 
 const STAGED_GRACE_MS = 5_000;
 const OBSERVER_GROUP = "$events.observers";
+const GAUGES: Array<[string, string]> = [
+	["shopflow.events.dead_letters", "Events a consumer gave up on, waiting in the dead-letter store"],
+	["shopflow.events.outbox_pending", "Events stored in an outbox and not yet handed to the bus"],
+];
 const SENT_KEEP_MS = 24 * 3600_000;
 const PROCESSED_KEEP_MS = 7 * 24 * 3600_000;
 
@@ -187,6 +185,7 @@ export class EventsRuntime {
 			try {
 				await this.relayPending(this.opts.relayIntervalMs);
 				if (this.ticks % 10 === 0) await this.sweepStaged(this.ticks === 0 ? 0 : STAGED_GRACE_MS);
+				if (this.ticks % 10 === 0) await this.updateGauges();
 				if (this.ticks % 3600 === 0) await this.store.prune(SENT_KEEP_MS, PROCESSED_KEEP_MS);
 				this.ticks++;
 			} catch (err) {
@@ -195,6 +194,17 @@ export class EventsRuntime {
 		})();
 		await this.relaying;
 		this.relaying = null;
+	}
+
+	/** Prometheus gauges per service and node: dead letters waiting and outbox rows not yet relayed. */
+	private async updateGauges(): Promise<void> {
+		const metrics = this.broker.metrics;
+		if (!metrics?.isEnabled()) return;
+		for (const [name, description] of GAUGES)
+			if (!metrics.getMetric(name)) metrics.register({ name, type: "gauge", labelNames: ["service"], description });
+		const c = await this.store.counts();
+		metrics.set(GAUGES[0][0], c.dead_letters, { service: this.service.name });
+		metrics.set(GAUGES[1][0], c.pending_outbox, { service: this.service.name });
 	}
 
 	/** Staged events whose publisher stopped between its write and `publishStaged` are published now. */
@@ -265,35 +275,8 @@ export class EventsRuntime {
 
 	/** Delivers a dead letter to its consumer once more, with the redriving request's fault-injection rules. */
 	async redrive(id: string, ctx: Context): Promise<RedriveResult> {
-		const dl = await this.store.deadLetters.findById(id);
-		if (!dl) throw new NotFoundError("dead letter", id);
-		const result = (status: RedriveResult["status"], error: string | null): RedriveResult => ({
-			id,
-			event_id: dl.event_id,
-			consumer: dl.consumer,
-			status,
-			error,
-		});
-		if (dl.status === "redriven") return result("redriven", null);
-		const invoke = this.invokers.get(dl.event_name);
-		if (!invoke) throw new ConflictError(`${this.service.name} no longer consumes ${dl.event_name}`, "NO_CONSUMER");
-		const key = processedKey(dl.consumer, dl.event_id);
-		const claim = await this.store.claim(key);
-		if (claim === "busy") throw new ConflictError(`event ${dl.event_id} is being processed right now`, "EVENT_BUSY");
-		if (claim === "claimed") {
-			const message: EventMessage = { event_id: dl.event_id, name: dl.event_name, source: dl.source, event: dl.event as EventMessage["event"], meta: dl.meta, created_at: dl.failed_at };
-			try {
-				await invoke(message, this.deliveryMeta({ behavior: (ctx.meta as { behavior?: unknown }).behavior }, dl.attempts + 1));
-			} catch (err) {
-				await this.store.release(key).catch(() => undefined);
-				const error = errorText(err);
-				await this.store.deadLetters.updateWhere({ id }, { $set: { error, failed_at: new Date().toISOString() }, $inc: { attempts: 1 } });
-				return result("dead", error);
-			}
-			await this.store.markDone(key);
-		}
-		await this.store.deadLetters.updateWhere({ id }, { $set: { status: "redriven", redriven_at: new Date().toISOString() } });
-		return result("redriven", null);
+		const behavior = (ctx.meta as { behavior?: unknown }).behavior;
+		return redriveDeadLetter(this.store, this.invokers, this.service.name, id, attempt => this.deliveryMeta({ behavior }, attempt));
 	}
 
 	/** This service's dead letters, newest first. */

@@ -151,7 +151,7 @@ export class EventStore {
 		if (!this.kv) return this.claimInDb(key, now);
 		if (!(await this.kv.setIfAbsent(key, "processing", CLAIM_STALE_MS))) return (await this.kv.get(key)) === "done" ? "done" : "busy";
 		const res = await this.claimInDb(key, now);
-		if (res === "done") await this.kv.set(key, "done", PROCESSED_TTL_MS);
+		if (res === "done") await this.kv.set(key, "done", this.config.isTest ? 3600_000 : PROCESSED_TTL_MS);
 		else if (res === "busy") await this.kv.del(key);
 		return res;
 	}
@@ -172,7 +172,7 @@ export class EventStore {
 	}
 
 	async markDone(key: string): Promise<void> {
-		await this.kv?.set(key, "done", PROCESSED_TTL_MS);
+		await this.kv?.set(key, "done", this.config.isTest ? 3600_000 : PROCESSED_TTL_MS);
 		await this.processed.updateWhere({ id: key }, { $set: { status: "done", processed_at: new Date().toISOString() } });
 	}
 

@@ -115,6 +115,13 @@ describe("notifications through the gateway", () => {
 		expect(res.body.rows[0].message).toBe("Your order ord_c1 has been delivered.");
 	});
 
+	it("exposes dead letters and unsent outbox rows per service as Prometheus gauges", async () => {
+		const res = await http<string>(shop.url, "GET", "/metrics");
+		expect(res.status).toBe(200);
+		expect(res.body).toMatch(/shopflow_events_dead_letters\{[^}]*service="notifications"[^}]*\} 0/);
+		expect(res.body).toMatch(/shopflow_events_outbox_pending\{[^}]*service="ledger"[^}]*\} 0/);
+	});
+
 	it("refuses the list without a token", async () => {
 		const res = await http(shop.url, "GET", "/api/v1/account/notifications");
 		expect(res.status).toBe(401);
