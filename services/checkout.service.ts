@@ -45,6 +45,12 @@ interface RequestDoc {
 	created_at: string;
 }
 
+/** The HTTP status and body of a checkout. */
+interface Outcome {
+	status: number;
+	body: CheckoutResponse;
+}
+
 type Claim = { kind: "claimed"; doc: RequestDoc } | { kind: "replay"; doc: RequestDoc };
 
 export interface CheckoutSettings {
@@ -57,7 +63,8 @@ export interface CheckoutSettings {
 interface CheckoutMethods extends DbMethods {
 	requests(): Repository<RequestDoc>;
 	claimKey(userId: string, key: string, hash: string): Promise<Claim>;
-	placeOrder(ctx: Context<StartParams, ShopMeta>, started: number, idempotencyKey: string): Promise<{ status: number; body: CheckoutResponse }>;
+	placeOnce(ctx: Context<StartParams, ShopMeta>, started: number, key: string): Promise<Outcome>;
+	placeOrder(ctx: Context<StartParams, ShopMeta>, started: number, idempotencyKey: string): Promise<Outcome>;
 }
 interface CheckoutVars {
 	opts: CheckoutSettings;
@@ -89,32 +96,9 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			},
 			async handler(this: CheckoutThis, ctx: Ctx<StartParams>): Promise<CheckoutResponse> {
 				const started = Date.now();
-				const user = requireUser(ctx.meta);
 				const key = ctx.meta.headers?.["idempotency-key"];
-				let status: number;
-				let body: CheckoutResponse;
-				if (key === undefined) {
-					({ status, body } = await this.placeOrder(ctx, started, `checkout:${ctx.requestID ?? ctx.id}`));
-					ctx.meta.$statusCode = status;
-					if (status === 201 || status === 202) ctx.meta.$location = `/api/v1/orders/${body.order.id}`;
-					return body;
-				}
-				if (!isValidIdempotencyKey(key)) throw new ValidationFailedError("Idempotency-Key", "must be 1 to 200 visible ASCII characters");
-
-				const claim = await this.claimKey(user.id, key, bodyHash(ctx.params));
-				if (claim.kind === "replay") {
-					status = claim.doc.status_code ?? 200;
-					body = claim.doc.response as CheckoutResponse;
-				} else {
-					try {
-						({ status, body } = await this.placeOrder(ctx, started, `checkout:${user.id}:${sha256(key).slice(0, 40)}`));
-					} catch (err) {
-						// Nothing was placed (bad input) or the outcome is unknown: the key may be used again.
-						await this.requests().removeWhere({ id: claim.doc.id, state: "IN_PROGRESS", claimed_at: claim.doc.claimed_at });
-						throw err;
-					}
-					await this.requests().updateWhere({ id: claim.doc.id }, { $set: { state: "DONE", status_code: status, response: body } });
-				}
+				const { status, body } =
+					key === undefined ? await this.placeOrder(ctx, started, `checkout:${ctx.requestID ?? ctx.id}`) : await this.placeOnce(ctx, started, key);
 				ctx.meta.$statusCode = status;
 				if (status === 201 || status === 202) ctx.meta.$location = `/api/v1/orders/${body.order.id}`;
 				return body;
@@ -160,8 +144,26 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			}
 		},
 
+		/** Runs the checkout once per user and Idempotency-Key: a repeat gets the stored first answer. */
+		async placeOnce(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, key: string): Promise<Outcome> {
+			if (!isValidIdempotencyKey(key)) throw new ValidationFailedError("Idempotency-Key", "must be 1 to 200 visible ASCII characters");
+			const userId = requireUser(ctx.meta).id;
+			const claim = await this.claimKey(userId, key, bodyHash(ctx.params));
+			if (claim.kind === "replay") return { status: claim.doc.status_code ?? 200, body: claim.doc.response as CheckoutResponse };
+			let outcome: Outcome;
+			try {
+				outcome = await this.placeOrder(ctx, started, `checkout:${userId}:${sha256(key).slice(0, 40)}`);
+			} catch (err) {
+				// Nothing was placed (bad input) or the outcome is unknown: the key may be used again.
+				await this.requests().removeWhere({ id: claim.doc.id, state: "IN_PROGRESS", claimed_at: claim.doc.claimed_at });
+				throw err;
+			}
+			await this.requests().updateWhere({ id: claim.doc.id }, { $set: { state: "DONE", status_code: outcome.status, response: outcome.body } });
+			return outcome;
+		},
+
 		/** Validates the cart, resolves and re-prices it, runs orders.create, clears the cart, and builds the answer. */
-		async placeOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, idempotencyKey: string): Promise<{ status: number; body: CheckoutResponse }> {
+		async placeOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, idempotencyKey: string): Promise<Outcome> {
 			const userId = requireUser(ctx.meta).id;
 			const cart = await ctx.call<CheckoutCart, { user_id: string }>("cart.getForCheckout", { user_id: userId });
 			if (ctx.params.cart_id !== undefined && ctx.params.cart_id !== cart.id) throw new NotFoundError("cart", ctx.params.cart_id);
