@@ -1,7 +1,7 @@
 /**
  * The `notifications` service: one notification per order, payment, inventory and shipping event for the
  * customer it concerns, on the customer's channel (email unless they chose sms or push), and `notification.sent`.
- * Notices without a customer (inventory.low) are stored for the admins and never listed to customers.
+ * Notices without a customer (inventory.low) are stored for the admins: listed to admins, never to customers.
  */
 import type { Context } from "moleculer";
 import { Errors } from "moleculer";
@@ -51,7 +51,7 @@ const NotificationsService = defineService<object, NotificationsMethods>({
 	],
 
 	actions: {
-		/** The caller's notifications, newest first; never anyone else's. */
+		/** The caller's notifications, newest first; never anyone else's (admins also see the notices for admins). */
 		list: {
 			auth: "required",
 			params: {
@@ -59,13 +59,14 @@ const NotificationsService = defineService<object, NotificationsMethods>({
 				page_size: { type: "number", integer: true, min: 1, max: 100, optional: true, convert: true },
 			},
 			async handler(this: NotificationsThis, ctx: Ctx<ListParams>): Promise<NotificationPage> {
-				const userId = requireUser(ctx.meta).id;
+				const user = requireUser(ctx.meta);
+				const query = user.role === "admin" ? { $or: [{ user_id: user.id }, { audience: "admins" }] } : { user_id: user.id };
 				const page = ctx.params.page ?? 1;
 				const pageSize = ctx.params.page_size ?? 20;
 				const coll = this.collection<NotificationDoc>("notifications");
 				const [rows, total] = await Promise.all([
-					coll.find({ user_id: userId }, { sort: ["-created_at", "-id"], limit: pageSize, offset: (page - 1) * pageSize }),
-					coll.count({ user_id: userId }),
+					coll.find(query, { sort: ["-created_at", "-id"], limit: pageSize, offset: (page - 1) * pageSize }),
+					coll.count(query),
 				]);
 				return { rows: rows.map(toPublicNotification), total, page, page_size: pageSize };
 			},

@@ -114,6 +114,8 @@ export class JetStreamBus implements EventBus {
 	async publish(message: EventMessage, opts: { dedupe?: boolean } = {}): Promise<void> {
 		await this.js.publish(eventSubject(this.opts.namespace, message.name), codec.encode(message), {
 			msgID: opts.dedupe === false ? undefined : message.event_id,
+			// While NATS is away, give up soon: the event stays in the outbox and the relay sends it later.
+			timeout: 2000,
 		});
 	}
 

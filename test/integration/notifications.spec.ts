@@ -98,6 +98,10 @@ describe("notifications through the gateway", () => {
 		expect(b.body.rows[0]).toMatchObject({ order_id: "ord_b1", channel: "sms" });
 		expect(JSON.stringify(b.body)).not.toContain("ord_a1");
 		expect(JSON.stringify(b.body)).not.toContain("laptop-123");
+
+		const admin = await loginAdmin(shop.url, shop.config);
+		const notices = await http<Page>(shop.url, "GET", "/api/v1/account/notifications", { token: admin });
+		expect(notices.body.rows.map(r => r.message)).toEqual(["Stock of laptop-123 is low: 2 left (threshold 5)."]);
 	});
 
 	it("stores one notification when the same event arrives twice", async () => {
