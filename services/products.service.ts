@@ -144,7 +144,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			async handler(this: ProductsThis, ctx: Ctx<ListParams>): Promise<Page<ProductSnapshot>> {
 				const { category, brand, page, page_size } = ctx.params;
 				const query: Record<string, unknown> = { active: true };
-				if (category) query.category = category;
+				if (category) query.category = slugify(category);
 				if (brand) query.brand_key = brand.toLowerCase();
 				const repo = this.collection<ProductDoc>("products");
 				const [rows, total] = await Promise.all([

@@ -17,7 +17,7 @@ import { DependencyUnavailableError, ValidationFailedError } from "./common/erro
 import type { ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { fetchAvailability } from "./inventory/client";
-import { toApiProduct, type ApiProduct, type Page, type ProductSnapshot } from "./products/model";
+import { slugify, toApiProduct, type ApiProduct, type Page, type ProductSnapshot } from "./products/model";
 import { pagingParams } from "./products/params";
 import { SearchIndex, SORT_ORDERS, type Facets, type SortOrder } from "./search/index";
 
@@ -50,6 +50,8 @@ interface SearchStatus {
 
 interface SearchMethods extends EventsMethods {
 	rebuild(): Promise<void>;
+	reload(): Promise<number>;
+	touch(productId: string): void;
 	whenReady(): Promise<void>;
 }
 interface SearchVars {
@@ -57,12 +59,17 @@ interface SearchVars {
 	ready: boolean;
 	loading: Promise<void> | null;
 	stopping: boolean;
+	/** Products that events changed while a reload runs (null when none runs). */
+	touched: Set<string> | null;
+	resyncTimer: NodeJS.Timeout | null;
 }
 type SearchThis = ServiceThis<SearchVars, SearchMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
 
 /** How long a query waits for the first load of the catalog before answering 503. */
 const READY_TIMEOUT_MS = 5_000;
+/** How often a node reloads the catalog, to repair anything a lost connection made it miss. */
+const RESYNC_INTERVAL_MS = 5 * 60_000;
 /** Catalog page size while rebuilding. */
 const REBUILD_PAGE_SIZE = 500;
 
@@ -74,10 +81,12 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 			handlers: {
 				/** A new product enters the read model. */
 				[EVENTS.PRODUCT_CREATED](this: SearchThis, event: DomainEvent): void {
+					this.touch((event as unknown as ProductChangedPayload).product_id);
 					this.index.upsert((event as unknown as ProductChangedPayload).product);
 				},
 				/** A changed product replaces the one held, unless it is older. */
 				[EVENTS.PRODUCT_UPDATED](this: SearchThis, event: DomainEvent): void {
+					this.touch((event as unknown as ProductChangedPayload).product_id);
 					this.index.upsert((event as unknown as ProductChangedPayload).product);
 				},
 				/** A new price, at once (product.updated carries it too; whichever comes first applies). */
@@ -88,6 +97,7 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 				/** A removed product leaves the read model. */
 				[EVENTS.PRODUCT_DELETED](this: SearchThis, event: DomainEvent): void {
 					const e = event as unknown as ProductDeletedPayload;
+					this.touch(e.product_id);
 					this.index.remove(e.product_id, e.version);
 				},
 				/** The product's new average rating, for results and the rating sort. */
@@ -119,7 +129,7 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 				const result = this.index.search({
 					q: ctx.params.q || undefined,
 					brand: ctx.params.brand,
-					category: ctx.params.category,
+					category: ctx.params.category === undefined ? undefined : slugify(ctx.params.category),
 					price_min_cents: price_min === undefined ? undefined : Math.ceil(price_min * 100 - 1e-6),
 					price_max_cents: price_max === undefined ? undefined : Math.floor(price_max * 100 + 1e-6),
 					sort: ctx.params.sort,
@@ -146,7 +156,7 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 		rebuild: {
 			visibility: "public",
 			async handler(this: SearchThis): Promise<SearchStatus> {
-				await this.rebuild();
+				await this.reload();
 				return { node_id: this.broker.nodeID, ready: this.ready, products: this.index.size };
 			},
 		},
@@ -162,14 +172,7 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 			while (!this.stopping) {
 				try {
 					await this.broker.waitForServices(["products"], 2_000);
-					for (let page = 1; ; page++) {
-						const res = await this.broker.call<Page<ProductSnapshot>, { page: number; page_size: number }>("products.all", {
-							page,
-							page_size: REBUILD_PAGE_SIZE,
-						});
-						for (const p of res.rows) this.index.upsert(p);
-						if (page >= res.total_pages) break;
-					}
+					await this.reload();
 					this.ready = true;
 					this.logger.info(`search read model loaded: ${this.index.size} products`);
 					return;
@@ -180,6 +183,33 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 					delay = Math.min(delay * 2, 10_000);
 				}
 			}
+		},
+
+		/** One full pass over the catalog: upserts every product, then drops those no longer listed. */
+		async reload(this: SearchThis): Promise<number> {
+			this.touched = new Set();
+			try {
+				const listed = new Set<string>();
+				for (let page = 1; ; page++) {
+					const res = await this.broker.call<Page<ProductSnapshot>, { page: number; page_size: number }>("products.all", {
+						page,
+						page_size: REBUILD_PAGE_SIZE,
+					});
+					for (const p of res.rows) {
+						listed.add(p.id);
+						this.index.upsert(p);
+					}
+					if (page >= res.total_pages) break;
+				}
+				return this.index.retainListed(listed, this.touched);
+			} finally {
+				this.touched = null;
+			}
+		},
+
+		/** Notes that an event changed a product while a reload runs. */
+		touch(this: SearchThis, productId: string): void {
+			this.touched?.add(productId);
 		},
 
 		/** Waits (briefly) for the first load; 503 when the catalog could not be loaded in time. */
@@ -200,15 +230,23 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 		this.ready = false;
 		this.loading = null;
 		this.stopping = false;
+		this.touched = null;
+		this.resyncTimer = null;
 	},
 
 	started(this: SearchThis) {
 		// Not awaited: a search node may start before any products node; queries wait for it (bounded).
 		this.loading = this.rebuild();
+		this.resyncTimer = setInterval(() => {
+			if (this.ready && !this.touched)
+				this.reload().catch(err => this.logger.warn(`search resync failed: ${(err as Error).message}`));
+		}, RESYNC_INTERVAL_MS);
+		this.resyncTimer.unref();
 	},
 
 	stopped(this: SearchThis) {
 		this.stopping = true;
+		if (this.resyncTimer) clearInterval(this.resyncTimer);
 	},
 });
 

@@ -152,6 +152,25 @@ export class SearchIndex {
 		return true;
 	}
 
+	/** The ids of the products held. */
+	ids(): string[] {
+		return [...this.entries.keys()];
+	}
+
+	/**
+	 * After a full reload: drops the products the catalog no longer listed, except those that events touched
+	 * while the reload ran (they may be newer than the listing). Returns how many were dropped.
+	 */
+	retainListed(listed: Set<string>, touched: Set<string>): number {
+		let dropped = 0;
+		for (const id of this.ids())
+			if (!listed.has(id) && !touched.has(id)) {
+				this.entries.delete(id);
+				dropped++;
+			}
+		return dropped;
+	}
+
 	clear(): void {
 		this.entries.clear();
 		this.versions.clear();

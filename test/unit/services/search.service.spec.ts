@@ -61,6 +61,9 @@ describe("search service", () => {
 		expect(res.rows.every(r => r.brand === "Sony")).toBe(true);
 		const prices = res.rows.map(r => r.price);
 		expect(prices).toEqual([...prices].sort((a, b) => a - b));
+		const home = await search({ category: "Smart Home" });
+		expect(home.total).toBeGreaterThan(0);
+		expect(home.rows.every(r => r.category === "smart-home")).toBe(true);
 		const audio = await search({ category: "audio", sort: "price_desc" });
 		expect(audio.rows.every(r => r.category === "audio")).toBe(true);
 		expect(audio.rows[0].price).toBeGreaterThanOrEqual(audio.rows[audio.rows.length - 1].price);
@@ -86,6 +89,16 @@ describe("search service", () => {
 		await eventually(async () => expect((await search({ q: "kettle" })).rows.map(r => r.id)).toEqual(["zephyr-kettle"]));
 		await broker.call("products.remove", { id: "zephyr-kettle" }, admin);
 		await eventually(async () => expect((await search({ q: "kettle" })).total).toBe(0));
+	});
+
+	it("repairs its read model on a reload: what the catalog no longer lists goes", async () => {
+		const svc = broker.getLocalService("search") as unknown as { index: { upsert(p: object): boolean } };
+		const ghost = { ...DEMO_PRODUCTS[0], id: "ghost-1", name: "Ghost Gadget", price_cents: 100, currency: "USD", image_url: null, rating_average: 0, rating_count: 0, active: true, version: 1, created_at: "t", updated_at: "t" };
+		svc.index.upsert(ghost);
+		expect((await search({ q: "ghost" })).total).toBe(1);
+		await broker.call("search.rebuild");
+		expect((await search({ q: "ghost" })).total).toBe(0);
+		expect((await search({ q: "ideapad" })).total).toBe(1);
 	});
 
 	it("sorts by the ratings that review events report", async () => {

@@ -100,6 +100,11 @@ describe("SearchIndex", () => {
 		expect(index.get("new")).toMatchObject({ rating_average: 4, rating_count: 2 });
 	});
 
+	it("drops after a reload what the catalog no longer lists, unless an event touched it meanwhile", () => {
+		expect(index.retainListed(new Set(["l1", "l2"]), new Set(["h2"]))).toBe(1);
+		expect(index.ids().sort()).toEqual(["h2", "l1", "l2"]);
+	});
+
 	it("drops a product that arrives inactive", () => {
 		index.upsert(product({ id: "h2", active: false, version: 2 }));
 		expect(index.get("h2")).toBeUndefined();
