@@ -9,6 +9,7 @@ import { createKeyValueStore, type KeyValueStore } from "../config/kv";
 import { DependencyUnavailableError, InsufficientStockError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
+import { callDependency } from "./checkout/dependency";
 import {
 	cartId,
 	cartKey,
@@ -201,7 +202,7 @@ const CartService = defineService<CartVars, CartMethods>({
 		/** Current catalog rows for the ids (unknown ids are absent). */
 		async catalogRows(this: CartThis, ctx: Context, ids: string[]): Promise<CatalogRow[]> {
 			if (ids.length === 0) return [];
-			return (await ctx.call<{ rows: CatalogRow[] }, { ids: string[] }>("products.getMany", { ids })).rows;
+			return (await callDependency("products", ctx.call<{ rows: CatalogRow[] }, { ids: string[] }>("products.getMany", { ids }))).rows;
 		},
 
 		/** The product, or a 404 naming it when it is unknown or no longer sold. */
@@ -213,7 +214,7 @@ const CartService = defineService<CartVars, CartMethods>({
 
 		/** A 409 INSUFFICIENT_STOCK naming what is available when inventory cannot cover the quantity. */
 		async ensureStock(this: CartThis, ctx: Context, productId: string, quantity: number): Promise<void> {
-			const res = await ctx.call<Availability, { items: CartLine[] }>("inventory.availability", { items: [{ product_id: productId, quantity }] });
+			const res = await callDependency("inventory", ctx.call<Availability, { items: CartLine[] }>("inventory.availability", { items: [{ product_id: productId, quantity }] }));
 			const line = res.items.find(i => i.product_id === productId);
 			if (!res.ok || (line && !line.ok)) throw new InsufficientStockError(productId, quantity, line?.available ?? 0);
 		},

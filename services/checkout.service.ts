@@ -12,6 +12,7 @@ import { ConflictError, NotFoundError, ValidationFailedError } from "./common/er
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { addressParams } from "./users/params";
+import { callDependency } from "./checkout/dependency";
 import type { CheckoutDetails } from "./users.service";
 import type { CheckoutCart } from "./cart.service";
 import {
@@ -165,17 +166,20 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 		/** Validates the cart, resolves and re-prices it, runs orders.create, clears the cart, and builds the answer. */
 		async placeOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, idempotencyKey: string): Promise<Outcome> {
 			const userId = requireUser(ctx.meta).id;
-			const cart = await ctx.call<CheckoutCart, { user_id: string }>("cart.getForCheckout", { user_id: userId });
+			const cart = await callDependency("cart", ctx.call<CheckoutCart, { user_id: string }>("cart.getForCheckout", { user_id: userId }));
 			if (ctx.params.cart_id !== undefined && ctx.params.cart_id !== cart.id) throw new NotFoundError("cart", ctx.params.cart_id);
 			if (cart.items.length === 0) throw new ValidationFailedError("cart", "is empty: add products before checking out", "CART_EMPTY");
 
-			const details = await ctx.call<CheckoutDetails, Record<string, unknown>>("users.resolveCheckout", {
-				user_id: userId,
-				shipping_address: ctx.params.shipping_address,
-				payment_method: ctx.params.payment_method,
-			});
+			const details = await callDependency(
+				"users",
+				ctx.call<CheckoutDetails, Record<string, unknown>>("users.resolveCheckout", {
+					user_id: userId,
+					shipping_address: ctx.params.shipping_address,
+					payment_method: ctx.params.payment_method,
+				}),
+			);
 
-			const { rows } = await ctx.call<{ rows: CatalogRow[] }, { ids: string[] }>("products.getMany", { ids: cart.items.map(l => l.product_id) });
+			const { rows } = await callDependency("products", ctx.call<{ rows: CatalogRow[] }, { ids: string[] }>("products.getMany", { ids: cart.items.map(l => l.product_id) }));
 			const priced = repriceLines(cart.items, rows);
 			if (!priced.ok) {
 				const why = priced.reason === "currency" ? "is priced in another currency than the rest of the cart" : "is no longer available";
@@ -186,7 +190,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				});
 			}
 
-			const result = await ctx.call<OrderCreateResult, Record<string, unknown>>("orders.create", {
+			const result = await callDependency("orders", ctx.call<OrderCreateResult, Record<string, unknown>>("orders.create", {
 				user_id: userId,
 				items: priced.items,
 				currency: priced.currency,
@@ -194,7 +198,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				payment: { token: details.payment.token, method_id: details.payment.method_id },
 				idempotency_key: idempotencyKey,
 				respond_async: wantsAsync(ctx.meta.headers?.prefer),
-			});
+			}));
 			const status = checkoutStatus(result);
 			// A placed order takes its lines out of the cart; a failed one leaves the cart for another try.
 			if (status === 201 || status === 202) await ctx.call("cart.clearFor", { user_id: userId, items: cart.items });

@@ -265,3 +265,30 @@ describe("checkout service", () => {
 		});
 	});
 });
+
+describe("checkout service without orders", () => {
+	let shop: Shop;
+	beforeAll(async () => {
+		shop = await startShop(["users", "cart", "checkout"], { NAMESPACE: `t-checkout-down-${Date.now()}-${Math.random()}` });
+		shop.broker.createService({
+			name: "products",
+			actions: { getMany: (ctx: { params: { ids: string[] } }) => ({ rows: ctx.params.ids.map(id => ({ id, name: id, price_cents: 100, currency: "USD", active: true })) }) },
+		});
+		shop.broker.createService({
+			name: "inventory",
+			actions: { availability: (ctx: { params: { items: Array<{ product_id: string; quantity: number }> } }) => ({ ok: true, items: ctx.params.items.map(i => ({ ...i, requested: i.quantity, available: 9, ok: true })) }) },
+		});
+		await shop.broker.waitForServices(["users", "cart", "checkout", "products", "inventory"]);
+	});
+	afterAll(() => shop.stop());
+
+	it("answers 503 naming orders when it cannot be reached, and keeps the cart", async () => {
+		const reg = await shop.broker.call<{ user: { id: string } }, object>("users.register", { email: `d${Date.now()}@example.com`, password: "long-enough-pw", name: "D" });
+		const meta = { user: reg.user, headers: {} };
+		await shop.broker.call("cart.add", { product_id: "p1", quantity: 1 }, { meta });
+		await expect(
+			shop.broker.call("checkout.start", { shipping_address: "1 Main St", payment_method: "card-456" }, { meta, retries: 0 }),
+		).rejects.toMatchObject({ code: 503, data: { dependency: "orders" } });
+		await expect(shop.broker.call("cart.get", {}, { meta })).resolves.toMatchObject({ items: [{ product_id: "p1" }] });
+	});
+});
