@@ -224,7 +224,7 @@ export class SagaEngine<D> {
 				if (!(await this.persist(state, halted))) return state;
 				break;
 			}
-			const abort = await control.shouldAbort?.(state);
+			const abort = await Promise.resolve(control.shouldAbort?.(state)).catch(() => null); // unknown: go on
 			if (abort) {
 				state.abort_reason = abort;
 				state.status = "COMPENSATING";

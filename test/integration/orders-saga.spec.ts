@@ -244,3 +244,46 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		expect(((await broker.call("orders.stats")) as { total: number }).total).toBe(before);
 	});
 });
+
+describe("orders saga when a compensation keeps failing", () => {
+	let shop: Shop;
+	let stopped = false;
+	const fake = newFakeState({ "laptop-123": 0, "mouse-1": 100 });
+
+	beforeAll(async () => {
+		shop = await startShop(["orders"]);
+		for (const schema of fakeServices(fake)) shop.broker.createService(schema);
+		await shop.broker.waitForServices(["payments", "inventory", "shipping"]);
+	});
+	afterAll(async () => {
+		if (!stopped) await shop.stop();
+	});
+
+	it("answers with the COMPENSATING order instead of waiting forever, and finishes once the refund goes through", async () => {
+		fake.failRefunds = 1_000;
+		const t0 = Date.now();
+		const res = (await shop.broker.call("orders.create", orderInput())) as OrderResult;
+		expect(Date.now() - t0).toBeLessThan(5_000);
+		expect(res.order.status).toBe("COMPENSATING");
+		expect(netCharged(fake, res.order.id)).toBe(105_099);
+		fake.failRefunds = 0;
+		await waitFor(async () => ((await shop.broker.call("orders.get", { id: res.order.id }, { meta: { user: alice } })) as PublicOrder).status === "FAILED", 20_000);
+		expect(netCharged(fake, res.order.id)).toBe(0);
+	});
+
+	it("stops promptly on shutdown while a compensation is being retried, leaving the saga resumable", async () => {
+		fake.failRefunds = 1_000;
+		const res = (await shop.broker.call("orders.create", orderInput({ respond_async: true }))) as OrderResult;
+		await waitFor(async () => {
+			const log = (await shop.broker.call("orders.sagaLog", { id: res.saga.id })) as { steps: Array<{ compensation_attempts: number }> };
+			return log.steps[0].compensation_attempts >= 2;
+		});
+		const log = (await shop.broker.call("orders.sagaLog", { id: res.saga.id })) as { status: string; lease_owner: string | null };
+		expect(log.status).toBe("COMPENSATING");
+		expect(log.lease_owner).toEqual(expect.any(String));
+		const t0 = Date.now();
+		await shop.stop();
+		stopped = true;
+		expect(Date.now() - t0).toBeLessThan(3_000);
+	});
+});
