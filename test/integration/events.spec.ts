@@ -13,6 +13,7 @@ import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods } from "../../mixi
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
 import type { EventsRuntime } from "../../config/events/runtime";
 import type { EventMessage } from "../../config/events/policy";
+import type { EventBus } from "../../config/events/bus";
 import { EVENTS, type DomainEvent } from "../../services/common/events";
 import { defineService, type ServiceThis } from "../../services/common/schema";
 import { NATS_URL, REDIS_URL, testConfig } from "../helpers/shop";
@@ -193,6 +194,23 @@ describe.each([
 		// The redrive runs with the admin's request, not with the fault rules of the original one.
 		expect(await a.call("audit.redriveDeadLetter", { id: list.rows[0].id })).toMatchObject({ status: "redriven" });
 		expect(seen.get("audit@a")).toEqual([ev.event_id]);
+	});
+
+	it("keeps an event the bus refused in the outbox and relays it once the bus takes it", async () => {
+		const a = await node("a", [producer, auditor("a")]);
+		const bus = svc(a, "ledger").$events.activeBus as EventBus;
+		const publishToBus = bus.publish.bind(bus);
+		bus.publish = async () => {
+			throw new Error("bus unreachable");
+		};
+		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o7" });
+		expect((await svc(a, "ledger").$events.stats()).pending_outbox).toBe(1);
+		await new Promise(r => setTimeout(r, 300));
+		expect(count("audit@a")).toBe(0);
+		bus.publish = publishToBus;
+		await until(() => count("audit@a") === 1, 6000);
+		expect(seen.get("audit@a")).toEqual([ev.event_id]);
+		expect((await svc(a, "ledger").$events.stats()).pending_outbox).toBe(0);
 	});
 
 	it("handles a duplicate delivery of the same event once, also across replicas sharing Redis", async () => {
