@@ -46,12 +46,12 @@ const handlers = Object.fromEntries(
 const NotificationsService = defineService<object, NotificationsMethods>({
 	name: "notifications",
 	mixins: [
-		DbMixin({ notifications: { indexes: [{ fields: ["user_id"] }, { fields: ["created_at"] }] } }),
+		DbMixin({ notifications: { indexes: [{ fields: ["user_id"] }, { fields: ["audience"] }] } }),
 		EventsMixin<NotificationsThis>({ handlers, stagedIn: ["notifications"] }),
 	],
 
 	actions: {
-		/** The caller's notifications, newest first; never anyone else's (admins also see the notices for admins). */
+		/** The caller's notifications, newest event first; never anyone else's (admins also see the notices for admins). */
 		list: {
 			auth: "required",
 			params: {
@@ -65,7 +65,7 @@ const NotificationsService = defineService<object, NotificationsMethods>({
 				const pageSize = ctx.params.page_size ?? 20;
 				const coll = this.collection<NotificationDoc>("notifications");
 				const [rows, total] = await Promise.all([
-					coll.find(query, { sort: ["-created_at", "-id"], limit: pageSize, offset: (page - 1) * pageSize }),
+					coll.find(query, { sort: ["-occurred_at", "-created_at"], limit: pageSize, offset: (page - 1) * pageSize }),
 					coll.count(query),
 				]);
 				return { rows: rows.map(toPublicNotification), total, page, page_size: pageSize };
@@ -101,6 +101,7 @@ const NotificationsService = defineService<object, NotificationsMethods>({
 					event_name: eventName,
 					event_id: event.event_id,
 					status: "sent",
+					occurred_at: event.occurred_at,
 					created_at: new Date().toISOString(),
 					pending_events: [sent as unknown as StagedEvent],
 				});

@@ -15,6 +15,8 @@ export interface NotificationDoc {
 	title: string;
 	message: string;
 	status: "sent";
+	/** When the event happened (lists are sorted by it). */
+	occurred_at: string;
 	created_at: string;
 	/** `notification.sent`, staged in the same write and removed once published. */
 	pending_events?: EventMessage[];
@@ -29,6 +31,7 @@ export interface PublicNotification {
 	title: string;
 	message: string;
 	status: "sent";
+	occurred_at: string;
 	created_at: string;
 }
 
@@ -42,6 +45,7 @@ export function toPublicNotification(n: NotificationDoc): PublicNotification {
 		title: n.title,
 		message: n.message,
 		status: n.status,
+		occurred_at: n.occurred_at,
 		created_at: n.created_at,
 	};
 }
