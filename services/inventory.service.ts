@@ -124,6 +124,8 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 						return { order_id, status: "RESERVED", lines: existing.lines };
 					if (existing?.status === "RELEASED")
 						throw new ConflictError(`order '${order_id}' was released; it cannot reserve again`, "RESERVATION_RELEASED", { order_id });
+					if (existing?.status === "FAILED" && existing.failure)
+						throw new InsufficientStockError(existing.failure.product_id, existing.failure.requested, existing.failure.available);
 					throw new DependencyUnavailableError("inventory", `the reservation of order '${order_id}' is still in progress`);
 				}
 				const reservations = this.collection<Reservation>("reservations");
@@ -140,7 +142,10 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 					}) as unknown as StagedEvent;
 					await reservations.updateWhere(
 						{ id: order_id, status: "PENDING" },
-						{ $set: { status: "FAILED", reason: "INSUFFICIENT_STOCK", updated_at: now }, $push: { [STAGED_EVENTS_FIELD]: failed } },
+						{
+							$set: { status: "FAILED", reason: "INSUFFICIENT_STOCK", failure: { product_id: outcome.product_id, requested: outcome.requested, available: outcome.available }, updated_at: now },
+							$push: { [STAGED_EVENTS_FIELD]: failed },
+						},
 					);
 					await this.publishStaged("reservations", order_id, [failed]);
 					throw new InsufficientStockError(outcome.product_id, outcome.requested, outcome.available);

@@ -28,6 +28,8 @@ export interface Reservation {
 	items: ItemRequest[];
 	lines: StockLine[];
 	reason: string | null;
+	/** Why the last attempt failed (answered again to a duplicate call). */
+	failure?: { product_id: string; requested: number; available: number };
 	created_at: string;
 	updated_at: string;
 	/** Events staged with the status change that they report (EventsMixin publishes and removes them). */

@@ -138,6 +138,16 @@ describe("inventory service", () => {
 		expect(await levels(id)).toMatchObject({ reserved: 3, available: 17 });
 	});
 
+	it("answers concurrent duplicates of a failing reservation with the same 409", async () => {
+		const id = await product({ "wh-a": 2 });
+		const order_id = `ord-dupfail-${id}`;
+		const results = await Promise.allSettled(
+			Array.from({ length: 10 }, () => broker.call("inventory.reserve", { order_id, items: [{ product_id: id, quantity: 3 }] }, noRetry)),
+		);
+		for (const r of results) expect(r).toMatchObject({ status: "rejected", reason: { code: 409, type: "INSUFFICIENT_STOCK", data: { requested: 3, available: 2 } } });
+		expect(await levels(id)).toMatchObject({ reserved: 0, available: 2 });
+	});
+
 	it("commits on shipment and releases idempotently, restoring on_hand after a commit", async () => {
 		const id = await product({ "wh-a": 10 });
 		const order_id = `ord-life-${id}`;
