@@ -9,7 +9,9 @@ import { setConfig, type Config } from "../../config/env";
 import { createShopBroker } from "../../config/broker";
 import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
 import { EVENTS, type DomainEvent, type EventName } from "../../services/common/events";
-import { http, loginAdmin, registerCustomer, testConfig } from "../helpers/shop";
+import type { ServiceName } from "../../services/common/names";
+import type { DbMethods } from "../../mixins/db.mixin";
+import { NATS_URL, http, loginAdmin, registerCustomer, testConfig } from "../helpers/shop";
 
 const sent: DomainEvent[] = [];
 let brokenFails = true;
@@ -162,5 +164,52 @@ describe("notifications through the gateway", () => {
 		const after = (await http<DlPage>(shop.url, "GET", "/api/v1/admin/dead-letters", { token: admin })).body;
 		expect(after.rows.some(r => r.id === dl?.id)).toBe(false);
 		expect(await shop.broker.call("ledger.eventStats")).toMatchObject({ dead_letters: deadBefore - 1, pending_outbox: 0 });
+	});
+});
+
+describe("notifications on two replicas over NATS JetStream", () => {
+	const ns = `t-ntfj-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+	const brokers: ServiceBroker[] = [];
+	let url = "";
+
+	beforeAll(async () => {
+		const env = { NAMESPACE: ns, NATS_URL };
+		const nodes: Array<[string, ServiceName[]]> = [
+			["gw", ["api", "users"]],
+			["n1", ["notifications"]],
+			["n2", ["notifications"]],
+		];
+		for (const [id, services] of nodes) {
+			const config = setConfig(testConfig(env));
+			const broker = createShopBroker({ config, services, broker: { nodeID: `${id}-${ns}` } });
+			if (id === "gw") broker.createService(ledger);
+			await broker.start();
+			brokers.push(broker);
+		}
+		await brokers[0].waitForServices(["notifications"], 10_000);
+		const api = brokers[0].getLocalService("api") as unknown as { server: Server };
+		url = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+	});
+	afterAll(async () => {
+		for (const b of brokers.reverse()) await b.stop();
+	});
+
+	it("stores each event's notification once although two replicas consume", async () => {
+		const erin = await registerCustomer(url);
+		const ledgerSvc = brokers[0].getLocalService("ledger") as unknown as EventsMethods;
+		for (let i = 0; i < 10; i++)
+			await ledgerSvc.publish(null, EVENTS.ORDER_CREATED, { order_id: `ord_e${i}`, user_id: erin.id, total_cents: 100, currency: "USD" });
+		// Without a shared database (MongoDB) each replica keeps what it handled: together they hold each one once.
+		const stored = async (): Promise<Array<{ order_id: string }>> => {
+			const rows = await Promise.all(
+				brokers.slice(1).map(b => (b.getLocalService("notifications") as unknown as DbMethods).collection<{ id: string; order_id: string }>("notifications").find({ user_id: erin.id })),
+			);
+			return rows.flat();
+		};
+		await until(async () => (await stored()).length >= 10, 15_000);
+		await new Promise(r => setTimeout(r, 300));
+		const all = await stored();
+		expect(all).toHaveLength(10);
+		expect(new Set(all.map(r => r.order_id)).size).toBe(10);
 	});
 });
