@@ -3,6 +3,7 @@
  * reservations of orders. A reservation is all lines or none, one conditional atomic update per warehouse
  * row, and idempotent per order_id: the reservations collection's unique key arbitrates duplicate calls.
  */
+import { randomUUID } from "node:crypto";
 import type { Context } from "moleculer";
 import { getConfig, type Config } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
@@ -16,6 +17,7 @@ import type { PricingRow } from "./products.service";
 import {
 	availabilityAnswer,
 	fellBelow,
+	totalAvailable,
 	mergeItems,
 	summarise,
 	type AvailabilityResult,
@@ -129,37 +131,42 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 					throw new DependencyUnavailableError("inventory", `the reservation of order '${order_id}' is still in progress`);
 				}
 				const reservations = this.collection<Reservation>("reservations");
-				const outcome = await this.store().reserveAll(claimed.items);
+				const mine = { id: order_id, status: "PENDING", owner: claimed.owner };
+				const outcome = await this.store().reserveAll(claimed.items, async line =>
+					(await reservations.updateWhere(mine, { $push: { taken: line }, $set: { updated_at: new Date().toISOString() } })) === 1,
+				);
 				const now = new Date().toISOString();
+				if (!outcome.ok && outcome.aborted)
+					throw new ConflictError(`order '${order_id}' was released; it cannot reserve again`, "RESERVATION_RELEASED", { order_id });
 				if (!outcome.ok) {
+					const shortOf = outcome.taken.filter(l => l.product_id === outcome.product_id).reduce((n, l) => n + l.quantity, 0);
+					const available = totalAvailable(await this.store().rowsOf(outcome.product_id)) + shortOf;
+					const failure = { product_id: outcome.product_id, requested: outcome.requested, available };
 					const failed = this.stageEvent(ctx, EVENTS.INVENTORY_RESERVATION_FAILED, {
 						order_id,
 						user_id: claimed.user_id,
-						product_id: outcome.product_id,
-						requested: outcome.requested,
-						available: outcome.available,
+						...failure,
 						reason: "INSUFFICIENT_STOCK",
 					}) as unknown as StagedEvent;
-					await reservations.updateWhere(
-						{ id: order_id, status: "PENDING" },
-						{
-							$set: { status: "FAILED", reason: "INSUFFICIENT_STOCK", failure: { product_id: outcome.product_id, requested: outcome.requested, available: outcome.available }, updated_at: now },
-							$push: { [STAGED_EVENTS_FIELD]: failed },
-						},
-					);
-					await this.publishStaged("reservations", order_id, [failed]);
-					throw new InsufficientStockError(outcome.product_id, outcome.requested, outcome.available);
+					const ended = await reservations.updateWhere(mine, {
+						$set: { status: "FAILED", reason: "INSUFFICIENT_STOCK", failure, taken: [], updated_at: now },
+						$push: { [STAGED_EVENTS_FIELD]: failed },
+					});
+					// Whoever ends a PENDING reservation gives back what it had taken (a release may have come first).
+					if (ended === 1) {
+						await this.store().untakeAll(outcome.taken);
+						await this.publishStaged("reservations", order_id, [failed]);
+					}
+					throw new InsufficientStockError(failure.product_id, failure.requested, failure.available);
 				}
 				const reserved = this.stageEvent(ctx, EVENTS.INVENTORY_RESERVED, { order_id, user_id: claimed.user_id, lines: outcome.lines }) as unknown as StagedEvent;
-				const stored = await reservations.updateWhere(
-					{ id: order_id, status: "PENDING" },
-					{ $set: { status: "RESERVED", lines: outcome.lines, updated_at: now }, $push: { [STAGED_EVENTS_FIELD]: reserved } },
-				);
-				if (stored === 0) {
-					// Released while this call was still taking stock: give it back.
-					for (const line of outcome.lines) await this.store().untake(line);
+				const stored = await reservations.updateWhere(mine, {
+					$set: { status: "RESERVED", lines: outcome.lines, taken: [], updated_at: now },
+					$push: { [STAGED_EVENTS_FIELD]: reserved },
+				});
+				// Released while this call was still taking stock: the release gave back the recorded lines.
+				if (stored === 0)
 					throw new ConflictError(`order '${order_id}' was released; it cannot reserve again`, "RESERVATION_RELEASED", { order_id });
-				}
 				await this.publishStaged("reservations", order_id, [reserved]);
 				const after = await this.store().availableOf(claimed.items.map(i => i.product_id));
 				for (const it of claimed.items) {
@@ -185,9 +192,21 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 					const holds = r.status === "RESERVED" || r.status === "COMMITTED";
 					const wasCommitted = r.status === "COMMITTED";
 					const released = this.stageEvent(ctx, EVENTS.INVENTORY_RELEASED, { order_id, user_id: r.user_id, lines: r.lines, reason, was_committed: wasCommitted });
-					const update = { $set: { status: "RELEASED", reason, updated_at: new Date().toISOString() }, ...(holds ? { $push: { [STAGED_EVENTS_FIELD]: released } } : {}) };
+					const update = {
+						$set: { status: "RELEASED", reason, updated_at: new Date().toISOString() },
+						...(holds ? { $push: { [STAGED_EVENTS_FIELD]: released } } : {}),
+					};
+					const pending = r.status === "PENDING";
 					// The status moves first (conditionally): exactly one caller wins and gives the units back.
-					if ((await reservations.updateWhere({ id: order_id, status: r.status }, update)) === 0) continue;
+					const match = pending ? { id: order_id, status: r.status, owner: r.owner } : { id: order_id, status: r.status };
+					if ((await reservations.updateWhere(match, update)) === 0) continue;
+					if (pending) {
+						// Still being taken (or abandoned by a crash): give back what it recorded. From now on its taker
+						// cannot record more lines, and gives back any line it could not record itself.
+						const after = await reservations.findById(order_id);
+						await this.store().untakeAll(after?.taken ?? []);
+						await reservations.updateWhere({ id: order_id }, { $set: { taken: [] } });
+					}
 					if (!holds) return { order_id, status: "RELEASED" };
 					for (const line of r.lines) await (wasCommitted ? this.store().restore(line) : this.store().untake(line));
 					await this.publishStaged("reservations", order_id, [released as unknown as StagedEvent]);
@@ -298,6 +317,8 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 					status: "PENDING",
 					items,
 					lines: [],
+					owner: randomUUID(),
+					taken: [],
 					reason: null,
 					created_at: now,
 					updated_at: now,
@@ -308,7 +329,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			// A failed attempt held nothing: the next call may try again (after a restock, say).
 			const retried = await reservations.updateWhere(
 				{ id: params.order_id, status: "FAILED" },
-				{ $set: { status: "PENDING", items, reason: null, updated_at: now } },
+				{ $set: { status: "PENDING", items, owner: randomUUID(), taken: [], reason: null, updated_at: now } },
 			);
 			return retried === 1 ? reservations.findById(params.order_id) : null;
 		},

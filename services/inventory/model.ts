@@ -26,7 +26,12 @@ export interface Reservation {
 	user_id: string | null;
 	status: ReservationStatus;
 	items: ItemRequest[];
+	/** What the order holds once RESERVED (or COMMITTED). */
 	lines: StockLine[];
+	/** The call working on a PENDING reservation. */
+	owner: string;
+	/** Lines taken so far while PENDING; whoever moves it out of PENDING gives them back unless it is RESERVED. */
+	taken: StockLine[];
 	reason: string | null;
 	/** Why the last attempt failed (answered again to a duplicate call). */
 	failure?: { product_id: string; requested: number; available: number };

@@ -4,11 +4,17 @@
  * update `{id, available: {$gte: n}}`, so concurrent buyers can never take more than is there.
  */
 import { DuplicateKeyError, type Repository } from "../../mixins/db.mixin";
-import { mergeItems, mergeLines, planAllocation, rowId, totalAvailable, type ItemRequest, type StockLine, type StockRow } from "./model";
+import { mergeItems, mergeLines, planAllocation, rowId, type ItemRequest, type StockLine, type StockRow } from "./model";
 
 export type ReserveOutcome =
 	| { ok: true; lines: StockLine[] }
-	| { ok: false; product_id: string; requested: number; available: number };
+	/** An item could not be covered; `taken` is what was held so far (recorded; the caller gives it back). */
+	| { ok: false; aborted: false; product_id: string; requested: number; taken: StockLine[] }
+	/** The reservation stopped being this call's (released meanwhile): whoever took it over gives `taken` back. */
+	| { ok: false; aborted: true; taken: StockLine[] };
+
+/** Records a taken line on the reservation; false when the reservation is no longer the caller's. */
+export type RecordTaken = (line: StockLine) => Promise<boolean>;
 
 /** How often one product's allocation is re-planned after losing a race for a row before giving up. */
 const MAX_REPLANS = 20;
@@ -63,10 +69,12 @@ export class StockStore {
 	}
 
 	/**
-	 * Reserves every item or none: per item, the fullest warehouses first, one conditional update per row; a
-	 * lost race re-plans from fresh rows; when an item cannot be covered, the rows already taken are given back.
+	 * Takes every item or stops: per item, the fullest warehouses first, one conditional update per row; a lost
+	 * race re-plans from fresh rows. Every taken line is recorded on the reservation before the next one is taken,
+	 * so that whoever ends the reservation (this call, a release, or a later call after a crash) can give back
+	 * exactly what was taken; a line that cannot be recorded is given back at once.
 	 */
-	async reserveAll(items: ItemRequest[]): Promise<ReserveOutcome> {
+	async reserveAll(items: ItemRequest[], record: RecordTaken): Promise<ReserveOutcome> {
 		const taken: StockLine[] = [];
 		for (const item of mergeItems(items)) {
 			let remaining = item.quantity;
@@ -75,17 +83,23 @@ export class StockStore {
 				if (!plan) break;
 				for (const piece of plan) {
 					if (!(await this.take(piece.row_id, piece.quantity))) continue;
-					taken.push({ product_id: item.product_id, warehouse_id: piece.warehouse_id, quantity: piece.quantity });
+					const line = { product_id: item.product_id, warehouse_id: piece.warehouse_id, quantity: piece.quantity };
+					if (!(await record(line))) {
+						await this.untake(line);
+						return { ok: false, aborted: true, taken };
+					}
+					taken.push(line);
 					remaining -= piece.quantity;
 				}
 			}
-			if (remaining > 0) {
-				for (const line of taken) await this.untake(line);
-				const available = totalAvailable(await this.rowsOf(item.product_id));
-				return { ok: false, product_id: item.product_id, requested: item.quantity, available };
-			}
+			if (remaining > 0) return { ok: false, aborted: false, product_id: item.product_id, requested: item.quantity, taken };
 		}
 		return { ok: true, lines: mergeLines(taken) };
+	}
+
+	/** Gives back lines that were taken. */
+	async untakeAll(lines: StockLine[]): Promise<void> {
+		for (const line of lines) await this.untake(line);
 	}
 
 	/** Adds units to a warehouse, creating the row on the first delivery. */

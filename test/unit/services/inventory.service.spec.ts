@@ -177,6 +177,34 @@ describe("inventory service", () => {
 		});
 	});
 
+	it("gives back what a reservation abandoned mid-way (its node crashed) had taken, when the order is released", async () => {
+		const id = await product({ "wh-a": 5 });
+		const order_id = `ord-crash-${id}`;
+		const svc = broker.getLocalService("inventory") as unknown as {
+			stockStore: { take(rowId: string, n: number): Promise<boolean> };
+			collection(name: string): { insert(doc: object): Promise<unknown> };
+		};
+		// What a reserve call leaves behind when its process dies after taking and recording one line.
+		expect(await svc.stockStore.take(`${id}@wh-a`, 2)).toBe(true);
+		const old = new Date(Date.now() - 60_000).toISOString();
+		await svc.collection("reservations").insert({
+			id: order_id,
+			order_id,
+			user_id: null,
+			status: "PENDING",
+			items: [{ product_id: id, quantity: 4 }],
+			lines: [],
+			owner: "a-dead-process",
+			taken: [{ product_id: id, warehouse_id: "wh-a", quantity: 2 }],
+			reason: null,
+			created_at: old,
+			updated_at: old,
+		});
+		expect(await levels(id)).toMatchObject({ reserved: 2, available: 3 });
+		expect(await broker.call("inventory.release", { order_id, reason: "saga compensation" })).toEqual({ order_id, status: "RELEASED" });
+		expect(await levels(id)).toMatchObject({ on_hand: 5, reserved: 0, available: 5 });
+	}, 20_000);
+
 	it("answers NONE for releasing an unknown order and 404 for committing one", async () => {
 		expect(await broker.call("inventory.release", { order_id: "ord-never" })).toEqual({ order_id: "ord-never", status: "NONE" });
 		await expect(broker.call("inventory.commit", { order_id: "ord-never" }, noRetry)).rejects.toMatchObject({ code: 404 });
