@@ -21,36 +21,24 @@ import {
 	mergeItems,
 	summarise,
 	type AvailabilityResult,
-	type ItemRequest,
 	type Levels,
 	type Reservation,
 	type StockLine,
 	type StockRow,
 } from "./inventory/model";
+import {
+	itemsParam,
+	productParam,
+	warehouseParam,
+	type ItemsParams,
+	type OrderParams,
+	type ProductParams,
+	type ReserveParams,
+	type RestockParams,
+	type SetLevelParams,
+} from "./inventory/params";
 import { StockStore } from "./inventory/stock";
 
-interface ItemsParams {
-	items: ItemRequest[];
-}
-interface ReserveParams extends ItemsParams {
-	order_id: string;
-	user_id?: string;
-}
-interface OrderParams {
-	order_id: string;
-	reason?: string;
-}
-interface ProductParams {
-	product_id: string;
-}
-interface RestockParams extends ProductParams {
-	warehouse_id: string;
-	quantity: number;
-}
-interface SetLevelParams extends ProductParams {
-	warehouse_id: string;
-	on_hand: number;
-}
 export interface ReservationAnswer {
 	order_id: string;
 	status: "RESERVED";
@@ -75,22 +63,6 @@ type Ctx<P> = Context<P, ShopMeta>;
 
 /** How long a duplicate call waits for the first call on the same order to finish. */
 const SETTLE_TIMEOUT_MS = 5_000;
-
-const itemsParam = {
-	type: "array",
-	min: 1,
-	max: 200,
-	items: {
-		type: "object",
-		strict: "remove",
-		props: {
-			product_id: { type: "string", min: 1, max: 100 },
-			quantity: { type: "number", integer: true, positive: true, max: 1_000_000, convert: true },
-		},
-	},
-} as const;
-const productParam = { type: "string", min: 1, max: 100 } as const;
-const warehouseParam = { type: "string", pattern: /^[a-z0-9][a-z0-9-]{0,62}$/, trim: true } as const;
 
 const InventoryService = defineService<InventoryVars, InventoryMethods>({
 	name: "inventory",
