@@ -125,16 +125,19 @@ export function isTechnicalFailure(error: StepErrorLike | undefined): boolean {
 }
 
 /**
- * The HTTP status of a checkout: 201 shipped; 202 still running (asked for, or not finished yet); on failure 503
- * when the failing step was technical, else 402 for a payment decline and 409 for stock, shipping or a cancel.
+ * The HTTP status of a checkout: 201 shipped; 202 still running (asked for, or not finished yet). A saga that
+ * failed, or is undoing a failed step, answers 503 when the failing step was technical, else 402 for a payment
+ * decline and 409 for stock, shipping or a cancel.
  */
 export function checkoutStatus(result: OrderCreateResult): number {
 	const { order, saga } = result;
 	if (order.status === "SHIPPED" || order.status === "DELIVERED") return 201;
-	if (order.status !== "FAILED" && order.status !== "CANCELLED") return 202;
+	if (order.status !== "FAILED" && order.status !== "CANCELLED" && order.status !== "COMPENSATING") return 202;
 	const failed = saga.steps.find(s => s.status === "FAILED" && s.error) ?? saga.steps.find(s => s.error);
 	if (isTechnicalFailure(failed?.error)) return 503;
-	if (order.failure_reason === "PAYMENT_ERROR") return 402;
+	// While compensating, the order has no failure_reason yet: the failing step tells it.
+	const reason = order.failure_reason ?? (failed?.name === "payment" ? "PAYMENT_ERROR" : null);
+	if (reason === "PAYMENT_ERROR") return 402;
 	return 409;
 }
 

@@ -131,6 +131,29 @@ describe("checkout through the gateway", () => {
 		expect(await levels(p)).toMatchObject({ on_hand: 5, reserved: 0 });
 	});
 
+	it("answers an injected payment outage (?behavior=payment:error=503:1) with 503, the failed attempts in upstream_calls and no inventory call", async () => {
+		const p = await product(5);
+		const token = await shopper(p);
+		const res = await api<CheckoutBody>("POST", "/checkout?behavior=payment:error=503:1", { token, body: { shipping_address: ADDRESS, payment_method: "card-456" } });
+		expect(res.status).toBe(503);
+		// The failed charge may still be being undone when the answer leaves; it ends FAILED either way.
+		expect(["FAILED", "COMPENSATING"]).toContain(res.body.order.status);
+		const charges = res.body.upstream_calls.filter(c => c.action === "payments.charge");
+		expect(charges.length).toBeGreaterThan(1);
+		expect(charges.every(c => c.code === 503)).toBe(true);
+		expect(res.body.upstream_calls.filter(c => c.name === "inventory")).toEqual([]);
+		const end = Date.now() + 15_000;
+		let order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
+		while (order.status !== "FAILED" && Date.now() < end) {
+			await new Promise(r => setTimeout(r, 100));
+			order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
+		}
+		expect(order).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
+		expect((await net(res.body.order.id)).net_charged_cents).toBe(0);
+		expect(await levels(p)).toMatchObject({ on_hand: 5, reserved: 0 });
+		expect((await api<{ items: unknown[] }>("GET", "/cart", { token })).body.items).toHaveLength(1);
+	});
+
 	it("answers the same Idempotency-Key twice with the same order and one charge, and 422 for another body", async () => {
 		const p = await product(5);
 		const token = await shopper(p);

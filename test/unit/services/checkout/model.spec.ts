@@ -61,6 +61,10 @@ describe("checkout model", () => {
 		["stock that ran out", result("FAILED", "OUT_OF_STOCK", [step("payment", "COMPENSATED"), step("inventory", "FAILED", outOfStock)]), 409],
 		["inventory that stayed down", result("FAILED", "OUT_OF_STOCK", [step("payment", "COMPENSATED"), step("inventory", "FAILED", { code: 503, retryable: true })]), 503],
 		["a cancelled order", result("CANCELLED", null, []), 409],
+		["an order still undoing a declined payment", result("COMPENSATING", null, [step("payment", "COMPENSATING", declined)]), 402],
+		["an order still undoing a gateway outage", result("COMPENSATING", null, [step("payment", "COMPENSATING", gatewayDown)]), 503],
+		["an order still refunding after stock ran out", result("COMPENSATING", null, [step("payment", "COMPENSATING"), step("inventory", "FAILED", outOfStock)]), 409],
+		["an order still being paid", result("PAID", null, [step("payment", "DONE"), step("inventory", "RUNNING")]), 202],
 	])("answers %s with the right status", (_what, res, status) => {
 		expect(checkoutStatus(res)).toBe(status);
 	});
