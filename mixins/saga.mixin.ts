@@ -145,7 +145,7 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 				if (candidates.length === 0) return 0;
 				if (opts.dependencies?.length) {
 					try {
-						await this.broker.waitForServices(opts.dependencies, 2_000, 100);
+						await this.broker.waitForServices(opts.dependencies, sweepEvery, 100);
 					} catch {
 						return 0; // the steps could not run anyway; try again on the next sweep
 					}

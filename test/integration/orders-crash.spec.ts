@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import Redis from "ioredis";
 import type { Context, Middleware, ServiceBroker } from "moleculer";
 import { createShopBroker } from "../../config/broker";
 import { setConfig } from "../../config/env";
@@ -57,6 +58,13 @@ const SlowDependencies = {
 	},
 } as unknown as Middleware;
 
+/** Waits until the registry lists `orders` on that node (at most 30 s). */
+async function ordersUpOn(broker: ServiceBroker, nodeId: string): Promise<void> {
+	const end = Date.now() + 30_000;
+	const up = () => (broker.registry.getServiceList({ onlyAvailable: true }) as Array<{ name: string; nodeID: string }>).some(s => s.name === "orders" && s.nodeID === nodeId);
+	while (!up() && Date.now() < end) await sleep(100);
+}
+
 interface Scenario {
 	orders: PublicOrder[];
 	inFlight: number;
@@ -86,9 +94,7 @@ async function crashScenario(broker: ServiceBroker, env: Record<string, string>,
 	const second = startOrdersNode(`orders-2-${ns}`, env);
 	children.push(second);
 	const started = Date.now();
-	const secondUp = () =>
-		(broker.registry.getServiceList({ onlyAvailable: true }) as Array<{ name: string; nodeID: string }>).some(s => s.name === "orders" && s.nodeID === second.nodeId);
-	while (!secondUp() && Date.now() - started < 30_000) await sleep(100);
+	await ordersUpOn(broker, second.nodeId);
 	let orders: PublicOrder[] = [];
 	for (;;) {
 		try {
@@ -178,6 +184,50 @@ describe("orders crash recovery with stand-in payments, inventory and shipping",
 		expect(fake.onHand.get("laptop-123")).toBe(0);
 		expect(fake.available.get("mouse-1")).toBe(1000);
 		process.stdout.write(`orders crash test (stand-ins): ${inFlight} of 24 sagas in flight at SIGKILL, all settled ${recoveredIn} ms after the second node started\n`);
+	});
+
+	it("hands sagas over at once when a node is stopped with SIGTERM: it gives its leases up", async () => {
+		const running = children.at(-1) as Child;
+		const inputs = Array.from({ length: 8 }, (_, i) => ({
+			user_id: "u_term",
+			items: [{ product_id: "mouse-1", name: "Mouse", price_cents: 2_000, quantity: 1 }],
+			currency: "USD",
+			shipping_address: { street: `${i} Oak Ave`, city: "Springfield" },
+			payment: { token: "card-456" },
+			idempotency_key: `term-${ns}-${i}`,
+			respond_async: true,
+		}));
+		const created = await Promise.all(inputs.map(p => broker.call("orders.create", p, { nodeID: running.nodeId }) as Promise<OrderResult>));
+		await sleep(300);
+		running.proc.kill("SIGTERM");
+		await exited(running);
+		// A node that stops cleanly gives its leases up: nothing to wait for.
+		const redis = new Redis(REDIS_URL);
+		const leases = await redis.keys(`${ns}:saga-lease:*`);
+		redis.disconnect();
+		expect(leases).toEqual([]);
+		const third = startOrdersNode(`orders-3-${ns}`, childEnv);
+		children.push(third);
+		const started = Date.now();
+		await ordersUpOn(broker, third.nodeId);
+		const ids = new Set(created.map(r => r.order.id));
+		let mine: PublicOrder[] = [];
+		while (Date.now() - started < 60_000) {
+			try {
+				const rows = ((await broker.call("orders.find", { user_id: "u_term", limit: 100 }, { nodeID: third.nodeId, timeout: 5_000, retries: 0 })) as { rows: PublicOrder[] }).rows;
+				mine = rows.filter(o => ids.has(o.id));
+				if (mine.length === 8 && mine.every(o => !NON_TERMINAL.includes(o.status))) break;
+			} catch {
+				// the third node is still starting
+			}
+			await sleep(100);
+		}
+		const handedOverIn = Date.now() - started;
+		expect(mine.map(o => o.status)).toEqual(Array(8).fill("SHIPPED"));
+		for (const o of mine) expect(netCharged(fake, o.id)).toBe(2_000);
+		// Well under the 10 s lease that a killed node leaves behind.
+		expect(handedOverIn).toBeLessThan(10_000);
+		process.stdout.write(`orders SIGTERM hand-over (stand-ins): 8 sagas finished ${handedOverIn} ms after the next node started\n`);
 	});
 });
 
