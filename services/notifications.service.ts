@@ -47,7 +47,8 @@ const NotificationsService = defineService<object, NotificationsMethods>({
 	name: "notifications",
 	mixins: [
 		DbMixin({ notifications: { indexes: [{ fields: ["user_id"] }, { fields: ["audience"] }] } }),
-		EventsMixin<NotificationsThis>({ handlers, stagedIn: ["notifications"] }),
+		// Longer back-off than the default (about 30 s in all): a short `users` outage should delay, not dead-letter.
+		EventsMixin<NotificationsThis>({ handlers, stagedIn: ["notifications"], retry: { attempts: 8, baseDelayMs: 250 } }),
 	],
 
 	actions: {
@@ -118,7 +119,8 @@ const NotificationsService = defineService<object, NotificationsMethods>({
 				const user = (await ctx.call("users.get", { id: userId })) as { notification_channel?: Channel };
 				return user.notification_channel ?? "email";
 			} catch (err) {
-				if (err instanceof Errors.MoleculerError && err.code === 404) return "email";
+				// Only an unknown user falls back to email; `users` being unreachable is retried like any failure.
+				if (err instanceof Errors.MoleculerError && err.type === "USER_NOT_FOUND") return "email";
 				throw err;
 			}
 		},
