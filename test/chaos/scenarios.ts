@@ -19,7 +19,8 @@ export const SCENARIOS: Scenario[] = [
 		id: 2,
 		name: "payment gateway failure",
 		checkoutBehavior: "payment:error=503:0.5",
-		expect: "payment attempts fail half the time; retries save most; FAILED orders are PAYMENT_ERROR with nothing charged or reserved",
+		expect:
+			"half the payment attempts fail and are retried; under load the breaker on payments.charge opens and checkouts fail fast; FAILED orders are PAYMENT_ERROR with nothing charged or reserved",
 	},
 	{
 		id: 3,
@@ -50,7 +51,7 @@ export const SCENARIOS: Scenario[] = [
 		name: "search degradation",
 		checkoutBehavior: "",
 		searchBehavior: "search:latency=1s-3s,error=0.1",
-		expect: "searches take 1-3 s and 10% fail with 500; checkouts beside them are unaffected",
+		expect: "searches take 1-3 s; their injected 500s (10%) are retried by the gateway's call; checkouts beside them are unaffected",
 	},
 	{
 		id: 8,
