@@ -50,9 +50,10 @@ export function renderMode(result: ModeResult, bare: RouteResult): string {
 		ms(r.p99),
 		r.non2xx + r.socketErrors,
 		`${((r.rps / bare.rps) * 100).toFixed(1)}%`,
+		cpu(r.cpuMsPerRequest),
 		mb(r.peakKb),
 	]);
-	const table = renderTable(["route", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "vs bare", "peak RSS MB"], rows);
+	const table = renderTable(["route", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "vs bare", "CPU ms/req", "peak RSS MB"], rows);
 	const errors = result.routes.filter(r => r.samples.length > 0).map(r => `  ${r.route} failures: ${r.samples.join(", ")}`);
 	const nodes = result.nodes.map(n => `  ${n.name.padEnd(14)} peak RSS ${mb(n.peakKb).padStart(4)} MB, now ${mb(n.rssKb).padStart(4)} MB`);
 	return [`${result.mode}`, table, ...errors, ...result.exits.map(e => `  ${e}`), "per node:", ...nodes].join("\n");
@@ -61,9 +62,14 @@ export function renderMode(result: ModeResult, bare: RouteResult): string {
 /** The ceiling's own line. */
 export function renderBare(bare: RouteResult, peakKb: number): string {
 	return renderTable(
-		["route", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "peak RSS MB"],
-		[["GET /api/v1/ping (bare moleculer-web)", Math.round(bare.rps), ms(bare.p50), ms(bare.p95), ms(bare.p99), bare.non2xx + bare.socketErrors, mb(peakKb)]],
+		["route", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "CPU ms/req", "peak RSS MB"],
+		[["GET /api/v1/ping (bare moleculer-web)", Math.round(bare.rps), ms(bare.p50), ms(bare.p95), ms(bare.p99), bare.non2xx + bare.socketErrors, cpu(bare.cpuMsPerRequest), mb(peakKb)]],
 	);
+}
+
+/** CPU milliseconds per request, or a dash when not measured. */
+function cpu(value: number | null): string {
+	return value === null ? "-" : value.toFixed(2);
 }
 
 export interface Target {

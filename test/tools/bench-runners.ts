@@ -50,6 +50,8 @@ export interface RouteResult {
 	socketErrors: number;
 	/** A few status codes and messages of failed requests, for the report. */
 	samples: string[];
+	/** CPU time the shop's processes used per measured request (per order for checkout), ms. */
+	cpuMsPerRequest: number | null;
 }
 
 export interface AutocannonRoute {
@@ -64,6 +66,8 @@ export interface AutocannonRoute {
 	durationSec: number;
 	connections: number;
 	warmupSec?: number;
+	/** CPU time used so far by the processes under test, ms. */
+	cpuMs?: () => number;
 }
 
 function runOnce(route: AutocannonRoute, durationSec: number, latencies: LatencyRecorder | null): Promise<autocannon.Result> {
@@ -102,7 +106,9 @@ function runOnce(route: AutocannonRoute, durationSec: number, latencies: Latency
 export async function runAutocannon(route: AutocannonRoute): Promise<RouteResult> {
 	if (route.warmupSec) await runOnce(route, route.warmupSec, null);
 	const latencies = new LatencyRecorder();
+	const cpuBefore = route.cpuMs?.() ?? 0;
 	const r = await runOnce(route, route.durationSec, latencies);
+	const cpuUsed = (route.cpuMs?.() ?? 0) - cpuBefore;
 	const samples = Object.entries(r.statusCodeStats ?? {})
 		.filter(([code]) => !code.startsWith("2"))
 		.map(([code, s]) => `${code} x${s.count ?? 0}`);
@@ -116,6 +122,7 @@ export async function runAutocannon(route: AutocannonRoute): Promise<RouteResult
 		non2xx: r.non2xx,
 		socketErrors: r.errors,
 		samples,
+		cpuMsPerRequest: route.cpuMs && r.requests.total > 0 ? cpuUsed / r.requests.total : null,
 	};
 }
 
@@ -127,6 +134,8 @@ export interface CheckoutLoop {
 	warmupSec: number;
 	/** Extra headers of every request (X-Behavior). */
 	headers?: Record<string, string>;
+	/** CPU time used so far by the processes under test, ms. */
+	cpuMs?: () => number;
 }
 
 export interface CheckoutResult extends RouteResult {
@@ -149,6 +158,10 @@ export async function runCheckoutLoop(opts: CheckoutLoop): Promise<CheckoutResul
 	const measureFrom = start + opts.warmupSec * 1000;
 	const end = measureFrom + opts.durationSec * 1000;
 	const note = (key: string) => samples.set(key, (samples.get(key) ?? 0) + 1);
+	let cpuAtStart = opts.cpuMs?.() ?? 0;
+	let cpuAtEnd = 0;
+	const startTimer = setTimeout(() => (cpuAtStart = opts.cpuMs?.() ?? 0), opts.warmupSec * 1000);
+	const endTimer = setTimeout(() => (cpuAtEnd = opts.cpuMs?.() ?? 0), (opts.warmupSec + opts.durationSec) * 1000);
 
 	const user = async (customer: Customer, index: number): Promise<void> => {
 		const base = opts.urls[index % opts.urls.length];
@@ -189,6 +202,9 @@ export async function runCheckoutLoop(opts: CheckoutLoop): Promise<CheckoutResul
 		}
 	};
 	await Promise.all(opts.customers.map((c, i) => user(c, i)));
+	clearTimeout(startTimer);
+	clearTimeout(endTimer);
+	if (!cpuAtEnd) cpuAtEnd = opts.cpuMs?.() ?? 0;
 	const elapsed = Math.max(0.001, Math.min(performance.now(), end) - measureFrom) / 1000;
 	return {
 		route: "POST /checkout",
@@ -200,6 +216,7 @@ export async function runCheckoutLoop(opts: CheckoutLoop): Promise<CheckoutResul
 		non2xx,
 		socketErrors,
 		samples: [...samples].map(([k, v]) => `${k} x${v}`),
+		cpuMsPerRequest: opts.cpuMs && ok > 0 ? (cpuAtEnd - cpuAtStart) / ok : null,
 		addP50: addLatencies.percentile(50),
 		orderIds,
 	};

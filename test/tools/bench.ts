@@ -2,14 +2,14 @@
  * `npm run bench`: measures ShopFlow on this machine and prints the machine, the ceiling (a bare moleculer-web
  * route), one table for embedded mode and one for the local cluster over NATS, and the targets of issue 6.
  *
- *   node dist/test/tools/bench.js [--duration 10] [--warmup 2] [--connections 32] [--users 32]
+ *   node dist/test/tools/bench.js [--duration 10] [--warmup 5] [--connections 32] [--users 32]
  *                                 [--only embedded|cluster] [--port 18080] [--soak 300] [--verbose]
  */
 import { projectRoot, startCluster } from "./cluster";
 import { prepareShop, runAutocannon, runCheckoutLoop, type BenchOptions, type RouteResult } from "./bench-runners";
 import { describeMachine, evaluateTargets, renderBare, renderMode, renderTargets, type ModeResult, type NodeMemory } from "./bench-report";
 import { request } from "./http-client";
-import { freePort, readMemory, startBareGateway, startEmbeddedShop, type RunningNode } from "./processes";
+import { freePort, readCpuMs, readMemory, startBareGateway, startEmbeddedShop, type RunningNode } from "./processes";
 import { numberArg, parseArgs } from "./stats";
 import { runSoak } from "./soak";
 
@@ -35,7 +35,8 @@ async function runRoutes(mode: ModeResult["mode"], urls: string[], nodes: Runnin
 	const shop = await prepareShop(urls, Math.max(opts.connections, opts.users));
 	const routes: ModeResult["routes"] = [];
 	const peak = () => Math.max(...memoryOf(nodes).map(n => n.peakKb));
-	const common = { urls, durationSec: opts.durationSec, connections: opts.connections, warmupSec: opts.warmupSec };
+	const cpuMs = () => nodes.reduce((sum, n) => sum + readCpuMs(n.child.pid), 0);
+	const common = { urls, durationSec: opts.durationSec, connections: opts.connections, warmupSec: opts.warmupSec, cpuMs };
 
 	log("GET /products");
 	routes.push({ ...(await runAutocannon({ ...common, route: "GET /products", path: "/api/v1/products" })), peakKb: peak() });
@@ -61,6 +62,7 @@ async function runRoutes(mode: ModeResult["mode"], urls: string[], nodes: Runnin
 		productIds: ids,
 		durationSec: opts.durationSec,
 		warmupSec: opts.warmupSec,
+		cpuMs,
 	});
 	routes.push({ ...checkout, peakKb: peak() });
 	running = false;
@@ -100,6 +102,7 @@ async function benchBare(port: number, opts: BenchOptions): Promise<{ result: Ro
 			durationSec: opts.durationSec,
 			connections: opts.connections,
 			warmupSec: opts.warmupSec,
+			cpuMs: () => readCpuMs(bare.child.pid),
 		});
 		return { result, peakKb: readMemory(bare.child.pid)?.peakKb ?? 0 };
 	} finally {
@@ -111,7 +114,7 @@ async function main(): Promise<void> {
 	const args = parseArgs(process.argv.slice(2));
 	const opts: BenchOptions = {
 		durationSec: numberArg(args, "duration", 10),
-		warmupSec: numberArg(args, "warmup", 2),
+		warmupSec: numberArg(args, "warmup", 5),
 		connections: numberArg(args, "connections", 32),
 		users: numberArg(args, "users", 32),
 		quiet: !args.has("verbose"),
@@ -129,7 +132,8 @@ async function main(): Promise<void> {
 	}
 
 	process.stdout.write(`each route: ${opts.warmupSec} s warm-up, then ${opts.durationSec} s measured; ` +
-		`${opts.connections} connections (autocannon), ${opts.users} virtual users for checkout\n\n`);
+		`${opts.connections} connections (autocannon), ${opts.users} virtual users for checkout\n` +
+		"CPU ms/req: CPU time the shop's processes (all nodes) used per measured request; for checkout, per order (with its cart/add)\n\n");
 	const bare = await benchBare(await freePort(basePort + 90), opts);
 	process.stdout.write(`ceiling\n${renderBare(bare.result, bare.peakKb)}\n\n`);
 	let embedded: ModeResult | undefined;

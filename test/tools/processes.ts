@@ -127,6 +127,22 @@ export function readMemory(pid: number | undefined): Memory | null {
 	}
 }
 
+/** CPU time (user + system) a process has used so far, in milliseconds, from /proc/<pid>/stat; 0 when it is gone. */
+export function readCpuMs(pid: number | undefined): number {
+	if (!pid) return 0;
+	try {
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+		// Fields after the command name (which may hold spaces) start at field 3; utime and stime are 14 and 15.
+		const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+		return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+	} catch {
+		return 0;
+	}
+}
+
+/** Linux reports CPU times in clock ticks of 1/100 s on every common platform. */
+const CLOCK_TICKS = 100;
+
 /** A free TCP port starting from a base (tries a listen on each). */
 export async function freePort(base: number): Promise<number> {
 	const net = await import("node:net");
