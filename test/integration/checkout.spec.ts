@@ -154,6 +154,25 @@ describe("checkout through the gateway", () => {
 		expect((await api<{ items: unknown[] }>("GET", "/cart", { token })).body.items).toHaveLength(1);
 	});
 
+	it("answers a shipping outage (?behavior=shipping:error=503:1) with 503, then releases the stock and refunds the payment", async () => {
+		const p = await product(5);
+		const token = await shopper(p, 2);
+		const res = await api<CheckoutBody>("POST", "/checkout?behavior=shipping:error=503:1", { token, body: { shipping_address: ADDRESS, payment_method: "card-456" } });
+		expect(res.status).toBe(503);
+		expect(res.body.upstream_calls.filter(c => c.action === "shipping.create").every(c => c.code === 503)).toBe(true);
+		const end = Date.now() + 15_000;
+		let order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
+		while (order.status !== "FAILED" && Date.now() < end) {
+			await new Promise(r => setTimeout(r, 100));
+			order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
+		}
+		expect(order).toMatchObject({ status: "FAILED", failure_reason: "SHIPPING_ERROR" });
+		const payments = await net(res.body.order.id);
+		expect(payments.rows).toHaveLength(1);
+		expect(payments.net_charged_cents).toBe(0);
+		expect(await levels(p)).toMatchObject({ on_hand: 5, reserved: 0, available: 5 });
+	});
+
 	it("answers the same Idempotency-Key twice with the same order and one charge, and 422 for another body", async () => {
 		const p = await product(5);
 		const token = await shopper(p);
