@@ -243,3 +243,18 @@ describe("inventory service", () => {
 		expect(laptop.available).toBeGreaterThan(0);
 	});
 });
+
+describe("inventory on a node of its own", () => {
+	let shop: Shop;
+	beforeAll(async () => {
+		shop = await startShop(["inventory"], { NAMESPACE: `t-inv-solo-${Date.now()}-${Math.random()}`, SEED_DEMO_DATA: "true" });
+	});
+	afterAll(() => shop.stop());
+
+	it("stocks the demo catalog itself when it starts with SEED_DEMO_DATA, and never twice", async () => {
+		const laptop = await shop.broker.call<Levels, object>("inventory.levels", { product_id: "laptop-123" });
+		expect(laptop.warehouses.length).toBeGreaterThanOrEqual(2);
+		expect(laptop.available).toBeGreaterThan(0);
+		expect(await shop.broker.call("inventory.seedDemo", {})).toEqual({ inserted: 0 });
+	});
+});
