@@ -10,7 +10,7 @@ import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../
 import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { SagaMixin, type SagaMethods } from "../mixins/saga.mixin";
 import { EVENTS, type DomainEvent, type OrderCancelledPayload, type OrderCreatedPayload, type OrderUpdatedPayload } from "./common/events";
-import { NotFoundError } from "./common/errors";
+import { ConflictError, NotFoundError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { OrderNotCancellableError } from "./orders/errors";
@@ -42,6 +42,7 @@ interface OrdersMethods extends DbMethods, EventsMethods, SagaMethods<OrderSagaD
 	saveSagaState(state: SagaState<OrderSagaData>): Promise<void>;
 	transitionEvents(before: OrderDoc, after: OrderDoc): StagedEvent[];
 	orderResult(doc: OrderDoc): OrderResult;
+	repeatedOrder(doc: OrderDoc, userId: string): OrderResult;
 	onShipment(event: DomainEvent, target: OrderStatus): Promise<void>;
 }
 type OrdersThis = ServiceThis<object, OrdersMethods>;
@@ -102,14 +103,12 @@ const OrdersService = defineService<object, OrdersMethods>({
 			params: createParams,
 			async handler(this: OrdersThis, ctx: Ctx<CreateParams>): Promise<OrderResult> {
 				const p = ctx.params;
-				if (p.idempotency_key) {
-					const existing = await this.orders().findOne({ idempotency_key: p.idempotency_key });
-					if (existing) return this.orderResult(existing);
-				}
+				const earlier = p.idempotency_key ? await this.orders().findOne({ idempotency_key: p.idempotency_key }) : null;
+				if (earlier) return this.repeatedOrder(earlier, p.user_id);
 				const { orderId, sagaId } = newOrderIds(randomUUID());
 				const saga = await this.prepareSaga(sagaId, sagaDataFor(orderId, p));
 				const { doc, existing } = await this.storeNewOrder(ctx, saga, p.idempotency_key);
-				if (existing) return this.orderResult(existing);
+				if (existing) return this.repeatedOrder(existing, p.user_id);
 				const run = this.runSaga(ctx, saga);
 				if (p.respond_async) return this.orderResult(doc);
 				// A compensation that keeps failing goes on in the background; the caller gets the order as it stands.
@@ -303,6 +302,13 @@ const OrdersService = defineService<object, OrdersMethods>({
 		/** The create answer: the order and its saga's steps. */
 		orderResult(this: OrdersThis, doc: OrderDoc): OrderResult {
 			return { order: toPublicOrder(doc), saga: toSagaSummary(doc.saga) };
+		},
+
+		/** The order a repeated idempotency key stands for; another user's key is a conflict, never their order. */
+		repeatedOrder(this: OrdersThis, doc: OrderDoc, userId: string): OrderResult {
+			if (doc.user_id !== userId)
+				throw new ConflictError("idempotency_key: already used for another customer's order", "IDEMPOTENCY_KEY_REUSED", { field: "idempotency_key" });
+			return this.orderResult(doc);
 		},
 
 		/** Moves an order along the happy path on a shipping event; stale or repeated events change nothing. */

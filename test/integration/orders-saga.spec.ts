@@ -166,6 +166,7 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		const b = await create({ idempotency_key: "idem-1" });
 		expect(b.order.id).toBe(a.order.id);
 		expect(fake.log.filter(l => l.startsWith("payments.charge"))).toHaveLength(1);
+		await expect(create({ idempotency_key: "idem-1", user_id: bob.id })).rejects.toMatchObject({ code: 409, type: "IDEMPOTENCY_KEY_REUSED" });
 	});
 
 	it("cancels an order before it ships: refund, release, CANCELLED", async () => {
