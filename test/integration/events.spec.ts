@@ -152,6 +152,18 @@ describe.each([
 		expect((await svc(a, "ledger").$events.stats()).pending_outbox).toBe(0);
 	});
 
+	it("keeps the events of a consumer service that is down and delivers them when it is back", async () => {
+		const a = await node("a", [producer]);
+		const c1 = await startNode(env, `c1-${env.NAMESPACE}`, [auditor("c")]);
+		await c1.stop();
+		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o8" });
+		await new Promise(r => setTimeout(r, 200));
+		expect(count("audit@c")).toBe(0);
+		await node("c2", [auditor("c")]);
+		await until(() => count("audit@c") === 1);
+		expect(seen.get("audit@c")).toEqual([ev.event_id]);
+	});
+
 	it("retries a consumer that fails a few times until it receives the event", async () => {
 		const a = await node("a", [producer, auditor("a")]);
 		failures.set("flaky", 3);
