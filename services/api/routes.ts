@@ -16,6 +16,7 @@ export const apiAliases: Record<string, string> = {
 	"POST /account/payment-methods": "users.addPaymentMethod",
 	"DELETE /account/payment-methods/:id": "users.removePaymentMethod",
 	"GET /account/notifications": "notifications.list",
+	"GET /account/review-requests": "reviews.requests",
 
 	// catalog
 	"GET /products": "products.list",
