@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { ServiceBroker } from "moleculer";
 import ShippingService from "../../../services/shipping.service";
 import { EventsMixin } from "../../../mixins/events.mixin";
@@ -121,7 +124,7 @@ describe("shipping service", () => {
 describe("shipping service with automatic delivery", () => {
 	it("delivers after the configured delay, and on restart delivers what fell due while it was down", async () => {
 		const namespace = `t-ship-auto-${Date.now()}-${Math.random()}`;
-		const dataDir = `/tmp/${namespace}`;
+		const dataDir = path.join(os.tmpdir(), namespace);
 		const start = async (delay: number) => {
 			const shop = await startShop([], { NAMESPACE: namespace, DATA_DIR: dataDir });
 			shop.broker.createService({ name: "shipping", mixins: [ShippingService], settings: { deliveryDelayMs: delay } });
@@ -140,6 +143,7 @@ describe("shipping service with automatic delivery", () => {
 			await waitFor(async () => (await shop.broker.call<{ status: string }, object>("shipping.get", { id: b.shipment_id })).status === "DELIVERED", 3000);
 		} finally {
 			await shop.stop();
+			fs.rmSync(dataDir, { recursive: true, force: true });
 		}
 	});
 });
