@@ -162,11 +162,15 @@ export class JetStreamBus implements EventBus {
 	private async ensureConsumer(name: string, config: Partial<ConsumerConfig>): Promise<void> {
 		try {
 			await this.jsm.consumers.info(this.stream, name);
-			await this.jsm.consumers.update(this.stream, name, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
 		} catch (err) {
 			if (!isNotFound(err)) throw err;
 			await this.jsm.consumers.add(this.stream, config);
+			return;
 		}
+		// It exists (another replica, or this node before a restart): bring the tunable settings up to date.
+		await this.jsm.consumers
+			.update(this.stream, name, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending })
+			.catch(err => this.opts.logger.debug(`consumer ${name} not updated: ${String(err)}`));
 	}
 
 	private async handle(m: JsMsg, handler: DeliveryHandler): Promise<void> {
