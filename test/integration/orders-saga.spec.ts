@@ -3,7 +3,9 @@ import { EventsMixin } from "../../mixins/events.mixin";
 import { EVENTS, type DomainEvent } from "../../services/common/events";
 import { startShop, type Shop } from "../helpers/shop";
 import { fakeServices, netCharged, newFakeState, type FakeState } from "./orders-fakes";
-import type { OrderResult, PublicOrder } from "../../services/orders/model";
+import { newOrderDoc, newOrderIds, sagaDataFor, type OrderResult, type PublicOrder } from "../../services/orders/model";
+import { createSagaState } from "../../services/orders/saga-engine";
+import { orderSaga } from "../../services/orders/steps";
 
 const alice = { id: "u_alice", email: "a@example.com", name: "Alice", role: "customer" as const };
 const bob = { id: "u_bob", email: "b@example.com", name: "Bob", role: "customer" as const };
@@ -286,5 +288,57 @@ describe("orders saga when a compensation keeps failing", () => {
 		await shop.stop();
 		stopped = true;
 		expect(Date.now() - t0).toBeLessThan(3_000);
+	});
+});
+
+describe("orders saga recovery (saga mixin leases)", () => {
+	let shop: Shop;
+	const fake = newFakeState({ "laptop-123": 10, "mouse-1": 100 });
+	type OrdersInternals = {
+		collection(name: string): { insert(doc: object): Promise<unknown> };
+		$sagaKv: { set(key: string, value: string, ttl?: number): Promise<void> };
+		recoverSagas(): Promise<number>;
+	};
+
+	beforeAll(async () => {
+		shop = await startShop(["orders"]);
+		for (const schema of fakeServices(fake)) shop.broker.createService(schema);
+		await shop.broker.waitForServices(["payments", "inventory", "shipping"]);
+	});
+	afterAll(() => shop.stop());
+
+	it("takes over a saga left RUNNING by a dead node once its lease expires, re-running the step with the same key", async () => {
+		const svc = shop.broker.getLocalService("orders") as unknown as OrdersInternals;
+		const { orderId, sagaId } = newOrderIds(`${Date.now()}-recovery-test`);
+		const data = sagaDataFor(orderId, orderInput());
+		const saga = createSagaState(orderSaga(async () => null), sagaId, data);
+		// The dead node had charged (its answer stored) and was reserving stock when it died.
+		const charge = (await shop.broker.call("payments.charge", {
+			order_id: orderId,
+			user_id: alice.id,
+			amount_cents: data.total_cents,
+			currency: "USD",
+			token: "card-456",
+			idempotency_key: `${sagaId}:payment`,
+		})) as { payment_id: string };
+		saga.steps[0] = { ...saga.steps[0], status: "DONE", attempts: 1, result: charge };
+		saga.steps[1] = { ...saga.steps[1], status: "RUNNING", attempts: 1 };
+		const doc = newOrderDoc(saga, undefined, [], new Date().toISOString());
+		await svc.collection("orders").insert({ ...doc, status: "PAID", history: [...doc.history, { status: "PAID", at: doc.created_at, reason: "payment step done" }] });
+		await svc.$sagaKv.set(`saga-lease:${sagaId}`, "dead-node:1234", 300);
+
+		// While the dead node's lease lasts, nobody touches the saga.
+		expect(await svc.recoverSagas()).toBe(0);
+		await new Promise(r => setTimeout(r, 100));
+		expect(fake.log).not.toContain(`inventory.reserve ${orderId}`);
+		await new Promise(r => setTimeout(r, 250));
+		await svc.recoverSagas(); // (the periodic sweep may have taken it first)
+		await waitFor(async () => ((await shop.broker.call("orders.get", { id: orderId }, { meta: { user: alice } })) as PublicOrder).status === "SHIPPED");
+		expect(fake.log.filter(l => l === `payments.charge ${orderId}`)).toHaveLength(1);
+		expect(fake.log).toContain(`inventory.reserve ${orderId}`);
+		expect(netCharged(fake, orderId)).toBe(data.total_cents);
+		const log = (await shop.broker.call("orders.sagaLog", { id: sagaId })) as { status: string; steps: Array<{ attempts: number }>; lease_owner: string | null };
+		expect(log).toMatchObject({ status: "COMPLETED", lease_owner: null });
+		expect(log.steps[1].attempts).toBe(2);
 	});
 });
