@@ -31,6 +31,22 @@ describe("checkout through the gateway", () => {
 	});
 	afterAll(() => shop.stop());
 
+	/**
+	 * Runs a test on a shop of its own: injected faults open Moleculer's circuit breakers of the failing endpoints
+	 * for a few seconds, which must not leak into the other tests.
+	 */
+	async function onOwnShop(run: () => Promise<void>): Promise<void> {
+		const [main, mainAdmin] = [shop, admin];
+		shop = await startShop([...SERVICES], { NAMESPACE: `t-co-fault-${Date.now()}-${Math.random()}` });
+		try {
+			admin = await loginAdmin(shop.url, shop.config);
+			await run();
+		} finally {
+			await shop.stop();
+			[shop, admin] = [main, mainAdmin];
+		}
+	}
+
 	const api = <T = Record<string, unknown>>(method: string, path: string, opts: { body?: unknown; token?: string; headers?: Record<string, string> } = {}) =>
 		http<T>(shop.url, method, `/api/v1${path}`, opts);
 
@@ -47,8 +63,18 @@ describe("checkout through the gateway", () => {
 		if (res.status !== 200) throw new Error(`setLevel failed: ${res.status} ${JSON.stringify(res.body)}`);
 	};
 	const levels = async (id: string) => (await api<Levels>("GET", `/inventory/${id}`, { token: admin })).body;
-	const net = async (orderId: string) =>
-		(await shop.broker.call<{ net_charged_cents: number; rows: unknown[] }, object>("payments.listByOrder", { order_id: orderId }));
+	/** The order's payments; waits out a circuit breaker that injected faults opened on this endpoint. */
+	const net = async (orderId: string): Promise<{ net_charged_cents: number; rows: unknown[] }> => {
+		const end = Date.now() + 10_000;
+		for (;;) {
+			try {
+				return await shop.broker.call<{ net_charged_cents: number; rows: unknown[] }, object>("payments.listByOrder", { order_id: orderId });
+			} catch (err) {
+				if ((err as Error).name !== "ServiceNotAvailableError" || Date.now() > end) throw err;
+				await new Promise(r => setTimeout(r, 250));
+			}
+		}
+	};
 	const checkout = (token: string, body: unknown, headers: Record<string, string> = {}) => api<CheckoutBody>("POST", "/checkout", { token, body, headers });
 
 	async function shopper(productId: string, quantity = 1): Promise<string> {
@@ -132,46 +158,50 @@ describe("checkout through the gateway", () => {
 	});
 
 	it("answers an injected payment outage (?behavior=payment:error=503:1) with 503, the failed attempts in upstream_calls and no inventory call", async () => {
-		const p = await product(5);
-		const token = await shopper(p);
-		const res = await api<CheckoutBody>("POST", "/checkout?behavior=payment:error=503:1", { token, body: { shipping_address: ADDRESS, payment_method: "card-456" } });
-		expect(res.status).toBe(503);
-		// The failed charge may still be being undone when the answer leaves; it ends FAILED either way.
-		expect(["FAILED", "COMPENSATING"]).toContain(res.body.order.status);
-		const charges = res.body.upstream_calls.filter(c => c.action === "payments.charge");
-		expect(charges.length).toBeGreaterThan(1);
-		expect(charges.every(c => c.code === 503)).toBe(true);
-		expect(res.body.upstream_calls.filter(c => c.name === "inventory")).toEqual([]);
-		const end = Date.now() + 15_000;
-		let order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
-		while (order.status !== "FAILED" && Date.now() < end) {
-			await new Promise(r => setTimeout(r, 100));
-			order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
-		}
-		expect(order).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
-		expect((await net(res.body.order.id)).net_charged_cents).toBe(0);
-		expect(await levels(p)).toMatchObject({ on_hand: 5, reserved: 0 });
-		expect((await api<{ items: unknown[] }>("GET", "/cart", { token })).body.items).toHaveLength(1);
-	});
+		await onOwnShop(async () => {
+			const p = await product(5);
+			const token = await shopper(p);
+			const res = await api<CheckoutBody>("POST", "/checkout?behavior=payment:error=503:1", { token, body: { shipping_address: ADDRESS, payment_method: "card-456" } });
+			expect(res.status).toBe(503);
+			// The failed charge may still be being undone when the answer leaves; it ends FAILED either way.
+			expect(["FAILED", "COMPENSATING"]).toContain(res.body.order.status);
+			const charges = res.body.upstream_calls.filter(c => c.action === "payments.charge");
+			expect(charges.length).toBeGreaterThan(1);
+			expect(charges.every(c => c.code === 503)).toBe(true);
+			expect(res.body.upstream_calls.filter(c => c.name === "inventory")).toEqual([]);
+			const end = Date.now() + 15_000;
+			let order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
+			while (order.status !== "FAILED" && Date.now() < end) {
+				await new Promise(r => setTimeout(r, 100));
+				order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
+			}
+			expect(order).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
+			expect((await net(res.body.order.id)).net_charged_cents).toBe(0);
+			expect(await levels(p)).toMatchObject({ on_hand: 5, reserved: 0 });
+			expect((await api<{ items: unknown[] }>("GET", "/cart", { token })).body.items).toHaveLength(1);
+		});
+	}, 60_000);
 
 	it("answers a shipping outage (?behavior=shipping:error=503:1) with 503, then releases the stock and refunds the payment", async () => {
-		const p = await product(5);
-		const token = await shopper(p, 2);
-		const res = await api<CheckoutBody>("POST", "/checkout?behavior=shipping:error=503:1", { token, body: { shipping_address: ADDRESS, payment_method: "card-456" } });
-		expect(res.status).toBe(503);
-		expect(res.body.upstream_calls.filter(c => c.action === "shipping.create").every(c => c.code === 503)).toBe(true);
-		const end = Date.now() + 15_000;
-		let order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
-		while (order.status !== "FAILED" && Date.now() < end) {
-			await new Promise(r => setTimeout(r, 100));
-			order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
-		}
-		expect(order).toMatchObject({ status: "FAILED", failure_reason: "SHIPPING_ERROR" });
-		const payments = await net(res.body.order.id);
-		expect(payments.rows).toHaveLength(1);
-		expect(payments.net_charged_cents).toBe(0);
-		expect(await levels(p)).toMatchObject({ on_hand: 5, reserved: 0, available: 5 });
-	});
+		await onOwnShop(async () => {
+			const p = await product(5);
+			const token = await shopper(p, 2);
+			const res = await api<CheckoutBody>("POST", "/checkout?behavior=shipping:error=503:1", { token, body: { shipping_address: ADDRESS, payment_method: "card-456" } });
+			expect(res.status).toBe(503);
+			expect(res.body.upstream_calls.filter(c => c.action === "shipping.create").every(c => c.code === 503)).toBe(true);
+			const end = Date.now() + 15_000;
+			let order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
+			while (order.status !== "FAILED" && Date.now() < end) {
+				await new Promise(r => setTimeout(r, 100));
+				order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
+			}
+			expect(order).toMatchObject({ status: "FAILED", failure_reason: "SHIPPING_ERROR" });
+			const payments = await net(res.body.order.id);
+			expect(payments.rows).toHaveLength(1);
+			expect(payments.net_charged_cents).toBe(0);
+			expect(await levels(p)).toMatchObject({ on_hand: 5, reserved: 0, available: 5 });
+		});
+	}, 60_000);
 
 	it("answers the same Idempotency-Key twice with the same order and one charge, and 422 for another body", async () => {
 		const p = await product(5);
