@@ -1,9 +1,9 @@
 /**
  * Operator commands for moleculer-repl (`npm run repl`), each documented in `help`:
  * saga, orders, deadletters, redrive, checkout, breakers, trace, behavior.
- * Wire them with BrokerOptions.replOptions = { customCommands: replCommands }.
+ * Wire them with `replOptions` (BrokerOptions.replOptions) below.
  */
-import type { ServiceBroker } from "moleculer";
+import type { ReplOptions, ServiceBroker } from "moleculer";
 import { BehaviorParseError, formatBehavior, parseBehavior, type Behavior } from "./behavior";
 import { collectCallChain } from "./call-chain";
 import { deadLetterInstances, mergeDeadLetters } from "../services/api/dead-letters";
@@ -202,3 +202,12 @@ export const replCommands: ReplCommand[] = [
 		},
 	},
 ];
+
+/**
+ * The REPL options for BrokerOptions.replOptions. moleculer's typings declare a command's args as string[];
+ * moleculer-repl actually passes the parsed object typed as Args above.
+ */
+export const replOptions: ReplOptions = {
+	delimiter: "shopflow $",
+	customCommands: replCommands as unknown as NonNullable<ReplOptions["customCommands"]>,
+};

@@ -1,11 +1,11 @@
 import type { REPLServer } from "node:repl";
 import type { ServiceBroker } from "moleculer";
-import { replCommands } from "../../config/repl-commands";
+import { replCommands, replOptions } from "../../config/repl-commands";
 import { startChaosShop, type ChaosShop } from "../chaos/shop";
 import { registerCustomer } from "../helpers/shop";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const REPL = require("moleculer-repl") as (broker: ServiceBroker, opts: { customCommands: unknown[] }) => REPLServer;
+const REPL = require("moleculer-repl") as (broker: ServiceBroker, opts: typeof replOptions) => REPLServer;
 
 describe("REPL operator commands", () => {
 	let shop: ChaosShop;
@@ -26,7 +26,8 @@ describe("REPL operator commands", () => {
 			output.push(String(chunk));
 			return true;
 		});
-		repl = REPL(shop.broker, { customCommands: replCommands });
+		// The same options the broker gets as replOptions, so that `npm run repl` has these commands.
+		repl = REPL(shop.broker, replOptions);
 		// Closing the REPL would stop the broker and exit the process.
 		repl.removeAllListeners("exit");
 	});
