@@ -57,6 +57,8 @@ interface PaymentsMethods extends DbMethods, EventsMethods {
 	payments(): Repository<PaymentDoc>;
 	claimCharge(input: ChargeInput): Promise<{ doc: PaymentDoc; claimed: boolean }>;
 	captureOrDecline(ctx: Context<unknown, ShopMeta>, doc: PaymentDoc, token: string): Promise<PaymentDoc>;
+	claimRefund(ctx: Context<RefundParams, ShopMeta>, paymentId: string): Promise<{ settled: RefundResult } | { doc: PaymentDoc; claimedAt: number }>;
+	completeRefund(ctx: Context<RefundParams, ShopMeta>, doc: PaymentDoc, claimedAt: number): Promise<RefundResult | null>;
 	settleAbandoned(ctx: Context<unknown, ShopMeta>, doc: PaymentDoc): Promise<void>;
 	relay(paymentId: string, event: StagedEvent<object>): Promise<void>;
 	gatewayError(err: unknown): Error;
@@ -117,67 +119,11 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 				idempotency_key: { ...KEY, optional: true },
 			},
 			async handler(this: PaymentsThis, ctx: Ctx<RefundParams>): Promise<RefundResult> {
-				const repo = this.payments();
-				const deadline = Date.now() + this.opts.waitForClaimMs;
 				for (;;) {
-					const doc = await repo.findById(ctx.params.payment_id);
-					if (!doc) throw new NotFoundError("payment", ctx.params.payment_id);
-					if (doc.status === "REFUNDED") return toRefundResult(doc);
-					if (doc.status === "DECLINED" || doc.status === "FAILED") return toRefundResult(doc);
-					const stale = Date.now() - doc.claimed_at > this.opts.staleClaimMs;
-					if (doc.status === "PENDING" && stale) {
-						await this.settleAbandoned(ctx, doc);
-						continue;
-					}
-					const claimable = doc.status === "CAPTURED" || (doc.status === "REFUNDING" && stale);
-					if (!claimable) {
-						if (Date.now() > deadline)
-							throw new PaymentGatewayUnavailableError(`payment '${doc.id}' is busy (${doc.status}); retry`, { payment_id: doc.id });
-						await sleep(20);
-						continue;
-					}
-					const claimedAt = Date.now();
-					const n = await repo.updateWhere(
-						{ id: doc.id, status: doc.status, claimed_at: doc.claimed_at },
-						{ $set: { status: "REFUNDING", claimed_at: claimedAt, updated_at: new Date().toISOString() } },
-					);
-					if (n === 0) continue;
-
-					const reason = ctx.params.reason ?? "refund";
-					let gatewayRefund: { refund_id: string };
-					try {
-						// The gateway key is per payment, so two refunds with different keys still give the money back once.
-						gatewayRefund = await this.breaker.run(() =>
-							this.gateway.refund({ idempotency_key: `refund:${doc.id}`, charge_id: doc.gateway_charge_id ?? doc.id, amount_cents: doc.amount_cents }),
-						);
-					} catch (err) {
-						await repo.updateWhere({ id: doc.id, status: "REFUNDING", claimed_at: claimedAt }, { $set: { status: "CAPTURED" } });
-						throw this.gatewayError(err);
-					}
-					const at = new Date().toISOString();
-					const refund = {
-						refund_id: gatewayRefund.refund_id,
-						idempotency_key: ctx.params.idempotency_key ?? `refund:${doc.id}`,
-						amount_cents: doc.amount_cents,
-						reason,
-						at,
-					};
-					const event = this.stageEvent<PaymentRefundedPayload>(ctx, EVENTS.PAYMENT_REFUNDED, {
-						payment_id: doc.id,
-						refund_id: refund.refund_id,
-						order_id: doc.order_id,
-						user_id: doc.user_id,
-						amount_cents: doc.amount_cents,
-						currency: doc.currency,
-						reason,
-					});
-					const done = await repo.updateWhere(
-						{ id: doc.id, status: "REFUNDING", claimed_at: claimedAt },
-						{ $set: { status: "REFUNDED", refund, updated_at: at }, $push: { history: this.history("REFUNDED", reason), pending_events: event } },
-					);
-					if (done === 0) continue; // someone took over a claim we held too long; it decides
-					await this.relay(doc.id, event);
-					return toRefundResult({ ...doc, status: "REFUNDED", refund });
+					const claim = await this.claimRefund(ctx, ctx.params.payment_id);
+					if ("settled" in claim) return claim.settled;
+					const refunded = await this.completeRefund(ctx, claim.doc, claim.claimedAt);
+					if (refunded) return refunded; // null: another caller took the claim over meanwhile; look again
 				}
 			},
 		},
@@ -287,6 +233,71 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 			if (n === 0) return (await repo.findById(doc.id)) ?? doc; // a takeover settled it meanwhile
 			await this.relay(doc.id, event);
 			return { ...doc, ...update, updated_at: at };
+		},
+
+		/**
+		 * Claims a payment for refunding (CAPTURED → REFUNDING), or answers what is settled: a refund already made, or
+		 * nothing to give back for a payment that never captured. Waits for a charge or refund in flight.
+		 */
+		async claimRefund(this: PaymentsThis, ctx: Ctx<RefundParams>, paymentId: string): Promise<{ settled: RefundResult } | { doc: PaymentDoc; claimedAt: number }> {
+			const repo = this.payments();
+			const deadline = Date.now() + this.opts.waitForClaimMs;
+			for (;;) {
+				const doc = await repo.findById(paymentId);
+				if (!doc) throw new NotFoundError("payment", paymentId);
+				if (doc.status === "REFUNDED" || doc.status === "DECLINED" || doc.status === "FAILED") return { settled: toRefundResult(doc) };
+				const stale = Date.now() - doc.claimed_at > this.opts.staleClaimMs;
+				if (doc.status === "PENDING" && stale) {
+					await this.settleAbandoned(ctx, doc);
+					continue;
+				}
+				if (doc.status === "CAPTURED" || (doc.status === "REFUNDING" && stale)) {
+					const claimedAt = Date.now();
+					const n = await repo.updateWhere(
+						{ id: doc.id, status: doc.status, claimed_at: doc.claimed_at },
+						{ $set: { status: "REFUNDING", claimed_at: claimedAt, updated_at: new Date().toISOString() } },
+					);
+					if (n === 1) return { doc, claimedAt };
+					continue;
+				}
+				if (Date.now() > deadline) throw new PaymentGatewayUnavailableError(`payment '${doc.id}' is busy (${doc.status}); retry`, { payment_id: doc.id });
+				await sleep(20);
+			}
+		},
+
+		/** Refunds a claimed payment at the gateway and stores REFUNDED with payment.refunded; null when the claim was lost. */
+		async completeRefund(this: PaymentsThis, ctx: Ctx<RefundParams>, doc: PaymentDoc, claimedAt: number): Promise<RefundResult | null> {
+			const repo = this.payments();
+			const claim = { id: doc.id, status: "REFUNDING", claimed_at: claimedAt };
+			const reason = ctx.params.reason ?? "refund";
+			let gatewayRefund: { refund_id: string };
+			try {
+				// The gateway key is per payment, so two refunds with different keys still give the money back once.
+				gatewayRefund = await this.breaker.run(() =>
+					this.gateway.refund({ idempotency_key: `refund:${doc.id}`, charge_id: doc.gateway_charge_id ?? doc.id, amount_cents: doc.amount_cents }),
+				);
+			} catch (err) {
+				await repo.updateWhere(claim, { $set: { status: "CAPTURED" } });
+				throw this.gatewayError(err);
+			}
+			const at = new Date().toISOString();
+			const refund = { refund_id: gatewayRefund.refund_id, idempotency_key: ctx.params.idempotency_key ?? `refund:${doc.id}`, amount_cents: doc.amount_cents, reason, at };
+			const event = this.stageEvent<PaymentRefundedPayload>(ctx, EVENTS.PAYMENT_REFUNDED, {
+				payment_id: doc.id,
+				refund_id: refund.refund_id,
+				order_id: doc.order_id,
+				user_id: doc.user_id,
+				amount_cents: doc.amount_cents,
+				currency: doc.currency,
+				reason,
+			});
+			const n = await repo.updateWhere(claim, {
+				$set: { status: "REFUNDED", refund, updated_at: at },
+				$push: { history: this.history("REFUNDED", reason), pending_events: event },
+			});
+			if (n === 0) return null;
+			await this.relay(doc.id, event);
+			return toRefundResult({ ...doc, status: "REFUNDED", refund });
 		},
 
 		/** Settles a charge whose caller died mid-call by asking the gateway what became of its idempotency key. */
