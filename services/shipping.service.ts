@@ -43,6 +43,8 @@ export interface ShippingSettings {
 
 interface ShippingMethods extends DbMethods, EventsMethods {
 	shipments(): Repository<ShipmentDoc>;
+	claimShipment(input: NewShipmentInput): Promise<{ settled: ShipmentDoc } | { doc: ShipmentDoc }>;
+	markShipped(ctx: Context, doc: ShipmentDoc): Promise<ShipmentDoc>;
 	deliverShipment(ctx: Context | null, doc: ShipmentDoc, reason: string): Promise<ShipmentDoc>;
 	relay(shipmentId: string, event: StagedEvent<object>): Promise<void>;
 	scheduleDelivery(doc: ShipmentDoc): void;
@@ -84,63 +86,17 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 				idempotency_key: { type: "string", max: 300, optional: true },
 			},
 			async handler(this: ShippingThis, ctx: Ctx<CreateParams>): Promise<ShipmentResult> {
-				const repo = this.shipments();
-				const deadline = Date.now() + this.opts.waitForClaimMs;
-				let doc: ShipmentDoc | null = null;
-				while (!doc) {
-					try {
-						doc = await repo.insert(newShipment(ctx.params, "PREPARING", new Date()));
-						break;
-					} catch (err) {
-						if (!(err instanceof DuplicateKeyError)) throw err;
-					}
-					const existing = await repo.findOne({ order_id: ctx.params.order_id });
-					if (!existing) continue;
-					if (existing.status === "SHIPPED" || existing.status === "DELIVERED") return toShipmentResult(existing);
-					if (existing.status === "CANCELLED")
-						throw new ConflictError(`The shipment of order '${existing.order_id}' was cancelled`, "SHIPMENT_CANCELLED", { order_id: existing.order_id });
-					if (Date.now() - existing.claimed_at > this.opts.staleClaimMs) {
-						const claimedAt = Date.now();
-						const n = await repo.updateWhere({ id: existing.id, status: "PREPARING", claimed_at: existing.claimed_at }, { $set: { claimed_at: claimedAt } });
-						if (n === 1) doc = { ...existing, claimed_at: claimedAt };
-						continue;
-					}
-					if (Date.now() > deadline) throw new DependencyUnavailableError("shipping", `The shipment of order '${existing.order_id}' is being prepared; retry`);
-					await sleep(20);
-				}
-
+				const claim = await this.claimShipment(ctx.params);
+				if ("settled" in claim) return toShipmentResult(claim.settled);
+				const doc = claim.doc;
 				try {
 					await ctx.call("inventory.commit", { order_id: doc.order_id });
 				} catch (err) {
 					// Give the claim back so that a retry can ship; a cancel that came meanwhile stays.
-					await repo.removeWhere({ id: doc.id, status: "PREPARING", claimed_at: doc.claimed_at });
+					await this.shipments().removeWhere({ id: doc.id, status: "PREPARING", claimed_at: doc.claimed_at });
 					throw err;
 				}
-				const now = new Date();
-				const deliverAt = this.deliveryDelayMs > 0 ? now.getTime() + this.deliveryDelayMs : null;
-				const event = this.stageEvent<OrderShippedPayload>(ctx, EVENTS.ORDER_SHIPPED, {
-					order_id: doc.order_id,
-					user_id: doc.user_id,
-					shipment_id: doc.id,
-					carrier: doc.carrier,
-					tracking_number: doc.tracking_number,
-				});
-				const n = await repo.updateWhere(
-					{ id: doc.id, status: "PREPARING" },
-					{
-						$set: { status: "SHIPPED", shipped_at: now.toISOString(), deliver_at: deliverAt, updated_at: now.toISOString() },
-						$push: { history: this.entry("SHIPPED", null), pending_events: event },
-					},
-				);
-				if (n === 0) {
-					const current = await repo.findById(doc.id);
-					if (current && current.status !== "CANCELLED") return toShipmentResult(current);
-					throw new ConflictError(`The shipment of order '${doc.order_id}' was cancelled`, "SHIPMENT_CANCELLED", { order_id: doc.order_id });
-				}
-				const shipped: ShipmentDoc = { ...doc, status: "SHIPPED", deliver_at: deliverAt, shipped_at: now.toISOString() };
-				await this.relay(doc.id, event);
-				this.scheduleDelivery(shipped);
-				return toShipmentResult(shipped);
+				return toShipmentResult(await this.markShipped(ctx, doc));
 			},
 		},
 
@@ -221,6 +177,62 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 		/** The shipments collection. */
 		shipments(this: ShippingThis): Repository<ShipmentDoc> {
 			return this.collection<ShipmentDoc>("shipments");
+		},
+
+		/** Claims the order's shipment (a new PREPARING one, or one whose holder died), or answers the one already shipped. */
+		async claimShipment(this: ShippingThis, input: NewShipmentInput): Promise<{ settled: ShipmentDoc } | { doc: ShipmentDoc }> {
+			const repo = this.shipments();
+			const deadline = Date.now() + this.opts.waitForClaimMs;
+			for (;;) {
+				try {
+					return { doc: await repo.insert(newShipment(input, "PREPARING", new Date())) };
+				} catch (err) {
+					if (!(err instanceof DuplicateKeyError)) throw err;
+				}
+				const existing = await repo.findOne({ order_id: input.order_id });
+				if (!existing) continue;
+				if (existing.status === "SHIPPED" || existing.status === "DELIVERED") return { settled: existing };
+				if (existing.status === "CANCELLED")
+					throw new ConflictError(`The shipment of order '${existing.order_id}' was cancelled`, "SHIPMENT_CANCELLED", { order_id: existing.order_id });
+				if (Date.now() - existing.claimed_at > this.opts.staleClaimMs) {
+					const claimedAt = Date.now();
+					const n = await repo.updateWhere({ id: existing.id, status: "PREPARING", claimed_at: existing.claimed_at }, { $set: { claimed_at: claimedAt } });
+					if (n === 1) return { doc: { ...existing, claimed_at: claimedAt } };
+					continue;
+				}
+				if (Date.now() > deadline) throw new DependencyUnavailableError("shipping", `The shipment of order '${existing.order_id}' is being prepared; retry`);
+				await sleep(20);
+			}
+		},
+
+		/** PREPARING → SHIPPED with order.shipped in the same write; 409 when a cancel came first. */
+		async markShipped(this: ShippingThis, ctx: Context, doc: ShipmentDoc): Promise<ShipmentDoc> {
+			const repo = this.shipments();
+			const now = new Date();
+			const deliverAt = this.deliveryDelayMs > 0 ? now.getTime() + this.deliveryDelayMs : null;
+			const event = this.stageEvent<OrderShippedPayload>(ctx, EVENTS.ORDER_SHIPPED, {
+				order_id: doc.order_id,
+				user_id: doc.user_id,
+				shipment_id: doc.id,
+				carrier: doc.carrier,
+				tracking_number: doc.tracking_number,
+			});
+			const n = await repo.updateWhere(
+				{ id: doc.id, status: "PREPARING" },
+				{
+					$set: { status: "SHIPPED", shipped_at: now.toISOString(), deliver_at: deliverAt, updated_at: now.toISOString() },
+					$push: { history: this.entry("SHIPPED", null), pending_events: event },
+				},
+			);
+			if (n === 0) {
+				const current = await repo.findById(doc.id);
+				if (current && current.status !== "CANCELLED") return current;
+				throw new ConflictError(`The shipment of order '${doc.order_id}' was cancelled`, "SHIPMENT_CANCELLED", { order_id: doc.order_id });
+			}
+			const shipped: ShipmentDoc = { ...doc, status: "SHIPPED", deliver_at: deliverAt, shipped_at: now.toISOString() };
+			await this.relay(doc.id, event);
+			this.scheduleDelivery(shipped);
+			return shipped;
 		},
 
 		/** SHIPPED → DELIVERED once (the conditional update decides among racing nodes), emitting order.delivered. */
