@@ -38,6 +38,7 @@ interface OrdersMethods extends DbMethods, EventsMethods, SagaMethods<OrderSagaD
 	orders(): Repository<OrderDoc>;
 	storeNewOrder(ctx: Ctx<unknown>, saga: SagaState<OrderSagaData>, key?: string): Promise<{ doc: OrderDoc; existing?: OrderDoc }>;
 	ownOrder(ctx: Ctx<unknown>, id: string): Promise<OrderDoc>;
+	settledOrder(id: string, waitMs: number): Promise<OrderDoc>;
 	updateOrder(id: string, change: (doc: OrderDoc) => OrderDoc): Promise<OrderDoc | null>;
 	saveSagaState(state: SagaState<OrderSagaData>): Promise<void>;
 	transitionEvents(before: OrderDoc, after: OrderDoc): StagedEvent[];
@@ -152,13 +153,9 @@ const OrdersService = defineService<object, OrdersMethods>({
 				const doc = await this.ownOrder(ctx, ctx.params.id);
 				if (doc.status === "CANCELLED") return toPublicOrder(doc);
 				if (!isCancellable(doc.status)) throw new OrderNotCancellableError(doc.id, doc.status);
+				// The saga sees the request before its next step and undoes what it did.
 				const n = await this.orders().updateWhere({ id: doc.id, status: { $in: CANCELLABLE } }, { $set: { cancel_requested: true } });
-				const deadline = Date.now() + CANCEL_WAIT_MS;
-				let current = n > 0 ? doc : ((await this.orders().findById(doc.id)) ?? doc);
-				while (n > 0 && !isTerminal(current.status) && Date.now() < deadline) {
-					await new Promise(r => setTimeout(r, 50));
-					current = (await this.orders().findById(doc.id)) ?? current;
-				}
+				const current = n > 0 ? await this.settledOrder(doc.id, CANCEL_WAIT_MS) : ((await this.orders().findById(doc.id)) ?? doc);
 				if (current.status === "SHIPPED" || current.status === "DELIVERED" || current.status === "FAILED")
 					throw new OrderNotCancellableError(doc.id, current.status);
 				if (current.status !== "CANCELLED") ctx.meta.$statusCode = 202;
@@ -229,6 +226,18 @@ const OrdersService = defineService<object, OrdersMethods>({
 			}
 			await this.publishStaged("orders", doc.id, [created]).catch(err => this.logger.warn(`order.created of ${doc.id} left for the relay`, err));
 			return { doc };
+		},
+
+		/** The order once it is terminal, or as it stands after `waitMs`. */
+		async settledOrder(this: OrdersThis, id: string, waitMs: number): Promise<OrderDoc> {
+			const deadline = Date.now() + waitMs;
+			let doc = await this.orders().findById(id);
+			while (doc && !isTerminal(doc.status) && Date.now() < deadline) {
+				await new Promise(r => setTimeout(r, 50));
+				doc = await this.orders().findById(id);
+			}
+			if (!doc) throw new NotFoundError("order", id);
+			return doc;
 		},
 
 		/** The orders collection. */
