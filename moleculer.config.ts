@@ -6,6 +6,7 @@ import { getConfig, type Config } from "./config/env";
 import { resilience } from "./config/resilience";
 import { GatewayPrometheusReporter } from "./config/metrics";
 import { brokerMiddlewares } from "./config/middlewares";
+import { replOptions } from "./config/repl-commands";
 
 /** ioredis options from a redis:// URL (the cacher takes options, not a URL). */
 export function redisOptions(url: string): Record<string, unknown> {
@@ -79,6 +80,9 @@ export function createBrokerOptions(config: Config = getConfig(), overrides: Par
 		},
 
 		middlewares: brokerMiddlewares(config),
+
+		// Operator commands of `npm run repl` (saga log, orders by status, dead letters, checkout, breakers).
+		replOptions,
 
 		// Give in-flight requests time to finish on SIGTERM.
 		tracking: { enabled: true, shutdownTimeout: 10_000 },

@@ -9,10 +9,10 @@ import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceBroker, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import DbService from "moleculer-db";
 import MongoAdapter from "moleculer-db-adapter-mongo";
-import { getConfig } from "../config/env";
+import { getConfig, type Config } from "../config/env";
 
 /** The subset of moleculer-db's adapter interface that ShopFlow uses. */
-interface Adapter {
+export interface StoreAdapter {
 	init(broker: ServiceBroker, service: unknown): void;
 	connect(): Promise<unknown>;
 	disconnect(): Promise<unknown>;
@@ -57,6 +57,7 @@ export class DuplicateKeyError extends Error {
 	}
 }
 
+type Adapter = StoreAdapter;
 type Doc = { id: string };
 type Query = Record<string, unknown>;
 
@@ -192,6 +193,28 @@ async function createIndexes(adapter: Adapter, mongo: boolean, indexes: IndexSpe
 	}
 }
 
+/** The store adapter of one collection of one service (MongoDB when configured, NeDB otherwise); not yet connected. */
+export function openAdapter(broker: ServiceBroker, logger: unknown, config: Config, service: string, collection: string): StoreAdapter {
+	const adapter = config.mongoUrl ? (new MongoAdapter(config.mongoUrl, {}) as unknown as Adapter) : createNeDbAdapter(service, collection, config.dataDir);
+	// The Mongo adapter reads the collection name from the service schema it is given.
+	adapter.init(broker, { schema: { collection: `${service}_${collection}` }, logger, name: service });
+	return adapter;
+}
+
+/** Connects an adapter and creates the indexes it declares. */
+export async function connectAdapter(adapter: StoreAdapter, config: Config, indexes: IndexSpec[] = []): Promise<void> {
+	await adapter.connect();
+	// NeDB appends every write to its file; compact it once a minute.
+	(adapter.db as { setAutocompactionInterval?(ms: number): void } | undefined)?.setAutocompactionInterval?.(60_000);
+	await createIndexes(adapter, !!config.mongoUrl, indexes);
+}
+
+/** Disconnects an adapter. */
+export async function closeAdapter(adapter: StoreAdapter): Promise<void> {
+	(adapter.db as { stopAutocompaction?(): void } | undefined)?.stopAutocompaction?.();
+	await adapter.disconnect();
+}
+
 /** A mixin giving the service a repository per declared collection, connected before `started` handlers run. */
 export function DbMixin(collections: Record<string, CollectionSpec>): Partial<ServiceSchema> {
 	const schema: Partial<ServiceSchema<ServiceSettingSchema, DbMethods, DbState>> = {
@@ -227,32 +250,21 @@ export function DbMixin(collections: Record<string, CollectionSpec>): Partial<Se
 		},
 		created(this: DbThis) {
 			const cfg = getConfig();
-			this.$adapters = new Map();
-			this.$repositories = new Map();
+			// Several DbMixin instances in one service add to the same maps.
+			this.$adapters ??= new Map();
+			this.$repositories ??= new Map();
 			for (const name of Object.keys(collections)) {
-				const adapter = cfg.mongoUrl
-					? (new MongoAdapter(cfg.mongoUrl, {}) as unknown as Adapter)
-					: createNeDbAdapter(this.name, name, cfg.dataDir);
-				// The Mongo adapter reads the collection name from the service schema it is given.
-				adapter.init(this.broker, { schema: { collection: `${this.name}_${name}` }, logger: this.logger, name: this.name });
+				const adapter = openAdapter(this.broker, this.logger, cfg, this.name, name);
 				this.$adapters.set(name, adapter);
 				this.$repositories.set(name, new Repository(name, adapter));
 			}
 		},
 		async started(this: DbThis) {
-			const mongo = !!getConfig().mongoUrl;
-			for (const [name, adapter] of this.$adapters) {
-				await adapter.connect();
-				// NeDB appends every write to its file; compact it once a minute.
-				(adapter.db as { setAutocompactionInterval?(ms: number): void } | undefined)?.setAutocompactionInterval?.(60_000);
-				await createIndexes(adapter, mongo, collections[name].indexes ?? []);
-			}
+			const cfg = getConfig();
+			for (const name of Object.keys(collections)) await connectAdapter(this.$adapters.get(name) as Adapter, cfg, collections[name].indexes);
 		},
 		async stopped(this: DbThis) {
-			for (const adapter of this.$adapters.values()) {
-				(adapter.db as { stopAutocompaction?(): void } | undefined)?.stopAutocompaction?.();
-				await adapter.disconnect();
-			}
+			for (const name of Object.keys(collections)) await closeAdapter(this.$adapters.get(name) as Adapter);
 		},
 	};
 	return schema as Partial<ServiceSchema>;

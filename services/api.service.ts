@@ -103,6 +103,9 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 		},
 
 		actions: {
+			// The gateway's request action is never retried as a whole: each call inside it has its own retry policy.
+			rest: { retryPolicy: { enabled: false } },
+
 			...deadLetterActions,
 			...traceActions(config),
 

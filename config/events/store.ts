@@ -3,12 +3,8 @@
  * beside the service's DbMixin collections (same store: NeDB files under DATA_DIR, memory in tests, or MongoDB),
  * named `<service>.events_*`, and are managed here so that a service needs no DbMixin to publish or consume.
  */
-import fs from "node:fs";
-import path from "node:path";
 import type { ServiceBroker, Logger } from "moleculer";
-import DbService from "moleculer-db";
-import MongoAdapter from "moleculer-db-adapter-mongo";
-import { DuplicateKeyError, Repository } from "../../mixins/db.mixin";
+import { closeAdapter, connectAdapter, DuplicateKeyError, openAdapter, Repository, type StoreAdapter } from "../../mixins/db.mixin";
 import type { Config } from "../env";
 import { createKeyValueStore, type KeyValueStore } from "../kv";
 import type { EventMessage, EventMeta } from "./policy";
@@ -47,36 +43,12 @@ export interface DeadLetter {
 
 export type ClaimResult = "claimed" | "done" | "busy";
 
-interface AdapterLike {
-	init(broker: ServiceBroker, service: unknown): void;
-	connect(): Promise<unknown>;
-	disconnect(): Promise<unknown>;
-	db?: unknown;
-	collection?: unknown;
-}
+type AdapterLike = StoreAdapter;
 
 /** A claim older than this is taken over: its holder crashed or stopped mid-handler. */
 const CLAIM_STALE_MS = 60_000;
 /** How long Redis remembers a processed event id (the collection keeps it until pruned). */
 const PROCESSED_TTL_MS = 7 * 24 * 3600_000;
-
-function openAdapter(broker: ServiceBroker, logger: Logger, config: Config, service: string, coll: string): AdapterLike {
-	let adapter: AdapterLike;
-	if (config.mongoUrl) adapter = new MongoAdapter(config.mongoUrl, {}) as unknown as AdapterLike;
-	else if (!config.dataDir) adapter = new DbService.MemoryAdapter() as unknown as AdapterLike;
-	else {
-		fs.mkdirSync(config.dataDir, { recursive: true });
-		const filename = path.join(config.dataDir, `${service}.${coll}.db`);
-		adapter = new DbService.MemoryAdapter({ filename, autoload: false }) as unknown as AdapterLike;
-	}
-	adapter.init(broker, { schema: { collection: `${service}_${coll}` }, logger, name: service });
-	return adapter;
-}
-
-async function ensureIndex(adapter: AdapterLike, mongo: boolean, field: string): Promise<void> {
-	if (mongo) await (adapter.collection as { createIndex(spec: object): Promise<unknown> }).createIndex({ [field]: 1 });
-	else await (adapter.db as { ensureIndex(opts: object): Promise<unknown> }).ensureIndex({ fieldName: field });
-}
 
 /** The outbox, processed ids and dead letters of one service. */
 export class EventStore {
@@ -96,7 +68,7 @@ export class EventStore {
 		const repo = <T extends { id: string }>(coll: string): Repository<T> => {
 			const adapter = openAdapter(broker, logger, config, service, coll);
 			this.adapters.push(adapter);
-			return new Repository<T>(coll, adapter as unknown as ConstructorParameters<typeof Repository>[1]);
+			return new Repository<T>(coll, adapter);
 		};
 		this.outbox = repo<OutboxRow>("events_outbox");
 		this.processed = repo<ProcessedRow>("events_processed");
@@ -105,21 +77,15 @@ export class EventStore {
 	}
 
 	async open(): Promise<void> {
-		const mongo = !!this.config.mongoUrl;
-		for (const a of this.adapters) {
-			await a.connect();
-			(a.db as { setAutocompactionInterval?(ms: number): void } | undefined)?.setAutocompactionInterval?.(60_000);
-		}
-		await ensureIndex(this.adapters[0], mongo, "status");
-		await ensureIndex(this.adapters[2], mongo, "status");
+		const [outbox, processed, deadLetters] = this.adapters;
+		await connectAdapter(outbox, this.config, [{ fields: ["status"] }]);
+		await connectAdapter(processed, this.config);
+		await connectAdapter(deadLetters, this.config, [{ fields: ["status"] }]);
 	}
 
 	async close(): Promise<void> {
 		await this.kv?.close();
-		for (const a of this.adapters) {
-			(a.db as { stopAutocompaction?(): void } | undefined)?.stopAutocompaction?.();
-			await a.disconnect();
-		}
+		for (const a of this.adapters) await closeAdapter(a);
 	}
 
 	/** Stores a message as pending; storing the same event twice is a no-op. */
