@@ -85,8 +85,15 @@ async function benchCluster(port: number, opts: BenchOptions): Promise<ModeResul
 		quiet: opts.quiet,
 		extraEnv: { DATA_DIR: "memory", LOG_LEVEL: "warn", RATE_LIMIT_PER_MINUTE: "10000000" },
 	});
+	const tails = new Map<string, string>();
+	for (const n of cluster.nodes)
+		for (const stream of [n.child.stdout, n.child.stderr])
+			stream?.on("data", (c: Buffer) => tails.set(n.name, ((tails.get(n.name) ?? "") + c.toString()).slice(-1500)));
 	try {
 		return await runRoutes("cluster", cluster.gateways, cluster.nodes, opts);
+	} catch (err) {
+		for (const [name, tail] of tails) process.stderr.write(`--- last output of ${name} ---\n${tail}\n`);
+		throw err;
 	} finally {
 		await cluster.stop();
 	}
