@@ -3,21 +3,9 @@ import { DEMO_PRODUCTS } from "../../services/products/demo-catalog";
 import { CACHE_CLEAN_EVENT } from "../../services/products.service";
 import type { SearchAnswer } from "../../services/search.service";
 import { NATS_URL, startShop, type Shop } from "../helpers/shop";
+import { eventually } from "../helpers/eventually";
 
 const admin = { meta: { user: { id: "admin", email: "admin@example.com", name: "Admin", role: "admin" } } };
-
-async function eventually(check: () => Promise<void>, ms = 5000): Promise<void> {
-	const end = Date.now() + ms;
-	for (;;) {
-		try {
-			await check();
-			return;
-		} catch (err) {
-			if (Date.now() > end) throw err;
-			await new Promise(r => setTimeout(r, 10));
-		}
-	}
-}
 
 describe("catalog over NATS: one products node, two search nodes", () => {
 	const ns = `t-catnats-${Date.now()}-${Math.random().toString(36).slice(2)}`;

@@ -1,4 +1,5 @@
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
+import { eventually } from "../helpers/eventually";
 
 interface ProductBody {
 	id: string;
@@ -24,19 +25,6 @@ interface ErrorBody {
 	message: string;
 	type: string;
 	data: Array<{ field: string }>;
-}
-
-async function eventually(check: () => Promise<void>, ms = 3000): Promise<void> {
-	const end = Date.now() + ms;
-	for (;;) {
-		try {
-			await check();
-			return;
-		} catch (err) {
-			if (Date.now() > end) throw err;
-			await new Promise(r => setTimeout(r, 10));
-		}
-	}
 }
 
 describe("catalog through the gateway", () => {

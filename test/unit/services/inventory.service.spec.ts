@@ -4,22 +4,10 @@ import { EVENTS, type DomainEvent } from "../../../services/common/events";
 import type { Levels } from "../../../services/inventory/model";
 import type { ReservationAnswer } from "../../../services/inventory.service";
 import { startShop, type Shop } from "../../helpers/shop";
+import { eventually } from "../../helpers/eventually";
 
 const admin = { meta: { user: { id: "admin", email: "admin@example.com", name: "Admin", role: "admin" } } };
 const noRetry = { retries: 0 };
-
-async function eventually(check: () => void, ms = 3000): Promise<void> {
-	const end = Date.now() + ms;
-	for (;;) {
-		try {
-			check();
-			return;
-		} catch (err) {
-			if (Date.now() > end) throw err;
-			await new Promise(r => setTimeout(r, 20));
-		}
-	}
-}
 
 describe("inventory service", () => {
 	let shop: Shop;

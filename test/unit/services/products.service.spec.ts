@@ -5,22 +5,10 @@ import { EVENTS, type DomainEvent } from "../../../services/common/events";
 import type { ApiProduct, Page, ProductDoc } from "../../../services/products/model";
 import type { CategoryRow, PricingRow } from "../../../services/products.service";
 import { startShop, type Shop } from "../../helpers/shop";
+import { eventually } from "../../helpers/eventually";
 
 const admin = { meta: { user: { id: "admin", email: "admin@example.com", name: "Admin", role: "admin" } } };
 const noRetry = { retries: 0 };
-
-async function eventually(check: () => void | Promise<void>, ms = 3000): Promise<void> {
-	const end = Date.now() + ms;
-	for (;;) {
-		try {
-			await check();
-			return;
-		} catch (err) {
-			if (Date.now() > end) throw err;
-			await new Promise(r => setTimeout(r, 20));
-		}
-	}
-}
 
 describe("products service", () => {
 	let shop: Shop;

@@ -4,22 +4,10 @@ import { EVENTS, type DomainEvent } from "../../../services/common/events";
 import type { ReviewList } from "../../../services/reviews/model";
 import type { CreatedReview } from "../../../services/reviews.service";
 import { startShop, type Shop } from "../../helpers/shop";
+import { eventually } from "../../helpers/eventually";
 
 const noRetry = { retries: 0 };
 const as = (id: string, name = `User ${id}`) => ({ meta: { user: { id, email: `${id}@example.com`, name, role: "customer" } }, retries: 0 });
-
-async function eventually(check: () => void | Promise<void>, ms = 3000): Promise<void> {
-	const end = Date.now() + ms;
-	for (;;) {
-		try {
-			await check();
-			return;
-		} catch (err) {
-			if (Date.now() > end) throw err;
-			await new Promise(r => setTimeout(r, 20));
-		}
-	}
-}
 
 describe("reviews service", () => {
 	let shop: Shop;
