@@ -15,6 +15,7 @@ import { DUMMY_HASH, hashPassword, verifyPassword } from "./users/password";
 import { signToken, verifyToken } from "./users/jwt";
 import {
 	looksLikeCardNumber,
+	newUser,
 	normaliseEmail,
 	toPublicUser,
 	type Address,
@@ -23,6 +24,7 @@ import {
 	type PublicUser,
 	type UserDoc,
 } from "./users/model";
+import { PAYMENT_TOKEN, resolvePayment, resolveShippingAddress, type PaymentChoice, type ShippingAddress } from "./users/checkout";
 import { addressParams, addressUpdateParams, type AddressInput, type AddressUpdateInput } from "./users/params";
 
 interface RegisterParams {
@@ -58,8 +60,8 @@ interface CheckoutDetailsParams {
 }
 export interface CheckoutDetails {
 	user: PublicUser;
-	shipping_address: Omit<Address, "id"> & { id: string | null };
-	payment: { method_id: string | null; token: string; brand: string | null; last4: string | null };
+	shipping_address: ShippingAddress;
+	payment: PaymentChoice;
 }
 interface AuthResult {
 	user: PublicUser;
@@ -77,8 +79,6 @@ interface UsersVars {
 type UsersThis = ServiceThis<UsersVars, UsersMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
 
-const PAYMENT_TOKEN = /^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$/;
-
 const UsersService = defineService<UsersVars, UsersMethods>({
 	name: "users",
 	mixins: [DbMixin({ users: { indexes: [{ fields: ["email"], unique: true }] } }), EventsMixin()],
@@ -93,20 +93,11 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 			},
 			async handler(this: UsersThis, ctx: Ctx<RegisterParams>): Promise<AuthResult> {
 				const email = normaliseEmail(ctx.params.email);
-				const now = new Date().toISOString();
 				let user: UserDoc;
 				try {
-					user = await this.collection<UserDoc>("users").insert({
-						email,
-						name: ctx.params.name,
-						password_hash: await hashPassword(ctx.params.password),
-						role: "customer",
-						notification_channel: "email",
-						addresses: [],
-						payment_methods: [],
-						created_at: now,
-						updated_at: now,
-					});
+					user = await this.collection<UserDoc>("users").insert(
+						newUser(email, ctx.params.name, await hashPassword(ctx.params.password), "customer"),
+					);
 				} catch (err) {
 					if (err instanceof DuplicateKeyError)
 						throw new ConflictError(`email: an account with ${email} already exists`, "EMAIL_TAKEN", { field: "email" });
@@ -329,36 +320,11 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 			},
 			async handler(this: UsersThis, ctx: Ctx<CheckoutDetailsParams>): Promise<CheckoutDetails> {
 				const user = await this.loadUser(ctx.params.user_id);
-				const { shipping_address: addr, payment_method: pm } = ctx.params;
-
-				let shipping: CheckoutDetails["shipping_address"];
-				if (typeof addr === "string") {
-					const saved = user.addresses.find(a => a.id === addr);
-					if (saved) shipping = saved;
-					else if (/^addr_/.test(addr)) throw new NotFoundError("address", addr);
-					else shipping = { id: null, label: null, street: addr, city: "", postal_code: null, country: null };
-				} else {
-					shipping = {
-						id: null,
-						label: addr.label ?? null,
-						street: addr.street,
-						city: addr.city,
-						postal_code: addr.postal_code ?? null,
-						country: addr.country ?? null,
-					};
-				}
-
-				let payment: CheckoutDetails["payment"];
-				const saved = user.payment_methods.find(p => p.id === pm);
-				if (saved) payment = { method_id: saved.id, token: saved.token, brand: saved.brand, last4: saved.last4 };
-				else if (/^pm_/.test(pm)) throw new NotFoundError("payment method", pm);
-				else if (looksLikeCardNumber(pm))
-					throw new ValidationFailedError("payment_method", "looks like a full card number; send a payment token", "CARD_NUMBER_REFUSED");
-				else if (!PAYMENT_TOKEN.test(pm))
-					throw new ValidationFailedError("payment_method", "must be a saved payment method id or a payment token such as card-456");
-				else payment = { method_id: null, token: pm, brand: null, last4: null };
-
-				return { user: toPublicUser(user), shipping_address: shipping, payment };
+				return {
+					user: toPublicUser(user),
+					shipping_address: resolveShippingAddress(user, ctx.params.shipping_address),
+					payment: resolvePayment(user, ctx.params.payment_method),
+				};
 			},
 		},
 	},
@@ -380,19 +346,8 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 		async ensureAdmin(this: UsersThis): Promise<void> {
 			const users = this.collection<UserDoc>("users");
 			if (await users.findOne({ email: this.config.adminEmail })) return;
-			const now = new Date().toISOString();
 			try {
-				await users.insert({
-					email: this.config.adminEmail,
-					name: "Administrator",
-					password_hash: await hashPassword(this.config.adminPassword),
-					role: "admin",
-					notification_channel: "email",
-					addresses: [],
-					payment_methods: [],
-					created_at: now,
-					updated_at: now,
-				});
+				await users.insert(newUser(this.config.adminEmail, "Administrator", await hashPassword(this.config.adminPassword), "admin"));
 			} catch (err) {
 				if (err instanceof DuplicateKeyError) return; // another users node created it first
 				throw err;

@@ -68,3 +68,19 @@ export function looksLikeCardNumber(value: string): boolean {
 	const digits = value.replace(/[\s-]/g, "");
 	return /\d{13,19}/.test(digits) || /(\d[\s-]?){13,19}/.test(value);
 }
+
+/** A new user document with no addresses or payment methods yet. */
+export function newUser(email: string, name: string, passwordHash: string, role: Role): Omit<UserDoc, "id"> {
+	const now = new Date().toISOString();
+	return {
+		email,
+		name,
+		password_hash: passwordHash,
+		role,
+		notification_channel: "email",
+		addresses: [],
+		payment_methods: [],
+		created_at: now,
+		updated_at: now,
+	};
+}
