@@ -1,13 +1,38 @@
 /**
- * The benchmark's ceiling: a bare moleculer-web gateway in its own process whose one route, GET /api/v1/ping,
- * calls a local action that returns a constant. No auth, rate limit, metrics, tracing or middlewares: what
- * moleculer-web and the broker cost on this machine before ShopFlow adds anything.
+ * The benchmark's ceiling: a bare moleculer-web gateway in its own process whose route GET /api/v1/ping calls a
+ * local action that returns a constant. No auth, rate limit, metrics, tracing or middlewares: what moleculer-web
+ * and the broker cost on this machine before ShopFlow adds anything. GET /api/v1/page returns a constant page of
+ * 20 products as large as ShopFlow's GET /products (about 10 KB), to tell the cost of the payload from the rest.
  * `PORT=8090 node dist/test/tools/bare-gateway.js`
  */
 import { ServiceBroker } from "moleculer";
 import ApiGateway from "moleculer-web";
 
 const PONG = { status: "ok", service: "bare" };
+
+/** A constant page shaped like GET /products: 20 rows of about 500 bytes. */
+const PAGE = {
+	rows: Array.from({ length: 20 }, (_, i) => ({
+		id: `product-${i}`,
+		name: `Product ${i}`,
+		description: "A constant product description, long enough to weigh what a real one weighs in the catalog. ".repeat(3),
+		brand: "Bare",
+		category: "constants",
+		price: 99.99,
+		currency: "USD",
+		image_url: `https://images.shopflow.example/products/product-${i}.jpg`,
+		tags: ["constant", "bare"],
+		rating_average: 0,
+		rating_count: 0,
+		availability: { available: 100, in_stock: true },
+		created_at: "2026-01-01T00:00:00.000Z",
+		updated_at: "2026-01-01T00:00:00.000Z",
+	})),
+	total: 20,
+	page: 1,
+	page_size: 20,
+	total_pages: 1,
+};
 
 async function main(): Promise<void> {
 	const broker = new ServiceBroker({ nodeID: `bare-${process.pid}`, logger: { type: "Console", options: { level: "warn" } } });
@@ -16,6 +41,8 @@ async function main(): Promise<void> {
 		actions: {
 			/** The constant answer. */
 			ping: { handler: (): typeof PONG => PONG },
+			/** The constant page. */
+			page: { handler: (): typeof PAGE => PAGE },
 		},
 	});
 	broker.createService({
@@ -26,7 +53,7 @@ async function main(): Promise<void> {
 			ip: "127.0.0.1",
 			logRequest: null,
 			logResponse: null,
-			routes: [{ path: "/api/v1", aliases: { "GET /ping": "bare.ping" }, mappingPolicy: "restrict" }],
+			routes: [{ path: "/api/v1", aliases: { "GET /ping": "bare.ping", "GET /page": "bare.page" }, mappingPolicy: "restrict" }],
 		},
 	});
 	const stop = async (): Promise<void> => {

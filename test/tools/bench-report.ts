@@ -59,11 +59,11 @@ export function renderMode(result: ModeResult, bare: RouteResult): string {
 	return [`${result.mode}`, table, ...errors, ...result.exits.map(e => `  ${e}`), "per node:", ...nodes].join("\n");
 }
 
-/** The ceiling's own line. */
-export function renderBare(bare: RouteResult, peakKb: number): string {
+/** The ceiling's table: the constant route (the reference of the ratios) and the constant page. */
+export function renderBare(routes: RouteResult[], peakKb: number): string {
 	return renderTable(
 		["route", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "CPU ms/req", "peak RSS MB"],
-		[["GET /api/v1/ping (bare moleculer-web)", Math.round(bare.rps), ms(bare.p50), ms(bare.p95), ms(bare.p99), bare.non2xx + bare.socketErrors, cpu(bare.cpuMsPerRequest), mb(peakKb)]],
+		routes.map(r => [r.route, Math.round(r.rps), ms(r.p50), ms(r.p95), ms(r.p99), r.non2xx + r.socketErrors, cpu(r.cpuMsPerRequest), mb(peakKb)]),
 	);
 }
 

@@ -99,19 +99,22 @@ async function benchCluster(port: number, opts: BenchOptions): Promise<ModeResul
 	}
 }
 
-async function benchBare(port: number, opts: BenchOptions): Promise<{ result: RouteResult; peakKb: number }> {
+async function benchBare(port: number, opts: BenchOptions): Promise<{ result: RouteResult; page: RouteResult; peakKb: number }> {
 	const bare = await startBareGateway(port, opts.quiet);
 	try {
-		const result = await runAutocannon({
-			route: "GET /ping (bare)",
-			urls: [bare.url],
-			path: "/api/v1/ping",
-			durationSec: opts.durationSec,
-			connections: opts.connections,
-			warmupSec: opts.warmupSec,
-			cpuMs: () => readCpuMs(bare.child.pid),
-		});
-		return { result, peakKb: readMemory(bare.child.pid)?.peakKb ?? 0 };
+		const route = (name: string, path: string) =>
+			runAutocannon({
+				route: name,
+				urls: [bare.url],
+				path,
+				durationSec: opts.durationSec,
+				connections: opts.connections,
+				warmupSec: opts.warmupSec,
+				cpuMs: () => readCpuMs(bare.child.pid),
+			});
+		const result = await route("GET /api/v1/ping (bare moleculer-web)", "/api/v1/ping");
+		const page = await route("GET /api/v1/page (bare, constant 10 KB page)", "/api/v1/page");
+		return { result, page, peakKb: readMemory(bare.child.pid)?.peakKb ?? 0 };
 	} finally {
 		await bare.stop();
 	}
@@ -142,7 +145,7 @@ async function main(): Promise<void> {
 		`${opts.connections} connections (autocannon), ${opts.users} virtual users for checkout\n` +
 		"CPU ms/req: CPU time the shop's processes (all nodes) used per measured request; for checkout, per order (with its cart/add)\n\n");
 	const bare = await benchBare(await freePort(basePort + 90), opts);
-	process.stdout.write(`ceiling\n${renderBare(bare.result, bare.peakKb)}\n\n`);
+	process.stdout.write(`ceiling\n${renderBare([bare.result, bare.page], bare.peakKb)}\n\n`);
 	let embedded: ModeResult | undefined;
 	let cluster: ModeResult | undefined;
 	if (only !== "cluster") {
