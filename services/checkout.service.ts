@@ -5,6 +5,7 @@
  * record per user and key, bound to a hash of the body) before anything runs, so a repeat answers the first
  * response and charges once.
  */
+import { randomUUID } from "node:crypto";
 import type { Context } from "moleculer";
 import { collectCallChain } from "../config/call-chain";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
@@ -32,6 +33,11 @@ interface StartParams {
 	shipping_address: string | Record<string, unknown>;
 	payment_method: string;
 	cart_id?: string;
+}
+
+/** The product ids and quantities an order bought, to take out of the cart. */
+function orderedLines(items: Array<{ product_id: string; quantity: number }>): Array<{ product_id: string; quantity: number }> {
+	return items.map(i => ({ product_id: i.product_id, quantity: i.quantity }));
 }
 
 /** The stored answer to one Idempotency-Key of one user. */
@@ -99,7 +105,9 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				const started = Date.now();
 				const key = ctx.meta.headers?.["idempotency-key"];
 				const { status, body } =
-					key === undefined ? await this.placeOrder(ctx, started, `checkout:${ctx.requestID ?? ctx.id}`) : await this.placeOnce(ctx, started, key);
+					// Without an Idempotency-Key every request is a new order: the request id can come from the client's
+					// X-Request-ID header, so it must never decide which order a checkout returns.
+					key === undefined ? await this.placeOrder(ctx, started, `checkout:${randomUUID()}`) : await this.placeOnce(ctx, started, key);
 				ctx.meta.$statusCode = status;
 				if (status === 201 || status === 202) ctx.meta.$location = `/api/v1/orders/${body.order.id}`;
 				return body;
@@ -202,7 +210,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			const status = checkoutStatus(result);
 			// A placed order takes its lines out of the cart; a failed one leaves the cart for another try.
 			if (status === 201 || status === 202)
-				await ctx.call("cart.clearFor", { user_id: userId, items: cart.items }).catch(err =>
+				await ctx.call("cart.clearFor", { user_id: userId, items: orderedLines(result.order.items) }).catch(err =>
 					// The order stands either way; a cart that kept its lines is a nuisance, not a reason to answer an error.
 					this.logger.warn(`Order ${result.order.id} placed but the cart of ${userId} was not cleared: ${String(err)}`),
 				);

@@ -43,6 +43,7 @@ export interface OrderLike {
 	id: string;
 	status: string;
 	failure_reason?: string | null;
+	items: Array<{ product_id: string; quantity: number }>;
 }
 export interface OrderCreateResult<O extends OrderLike = OrderLike> {
 	order: O;

@@ -84,6 +84,20 @@ describe("checkout through the gateway", () => {
 		return token;
 	}
 
+	it("places a new order for a repeated X-Request-ID: only an Idempotency-Key replays a checkout", async () => {
+		const [a, b] = [await product(5), await product(5)];
+		const token = await shopper(a);
+		const headers = { "x-request-id": `client-chosen-${Date.now()}` };
+		const first = await checkout(token, { shipping_address: ADDRESS, payment_method: "card-456" }, headers);
+		expect(first.status).toBe(201);
+		await api("POST", "/cart/add", { token, body: { product_id: b, quantity: 2 } });
+		const second = await checkout(token, { shipping_address: ADDRESS, payment_method: "card-456" }, headers);
+		expect(second.status).toBe(201);
+		expect(second.body.order.id).not.toBe(first.body.order.id);
+		expect(second.body.order.total).toBe(51);
+		expect((await api<{ items: unknown[] }>("GET", "/cart", { token })).body.items).toEqual([]);
+	});
+
 	it("walks a card-456 checkout to SHIPPED (201), then DELIVERED after the admin delivers it", async () => {
 		const p = await product(5);
 		const token = await shopper(p, 2);

@@ -2,7 +2,7 @@ import { bodyHash, canonicalJson, checkoutResponse, checkoutStatus, isValidIdemp
 
 const step = (name: string, status: string, error?: object) => ({ name, status, duration: 3, ...(error ? { error } : {}) });
 const result = (status: string, failure_reason: string | null, steps: ReturnType<typeof step>[]) => ({
-	order: { id: "ord_1", status, failure_reason },
+	order: { id: "ord_1", status, failure_reason, items: [] },
 	saga: { id: "saga_1", status: "COMPENSATED", steps },
 });
 const declined = { code: 402, type: "PAYMENT_DECLINED", message: "declined", retryable: false, kind: "business" };
@@ -79,7 +79,7 @@ describe("checkout model", () => {
 			{ name: "payments", action: "payments.charge", code: 402, duration: 4 },
 		]);
 		expect(body).toEqual({
-			order: { id: "ord_1", status: "FAILED", failure_reason: "PAYMENT_ERROR" },
+			order: { id: "ord_1", status: "FAILED", failure_reason: "PAYMENT_ERROR", items: [] },
 			saga: { id: "saga_1", status: "COMPENSATED", steps: [{ name: "payment", status: "FAILED", duration: 3, error: { code: 402, type: "PAYMENT_DECLINED", message: "declined", retryable: false } }] },
 			trace_id: "trace-1",
 			duration: 12,
