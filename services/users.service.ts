@@ -134,6 +134,8 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 					throw new UnauthorizedError(res.reason === "expired" ? "Token has expired" : "Token is not valid", "INVALID_TOKEN");
 				const user = await this.collection<UserDoc>("users").findById(res.claims.sub);
 				if (!user) throw new UnauthorizedError("Token is not valid", "INVALID_TOKEN");
+				if (res.claims.ver !== (user.token_version ?? 0))
+					throw new UnauthorizedError("Token was revoked by a password change; log in again", "TOKEN_REVOKED");
 				return { id: user.id, email: user.email, name: user.name, role: user.role };
 			},
 		},
@@ -165,7 +167,7 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 				current_password: { type: "string", min: 1, max: 200, optional: true },
 				notification_channel: { type: "enum", values: ["email", "sms", "push"], optional: true },
 			},
-			async handler(this: UsersThis, ctx: Ctx<ProfileUpdateParams>): Promise<PublicUser> {
+			async handler(this: UsersThis, ctx: Ctx<ProfileUpdateParams>): Promise<PublicUser & { token?: string }> {
 				const user = await this.loadUser(requireUser(ctx.meta).id);
 				const set: Partial<UserDoc> = { updated_at: new Date().toISOString() };
 				if (ctx.params.name !== undefined) set.name = ctx.params.name;
@@ -176,10 +178,14 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 					if (!(await verifyPassword(ctx.params.current_password, user.password_hash)))
 						throw new ValidationFailedError("current_password", "does not match", "WRONG_PASSWORD");
 					set.password_hash = await hashPassword(ctx.params.password);
+					// Every token issued before the change stops working; the answer carries a fresh one.
+					set.token_version = (user.token_version ?? 0) + 1;
 				}
-				const updated = await this.collection<UserDoc>("users").updateById(user.id, { $set: set });
+				const updated = (await this.collection<UserDoc>("users").updateById(user.id, { $set: set })) ?? user;
 				await this.broker.cacher?.clean(`users.get:${user.id}*`);
-				return toPublicUser(updated ?? user);
+				if (set.token_version === undefined) return toPublicUser(updated);
+				await this.broker.cacher?.clean("users.resolveToken:**");
+				return { ...toPublicUser(updated), token: this.issueToken(updated) };
 			},
 		},
 
@@ -339,7 +345,7 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 
 		/** A signed JWT for the user. */
 		issueToken(this: UsersThis, user: UserDoc): string {
-			return signToken(user.id, user.role, this.config.jwtSecret, this.config.jwtExpiresInSeconds);
+			return signToken(user.id, user.role, this.config.jwtSecret, this.config.jwtExpiresInSeconds, undefined, user.token_version ?? 0);
 		},
 
 		/** Creates the admin account from ADMIN_EMAIL/ADMIN_PASSWORD when it does not exist yet. */

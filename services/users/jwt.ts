@@ -6,6 +6,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 export interface TokenClaims {
 	sub: string;
 	role: string;
+	/** The user's token version when it was issued: a password change raises it and retires older tokens. */
+	ver: number;
 	iat: number;
 	exp: number;
 }
@@ -17,8 +19,15 @@ function sign(input: string, secret: string): string {
 }
 
 /** Signs claims for a user, valid for `ttlSeconds` from `now` (seconds since the epoch). */
-export function signToken(sub: string, role: string, secret: string, ttlSeconds: number, now = Math.floor(Date.now() / 1000)): string {
-	const claims: TokenClaims = { sub, role, iat: now, exp: now + ttlSeconds };
+export function signToken(
+	sub: string,
+	role: string,
+	secret: string,
+	ttlSeconds: number,
+	now = Math.floor(Date.now() / 1000),
+	ver = 0,
+): string {
+	const claims: TokenClaims = { sub, role, ver, iat: now, exp: now + ttlSeconds };
 	const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
 	return `${HEADER}.${body}.${sign(`${HEADER}.${body}`, secret)}`;
 }
@@ -40,5 +49,5 @@ export function verifyToken(token: string, secret: string, now = Math.floor(Date
 	}
 	if (typeof claims.sub !== "string" || typeof claims.exp !== "number") return { ok: false, reason: "malformed" };
 	if (claims.exp <= now) return { ok: false, reason: "expired" };
-	return { ok: true, claims };
+	return { ok: true, claims: { ...claims, ver: typeof claims.ver === "number" ? claims.ver : 0 } };
 }

@@ -27,6 +27,8 @@ export interface UserDoc {
 	email: string;
 	name: string;
 	password_hash: string;
+	/** Raised by a password change; tokens issued before it stop working. */
+	token_version?: number;
 	role: Role;
 	notification_channel: NotificationChannel;
 	addresses: Address[];

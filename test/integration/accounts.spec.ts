@@ -60,6 +60,32 @@ describe("accounts through the gateway", () => {
 		expect(upd.body).toMatchObject({ name: "Renamed", notification_channel: "sms" });
 	});
 
+	it("retires every older token when the password changes and answers with a fresh one", async () => {
+		const { token } = await registerCustomer(shop.url, "rotate@example.com");
+		const change = await http<{ token: string }>(shop.url, "PUT", "/api/v1/account/profile", {
+			token,
+			body: { password: "a-brand-new-pass", current_password: "correct-horse-battery" },
+		});
+		expect(change.status).toBe(200);
+		expect(change.body.token).toEqual(expect.any(String));
+		const old = await http(shop.url, "GET", "/api/v1/account/profile", { token });
+		expect(old.status).toBe(401);
+		expect(old.body.type).toBe("TOKEN_REVOKED");
+		expect((await http(shop.url, "GET", "/api/v1/account/profile", { token: change.body.token })).status).toBe(200);
+		const login = await http(shop.url, "POST", "/api/v1/users/login", { body: { email: "rotate@example.com", password: "a-brand-new-pass" } });
+		expect(login.status).toBe(200);
+	});
+
+	it("refuses a password change without the right current password", async () => {
+		const { token } = await registerCustomer(shop.url);
+		const missing = await http(shop.url, "PUT", "/api/v1/account/profile", { token, body: { password: "a-brand-new-pass" } });
+		expect(missing.status).toBe(422);
+		expect(missing.body.message).toContain("current_password");
+		const wrong = await http(shop.url, "PUT", "/api/v1/account/profile", { token, body: { password: "a-brand-new-pass", current_password: "nope-nope" } });
+		expect(wrong.status).toBe(422);
+		expect((await http(shop.url, "GET", "/api/v1/account/profile", { token })).status).toBe(200);
+	});
+
 	it("answers 401 without a token and with a forged one", async () => {
 		expect((await http(shop.url, "GET", "/api/v1/account/profile")).status).toBe(401);
 		expect((await http(shop.url, "GET", "/api/v1/account/profile", { token: "a.b.c" })).status).toBe(401);

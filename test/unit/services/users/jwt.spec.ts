@@ -6,7 +6,7 @@ describe("jwt", () => {
 	it("verifies a token it signed and returns its claims", () => {
 		const token = signToken("u1", "customer", secret, 60, 1000);
 		const res = verifyToken(token, secret, 1010);
-		expect(res).toEqual({ ok: true, claims: { sub: "u1", role: "customer", iat: 1000, exp: 1060 } });
+		expect(res).toEqual({ ok: true, claims: { sub: "u1", role: "customer", ver: 0, iat: 1000, exp: 1060 } });
 	});
 
 	it("refuses an expired token", () => {
