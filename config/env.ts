@@ -40,6 +40,8 @@ export interface Config {
 	bodyLimit: string;
 	chaosEnabled: boolean;
 	corsOrigins: string | string[];
+	/** Whether X-Forwarded-For is believed (only behind a proxy that sets it); otherwise the socket address counts. */
+	trustProxy: boolean;
 	seedDemoData: boolean;
 	shippingDeliveryDelayMs: number;
 	lowStockThreshold: number;
@@ -149,6 +151,7 @@ export function loadConfig(env: Env = process.env): Config {
 		bodyLimit,
 		chaosEnabled: isProduction ? bool(env, "CHAOS_ENABLED", false) : bool(env, "CHAOS_ENABLED", true),
 		corsOrigins: cors === "*" ? "*" : cors.split(",").map(s => s.trim()),
+		trustProxy: bool(env, "TRUST_PROXY", false),
 		seedDemoData: bool(env, "SEED_DEMO_DATA", !isTest),
 		shippingDeliveryDelayMs: int(env, "DELIVERY_DELAY_MS", 0, 0, 7 * 24 * 3600 * 1000),
 		lowStockThreshold: int(env, "LOW_STOCK_THRESHOLD", 5, 0, 1_000_000),

@@ -84,7 +84,7 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 						window: 60_000,
 						limit: config.rateLimitPerMinute,
 						headers: true,
-						key: (req: IncomingMessage) => clientKey(req),
+						key: (req: IncomingMessage) => clientKey(req, config.trustProxy),
 						StoreFactory: rateLimitStoreFactory(kv),
 					},
 					callOptions: {},

@@ -1,7 +1,6 @@
 /**
  * Small HTTP helpers of the gateway: client keys for rate limits and the error body clients see.
  */
-import { createHash } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { Errors } from "moleculer";
 
@@ -13,12 +12,12 @@ interface ErrorLike {
 	data?: unknown;
 }
 
-/** A per-client key: the caller's token (hashed) when it sends one, its address otherwise. */
-export function clientKey(req: IncomingMessage): string {
-	const auth = req.headers.authorization;
-	if (typeof auth === "string" && auth.length > 10)
-		return `t:${createHash("sha256").update(auth).digest("base64url").slice(0, 22)}`;
-	const fwd = req.headers["x-forwarded-for"];
+/**
+ * A per-client key for rate limits: the caller's address. X-Forwarded-For counts only with TRUST_PROXY (behind a
+ * proxy that sets it); otherwise any client could claim any address and buy itself a fresh budget.
+ */
+export function clientKey(req: IncomingMessage, trustProxy: boolean): string {
+	const fwd = trustProxy ? req.headers["x-forwarded-for"] : undefined;
 	const ip = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(",")[0]?.trim() || req.socket.remoteAddress || "unknown";
 	return `ip:${ip}`;
 }

@@ -8,7 +8,7 @@ describe("Redis-backed rate limits and cache", () => {
 	let b: Shop;
 
 	beforeAll(async () => {
-		const env = { REDIS_URL, NAMESPACE: namespace, RATE_LIMIT_PER_MINUTE: "4" };
+		const env = { REDIS_URL, NAMESPACE: namespace, RATE_LIMIT_PER_MINUTE: "4", TRUST_PROXY: "true" };
 		a = await startShop(["api", "users"], env, `a-${process.pid}`);
 		b = await startShop(["api", "users"], env, `b-${process.pid}`);
 	});
