@@ -96,6 +96,7 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 							"x-behavior": header(req, "x-behavior"),
 						};
 						res.setHeader("X-Trace-Id", ctx.requestID ?? ctx.id);
+						dropEmptyQueryValues(req);
 						applyBehavior(ctx, req, config);
 					},
 				},
@@ -178,6 +179,13 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 }
 
 const gatewayMethods = (ApiGateway as unknown as { methods: { sendError(req: IncomingMessage, res: ServerResponse, err: Error): void } }).methods;
+
+/** `?category=&page=` means "not given": empty query values are dropped before the action validates them. */
+function dropEmptyQueryValues(req: GatewayRequest): void {
+	const params = req.$params;
+	if (req.method !== "GET" || !params) return;
+	for (const [key, value] of Object.entries(params)) if (value === "") delete params[key];
+}
 
 function header(req: IncomingMessage, name: string): string | undefined {
 	const v = req.headers[name];

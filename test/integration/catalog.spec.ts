@@ -90,6 +90,15 @@ describe("catalog through the gateway", () => {
 		expect(res.body.data.map(d => d.field)).toContain("page_size");
 	});
 
+	it.each([
+		"/api/v1/products?category=&brand=&page=&page_size=",
+		"/api/v1/search?q=&brand=&category=&price_min=&price_max=&sort=&page=&page_size=",
+	])("treats empty query values as not given: %s", async path => {
+		const res = await http<{ rows: unknown[] }>(shop.url, "GET", path);
+		expect(res.status).toBe(200);
+		expect(res.body.rows.length).toBeGreaterThan(0);
+	});
+
 	it("refuses price_min above price_max with 422", async () => {
 		const res = await http<ErrorBody>(shop.url, "GET", "/api/v1/search?q=laptop&price_min=900&price_max=100");
 		expect(res.status).toBe(422);
