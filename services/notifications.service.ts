@@ -56,7 +56,7 @@ const NotificationsService = defineService<object, NotificationsMethods>({
 		list: {
 			auth: "required",
 			params: {
-				page: { type: "number", integer: true, min: 1, optional: true, convert: true },
+				page: { type: "number", integer: true, min: 1, max: 100_000, optional: true, convert: true },
 				page_size: { type: "number", integer: true, min: 1, max: 100, optional: true, convert: true },
 			},
 			async handler(this: NotificationsThis, ctx: Ctx<ListParams>): Promise<NotificationPage> {

@@ -68,7 +68,11 @@ interface AuthResult {
 	token: string;
 }
 
+/** How many addresses, and how many payment methods, one user may save. */
+const MAX_SAVED = 50;
+
 interface UsersMethods extends DbMethods, EventsMethods {
+	pushSaved(userId: string, field: "addresses" | "payment_methods", entry: Address | PaymentMethod): Promise<void>;
 	loadUser(id: string): Promise<UserDoc>;
 	issueToken(user: UserDoc): string;
 	ensureAdmin(): Promise<void>;
@@ -211,10 +215,7 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 					postal_code: ctx.params.postal_code ?? null,
 					country: ctx.params.country ?? null,
 				};
-				await this.collection<UserDoc>("users").updateById(userId, {
-					$push: { addresses: address },
-					$set: { updated_at: new Date().toISOString() },
-				});
+				await this.pushSaved(userId, "addresses", address);
 				created(ctx, `/api/v1/account/addresses/${address.id}`);
 				return address;
 			},
@@ -283,11 +284,7 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 					last4,
 					created_at: new Date().toISOString(),
 				};
-				const n = await this.collection<UserDoc>("users").updateWhere(
-					{ id: requireUser(ctx.meta).id },
-					{ $push: { payment_methods: method }, $set: { updated_at: method.created_at } },
-				);
-				if (n === 0) throw new NotFoundError("user", requireUser(ctx.meta).id);
+				await this.pushSaved(requireUser(ctx.meta).id, "payment_methods", method);
 				created(ctx, `/api/v1/account/payment-methods/${method.id}`);
 				return method;
 			},
@@ -336,6 +333,17 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 	},
 
 	methods: {
+		/** Appends a saved address or payment method, refused with 422 once the user has MAX_SAVED of them. */
+		async pushSaved(this: UsersThis, userId: string, field: "addresses" | "payment_methods", entry: Address | PaymentMethod): Promise<void> {
+			const n = await this.collection<UserDoc>("users").updateWhere(
+				{ id: userId, [`${field}.${MAX_SAVED - 1}`]: { $exists: false } },
+				{ $push: { [field]: entry }, $set: { updated_at: new Date().toISOString() } },
+			);
+			if (n > 0) return;
+			await this.loadUser(userId); // 404 when the user is gone
+			throw new ValidationFailedError(field, `at most ${MAX_SAVED} can be saved; delete one first`, "TOO_MANY_SAVED");
+		},
+
 		/** The stored user, or a 404. */
 		async loadUser(this: UsersThis, id: string): Promise<UserDoc> {
 			const user = await this.collection<UserDoc>("users").findById(id);

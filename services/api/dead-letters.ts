@@ -60,7 +60,7 @@ export const deadLetterActions: Record<string, ActionSchema> = {
 		params: {
 			status: { type: "enum", values: ["dead", "redriven", "all"], optional: true },
 			service: { type: "string", min: 1, max: 100, optional: true },
-			page: { type: "number", integer: true, min: 1, optional: true, convert: true },
+			page: { type: "number", integer: true, min: 1, max: 100_000, optional: true, convert: true },
 			page_size: { type: "number", integer: true, min: 1, max: 200, optional: true, convert: true },
 		},
 		async handler(ctx: Context<ListParams>): Promise<DeadLetterPage> {

@@ -110,6 +110,19 @@ describe("accounts through the gateway", () => {
 		expect((await http(shop.url, "DELETE", "/api/v1/account/addresses/addr_unknown", { token: a.token })).status).toBe(404);
 	});
 
+	it("refuses a 51st saved address with 422", async () => {
+		const a = await registerCustomer(shop.url);
+		for (let i = 0; i < 50; i++) {
+			const res = await http(shop.url, "POST", "/api/v1/account/addresses", { token: a.token, body: { street: `${i} Main St`, city: "X" } });
+			expect(res.status).toBe(201);
+		}
+		const over = await http(shop.url, "POST", "/api/v1/account/addresses", { token: a.token, body: { street: "51 Main St", city: "X" } });
+		expect(over.status).toBe(422);
+		expect(over.body.type).toBe("TOO_MANY_SAVED");
+		const list = await http<{ rows: unknown[] }>(shop.url, "GET", "/api/v1/account/addresses", { token: a.token });
+		expect(list.body.rows).toHaveLength(50);
+	});
+
 	it("refuses an address without a street and stores nothing", async () => {
 		const a = await registerCustomer(shop.url);
 		const res = await http(shop.url, "POST", "/api/v1/account/addresses", { token: a.token, body: { city: "Nowhere" } });
