@@ -230,8 +230,12 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 			const renew = this as unknown as { renewSagaLeases(): Promise<void> };
 			this.$sagaTimers.push(setInterval(() => void renew.renewSagaLeases(), Math.max(50, Math.floor(ttl / 3))));
 			this.$sagaTimers.push(setInterval(() => void this.recoverSagas(), sweepEvery));
-			// The first sweep right away: sagas left behind by a node that died are taken once their lease expires.
-			setTimeout(() => void this.recoverSagas(), 0);
+			// The first sweep as soon as this service is up (its store connected): sagas left behind by a node that
+			// died are taken once their lease expires.
+			void this.broker
+				.waitForServices([this.name], 60_000)
+				.then(() => this.recoverSagas())
+				.catch(() => undefined);
 		},
 
 		async stopped(this: SagaThis<D>) {

@@ -69,7 +69,8 @@ export async function startCluster(opts: {
 				NATS_URL: opts.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222",
 				REDIS_URL: opts.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
 				NAMESPACE: opts.namespace ?? process.env.NAMESPACE ?? "shopflow-cluster",
-				DATA_DIR: dataDir,
+				// Each node its own folder: two processes must never open the same NeDB files.
+				DATA_DIR: path.join(dataDir, spec.name),
 				...opts.extraEnv,
 			},
 			stdio: ["ignore", "pipe", "pipe"],
