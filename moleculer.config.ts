@@ -71,10 +71,11 @@ export function createBrokerOptions(config: Config = getConfig(), overrides: Par
 		// Prometheus metrics, served by the gateway's GET /metrics.
 		metrics: { enabled: true, reporter: [new GatewayPrometheusReporter() as unknown as "Prometheus"] },
 
-		// Moleculer's tracer gives every call a span and trace id. Params and meta are never put on spans: they hold
-		// passwords and tokens, and spans are logged at debug level.
+		// Moleculer's own tracer is off: the call-chain and OpenTelemetry middlewares (config/middlewares.ts) record
+		// every call, and a second tracer with no exporter only cost CPU. Params and meta never go on spans (they
+		// hold passwords and tokens) if it is switched on.
 		tracing: {
-			enabled: true,
+			enabled: false,
 			exporter: [],
 			stackTrace: false,
 			tags: { action: { params: false, meta: false }, event: { params: false, meta: false } },
