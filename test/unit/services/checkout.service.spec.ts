@@ -32,7 +32,8 @@ const fakeOrders = {
 			async handler(ctx: { params: CreateCall }) {
 				createCalls.push(ctx.params);
 				await new Promise(r => setTimeout(r, 30));
-				const order = (status: string, failure_reason: string | null = null) => ({ id: `ord_${createCalls.length}`, user_id: ctx.params.user_id, status, failure_reason });
+				const items = ctx.params.items.map(i => ({ product_id: i.product_id, name: i.name, price: i.price_cents / 100, quantity: i.quantity }));
+				const order = (status: string, failure_reason: string | null = null) => ({ id: `ord_${createCalls.length}`, user_id: ctx.params.user_id, status, failure_reason, items });
 				const saga = (steps: object[]) => ({ id: `saga_${createCalls.length}`, status: "X", steps });
 				if (ctx.params.respond_async) return { order: order("PENDING"), saga: saga([step("payment", "PENDING")]) };
 				switch (ctx.params.payment.token) {
