@@ -18,8 +18,10 @@ export interface ProgressFields extends OrderState {
 
 function resultField(saga: SagaState, step: string, field: string): string | null {
 	const rec = saga.steps.find(s => s.name === step);
-	if (!rec || rec.status !== "DONE") return null;
-	const v = (rec.result as Record<string, unknown> | undefined)?.[field];
+	if (!rec) return null;
+	// A done step has it in its result; a refused one (a declined payment) may name it in the error's data.
+	const source = rec.status === "DONE" ? rec.result : rec.error?.data;
+	const v = (source as Record<string, unknown> | undefined)?.[field];
 	return typeof v === "string" ? v : null;
 }
 

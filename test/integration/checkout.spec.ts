@@ -137,7 +137,7 @@ describe("checkout through the gateway", () => {
 		const token = await shopper(p);
 		const res = await checkout(token, { shipping_address: "123 Main St", payment_method: "card-declined" });
 		expect(res.status).toBe(402);
-		expect(res.body.order).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
+		expect(res.body.order).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR", payment_id: expect.stringMatching(/^pay_/) });
 		expect(res.body.upstream_calls.filter(c => c.name === "inventory")).toEqual([]);
 		expect(res.body.upstream_calls.find(c => c.action === "payments.charge")).toMatchObject({ code: 402 });
 		expect(await levels(p)).toMatchObject({ on_hand: 5, reserved: 0 });
