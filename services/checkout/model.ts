@@ -4,19 +4,14 @@
  */
 import { createHash } from "node:crypto";
 import { DEFAULT_CURRENCY } from "../common/money";
+import type { CatalogRow } from "../cart/model";
 
 export interface CartLine {
 	product_id: string;
 	quantity: number;
 }
 
-export interface CatalogRow {
-	id: string;
-	name: string;
-	price_cents: number;
-	currency: string;
-	active: boolean;
-}
+export type { CatalogRow };
 
 export interface OrderLine {
 	product_id: string;

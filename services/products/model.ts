@@ -8,26 +8,8 @@ import { fromCents, hasAtMostTwoDecimals, toCents } from "../common/money";
 export type { ProductSnapshot };
 
 export interface ProductDoc extends ProductSnapshot {
-	id: string;
-	name: string;
-	description: string;
-	brand: string;
 	/** Lower-cased brand, for case-insensitive filters. */
 	brand_key: string;
-	/** Category slug, e.g. "laptops". */
-	category: string;
-	price_cents: number;
-	currency: string;
-	image_url: string | null;
-	tags: string[];
-	rating_average: number;
-	rating_count: number;
-	/** False once removed: re-pricing still sees it (and refuses it), the catalog does not. */
-	active: boolean;
-	/** Raised by every change; read models keep the highest version they have seen. */
-	version: number;
-	created_at: string;
-	updated_at: string;
 	/** Events staged with the write that they report (EventsMixin publishes and removes them). */
 	pending_events?: unknown[];
 }
