@@ -10,6 +10,7 @@ import type { Context, Service, ServiceBroker, ServiceSchema, ServiceSettingSche
 import DbService from "moleculer-db";
 import MongoAdapter from "moleculer-db-adapter-mongo";
 import { getConfig, type Config } from "../config/env";
+import { patchNeDbIndexes } from "./nedb-index-patch";
 
 /** The subset of moleculer-db's adapter interface that ShopFlow uses. */
 export interface StoreAdapter {
@@ -174,6 +175,7 @@ type DbThis = Service & DbState & DbMethods;
 
 /** NeDB (moleculer-db's MemoryAdapter) with a file per collection, or in memory when DATA_DIR is null. */
 function createNeDbAdapter(serviceName: string, collection: string, dataDir: string | null): Adapter {
+	patchNeDbIndexes();
 	if (!dataDir) return new DbService.MemoryAdapter() as unknown as Adapter;
 	fs.mkdirSync(dataDir, { recursive: true });
 	const filename = path.join(dataDir, `${serviceName}.${collection}.db`);
