@@ -104,7 +104,7 @@ export function EventsMixin<TThis = Service>(opts: EventsMixinOptions<TThis> = {
 				},
 			},
 
-			/** Counts for dashboards and metrics: dead letters, unsent outbox rows, processed events. */
+			/** Counts for dashboards and metrics: dead letters and unsent outbox rows. */
 			eventStats: {
 				visibility: "public",
 				async handler(this: EventsThis): Promise<EventStats> {

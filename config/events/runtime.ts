@@ -40,7 +40,6 @@ export interface EventStats {
 	consumers: number;
 	dead_letters: number;
 	pending_outbox: number;
-	processed: number;
 }
 
 /** Name of the document field where a service embeds staged events (see `stageEvent`). */
