@@ -1,7 +1,8 @@
 /**
  * A Prometheus reporter that serves through the gateway's `GET /metrics` instead of opening its own port.
  */
-import { MetricReporters, type MetricRegistry } from "moleculer";
+import { MetricReporters, type MetricRegistry, type ServiceBroker } from "moleculer";
+import { requestMetricsOf } from "./tracing/request-metrics.middleware";
 
 type ReporterInstance = InstanceType<typeof MetricReporters.Prometheus> & {
 	registry: MetricRegistry;
@@ -22,9 +23,12 @@ export class GatewayPrometheusReporter extends Prometheus {
 		return Promise.resolve();
 	}
 
-	/** The Prometheus text exposition of this node's metrics. */
+	/** The Prometheus text exposition of this node's metrics, with the request metrics of RequestMetricsMiddleware. */
 	render(): string {
-		return this.generatePrometheusResponse();
+		const broker = (this.registry as unknown as { broker: ServiceBroker }).broker;
+		const requests = requestMetricsOf(broker).render();
+		const rest = this.generatePrometheusResponse();
+		return requests ? `${rest.trimEnd()}\n${requests}\n` : rest;
 	}
 }
 
