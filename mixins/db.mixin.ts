@@ -37,6 +37,8 @@ export interface StoreAdapter {
 export interface IndexSpec {
 	fields: string[];
 	unique?: boolean;
+	/** Only documents that have the (first) field are indexed. */
+	sparse?: boolean;
 }
 
 export interface CollectionSpec {
@@ -113,6 +115,11 @@ export class Repository<T extends Doc> {
 		}
 	}
 
+	/** Creates an index unless it exists (both stores treat a second identical request as a no-op). */
+	async ensureIndex(spec: IndexSpec): Promise<void> {
+		await createIndexes(this.adapter, !!getConfig().mongoUrl, [spec]);
+	}
+
 	async findById(id: string): Promise<T | null> {
 		return this.toDoc(await this.adapter.findOne({ _id: id }));
 	}
@@ -186,11 +193,11 @@ async function createIndexes(adapter: Adapter, mongo: boolean, indexes: IndexSpe
 	for (const ix of indexes) {
 		if (mongo) {
 			const coll = adapter.collection as { createIndex(spec: object, opts: object): Promise<unknown> };
-			await coll.createIndex(Object.fromEntries(ix.fields.map(f => [f, 1])), { unique: !!ix.unique });
+			await coll.createIndex(Object.fromEntries(ix.fields.map(f => [f, 1])), { unique: !!ix.unique, sparse: !!ix.sparse });
 		} else {
 			const db = adapter.db as { ensureIndex(opts: object): Promise<unknown> };
 			// NeDB indexes one field at a time; a compound key is indexed by its first field.
-			await db.ensureIndex({ fieldName: ix.fields[0], unique: !!ix.unique && ix.fields.length === 1 });
+			await db.ensureIndex({ fieldName: ix.fields[0], unique: !!ix.unique && ix.fields.length === 1, sparse: !!ix.sparse });
 		}
 	}
 }

@@ -260,6 +260,25 @@ describe.each([
 		}
 	});
 
+	it("keeps a staged event in its document while the bus does not take it, and the sweep publishes it later", async () => {
+		await node("c", [auditor("c")]);
+		const p1 = await startNode(env, `p1-${env.NAMESPACE}`, [shelf]);
+		brokers.push(p1);
+		const runtime = svc(p1, "shelf").$events;
+		const bus = runtime.activeBus as EventBus;
+		const publish = bus.publish.bind(bus);
+		bus.publish = () => Promise.reject(new Error("bus down"));
+		const ev = (await p1.call("shelf.put", { id: "t3", crash: false })) as DomainEvent;
+		const things = (p1.getLocalService("shelf") as unknown as DbMethods).collection<{ id: string; pending_events?: Array<{ event_id: string }> }>("things");
+		expect((await things.findById("t3"))?.pending_events?.map(e => e.event_id)).toEqual([ev.event_id]);
+		expect(count("audit@c")).toBe(0);
+		bus.publish = publish;
+		await runtime.sweepStaged(0);
+		await until(() => count("audit@c") === 1);
+		expect(seen.get("audit@c")).toEqual([ev.event_id]);
+		expect((await things.findById("t3"))?.pending_events).toEqual([]);
+	});
+
 	it("publishes an event staged in the same write as its change, also when the publisher stopped right after the write", async () => {
 		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "shopflow-staged-"));
 		try {
