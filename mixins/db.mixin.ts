@@ -210,27 +210,54 @@ export function openAdapter(broker: ServiceBroker, logger: unknown, config: Conf
 	return adapter;
 }
 
+interface NeDbResult {
+	numAffected: number;
+	affectedDocuments: unknown;
+	upsert: boolean;
+}
+
 interface NeDbDatastore {
-	updateAsync?(query: object, update: object, opts: object): Promise<{ numAffected: number; affectedDocuments: unknown; upsert: boolean }>;
+	insertAsync(doc: object | object[]): Promise<Record<string, unknown> & Record<string, unknown>[]>;
+	findOneAsync(query: object): Promise<Record<string, unknown> | null>;
+	countAsync(query: object): Promise<number>;
+	updateAsync(query: object, update: object, opts: object): Promise<NeDbResult>;
+	removeAsync(query: object, opts: object): Promise<number>;
 	update: (query: object, update: object, opts: object) => Promise<unknown[]>;
 }
 
+interface NeDbCursor {
+	execAsync(): Promise<Record<string, unknown>[]>;
+}
+
 /**
- * moleculer-db 0.9 wraps NeDB's `update` in util.promisify although NeDB 3 returns a promise from it, so Node
- * prints a DEP0174 warning with a stack trace on every update (measured: a third of a checkout's CPU time).
- * Calls NeDB's own promise API instead, with the result shape the adapter expects.
+ * moleculer-db 0.9's memory adapter wraps NeDB 3 in `util.promisify` although NeDB 3 has a promise API of its
+ * own: every call went through promisify around NeDB's own callbackify (and `update` printed a DEP0174 warning
+ * with a stack trace each time: once a third of a checkout's CPU time), and `count` fetched and copied every
+ * matching document to return their number. The adapter's methods call NeDB's promise API directly here, with
+ * the results the adapter interface promises.
  */
-function useNeDbPromiseUpdate(adapter: StoreAdapter): void {
+function useNeDbPromiseApi(adapter: StoreAdapter): void {
 	const db = adapter.db as NeDbDatastore | undefined;
-	if (!db?.updateAsync) return;
-	const updateAsync = db.updateAsync.bind(db);
-	db.update = (query, update, opts) => updateAsync(query, update, opts).then(r => [r.numAffected, r.affectedDocuments, r.upsert]);
+	if (!db?.updateAsync || !db.insertAsync) return;
+	const cursorOf = (adapter as unknown as { createCursor(filters: object): NeDbCursor }).createCursor.bind(adapter);
+	db.update = (query, update, opts) => db.updateAsync(query, update, opts).then(r => [r.numAffected, r.affectedDocuments, r.upsert]);
+	adapter.insert = entity => db.insertAsync(entity);
+	adapter.insertMany = entities => db.insertAsync(entities);
+	adapter.findOne = query => db.findOneAsync(query);
+	adapter.findById = id => db.findOneAsync({ _id: id });
+	adapter.find = filters => cursorOf(filters).execAsync();
+	adapter.count = (filters = {}) => db.countAsync(filters.query ?? {});
+	adapter.updateMany = (query, update) => db.updateAsync(query, update, { multi: true }).then(r => r.numAffected);
+	adapter.updateById = (id, update) =>
+		db.updateAsync({ _id: id }, update, { returnUpdatedDocs: true }).then(r => r.affectedDocuments as Record<string, unknown> | null);
+	adapter.removeMany = query => db.removeAsync(query, { multi: true });
+	adapter.removeById = id => db.removeAsync({ _id: id }, {});
 }
 
 /** Connects an adapter and creates the indexes it declares. */
 export async function connectAdapter(adapter: StoreAdapter, config: Config, indexes: IndexSpec[] = []): Promise<void> {
 	await adapter.connect();
-	if (!config.mongoUrl) useNeDbPromiseUpdate(adapter);
+	if (!config.mongoUrl) useNeDbPromiseApi(adapter);
 	// NeDB appends every write to its file; compact it once a minute.
 	(adapter.db as { setAutocompactionInterval?(ms: number): void } | undefined)?.setAutocompactionInterval?.(60_000);
 	await createIndexes(adapter, !!config.mongoUrl, indexes);
