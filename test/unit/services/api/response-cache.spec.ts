@@ -1,5 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { cacheKey, etagOf, MAX_CACHEABLE_URL_LENGTH, normalizeQuery, notModified, ResponseCache } from "../../../../services/api/response-cache";
+import { createResponseCache } from "../../../../services/api/cached-reads";
+import { loadConfig } from "../../../../config/env";
 
 const get = (url: string, headers: IncomingHttpHeaders = {}) => cacheKey({ method: "GET", url, headers });
 const body = (n: number, fill = "x"): Buffer => Buffer.from(fill.repeat(n));
@@ -163,5 +165,12 @@ describe("ResponseCache", () => {
 		expect(cache.get("b", 1)).toBeUndefined();
 		cache.set("b", body(10), cache.generation, 0);
 		expect(cache.get("b", 1)).toBeDefined();
+	});
+});
+
+describe("createResponseCache", () => {
+	it("builds the cache from the settings, and none with GATEWAY_CACHE_TTL_MS=0", () => {
+		expect(createResponseCache(loadConfig({ GATEWAY_CACHE_TTL_MS: "0" }))).toBeNull();
+		expect(createResponseCache(loadConfig({}))).toBeInstanceOf(ResponseCache);
 	});
 });
