@@ -37,6 +37,12 @@ export interface Config {
 	adminPasswordIsDefault: boolean;
 	requestTimeoutMs: number;
 	rateLimitPerMinute: number;
+	/** How long the gateway keeps an anonymous catalog answer (ms); 0 switches its response cache off. */
+	gatewayCacheTtlMs: number;
+	/** Most answers the gateway's response cache holds. */
+	gatewayCacheMaxEntries: number;
+	/** Most bytes of response bodies the gateway's response cache holds. */
+	gatewayCacheMaxBytes: number;
 	bodyLimit: string;
 	chaosEnabled: boolean;
 	corsOrigins: string | string[];
@@ -148,6 +154,9 @@ export function loadConfig(env: Env = process.env): Config {
 		adminPasswordIsDefault: !adminPasswordRaw,
 		requestTimeoutMs: int(env, "REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
 		rateLimitPerMinute: int(env, "RATE_LIMIT_PER_MINUTE", 6000, 1, 10_000_000),
+		gatewayCacheTtlMs: int(env, "GATEWAY_CACHE_TTL_MS", 1000, 0, 60_000),
+		gatewayCacheMaxEntries: int(env, "GATEWAY_CACHE_MAX_ENTRIES", 1000, 1, 1_000_000),
+		gatewayCacheMaxBytes: int(env, "GATEWAY_CACHE_MAX_KB", 16 * 1024, 16, 4 * 1024 * 1024) * 1024,
 		bodyLimit,
 		chaosEnabled: isProduction ? bool(env, "CHAOS_ENABLED", false) : bool(env, "CHAOS_ENABLED", true),
 		corsOrigins: cors === "*" ? "*" : cors.split(",").map(s => s.trim()),

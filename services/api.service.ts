@@ -16,6 +16,8 @@ import { asDependencyError, clientKey, describeError } from "./api/http";
 import { applyBehavior } from "./api/behavior";
 import { deadLetterActions } from "./api/dead-letters";
 import { traceActions } from "./api/traces";
+import { cachedReadEvents, cachedReadMethods, createResponseCache, ResponseCacheCounts } from "./api/cached-reads";
+import type { ResponseCache } from "./api/response-cache";
 import type { AuthUser, ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { ForbiddenError, UnauthorizedError } from "./common/errors";
@@ -28,6 +30,9 @@ interface GatewayRequest extends IncomingMessage {
 
 interface ApiVars {
 	kv: KeyValueStore;
+	/** Anonymous catalog answers (null when GATEWAY_CACHE_TTL_MS=0); see api/cached-reads.ts. */
+	responseCache: ResponseCache | null;
+	responseCacheCounts: ResponseCacheCounts;
 }
 
 type ApiThis = ServiceThis<ApiVars>;
@@ -130,13 +135,20 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 			metrics: {
 				handler(this: ApiThis, ctx: Context<unknown, ShopMeta>): string {
 					ctx.meta.$responseHeaders = { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" };
+					this.responseCacheCounts.flush(this.broker);
 					const reporter = findPrometheusReporter(this.broker.metrics);
 					return reporter ? reporter.render() : "";
 				},
 			},
 		},
 
+		// Catalog changes empty the response cache.
+		events: cachedReadEvents,
+
 		methods: {
+			// httpHandler and sendResponse: moleculer-web's, with the response cache of anonymous catalog reads in front.
+			...cachedReadMethods,
+
 			/** Resolves a Bearer token to its user; no header means an anonymous caller. */
 			async authenticate(this: ApiThis, ctx: Context<unknown, ShopMeta>, _route: unknown, req: GatewayRequest): Promise<AuthUser | null> {
 				const auth = header(req, "authorization");
@@ -170,6 +182,8 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 
 		created(this: ApiThis) {
 			this.kv = kv;
+			this.responseCache = createResponseCache(config);
+			this.responseCacheCounts = new ResponseCacheCounts();
 		},
 
 		async stopped(this: ApiThis) {

@@ -9,6 +9,7 @@ import { getConfig, type Config } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
 import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { EVENTS, type DomainEvent, type ReviewCreatedPayload } from "./common/events";
+import { PRODUCTS_CHANGED_BROADCAST } from "./common/broadcasts";
 import { ConflictError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { created, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
@@ -79,8 +80,8 @@ interface ProductsVars {
 type ProductsThis = ServiceThis<ProductsVars, ProductsMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
 
-/** The internal broadcast that makes every products node drop its cached reads. */
-export const CACHE_CLEAN_EVENT = "cache.clean.products";
+/** The internal broadcast that makes every products node drop its cached reads (and gateways their answers). */
+export const CACHE_CLEAN_EVENT = PRODUCTS_CHANGED_BROADCAST;
 
 const ProductsService = defineService<ProductsVars, ProductsMethods>({
 	name: "products",
@@ -293,10 +294,10 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 	},
 
 	events: {
-		/** Drops this node's cached catalog reads after a change made on any node. */
+		/** Drops this node's cached catalog reads after a change made on any node (Redis: already done there). */
 		[CACHE_CLEAN_EVENT]: {
 			async handler(this: ProductsThis): Promise<void> {
-				await this.broker.cacher?.clean("products.**");
+				if (!this.config.redisUrl) await this.broker.cacher?.clean("products.**");
 			},
 		},
 	},
@@ -314,10 +315,14 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			return fetchAvailability(ctx, ids, err => this.logger.debug(`availability unknown: ${err.message}`));
 		},
 
-		/** Cleans cached reads here and, with a per-node memory cache, on every other products node. */
+		/**
+		 * Cleans cached reads here (in Redis: for every node) and tells every node: products nodes with a memory
+		 * cache clean theirs, gateways drop their cached catalog answers. Local handlers (embedded mode) have run
+		 * when this resolves, so that the caller's answer and the next read agree.
+		 */
 		async cleanCache(this: ProductsThis): Promise<void> {
 			await this.broker.cacher?.clean("products.**");
-			if (!this.config.redisUrl) await this.broker.broadcast(CACHE_CLEAN_EVENT, { node_id: this.broker.nodeID });
+			await this.broker.broadcast(CACHE_CLEAN_EVENT, { node_id: this.broker.nodeID });
 		},
 
 		/** After a stored change: its category exists, cached reads are dropped, its staged events go out. */

@@ -14,6 +14,7 @@ import {
 	type ReviewCreatedPayload,
 } from "./common/events";
 import { DependencyUnavailableError, ValidationFailedError } from "./common/errors";
+import { SEARCH_CHANGED_BROADCAST } from "./common/broadcasts";
 import type { ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { fetchAvailability } from "./inventory/client";
@@ -52,6 +53,7 @@ interface SearchMethods extends EventsMethods {
 	rebuild(): Promise<void>;
 	reload(): Promise<number>;
 	touch(productId: string): void;
+	announceChange(changed: boolean): void;
 	whenReady(): Promise<void>;
 }
 interface SearchVars {
@@ -82,28 +84,28 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 				/** A new product enters the read model. */
 				[EVENTS.PRODUCT_CREATED](this: SearchThis, event: DomainEvent): void {
 					this.touch((event as unknown as ProductChangedPayload).product_id);
-					this.index.upsert((event as unknown as ProductChangedPayload).product);
+					this.announceChange(this.index.upsert((event as unknown as ProductChangedPayload).product));
 				},
 				/** A changed product replaces the one held, unless it is older. */
 				[EVENTS.PRODUCT_UPDATED](this: SearchThis, event: DomainEvent): void {
 					this.touch((event as unknown as ProductChangedPayload).product_id);
-					this.index.upsert((event as unknown as ProductChangedPayload).product);
+					this.announceChange(this.index.upsert((event as unknown as ProductChangedPayload).product));
 				},
 				/** A new price, at once (product.updated carries it too; whichever comes first applies). */
 				[EVENTS.PRODUCT_PRICE_CHANGED](this: SearchThis, event: DomainEvent): void {
 					const e = event as unknown as ProductPriceChangedPayload;
-					this.index.setPrice(e.product_id, e.new_price_cents, e.version);
+					this.announceChange(this.index.setPrice(e.product_id, e.new_price_cents, e.version));
 				},
 				/** A removed product leaves the read model. */
 				[EVENTS.PRODUCT_DELETED](this: SearchThis, event: DomainEvent): void {
 					const e = event as unknown as ProductDeletedPayload;
 					this.touch(e.product_id);
-					this.index.remove(e.product_id, e.version);
+					this.announceChange(this.index.remove(e.product_id, e.version));
 				},
 				/** The product's new average rating, for results and the rating sort. */
 				[EVENTS.REVIEW_CREATED](this: SearchThis, event: DomainEvent): void {
 					const e = event as unknown as ReviewCreatedPayload;
-					this.index.setRating(e.product_id, e.average_rating, e.rating_count);
+					this.announceChange(this.index.setRating(e.product_id, e.average_rating, e.rating_count));
 				},
 			},
 		}),
@@ -201,7 +203,9 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 					}
 					if (page >= res.total_pages) break;
 				}
-				return this.index.retainListed(listed, this.touched);
+				const dropped = this.index.retainListed(listed, this.touched);
+				this.announceChange(true);
+				return dropped;
 			} finally {
 				this.touched = null;
 			}
@@ -210,6 +214,11 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 		/** Notes that an event changed a product while a reload runs. */
 		touch(this: SearchThis, productId: string): void {
 			this.touched?.add(productId);
+		},
+
+		/** Tells the gateways that this node's answers changed, so that they drop their cached search answers. */
+		announceChange(this: SearchThis, changed: boolean): void {
+			if (changed) void this.broker.broadcast(SEARCH_CHANGED_BROADCAST, { node_id: this.broker.nodeID });
 		},
 
 		/** Waits (briefly) for the first load; 503 when the catalog could not be loaded in time. */

@@ -16,6 +16,7 @@ export const METRICS = {
 	BREAKER_TRANSITIONS: "shopflow.circuit_breaker.transitions.total",
 	DEAD_LETTERS: "shopflow.events.dead_letters",
 	PENDING_OUTBOX: "shopflow.events.pending_outbox",
+	GATEWAY_CACHE: "shopflow.gateway.cache.requests.total",
 } as const;
 
 /** How often each node reads the event statistics of its local services. */
@@ -154,10 +155,12 @@ export function BusinessMetricsMiddleware(): Middleware {
 			reg(METRICS.BREAKER_TRANSITIONS, "counter", "Circuit breaker state changes", ["target_node", "service", "action", "state"]);
 			reg(METRICS.DEAD_LETTERS, "gauge", "Events in a service's dead-letter store (same value on every replica: use max by service)", ["service"]);
 			reg(METRICS.PENDING_OUTBOX, "gauge", "Events stored in a service's outbox and not yet relayed", ["service"]);
+			reg(METRICS.GATEWAY_CACHE, "counter", "Anonymous catalog reads at the gateway, by whether its response cache answered (hit) or not (miss)", ["result"]);
 			// Series that exist from the start read 0 instead of being absent until the first occurrence.
 			for (const name of [METRICS.ORDERS_CREATED, METRICS.ORDERS_CANCELLED, METRICS.REFUNDS, METRICS.COMPENSATIONS]) broker.metrics.increment(name, undefined, 0);
 			for (const status of ["SHIPPED", "DELIVERED"]) broker.metrics.increment(METRICS.ORDERS_COMPLETED, { status }, 0);
 			for (const reason of ["PAYMENT_ERROR", "OUT_OF_STOCK", "SHIPPING_ERROR"]) broker.metrics.increment(METRICS.ORDERS_FAILED, { reason }, 0);
+			for (const result of ["hit", "miss"]) broker.metrics.increment(METRICS.GATEWAY_CACHE, { result }, 0);
 		},
 
 		started() {

@@ -27,6 +27,10 @@ describe("loadConfig", () => {
 		[{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
 		[{ CHAOS_ENABLED: "maybe" }, "CHAOS_ENABLED"],
 		[{ ADMIN_PASSWORD: "short" }, "ADMIN_PASSWORD"],
+		[{ GATEWAY_CACHE_TTL_MS: "-1" }, "GATEWAY_CACHE_TTL_MS"],
+		[{ GATEWAY_CACHE_TTL_MS: "1s" }, "GATEWAY_CACHE_TTL_MS"],
+		[{ GATEWAY_CACHE_MAX_ENTRIES: "0" }, "GATEWAY_CACHE_MAX_ENTRIES"],
+		[{ GATEWAY_CACHE_MAX_KB: "1" }, "GATEWAY_CACHE_MAX_KB"],
 	])("fails with one line naming the variable for %j", (env, variable) => {
 		expect(() => loadConfig(env)).toThrow(ConfigError);
 		try {
@@ -36,6 +40,12 @@ describe("loadConfig", () => {
 			expect((err as Error).message.startsWith(`${variable}:`)).toBe(true);
 			expect((err as Error).message).not.toContain("\n");
 		}
+	});
+
+	it("reads the gateway response cache settings: one second and 16 MB unless set, 0 switches it off", () => {
+		expect(loadConfig({})).toMatchObject({ gatewayCacheTtlMs: 1000, gatewayCacheMaxEntries: 1000, gatewayCacheMaxBytes: 16 * 1024 * 1024 });
+		const c = loadConfig({ GATEWAY_CACHE_TTL_MS: "0", GATEWAY_CACHE_MAX_ENTRIES: "50", GATEWAY_CACHE_MAX_KB: "64" });
+		expect(c).toMatchObject({ gatewayCacheTtlMs: 0, gatewayCacheMaxEntries: 50, gatewayCacheMaxBytes: 64 * 1024 });
 	});
 
 	it("stops a production start without JWT_SECRET or ADMIN_PASSWORD", () => {
