@@ -5,7 +5,11 @@
 import { runDelivery, type Delivery, type DeliveryHandler, type EventBus, type Subscription, type SubscriptionHandle } from "./bus";
 import type { EventMessage } from "./policy";
 
-const LOG_LIMIT = 10_000;
+/**
+ * How many recent events a late durable subscriber can catch up on. The log holds at least this many and at
+ * most twice as many (trimmed in one go, not one `shift` of a long array per publish).
+ */
+const LOG_LIMIT = 2_000;
 
 interface Group {
 	sub: Subscription;
@@ -24,7 +28,7 @@ class MemoryBusCore {
 
 	publish(message: EventMessage): void {
 		this.log.push(message);
-		if (this.log.length > LOG_LIMIT) this.log.shift();
+		if (this.log.length >= 2 * LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
 		for (const g of this.groups.values()) if (g.sub.eventName === message.name) this.enqueue(g, { message, attempt: 1 });
 	}
 
