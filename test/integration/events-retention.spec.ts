@@ -36,7 +36,7 @@ async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promis
 	}
 }
 
-function duplicateOf(ev: DomainEvent): EventMessage {
+function duplicateOf(ev: DomainEvent<object>): EventMessage {
 	return { event_id: ev.event_id, name: EVENTS.ORDER_CREATED, source: "ledger", event: ev, meta: {}, created_at: ev.occurred_at } as unknown as EventMessage;
 }
 
