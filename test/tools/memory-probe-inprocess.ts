@@ -4,7 +4,7 @@
  * that the heap each kind of record holds is measured rather than guessed.
  */
 import type { ServiceBroker } from "moleculer";
-import { prepareShop, runCheckoutLoop } from "./bench-runners";
+import { prepareShop, runAutocannon, runCheckoutLoop } from "./bench-runners";
 import { freePort } from "./processes";
 import { numberArg, renderTable } from "./stats";
 
@@ -72,7 +72,10 @@ export async function inProcessRun(args: Map<string, string>): Promise<void> {
 	try {
 		const prepared = await prepareShop([url], users);
 		const before = gcHeapKb();
+		// --reads: GET /products on 4 connections alongside, as the soak does.
+		const reads = args.has("reads") ? runAutocannon({ route: "GET /products", urls: [url], path: "/api/v1/products", durationSec: seconds, connections: 4 }) : null;
 		const res = await runCheckoutLoop({ urls: [url], customers: prepared.customers, productIds: prepared.productIds, durationSec: seconds, warmupSec: 0 });
+		await reads;
 		// Let relays, consumers and notifications settle.
 		await new Promise(r => setTimeout(r, 5000));
 		const orders = res.orderIds.length;

@@ -2,7 +2,7 @@
  * Memory per order under the checkout loop of the benchmark, for retention work (issue 6).
  *
  *   node dist/test/tools/memory-probe.js [--warmup 30] [--seconds 90] [--users 32] [--port 18480] [--heap-mb 256]
- *   node --expose-gc dist/test/tools/memory-probe.js --inprocess [--seconds 60] [--users 16]
+ *   node --expose-gc dist/test/tools/memory-probe.js --inprocess [--seconds 60] [--users 16] [--reads]
  *
  * Default: the embedded shop as a child process (as the benchmark runs it); RSS from /proc and the used heap from
  * /metrics are sampled every 5 s and reported after the warm-up and at the end, with kB per order between them.
