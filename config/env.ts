@@ -3,6 +3,7 @@
  * Unset means the embedded choice of DESIGN.md section 1: a user who installs nothing but Node runs the whole shop.
  */
 import path from "node:path";
+import { CLAIM_STALE_MS } from "./events/policy";
 
 export class ConfigError extends Error {
 	constructor(public readonly variable: string, message: string) {
@@ -51,6 +52,8 @@ export interface Config {
 	seedDemoData: boolean;
 	shippingDeliveryDelayMs: number;
 	lowStockThreshold: number;
+	/** How long the event layer and notifications keep their records (see RetentionSettings). */
+	retention: RetentionSettings;
 }
 
 const DEV_JWT_SECRET = "shopflow-development-secret-do-not-use-in-production";
@@ -94,6 +97,54 @@ function url(env: Env, name: string, protocols: string[]): string | null {
 	return raw;
 }
 
+// ---- Retention of event bookkeeping and notifications (issue 6) ----
+
+/** How long bookkeeping records are kept, so that memory and stores stay flat under sustained load. */
+export interface RetentionSettings {
+	/** EVENTS_OUTBOX_RETENTION_MS: sent outbox rows are removed this long after they were sent (pending rows never). */
+	outboxRetentionMs: number;
+	/** EVENTS_DEDUPE_WINDOW_MS: processed event ids are kept this long after their claim; a duplicate inside it is skipped. */
+	dedupeWindowMs: number;
+	/** EVENTS_PRUNE_INTERVAL_MS: how often each service prunes its outbox and processed ids (bounded batches). */
+	pruneIntervalMs: number;
+	/** NOTIFICATIONS_KEEP_PER_USER: each user's newest notifications kept (the admins' notices count as one user). */
+	notificationsPerUser: number;
+	/** NOTIFICATIONS_RETENTION_DAYS: notifications whose event is older than this are removed. */
+	notificationsMaxAgeMs: number;
+	/** NOTIFICATIONS_CHANNEL_CACHE_MS: how long notifications trust a user's channel without asking users (0: always ask). */
+	channelCacheMs: number;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
+/**
+ * The dedupe window must outlast every redelivery of an event a consumer already handled:
+ * - in-process bus: a retry follows its attempt within maxDelayMs (10 s), a delivery that found the event busy
+ *   retries every baseDelayMs until the holder finishes or its claim is taken over (CLAIM_STALE_MS, 60 s), and the
+ *   relay re-sends a pending row or the staged sweep re-publishes an event seconds after the first send;
+ * - JetStream: an unacked delivery comes back after ack_wait (30 s), over and over (max_deliver is unlimited), and
+ *   to a consumer that was away when it reconnects; the stream keeps events 7 days, and an outbox row re-relayed
+ *   after a restart is only dropped by the server within its 2-minute duplicate window.
+ * With a durable store (NeDB files, MongoDB) claims survive restarts, so the window is the stream's 7 days. With
+ * DATA_DIR=memory and no MONGO_URL a restart forgets every claim anyway, so only redeliveries to a running process
+ * matter: 2 minutes covers the slowest of them (a takeover after 60 s plus a 10 s retry delay) with room to spare,
+ * and at the benchmark's ~1,000 claims/s holds about 120k ids instead of growing without end.
+ */
+function loadRetention(env: Env, durableStore: boolean): RetentionSettings {
+	const minWindow = 2 * CLAIM_STALE_MS;
+	return {
+		outboxRetentionMs: int(env, "EVENTS_OUTBOX_RETENTION_MS", 10_000, 0, 7 * DAY_MS),
+		dedupeWindowMs: int(env, "EVENTS_DEDUPE_WINDOW_MS", durableStore ? 7 * DAY_MS : minWindow, minWindow, 90 * DAY_MS),
+		pruneIntervalMs: int(env, "EVENTS_PRUNE_INTERVAL_MS", 1000, 10, 10 * MINUTE_MS),
+		notificationsPerUser: int(env, "NOTIFICATIONS_KEEP_PER_USER", 100, 1, 1_000_000),
+		notificationsMaxAgeMs: int(env, "NOTIFICATIONS_RETENTION_DAYS", 90, 1, 3650) * DAY_MS,
+		channelCacheMs: int(env, "NOTIFICATIONS_CHANNEL_CACHE_MS", 30_000, 0, 60 * MINUTE_MS),
+	};
+}
+
+// ---- end of retention settings ----
+
 /** Parses and validates the environment; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
 	const nodeEnvRaw = str(env, "NODE_ENV") ?? "development";
@@ -132,6 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
 	if (!/^\d+(b|kb|mb)$/i.test(bodyLimit)) throw new ConfigError("BODY_LIMIT", `must look like 100kb or 1mb, got "${bodyLimit}"`);
 
 	const cors = str(env, "CORS_ORIGINS") ?? "*";
+	const mongoUrl = url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]);
 
 	return {
 		nodeEnv,
@@ -144,7 +196,7 @@ export function loadConfig(env: Env = process.env): Config {
 		port: int(env, "PORT", 8080, 0, 65535),
 		natsUrl: url(env, "NATS_URL", ["nats:", "tls:"]),
 		redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
-		mongoUrl: url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]),
+		mongoUrl,
 		dataDir,
 		jwtSecret: jwtSecretRaw ?? DEV_JWT_SECRET,
 		jwtSecretIsDefault: !jwtSecretRaw,
@@ -164,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
 		seedDemoData: bool(env, "SEED_DEMO_DATA", !isTest),
 		shippingDeliveryDelayMs: int(env, "DELIVERY_DELAY_MS", 0, 0, 7 * 24 * 3600 * 1000),
 		lowStockThreshold: int(env, "LOW_STOCK_THRESHOLD", 5, 0, 1_000_000),
+		retention: loadRetention(env, !!mongoUrl || dataDir !== null),
 	};
 }
 

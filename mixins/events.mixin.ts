@@ -7,7 +7,9 @@
  * - The bus is an in-process queue (embedded) or NATS JetStream (NATS_URL), with the same semantics.
  * - Consumers are grouped by service, so one replica handles each event; with `fanout: "node"` every node of
  *   the service gets every event published while it runs (read models such as search).
- * - Delivery is at least once; a consumer runs once per `event_id` (claims kept in `<service>.events_processed`).
+ * - Delivery is at least once; a consumer runs once per `event_id` (claims kept in `<service>.events_processed`,
+ *   or a map of the process with a memory store, for EVENTS_DEDUPE_WINDOW_MS; sent outbox rows are kept
+ *   EVENTS_OUTBOX_RETENTION_MS; see config/events/retention.ts).
  *   A handler that throws is retried with back-off (100, 200, 400, 800 ms by default) without holding up other
  *   events or consumers; after the last attempt the event goes to `<service>.events_dead_letters`, which the
  *   `deadLetters` and `redriveDeadLetter` actions (and the gateway's admin routes) list and redrive.

@@ -2,9 +2,12 @@
  * The `notifications` service: one notification per order, payment, inventory and shipping event for the
  * customer it concerns, on the customer's channel (email unless they chose sms or push), and `notification.sent`.
  * Notices without a customer (inventory.low) are stored for the admins: listed to admins, never to customers.
+ * Each user keeps their newest NOTIFICATIONS_KEEP_PER_USER notifications of the last NOTIFICATIONS_RETENTION_DAYS
+ * (pruned in the background, see notifications/retention.ts).
  */
 import type { Context } from "moleculer";
 import { Errors } from "moleculer";
+import { getConfig } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
 import { EventsMixin, type EventsMethods, type DomainEventHandler, type StagedEvent } from "../mixins/events.mixin";
 import { EVENTS, type DomainEvent, type NotificationSentPayload } from "./common/events";
@@ -12,6 +15,8 @@ import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { NOTIFIED_EVENTS, draftFor } from "./notifications/messages";
 import { toPublicNotification, type NotificationDoc, type PublicNotification } from "./notifications/model";
+import { ChannelCache, type Channel } from "./notifications/channel-cache";
+import { NotificationRetention } from "./notifications/retention";
 
 interface ListParams {
 	page?: number;
@@ -24,13 +29,16 @@ interface NotificationPage {
 	page_size: number;
 }
 
-type Channel = NotificationDoc["channel"];
-
 interface NotificationsMethods extends DbMethods, EventsMethods {
 	notify(ctx: Context, eventName: string, event: DomainEvent): Promise<void>;
 	channelOf(ctx: Context, userId: string): Promise<Channel>;
+	askChannel(ctx: Context, userId: string): Promise<Channel>;
 }
-type NotificationsThis = ServiceThis<object, NotificationsMethods>;
+interface NotificationsVars {
+	channels: ChannelCache;
+	retention: NotificationRetention;
+}
+type NotificationsThis = ServiceThis<NotificationsVars, NotificationsMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
 
 /** Every consumed event goes through `notify`. */
@@ -43,10 +51,12 @@ const handlers = Object.fromEntries(
 	]),
 ) as Record<(typeof NOTIFIED_EVENTS)[number], DomainEventHandler<NotificationsThis>>;
 
-const NotificationsService = defineService<object, NotificationsMethods>({
+const NotificationsService = defineService<NotificationsVars, NotificationsMethods>({
 	name: "notifications",
 	mixins: [
-		DbMixin({ notifications: { indexes: [{ fields: ["user_id"] }, { fields: ["audience"] }] } }),
+		// Admins' notices have user_id null, so user_id serves every list; no index on the two-valued `audience`,
+		// whose NeDB buckets would be scanned on every update and removal (MongoDB gets user_id + occurred_at).
+		DbMixin({ notifications: { indexes: [{ fields: ["user_id", "occurred_at"] }] } }),
 		// Longer back-off than the default (about 30 s in all): a short `users` outage should delay, not dead-letter.
 		EventsMixin<NotificationsThis>({ handlers, stagedIn: ["notifications"], retry: { attempts: 8, baseDelayMs: 250 } }),
 	],
@@ -61,7 +71,8 @@ const NotificationsService = defineService<object, NotificationsMethods>({
 			},
 			async handler(this: NotificationsThis, ctx: Ctx<ListParams>): Promise<NotificationPage> {
 				const user = requireUser(ctx.meta);
-				const query = user.role === "admin" ? { $or: [{ user_id: user.id }, { audience: "admins" }] } : { user_id: user.id };
+				// Notices for the admins are exactly those without a user (audience "admins").
+				const query = user.role === "admin" ? { user_id: { $in: [user.id, null] } } : { user_id: user.id };
 				const page = ctx.params.page ?? 1;
 				const pageSize = ctx.params.page_size ?? 20;
 				const coll = this.collection<NotificationDoc>("notifications");
@@ -110,11 +121,17 @@ const NotificationsService = defineService<object, NotificationsMethods>({
 				if (err instanceof DuplicateKeyError) return;
 				throw err;
 			}
+			this.retention.touch(draft.user_id);
 			await this.publishStaged("notifications", id, [sent as unknown as StagedEvent]);
 		},
 
-		/** The user's chosen channel; email when the user is unknown (deleted since). */
-		async channelOf(this: NotificationsThis, ctx: Context, userId: string): Promise<Channel> {
+		/** The user's chosen channel (remembered for NOTIFICATIONS_CHANNEL_CACHE_MS, 30 s by default). */
+		channelOf(this: NotificationsThis, ctx: Context, userId: string): Promise<Channel> {
+			return this.channels.get(userId, () => this.askChannel(ctx, userId));
+		},
+
+		/** The user's chosen channel from `users`; email when the user is unknown (deleted since). */
+		async askChannel(this: NotificationsThis, ctx: Context, userId: string): Promise<Channel> {
 			try {
 				const user = (await ctx.call("users.get", { id: userId })) as { notification_channel?: Channel };
 				return user.notification_channel ?? "email";
@@ -124,6 +141,24 @@ const NotificationsService = defineService<object, NotificationsMethods>({
 				throw err;
 			}
 		},
+	},
+
+	created(this: NotificationsThis) {
+		const { retention } = getConfig();
+		this.channels = new ChannelCache(retention.channelCacheMs);
+		this.retention = new NotificationRetention(
+			this.collection<NotificationDoc>("notifications"),
+			{ keepPerUser: retention.notificationsPerUser, maxAgeMs: retention.notificationsMaxAgeMs },
+			this.logger,
+		);
+	},
+
+	started(this: NotificationsThis) {
+		this.retention.start();
+	},
+
+	async stopped(this: NotificationsThis) {
+		await this.retention.stop();
 	},
 });
 

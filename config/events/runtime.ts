@@ -19,6 +19,7 @@ import {
 } from "./policy";
 import { EventStore, type DeadLetter } from "./store";
 import type { IndexSpec } from "../../mixins/db.mixin";
+import { EventsRetention } from "./retention";
 import { redriveDeadLetter, type RedriveResult } from "./redrive";
 
 export type { RedriveResult };
@@ -52,8 +53,6 @@ const GAUGES: Array<[string, string]> = [
 	["shopflow.events.dead_letters", "Events a consumer gave up on, waiting in the dead-letter store"],
 	["shopflow.events.outbox_pending", "Events stored in an outbox and not yet handed to the bus"],
 ];
-const SENT_KEEP_MS = 24 * 3600_000;
-const PROCESSED_KEEP_MS = 7 * 24 * 3600_000;
 
 type StagedCollection = {
 	find(q: object, o: object): Promise<Array<{ id: string; pending_events?: EventMessage[] }>>;
@@ -68,6 +67,8 @@ export class EventsRuntime {
 	readonly group: string;
 	readonly retry: RetryPolicy;
 	readonly store: EventStore;
+	/** Removes sent outbox rows and processed ids once they are older than the configured retention. */
+	readonly retention: EventsRetention;
 	/** Test hook: stores events in the outbox without relaying them, as a crash right after the write would. */
 	relayPaused = false;
 	/** Staged collections whose sparse index on staged event ids exists. */
@@ -93,6 +94,7 @@ export class EventsRuntime {
 		this.group = consumerGroup(service.name, opts.fanout, this.broker.nodeID);
 		this.retry = { ...DEFAULT_RETRY, ...opts.retry };
 		this.store = new EventStore(this.broker, this.logger, config, service.name);
+		this.retention = new EventsRetention(this.store, config.retention, this.logger);
 	}
 
 	/** The bus this instance publishes to while it runs (tests use it to inject duplicate deliveries). */
@@ -113,6 +115,7 @@ export class EventsRuntime {
 		}
 		this.timer = setInterval(() => void this.tick(), this.opts.relayIntervalMs);
 		this.timer.unref();
+		this.retention.start();
 		// Staged events a previous run left behind are published as soon as the service's collections are open.
 		setTimeout(() => void this.tick(), 50).unref();
 	}
@@ -121,6 +124,7 @@ export class EventsRuntime {
 	async stop(): Promise<void> {
 		this.stopping = true;
 		if (this.timer) clearInterval(this.timer);
+		await this.retention.stop();
 		await Promise.allSettled(this.subs.map(s => s.close()));
 		this.subs = [];
 		await this.relaying?.catch(() => undefined);
@@ -198,7 +202,7 @@ export class EventsRuntime {
 		}
 	}
 
-	/** Periodic work: relay what publish could not, pick up abandoned staged events, prune old bookkeeping. */
+	/** Periodic work: relay what publish could not, pick up abandoned staged events (pruning has its own timer). */
 	private async tick(): Promise<void> {
 		if (this.relaying || this.stopping || this.relayPaused) return;
 		this.relaying = (async () => {
@@ -206,7 +210,6 @@ export class EventsRuntime {
 				await this.relayPending(this.opts.relayIntervalMs);
 				await this.sweepStaged(this.ticks === 0 ? 0 : STAGED_GRACE_MS);
 				if (this.ticks % 10 === 0) await this.updateGauges();
-				if (this.ticks % 3600 === 0) await this.store.prune(SENT_KEEP_MS, PROCESSED_KEEP_MS);
 				this.ticks++;
 			} catch (err) {
 				this.logger.warn(`event relay: ${errorText(err)}`);

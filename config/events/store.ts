@@ -2,14 +2,17 @@
  * The event layer's own collections for one service: outbox, processed event ids and dead letters. They live
  * beside the service's DbMixin collections (same store: NeDB files under DATA_DIR, memory in tests, or MongoDB),
  * named `<service>.events_*`, and are managed here so that a service needs no DbMixin to publish or consume.
+ * With a memory store the claims are kept in a map instead of `events_processed` (claims.ts). Sent outbox rows and
+ * processed ids are removed after their retention by retention.ts.
  */
 import type { ServiceBroker, Logger } from "moleculer";
 import { closeAdapter, connectAdapter, DuplicateKeyError, openAdapter, Repository, type StoreAdapter } from "../../mixins/db.mixin";
 import type { Config } from "../env";
 import { createKeyValueStore, type KeyValueStore } from "../kv";
-import type { EventMessage, EventMeta } from "./policy";
+import { MemoryClaims, type ClaimResult } from "./claims";
+import { CLAIM_STALE_MS, type EventMessage, type EventMeta } from "./policy";
 
-/** An outbox row: the message plus its relay status. */
+/** An outbox row: the message plus its relay status; `sent_at` is null exactly while it is pending. */
 export interface OutboxRow extends Omit<EventMessage, "event_id"> {
 	id: string;
 	status: "pending" | "sent";
@@ -20,6 +23,7 @@ export interface OutboxRow extends Omit<EventMessage, "event_id"> {
 export interface ProcessedRow {
 	id: string;
 	status: "processing" | "done";
+	/** Epoch ms of the claim (renewed by a takeover); the dedupe window and pruning count from it. */
 	claimed_at: number;
 	processed_at: string | null;
 }
@@ -41,13 +45,11 @@ export interface DeadLetter {
 	redriven_at: string | null;
 }
 
-export type ClaimResult = "claimed" | "done" | "busy";
+export type { ClaimResult };
 
 type AdapterLike = StoreAdapter;
 
-/** A claim older than this is taken over: its holder crashed or stopped mid-handler. */
-const CLAIM_STALE_MS = 60_000;
-/** How long Redis remembers a processed event id (the collection keeps it until pruned). */
+/** How long Redis remembers a processed event id (the collection keeps it for the dedupe window). */
 const PROCESSED_TTL_MS = 7 * 24 * 3600_000;
 
 /** The outbox, processed ids and dead letters of one service. */
@@ -55,6 +57,8 @@ export class EventStore {
 	private readonly adapters: AdapterLike[] = [];
 	/** With REDIS_URL, claims live in Redis too, so replicas that do not share a database still run an event once. */
 	private readonly kv: KeyValueStore | null;
+	/** Claims of a memory store, in a map instead of the `events_processed` collection (see claims.ts). */
+	private readonly memoryClaims: MemoryClaims | null;
 	readonly outbox: Repository<OutboxRow>;
 	readonly processed: Repository<ProcessedRow>;
 	readonly deadLetters: Repository<DeadLetter>;
@@ -74,12 +78,20 @@ export class EventStore {
 		this.processed = repo<ProcessedRow>("events_processed");
 		this.deadLetters = repo<DeadLetter>("events_dead_letters");
 		this.kv = config.redisUrl ? createKeyValueStore(config.redisUrl, `${config.namespace}:events:`) : null;
+		this.memoryClaims = config.mongoUrl || config.dataDir ? null : new MemoryClaims();
 	}
 
+	/**
+	 * Connects the collections. The outbox is indexed by `sent_at` (pending rows share the null key, sent rows are
+	 * spread over their send times) and processed ids by `claimed_at`: both serve the pruning range queries and
+	 * keep NeDB's index buckets small. A `status` index on the outbox would put every sent row in one bucket,
+	 * which NeDB scans on each removal from it, so the one earlier versions created is dropped.
+	 */
 	async open(): Promise<void> {
 		const [outbox, processed, deadLetters] = this.adapters;
-		await connectAdapter(outbox, this.config, [{ fields: ["status"] }]);
-		await connectAdapter(processed, this.config);
+		await connectAdapter(outbox, this.config, [{ fields: ["sent_at"] }]);
+		await dropNeDbIndex(outbox, "status");
+		await connectAdapter(processed, this.config, [{ fields: ["claimed_at"] }]);
 		await connectAdapter(deadLetters, this.config, [{ fields: ["status"] }]);
 	}
 
@@ -100,7 +112,7 @@ export class EventStore {
 
 	/** Pending outbox rows, oldest first, created before `before` (ISO time). */
 	async pending(limit: number, before?: string): Promise<EventMessage[]> {
-		const query = before ? { status: "pending", created_at: { $lt: before } } : { status: "pending" };
+		const query = before ? { sent_at: null, created_at: { $lt: before } } : { sent_at: null };
 		const rows = await this.outbox.find(query, { sort: ["created_at"], limit });
 		return rows.map(({ id, status: _s, sent_at: _t, ...rest }) => ({ ...rest, event_id: id }));
 	}
@@ -123,6 +135,7 @@ export class EventStore {
 	}
 
 	private async claimInDb(key: string, now: number): Promise<ClaimResult> {
+		if (this.memoryClaims) return this.memoryClaims.claim(key, now);
 		try {
 			await this.processed.insert({ id: key, status: "processing", claimed_at: now, processed_at: null });
 			return "claimed";
@@ -139,29 +152,57 @@ export class EventStore {
 
 	async markDone(key: string): Promise<void> {
 		await this.kv?.set(key, "done", this.config.isTest ? 3600_000 : PROCESSED_TTL_MS);
-		await this.processed.updateWhere({ id: key }, { $set: { status: "done", processed_at: new Date().toISOString() } });
+		if (this.memoryClaims) this.memoryClaims.markDone(key);
+		else await this.processed.updateWhere({ id: key }, { $set: { status: "done", processed_at: new Date().toISOString() } });
 	}
 
 	/** Gives a claim up after a failed attempt, so that the next delivery may run the handler. */
 	async release(key: string): Promise<void> {
 		if (this.kv && (await this.kv.get(key)) === "processing") await this.kv.del(key);
-		await this.processed.removeWhere({ id: key, status: "processing" });
+		if (this.memoryClaims) this.memoryClaims.release(key);
+		else await this.processed.removeWhere({ id: key, status: "processing" });
 	}
 
 	/**
-	 * Dead letters waiting and outbox rows not yet relayed, both answered from their `status` index. Read every
-	 * few seconds for the gauges, so nothing here may scan a whole collection (processed ids are not counted:
-	 * with no index on their status that was a full scan, and it slowed checkout down as the ids piled up).
+	 * Dead letters waiting and outbox rows not yet relayed, both answered from an index. Read every few seconds
+	 * for the gauges, so nothing here may scan a whole collection (processed ids are not counted: with no index
+	 * on their status that was a full scan of every claim, and it slowed checkout down as the ids piled up).
 	 */
 	async counts(): Promise<{ dead_letters: number; pending_outbox: number }> {
-		const [dead_letters, pending_outbox] = await Promise.all([this.deadLetters.count({ status: "dead" }), this.outbox.count({ status: "pending" })]);
+		const [dead_letters, pending_outbox] = await Promise.all([this.deadLetters.count({ status: "dead" }), this.outbox.count({ sent_at: null })]);
 		return { dead_letters, pending_outbox };
 	}
 
-	/** Drops sent outbox rows and processed ids older than the given ages. */
-	async prune(sentMaxAgeMs: number, processedMaxAgeMs: number): Promise<void> {
-		const now = Date.now();
-		await this.outbox.removeWhere({ status: "sent", sent_at: { $lt: new Date(now - sentMaxAgeMs).toISOString() } });
-		await this.processed.removeWhere({ status: "done", processed_at: { $lt: new Date(now - processedMaxAgeMs).toISOString() } });
+	/** Processed ids kept now (a full scan with a durable store: for tests and operators, not for gauges). */
+	async processedCount(): Promise<number> {
+		return this.memoryClaims ? this.memoryClaims.doneCount() : this.processed.count({ status: "done" });
 	}
+
+	/** Removes up to `limit` outbox rows sent more than `retentionMs` ago; pending rows are never matched. */
+	async pruneSent(retentionMs: number, limit: number, now = Date.now()): Promise<number> {
+		const sentBefore = { $gte: "", $lt: new Date(now - retentionMs).toISOString() };
+		const rows = await this.outbox.find({ sent_at: sentBefore }, { limit });
+		if (rows.length === 0) return 0;
+		return this.outbox.removeWhere({ id: { $in: rows.map(r => r.id) }, sent_at: sentBefore });
+	}
+
+	/**
+	 * Removes up to `limit` processed ids claimed more than `windowMs` ago, done or not. A claim still
+	 * "processing" is never removed before it is stale (CLAIM_STALE_MS), so a takeover works as before; once it
+	 * is older than the dedupe window, removing it gives the next delivery the same fresh claim a takeover would.
+	 */
+	async pruneProcessed(windowMs: number, limit: number, now = Date.now()): Promise<number> {
+		const before = now - Math.max(windowMs, CLAIM_STALE_MS);
+		if (this.memoryClaims) return this.memoryClaims.prune(before, limit);
+		const claimedBefore = { $lt: before };
+		const rows = await this.processed.find({ claimed_at: claimedBefore }, { limit });
+		if (rows.length === 0) return 0;
+		return this.processed.removeWhere({ id: { $in: rows.map(r => r.id) }, claimed_at: claimedBefore });
+	}
+}
+
+/** Drops an index an earlier version created, on NeDB (which persists index definitions in its files). */
+async function dropNeDbIndex(adapter: StoreAdapter, field: string): Promise<void> {
+	const db = adapter.db as { indexes?: Record<string, unknown>; removeIndexAsync?(fieldName: string): Promise<void> } | undefined;
+	if (db?.indexes?.[field] && db.removeIndexAsync) await db.removeIndexAsync(field);
 }

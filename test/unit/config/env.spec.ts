@@ -18,7 +18,28 @@ describe("loadConfig", () => {
 		expect(c).toMatchObject({ natsUrl: "nats://127.0.0.1:4222", redisUrl: "redis://localhost:6379/2", services: ["api", "users"], port: 9000 });
 	});
 
+	it("keeps processed event ids 7 days with a durable store and 2 minutes with a memory store", () => {
+		const day = 24 * 3600_000;
+		expect(loadConfig({ NODE_ENV: "test" }).retention).toEqual({
+			outboxRetentionMs: 10_000,
+			dedupeWindowMs: 120_000,
+			pruneIntervalMs: 1000,
+			notificationsPerUser: 100,
+			notificationsMaxAgeMs: 90 * day,
+			channelCacheMs: 30_000,
+		});
+		expect(loadConfig({ DATA_DIR: "/tmp/x" }).retention.dedupeWindowMs).toBe(7 * day);
+		expect(loadConfig({ DATA_DIR: "memory", MONGO_URL: "mongodb://localhost/x" }).retention.dedupeWindowMs).toBe(7 * day);
+		const set = loadConfig({ EVENTS_OUTBOX_RETENTION_MS: "0", EVENTS_DEDUPE_WINDOW_MS: "600000", NOTIFICATIONS_KEEP_PER_USER: "5", NOTIFICATIONS_RETENTION_DAYS: "2", NOTIFICATIONS_CHANNEL_CACHE_MS: "0" });
+		expect(set.retention).toMatchObject({ outboxRetentionMs: 0, dedupeWindowMs: 600_000, notificationsPerUser: 5, notificationsMaxAgeMs: 2 * day, channelCacheMs: 0 });
+	});
+
 	it.each([
+		[{ EVENTS_DEDUPE_WINDOW_MS: "60000" }, "EVENTS_DEDUPE_WINDOW_MS"],
+		[{ EVENTS_OUTBOX_RETENTION_MS: "-1" }, "EVENTS_OUTBOX_RETENTION_MS"],
+		[{ EVENTS_PRUNE_INTERVAL_MS: "0" }, "EVENTS_PRUNE_INTERVAL_MS"],
+		[{ NOTIFICATIONS_KEEP_PER_USER: "0" }, "NOTIFICATIONS_KEEP_PER_USER"],
+		[{ NOTIFICATIONS_RETENTION_DAYS: "1.5" }, "NOTIFICATIONS_RETENTION_DAYS"],
 		[{ PORT: "eighty" }, "PORT"],
 		[{ PORT: "70000" }, "PORT"],
 		[{ NATS_URL: "127.0.0.1:4222" }, "NATS_URL"],

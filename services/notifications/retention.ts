@@ -1,0 +1,124 @@
+/**
+ * Retention of notifications: each user keeps their newest `keepPerUser` (by the event's `occurred_at`, the
+ * order the list shows), and nothing older than `maxAgeMs` is kept; the admins' notices count as one user.
+ * Runs in the background in bounded batches: the users notified since the last pass are trimmed every pass, the
+ * age limit is applied every `ageEvery` passes. A notification whose `notification.sent` is still staged in it
+ * is never removed (the staged-event sweep publishes it first).
+ */
+import type { Logger } from "moleculer";
+import type { Repository } from "../../mixins/db.mixin";
+import type { NotificationDoc } from "./model";
+
+export interface NotificationRetentionOptions {
+	keepPerUser: number;
+	maxAgeMs: number;
+	/** Milliseconds between passes (default 5 s). */
+	intervalMs?: number;
+	/** The age limit is applied on every n-th pass (default 60: every 5 minutes). */
+	ageEvery?: number;
+	/** The clock (tests move it instead of waiting). */
+	now?: () => number;
+}
+
+/** What one pass removed. */
+export interface NotificationPruneResult {
+	trimmed: number;
+	expired: number;
+}
+
+const BATCH = 250;
+/** Users trimmed per pass; the others wait for the next one. */
+const USERS_PER_PASS = 500;
+const MAX_AGE_BATCHES = 20;
+/** The notification has no staged event left in it. */
+const NOTHING_STAGED = { "pending_events.0": { $exists: false } };
+/** Newest first, as `notifications.list` shows them. */
+const NEWEST_FIRST = ["-occurred_at", "-created_at"];
+
+/** The retention timer of the notifications collection. */
+export class NotificationRetention {
+	/** Users (null: the admins' notices) notified since the last pass. */
+	private readonly touched = new Set<string | null>();
+	private timer: NodeJS.Timeout | null = null;
+	private running: Promise<NotificationPruneResult> | null = null;
+	private passes = 0;
+	private readonly now: () => number;
+
+	constructor(
+		private readonly repo: Repository<NotificationDoc>,
+		private readonly opts: NotificationRetentionOptions,
+		private readonly logger: Logger,
+	) {
+		this.now = opts.now ?? Date.now;
+	}
+
+	/** Notes that a user got a notification, so that the next pass trims their list. */
+	touch(userId: string | null): void {
+		this.touched.add(userId);
+	}
+
+	/** Whether the timer runs. */
+	get active(): boolean {
+		return this.timer !== null;
+	}
+
+	/** Runs a pass every `intervalMs` until `stop`. */
+	start(): void {
+		if (this.timer) return;
+		this.timer = setInterval(() => {
+			this.runOnce().catch(err => this.logger.warn(`notification retention: ${String(err)}`));
+		}, this.opts.intervalMs ?? 5000);
+		this.timer.unref();
+	}
+
+	/** Clears the timer and waits for a pass in progress. */
+	async stop(): Promise<void> {
+		if (this.timer) clearInterval(this.timer);
+		this.timer = null;
+		await this.running?.catch(() => undefined);
+	}
+
+	/** One pass (or the one already running). */
+	runOnce(): Promise<NotificationPruneResult> {
+		this.running ??= this.pass().finally(() => {
+			this.running = null;
+		});
+		return this.running;
+	}
+
+	private async pass(): Promise<NotificationPruneResult> {
+		const users = [...this.touched].slice(0, USERS_PER_PASS);
+		let trimmed = 0;
+		for (const user of users) {
+			this.touched.delete(user);
+			trimmed += await this.trimUser(user);
+		}
+		const expired = this.passes++ % (this.opts.ageEvery ?? 60) === 0 ? await this.expireOld() : 0;
+		return { trimmed, expired };
+	}
+
+	/** Removes a user's notifications beyond the newest `keepPerUser`, a batch at a time. */
+	private async trimUser(userId: string | null): Promise<number> {
+		const query = { user_id: userId };
+		const total = await this.repo.count(query);
+		if (total <= this.opts.keepPerUser) return 0;
+		const extra = await this.repo.find(query, { sort: NEWEST_FIRST, offset: this.opts.keepPerUser, limit: BATCH });
+		const removed = await this.repo.removeWhere({ id: { $in: extra.map(n => n.id) }, ...NOTHING_STAGED });
+		// More than a batch over (or some still staged): look again on the next pass.
+		if (total - this.opts.keepPerUser > BATCH || removed < extra.length) this.touched.add(userId);
+		return removed;
+	}
+
+	/** Removes notifications whose event is older than `maxAgeMs`. */
+	private async expireOld(): Promise<number> {
+		const old = { occurred_at: { $lt: new Date(this.now() - this.opts.maxAgeMs).toISOString() }, ...NOTHING_STAGED };
+		let total = 0;
+		for (let i = 0; i < MAX_AGE_BATCHES; i++) {
+			const rows = await this.repo.find(old, { limit: BATCH });
+			if (rows.length === 0) break;
+			total += await this.repo.removeWhere({ id: { $in: rows.map(n => n.id) }, ...old });
+			if (rows.length < BATCH) break;
+		}
+		return total;
+	}
+}
