@@ -20,6 +20,7 @@ import { createParams, findParams, idParams, listParams, type CreateParams, type
 import { orderSaga } from "./orders/steps";
 import { advanceTo, FAILURE_REASONS, IllegalTransitionError, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
 import type { SagaState } from "./orders/saga-engine";
+import { recentOrdersOf } from "./orders/recent";
 
 interface Page<T> {
 	rows: T[];
@@ -224,6 +225,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 				if (existing) return { doc: existing, existing };
 				throw err;
 			}
+			recentOrdersOf(this).remember(doc);
 			await this.publishStaged("orders", doc.id, [created]).catch(err => this.logger.warn(`order.created of ${doc.id} left for the relay`, err));
 			return { doc };
 		},
@@ -253,23 +255,38 @@ const OrdersService = defineService<object, OrdersMethods>({
 			return doc;
 		},
 
-		/** Read, change, write conditionally on the revision; retried when another writer came first. */
+		/**
+		 * Read, change, write conditionally on the revision; retried when another writer came first. The read is
+		 * skipped when this node wrote the order last (services/orders/recent.ts); a remembered version that says
+		 * "nothing to change" is checked against the store before it is believed.
+		 */
 		async updateOrder(this: OrdersThis, id: string, change: (doc: OrderDoc) => OrderDoc): Promise<OrderDoc | null> {
+			const recent = recentOrdersOf(this);
+			let before: OrderDoc | null | undefined = recent.get(id);
 			for (;;) {
-				const before = await this.orders().findById(id);
+				const remembered = before !== undefined;
+				before ??= await this.orders().findById(id);
 				if (!before) return null;
 				const after = change(before);
-				if (after === before) return before;
+				if (after === before) {
+					if (!remembered) return before;
+					recent.forget(id);
+					before = undefined;
+					continue;
+				}
 				const events = this.transitionEvents(before, after);
 				const { id: _id, rev: _rev, cancel_requested: _c, pending_events: _p, ...fields } = after;
 				const update: Record<string, unknown> = { $set: { ...fields, rev: before.rev + 1 } };
 				if (events.length > 0) update.$push = { pending_events: { $each: events } };
 				const n = await this.orders().updateWhere({ id, rev: before.rev }, update);
 				if (n === 1) {
+					recent.remember({ ...after, rev: before.rev + 1 });
 					if (events.length > 0)
 						await this.publishStaged("orders", id, events).catch(err => this.logger.warn(`events of order ${id} left for the relay`, err));
 					return after;
 				}
+				recent.forget(id);
+				before = undefined;
 			}
 		},
 

@@ -3,7 +3,8 @@
  */
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
 import { fakeServices, newFakeState } from "./orders-fakes";
-import type { OrderResult, PublicOrder } from "../../services/orders/model";
+import type { OrderDoc, OrderResult, PublicOrder } from "../../services/orders/model";
+import type { Repository } from "../../mixins/db.mixin";
 
 describe("orders through the gateway", () => {
 	let shop: Shop;
@@ -43,6 +44,28 @@ describe("orders through the gateway", () => {
 		expect((await http(shop.url, "GET", `/api/v1/orders/${order.id}`)).status).toBe(401);
 		expect((await http(shop.url, "GET", `/api/v1/orders/${order.id}`, { token: adminToken })).status).toBe(200);
 		expect((await http(shop.url, "GET", "/api/v1/orders/ord_unknown", { token: ann.token })).status).toBe(404);
+	});
+
+	it("writes an order right when another writer overtook the version this node remembers", async () => {
+		const { order } = await place(ann.id);
+		type OrdersSvc = { orders(): Repository<OrderDoc>; updateOrder(id: string, change: (d: OrderDoc) => OrderDoc): Promise<OrderDoc | null> };
+		const svc = shop.broker.getLocalService("orders") as unknown as OrdersSvc;
+		const stored = (await svc.orders().findById(order.id)) as OrderDoc;
+		// Another node (say) moves the order on: the version remembered here is now one revision behind.
+		expect(await svc.orders().updateWhere({ id: order.id, rev: stored.rev }, { $set: { rev: stored.rev + 1, updated_at: "2030-01-01T00:00:00.000Z" } })).toBe(1);
+		const seen: number[] = [];
+		const after = await svc.updateOrder(order.id, d => {
+			seen.push(d.rev);
+			return { ...d, updated_at: "2030-01-02T00:00:00.000Z" };
+		});
+		expect(seen).toEqual([stored.rev, stored.rev + 1]);
+		expect(after?.updated_at).toBe("2030-01-02T00:00:00.000Z");
+		expect(await svc.orders().findById(order.id)).toMatchObject({ rev: stored.rev + 2, updated_at: "2030-01-02T00:00:00.000Z" });
+		// A remembered version that says "nothing to change" is checked against the store: here it is current.
+		await svc.orders().updateWhere({ id: order.id }, { $set: { rev: stored.rev + 3 } });
+		const checked: number[] = [];
+		await svc.updateOrder(order.id, d => (checked.push(d.rev), d));
+		expect(checked).toEqual([stored.rev + 2, stored.rev + 3]);
 	});
 
 	it("lists the caller's orders by status, paginated", async () => {
