@@ -32,7 +32,9 @@ export async function prepareShop(urls: string[], customers: number): Promise<Pr
 	const admin = await loginAdmin(urls[0]);
 	const products = await listProducts(urls[0]);
 	if (products.length === 0) throw new Error("the catalog is empty: the benchmark needs the demo catalog (SEED_DEMO_DATA)");
-	const productIds = products.slice(0, 10).map(p => p.id);
+	// 40 products: a customer's cart holds at most 100 units of one product and 50 products, and the cart/add
+	// route adds one unit per request for the whole run (with 10 products, carts filled up after ~1,000 adds).
+	const productIds = products.slice(0, 40).map(p => p.id);
 	for (const id of productIds) await ensureStock(urls[0], admin, id, STOCK_PER_PRODUCT);
 	return { productIds, customers: await registerCustomers(urls, customers) };
 }
