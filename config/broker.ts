@@ -6,7 +6,7 @@ import path from "node:path";
 import { ServiceBroker, type BrokerOptions, type ServiceSchema } from "moleculer";
 import { ConfigError, getConfig, type Config } from "./env";
 import { createBrokerOptions } from "../moleculer.config";
-import { disableMoleculerRequestMetrics } from "./tracing/request-metrics.middleware";
+import { installRequestMetrics } from "./tracing/request-metrics.middleware";
 import { SERVICE_NAMES, resolveServiceName, type ServiceName } from "../services/common/names";
 
 const SERVICES_DIR = path.resolve(__dirname, "..", "services");
@@ -46,8 +46,8 @@ export interface ShopBrokerOptions {
 export function createShopBroker(opts: ShopBrokerOptions = {}): ServiceBroker {
 	const config = opts.config ?? getConfig();
 	const broker = new ServiceBroker(createBrokerOptions(config, opts.broker));
-	// RequestMetricsMiddleware records these series at a fraction of the cost (config/tracing/request-metrics.middleware.ts).
-	disableMoleculerRequestMetrics(broker);
+	// Moleculer's request metrics, recorded at a fraction of the cost (config/tracing/request-metrics.middleware.ts).
+	installRequestMetrics(broker);
 	for (const name of opts.services ?? selectServices(config.services)) broker.createService(loadServiceSchema(name, config));
 	return broker;
 }

@@ -23,7 +23,7 @@ export class GatewayPrometheusReporter extends Prometheus {
 		return Promise.resolve();
 	}
 
-	/** The Prometheus text exposition of this node's metrics, with the request metrics of RequestMetricsMiddleware. */
+	/** The Prometheus text exposition of this node's metrics, with the request metrics of installRequestMetrics. */
 	render(): string {
 		const broker = (this.registry as unknown as { broker: ServiceBroker }).broker;
 		const requests = requestMetricsOf(broker).render();

@@ -4,8 +4,8 @@
  * handler outwards: fault injection runs just before the handler (an injected error is seen by the retry policy
  * and the breaker; each retried attempt is a new call), the retry guard stops a failure from being retried again
  * by every caller up the chain, the call-chain record and the OpenTelemetry span include the injected delay, and
- * the business metrics observe emitted events and breaker changes, and the request metrics (which replace
- * Moleculer's own, see request-metrics.middleware.ts) time every call and event handler.
+ * the business metrics observe emitted events and breaker changes. The request metrics take the place of
+ * Moleculer's own among its middlewares (config/tracing/request-metrics.middleware.ts, installed in broker.ts).
  */
 import type { Context, Middleware } from "moleculer";
 import type { Config } from "./env";
@@ -13,7 +13,6 @@ import { FaultInjectionMiddleware } from "./fault-injection";
 import { CallChainMiddleware } from "./tracing/call-chain.middleware";
 import { OpenTelemetryMiddleware } from "./tracing/otel.middleware";
 import { BusinessMetricsMiddleware } from "./tracing/business-metrics.middleware";
-import { RequestMetricsMiddleware } from "./tracing/request-metrics.middleware";
 
 interface PropagatedError {
 	retryable?: boolean;
@@ -48,7 +47,5 @@ export function brokerMiddlewares(_config: Config): Middleware[] {
 		CallChainMiddleware(),
 		OpenTelemetryMiddleware(),
 		BusinessMetricsMiddleware(),
-		// Outermost of ours: its times include the others (each retried attempt is counted as a call).
-		RequestMetricsMiddleware(),
 	];
 }

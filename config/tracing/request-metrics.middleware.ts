@@ -9,10 +9,10 @@
  * call and plain number updates; the text is rendered only when `/metrics` is scraped. Client-side quantiles
  * are not kept: `histogram_quantile()` over the buckets gives them in Prometheus.
  *
- * `disableMoleculerRequestMetrics` takes Moleculer's action and event hooks off the broker (its cheaper
- * emit, transit and transporter counters stay); it must run before any service is created.
+ * `installRequestMetrics` puts these hooks where Moleculer's action and event hooks were; it must run before
+ * any service is created.
  */
-import type { Context, Middleware, ServiceBroker } from "moleculer";
+import type { Context, ServiceBroker } from "moleculer";
 
 /** Moleculer's default histogram buckets, in milliseconds. */
 export const BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -139,21 +139,22 @@ function measured(kind: "request" | "event", store: RequestMetrics, base: string
 	};
 }
 
-/** The middleware; it records into `requestMetricsOf(broker)`. */
-export function RequestMetricsMiddleware(): Middleware {
-	let store: RequestMetrics;
+type Hooks = {
+	localAction(next: Handler, action: { name: string; service?: { fullName?: string } }): Handler;
+	remoteAction(next: Handler, action: { name: string; service?: { fullName?: string } }): Handler;
+	localEvent(next: Handler, event: { name: string; group?: string; service?: { name?: string; fullName?: string } }): Handler;
+};
+
+/** The action and event hooks that record into `store`. */
+function requestMetricsHooks(store: RequestMetrics): Hooks {
 	return {
-		name: "RequestMetrics",
-		created(broker: ServiceBroker) {
-			store = requestMetricsOf(broker);
-		},
-		localAction(next: Handler, action: { name: string; service?: { fullName?: string } }) {
+		localAction(next, action) {
 			return measured("request", store, `service="${esc(action.service?.fullName ?? "")}",action="${esc(action.name)}",type="local"`, next);
 		},
-		remoteAction(next: Handler, action: { name: string; service?: { fullName?: string } }) {
+		remoteAction(next, action) {
 			return measured("request", store, `service="${esc(action.service?.fullName ?? "")}",action="${esc(action.name)}",type="remote"`, next);
 		},
-		localEvent(next: Handler, event: { name: string; group?: string; service?: { name?: string; fullName?: string } }) {
+		localEvent(next, event) {
 			return measured(
 				"event",
 				store,
@@ -161,7 +162,7 @@ export function RequestMetricsMiddleware(): Middleware {
 				next,
 			);
 		},
-	} as unknown as Middleware;
+	};
 }
 
 interface MiddlewareRegistry {
@@ -169,13 +170,21 @@ interface MiddlewareRegistry {
 	registeredHooks: Record<string, unknown[]>;
 }
 
-/** Removes the action and event hooks of Moleculer's Metrics middleware; call before creating services. */
-export function disableMoleculerRequestMetrics(broker: ServiceBroker): void {
+/**
+ * Puts these hooks in the place of the action and event hooks of Moleculer's Metrics middleware (its cheaper
+ * emit, transit and transporter counters stay). Same place, so the same calls are counted as before: outside
+ * the validator, cacher, bulkhead, breaker, timeout and retry, so cache hits, refused calls and timeouts
+ * count, and a call retried inside counts once. Call it before any service is created; without Moleculer's
+ * Metrics middleware (metrics disabled) nothing is recorded.
+ */
+export function installRequestMetrics(broker: ServiceBroker): void {
 	const mws = (broker as unknown as { middlewares: MiddlewareRegistry }).middlewares;
 	const moleculer = mws.list.find(m => m.name === "Metrics");
 	if (!moleculer) return;
-	for (const hook of ["localAction", "remoteAction", "localEvent"]) {
-		const fn = moleculer[hook];
-		if (fn && mws.registeredHooks[hook]) mws.registeredHooks[hook] = mws.registeredHooks[hook].filter(h => h !== fn);
+	const ours = requestMetricsHooks(requestMetricsOf(broker));
+	for (const hook of ["localAction", "remoteAction", "localEvent"] as const) {
+		const list = mws.registeredHooks[hook];
+		const at = list ? list.indexOf(moleculer[hook]) : -1;
+		if (at >= 0) list[at] = ours[hook];
 	}
 }

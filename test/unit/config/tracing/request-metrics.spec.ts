@@ -1,7 +1,7 @@
 import { Errors, ServiceBroker } from "moleculer";
 import { createShopBroker } from "../../../../config/broker";
 import { findPrometheusReporter } from "../../../../config/metrics";
-import { RequestMetrics, RequestMetricsMiddleware, disableMoleculerRequestMetrics, observe, requestMetricsOf } from "../../../../config/tracing/request-metrics.middleware";
+import { RequestMetrics, installRequestMetrics, observe, requestMetricsOf } from "../../../../config/tracing/request-metrics.middleware";
 import { testConfig } from "../../../helpers/shop";
 
 function line(text: string, prefix: string): string | undefined {
@@ -30,13 +30,15 @@ describe("request metrics", () => {
 	});
 
 	it("counts calls, failures and event handler runs per caller on a real broker, replacing Moleculer's own", async () => {
-		const broker = new ServiceBroker({ logger: false, metrics: { enabled: true }, middlewares: [RequestMetricsMiddleware()] });
-		disableMoleculerRequestMetrics(broker);
+		const broker = new ServiceBroker({ logger: false, metrics: { enabled: true }, cacher: "Memory" });
+		installRequestMetrics(broker);
 		broker.createService({
 			name: "math",
 			actions: {
 				add: (ctx: { params: { a: number; b: number } }) => ctx.params.a + ctx.params.b,
 				fail: () => Promise.reject(new Errors.MoleculerClientError("no", 422, "NOPE")),
+				// Where Moleculer counted: cache hits and calls the validator refuses count too.
+				cached: { cache: true, params: { n: "number" }, handler: (ctx: { params: { n: number } }) => ctx.params.n },
 			},
 			events: { "thing.happened": () => undefined },
 		});
@@ -47,11 +49,16 @@ describe("request metrics", () => {
 			await broker.call("caller.run");
 			await expect(broker.call("math.fail")).rejects.toThrow("no");
 			await broker.emit("thing.happened", {});
+			await broker.call("math.cached", { n: 1 });
+			await broker.call("math.cached", { n: 1 });
+			await expect(broker.call("math.cached", { n: "x" })).rejects.toThrow();
 			const text = requestMetricsOf(broker).render();
 			expect(text).toContain('moleculer_request_total{service="math",action="math.add",type="local",caller=""} 1');
 			expect(text).toContain('moleculer_request_total{service="math",action="math.add",type="local",caller="caller"} 1');
 			expect(text).toContain('errorName="MoleculerClientError",errorCode="422",errorType="NOPE"} 1');
 			expect(text).toContain('moleculer_event_received_total{service="math",group="math",event="thing.happened",caller=""} 1');
+			expect(text).toContain('moleculer_request_total{service="math",action="math.cached",type="local",caller=""} 3');
+			expect(text).toMatch(/moleculer_request_error_total\{service="math",action="math.cached",type="local",caller="",errorName="ValidationError",errorCode="422",errorType="VALIDATION_ERROR"\} 1/);
 			// Moleculer's own series stay empty, so they are not rendered twice.
 			const own = broker.metrics.getMetric("moleculer.request.total");
 			expect(own?.snapshot()).toEqual([]);
