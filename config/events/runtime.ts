@@ -51,11 +51,12 @@ const STAGED_GRACE_MS = 5_000;
 const OBSERVER_GROUP = "$events.observers";
 const GAUGES: Array<[string, string]> = [
 	["shopflow.events.dead_letters", "Events a consumer gave up on, waiting in the dead-letter store"],
-	["shopflow.events.outbox_pending", "Events stored in an outbox and not yet handed to the bus"],
+	["shopflow.events.outbox_pending", "Events not yet handed to the bus: outbox rows plus documents holding staged events"],
 ];
 
 type StagedCollection = {
 	find(q: object, o: object): Promise<Array<{ id: string; pending_events?: EventMessage[] }>>;
+	count(q: object): Promise<number>;
 	updateWhere(q: object, u: object): Promise<number>;
 	ensureIndex(spec: IndexSpec): Promise<void>;
 };
@@ -160,10 +161,10 @@ export class EventsRuntime {
 	 * did not take stays staged and the sweep publishes it again (consumers drop duplicates by event id). This
 	 * saves two writes per event on the checkout path.
 	 */
-	async publishStaged(coll: StagedCollection, docId: string, messages: EventMessage[]): Promise<void> {
-		if (messages.length === 0) return;
+	async publishStaged(coll: StagedCollection, docId: string, messages: EventMessage[]): Promise<boolean> {
+		if (messages.length === 0) return true;
 		for (const m of messages) await this.observe(m, null);
-		if (this.relayPaused || !this.bus) return;
+		if (this.relayPaused || !this.bus) return false;
 		const sent: string[] = [];
 		for (const m of messages) {
 			try {
@@ -175,6 +176,7 @@ export class EventsRuntime {
 			}
 		}
 		if (sent.length > 0) await coll.updateWhere({ id: docId }, { $pull: { [STAGED_EVENTS_FIELD]: { event_id: { $in: sent } } } });
+		return sent.length === messages.length;
 	}
 
 	private async relayOne(message: EventMessage): Promise<boolean> {
@@ -225,7 +227,7 @@ export class EventsRuntime {
 		if (!metrics?.isEnabled()) return;
 		for (const [name, description] of GAUGES)
 			if (!metrics.getMetric(name)) metrics.register({ name, type: "gauge", labelNames: ["service"], description });
-		const c = await this.store.counts();
+		const c = await this.pendingCounts();
 		metrics.set(GAUGES[0][0], c.dead_letters, { service: this.service.name });
 		metrics.set(GAUGES[1][0], c.pending_outbox, { service: this.service.name });
 	}
@@ -245,12 +247,23 @@ export class EventsRuntime {
 				await coll.ensureIndex({ fields: [STAGED_ID_PATH], sparse: true });
 				this.indexed.add(name);
 			}
-			const docs = await coll.find({ [STAGED_ID_PATH]: { $gt: "" } }, { limit: 100 });
-			for (const doc of docs) {
+			// NeDB returns a document once per staged id it holds (a multikey index): once each is enough.
+			const docs = new Map((await coll.find({ [STAGED_ID_PATH]: { $gt: "" } }, { limit: 100 })).map(d => [d.id, d]));
+			for (const doc of docs.values()) {
 				const old = (doc[STAGED_EVENTS_FIELD] ?? []).filter(m => m.created_at <= cutoff);
-				await this.publishStaged(coll, doc.id, old);
+				// The bus refuses now: try again at the next tick rather than wait on it once per document.
+				if (!(await this.publishStaged(coll, doc.id, old))) return;
 			}
 		}
+	}
+
+	/** Documents whose staged events are not published yet, over every `stagedIn` collection (read from the sparse index). */
+	private async stagedBacklog(): Promise<number> {
+		const svc = this.service as Service & { collection?(name: string): StagedCollection };
+		if (!svc.collection) return 0;
+		let n = 0;
+		for (const name of this.opts.stagedIn) if (this.indexed.has(name)) n += await svc.collection(name).count({ [STAGED_ID_PATH]: { $gt: "" } });
+		return n;
 	}
 
 	/** One delivery to this consumer: de-duplicated by claim, retried with back-off, dead-lettered at the end. */
@@ -326,7 +339,13 @@ export class EventsRuntime {
 			node_id: this.broker.nodeID,
 			bus: this.bus?.kind ?? "none",
 			consumers: this.subs.length,
-			...(await this.store.counts()),
+			...(await this.pendingCounts()),
 		};
+	}
+
+	/** Dead letters, and events not handed to the bus yet: outbox rows plus documents holding staged events. */
+	private async pendingCounts(): Promise<{ dead_letters: number; pending_outbox: number }> {
+		const c = await this.store.counts();
+		return { dead_letters: c.dead_letters, pending_outbox: c.pending_outbox + (await this.stagedBacklog()) };
 	}
 }

@@ -272,11 +272,34 @@ describe.each([
 		const things = (p1.getLocalService("shelf") as unknown as DbMethods).collection<{ id: string; pending_events?: Array<{ event_id: string }> }>("things");
 		expect((await things.findById("t3"))?.pending_events?.map(e => e.event_id)).toEqual([ev.event_id]);
 		expect(count("audit@c")).toBe(0);
+		await runtime.sweepStaged(0);
+		// Monitoring sees it: the document with an unpublished staged event counts as pending.
+		expect((await runtime.stats()).pending_outbox).toBe(1);
 		bus.publish = publish;
 		await runtime.sweepStaged(0);
 		await until(() => count("audit@c") === 1);
 		expect(seen.get("audit@c")).toEqual([ev.event_id]);
 		expect((await things.findById("t3"))?.pending_events).toEqual([]);
+		expect((await runtime.stats()).pending_outbox).toBe(0);
+	});
+
+	it("sweeps a document holding several staged events once, each event published once", async () => {
+		await node("c", [auditor("c")]);
+		const p1 = await startNode(env, `p1-${env.NAMESPACE}`, [shelf]);
+		brokers.push(p1);
+		const shelfSvc = p1.getLocalService("shelf") as unknown as EventsMethods & DbMethods & { $events: EventsRuntime };
+		const old = new Date(Date.now() - 60_000).toISOString();
+		const staged = ["o6", "o7", "o8"].map(order_id => ({ ...shelfSvc.stageEvent(null, EVENTS.ORDER_CREATED, { order_id }), created_at: old }));
+		await shelfSvc.collection<{ id: string; [STAGED_EVENTS_FIELD]: unknown[] }>("things").insert({ id: "t4", [STAGED_EVENTS_FIELD]: staged });
+		const bus = shelfSvc.$events.activeBus as EventBus;
+		const publish = bus.publish.bind(bus);
+		let published = 0;
+		bus.publish = (...args) => ((published += 1), publish(...args));
+		await shelfSvc.$events.sweepStaged(5_000);
+		expect(published).toBe(3);
+		await until(() => count("audit@c") === 3);
+		await new Promise(r => setTimeout(r, 300));
+		expect([...(seen.get("audit@c") ?? [])].sort()).toEqual(staged.map(m => m.event_id).sort());
 	});
 
 	it("publishes an event staged in the same write as its change, also when the publisher stopped right after the write", async () => {
