@@ -6,7 +6,9 @@
  * document therefore costs time proportional to all of them: a checkout got slower with every order stored
  * (a CPU profile of `npm run bench` put 9% of the time in that filter after 1,000 orders).
  *
- * This patch keeps NeDB's behaviour and guarantees and changes only the cost:
+ * This patch keeps NeDB's results and guarantees (unique keys, rollback) and changes the cost, and one detail:
+ * an updated document keeps its place among the documents sharing its key instead of moving to the end, so an
+ * unsorted query with a limit on a shared key may pick a different one (ShopFlow sorts, or queries unique keys):
  * - an update that leaves a document's key unchanged replaces the document in its key's array in place;
  * - removing one document from a shared key splices it out of the array instead of rebuilding the array.
  * Array-valued keys (one index entry per element) keep NeDB's own code.

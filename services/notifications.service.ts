@@ -96,7 +96,14 @@ const NotificationsService = defineService<NotificationsVars, NotificationsMetho
 			if (!draft) return;
 			const id = `ntf_${event.event_id}`;
 			const coll = this.collection<NotificationDoc>("notifications");
-			const channel = draft.user_id ? await this.channelOf(ctx, draft.user_id) : "email";
+			let channel: Channel = "email";
+			try {
+				if (draft.user_id) channel = await this.channelOf(ctx, draft.user_id);
+			} catch (err) {
+				// `users` cannot answer: a delivery of an event already handled is done all the same.
+				if (await coll.findById(id)) return;
+				throw err;
+			}
 			const sent: StagedEvent<NotificationSentPayload> = this.stageEvent<NotificationSentPayload>(ctx, EVENTS.NOTIFICATION_SENT, {
 				notification_id: id,
 				user_id: draft.user_id,
