@@ -6,7 +6,7 @@
  */
 import type { Logger } from "moleculer";
 import type { RetentionSettings } from "../env";
-import { errorText } from "./policy";
+import { BackgroundPass, drain } from "../background-pass";
 import type { EventStore } from "./store";
 
 /** Rows removed by one pass. */
@@ -23,63 +23,28 @@ const BATCH = 250;
 /** Batches of each kind per pass: at the default interval up to 5,000 rows of each kind a second. */
 const MAX_BATCHES = 20;
 
-/** Runs `batch` until it removes less than a full batch or MAX_BATCHES ran; returns the rows removed. */
-async function drain(batch: (limit: number) => Promise<number>): Promise<number> {
-	let total = 0;
-	for (let i = 0; i < MAX_BATCHES; i++) {
-		const n = await batch(BATCH);
-		total += n;
-		if (n < BATCH) break;
-	}
-	return total;
-}
-
 /** The pruning timer of one service's event store. */
-export class EventsRetention {
-	private timer: NodeJS.Timeout | null = null;
-	private running: Promise<PruneResult> | null = null;
-
+export class EventsRetention extends BackgroundPass<PruneResult> {
 	constructor(
 		private readonly store: RetentionStore,
 		private readonly settings: EventsRetentionSettings,
-		private readonly logger: Logger,
+		logger: Logger,
 		/** The clock (tests move it forward instead of waiting). */
 		private readonly now: () => number = Date.now,
-	) {}
-
-	/** Whether the timer runs. */
-	get active(): boolean {
-		return this.timer !== null;
+	) {
+		super(logger, "event retention");
 	}
 
 	/** Prunes every `pruneIntervalMs` until `stop`. */
 	start(): void {
-		if (this.timer) return;
-		this.timer = setInterval(() => {
-			this.runOnce().catch(err => this.logger.warn(`event retention: ${errorText(err)}`));
-		}, this.settings.pruneIntervalMs);
-		this.timer.unref();
+		this.startEvery(this.settings.pruneIntervalMs);
 	}
 
-	/** Clears the timer and waits for a pass in progress, so that the store can be closed after it. */
-	async stop(): Promise<void> {
-		if (this.timer) clearInterval(this.timer);
-		this.timer = null;
-		await this.running?.catch(() => undefined);
-	}
-
-	/** One pass (or the one already running): sent outbox rows first, then processed ids. */
-	runOnce(): Promise<PruneResult> {
-		this.running ??= this.pass().finally(() => {
-			this.running = null;
-		});
-		return this.running;
-	}
-
-	private async pass(): Promise<PruneResult> {
+	/** Sent outbox rows first, then processed ids. */
+	protected async pass(): Promise<PruneResult> {
 		const now = this.now();
-		const sent = await drain(limit => this.store.pruneSent(this.settings.outboxRetentionMs, limit, now));
-		const processed = await drain(limit => this.store.pruneProcessed(this.settings.dedupeWindowMs, limit, now));
+		const sent = await drain(limit => this.store.pruneSent(this.settings.outboxRetentionMs, limit, now), BATCH, MAX_BATCHES);
+		const processed = await drain(limit => this.store.pruneProcessed(this.settings.dedupeWindowMs, limit, now), BATCH, MAX_BATCHES);
 		return { sent, processed };
 	}
 }

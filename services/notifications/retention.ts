@@ -6,6 +6,7 @@
  * is never removed (the staged-event sweep publishes it first).
  */
 import type { Logger } from "moleculer";
+import { BackgroundPass, drain } from "../../config/background-pass";
 import type { Repository } from "../../mixins/db.mixin";
 import type { NotificationDoc } from "./model";
 
@@ -36,19 +37,18 @@ const NOTHING_STAGED = { "pending_events.0": { $exists: false } };
 const NEWEST_FIRST = ["-occurred_at", "-created_at"];
 
 /** The retention timer of the notifications collection. */
-export class NotificationRetention {
+export class NotificationRetention extends BackgroundPass<NotificationPruneResult> {
 	/** Users (null: the admins' notices) notified since the last pass. */
 	private readonly touched = new Set<string | null>();
-	private timer: NodeJS.Timeout | null = null;
-	private running: Promise<NotificationPruneResult> | null = null;
 	private passes = 0;
 	private readonly now: () => number;
 
 	constructor(
 		private readonly repo: Repository<NotificationDoc>,
 		private readonly opts: NotificationRetentionOptions,
-		private readonly logger: Logger,
+		logger: Logger,
 	) {
+		super(logger, "notification retention");
 		this.now = opts.now ?? Date.now;
 	}
 
@@ -57,36 +57,12 @@ export class NotificationRetention {
 		this.touched.add(userId);
 	}
 
-	/** Whether the timer runs. */
-	get active(): boolean {
-		return this.timer !== null;
-	}
-
 	/** Runs a pass every `intervalMs` until `stop`. */
 	start(): void {
-		if (this.timer) return;
-		this.timer = setInterval(() => {
-			this.runOnce().catch(err => this.logger.warn(`notification retention: ${String(err)}`));
-		}, this.opts.intervalMs ?? 5000);
-		this.timer.unref();
+		this.startEvery(this.opts.intervalMs ?? 5000);
 	}
 
-	/** Clears the timer and waits for a pass in progress. */
-	async stop(): Promise<void> {
-		if (this.timer) clearInterval(this.timer);
-		this.timer = null;
-		await this.running?.catch(() => undefined);
-	}
-
-	/** One pass (or the one already running). */
-	runOnce(): Promise<NotificationPruneResult> {
-		this.running ??= this.pass().finally(() => {
-			this.running = null;
-		});
-		return this.running;
-	}
-
-	private async pass(): Promise<NotificationPruneResult> {
+	protected async pass(): Promise<NotificationPruneResult> {
 		const users = [...this.touched].slice(0, USERS_PER_PASS);
 		let trimmed = 0;
 		for (const user of users) {
@@ -112,13 +88,13 @@ export class NotificationRetention {
 	/** Removes notifications whose event is older than `maxAgeMs`. */
 	private async expireOld(): Promise<number> {
 		const old = { occurred_at: { $lt: new Date(this.now() - this.opts.maxAgeMs).toISOString() }, ...NOTHING_STAGED };
-		let total = 0;
-		for (let i = 0; i < MAX_AGE_BATCHES; i++) {
-			const rows = await this.repo.find(old, { limit: BATCH });
-			if (rows.length === 0) break;
-			total += await this.repo.removeWhere({ id: { $in: rows.map(n => n.id) }, ...old });
-			if (rows.length < BATCH) break;
-		}
-		return total;
+		return drain(
+			async limit => {
+				const rows = await this.repo.find(old, { limit });
+				return rows.length === 0 ? 0 : this.repo.removeWhere({ id: { $in: rows.map(n => n.id) }, ...old });
+			},
+			BATCH,
+			MAX_AGE_BATCHES,
+		);
 	}
 }
