@@ -2,6 +2,7 @@
  * Broker options for every ShopFlow node, built from `config/`. Each setting is documented where it is set.
  */
 import type { BrokerOptions } from "moleculer";
+import { uuid } from "./config/ids";
 import { getConfig, type Config } from "./config/env";
 import { resilience } from "./config/resilience";
 import { GatewayPrometheusReporter } from "./config/metrics";
@@ -85,6 +86,9 @@ export function createBrokerOptions(config: Config = getConfig(), overrides: Par
 
 		// Operator commands of `npm run repl` (saga log, orders by status, dead letters, checkout, breakers).
 		replOptions,
+
+		// Context, request and span ids as flat strings (config/ids.ts says why: Moleculer's own are string trees).
+		uidGenerator: () => uuid(),
 
 		// Give in-flight requests time to finish on SIGTERM.
 		tracking: { enabled: true, shutdownTimeout: 10_000 },

@@ -5,12 +5,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceBroker, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import DbService from "moleculer-db";
 import MongoAdapter from "moleculer-db-adapter-mongo";
 import { getConfig, type Config } from "../config/env";
 import { patchNeDbIndexes } from "./nedb-index-patch";
+import { uuid } from "../config/ids";
 
 /** The subset of moleculer-db's adapter interface that ShopFlow uses. */
 export interface StoreAdapter {
@@ -90,7 +90,7 @@ export class Repository<T extends Doc> {
 
 	private toStored(doc: Partial<T>): Record<string, unknown> {
 		const { id, ...rest } = doc as Record<string, unknown>;
-		return { _id: (id as string | undefined) ?? randomUUID(), ...rest };
+		return { _id: (id as string | undefined) ?? uuid(), ...rest };
 	}
 
 	/** Inserts a document; an id is generated when it has none. */

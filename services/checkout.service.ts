@@ -5,7 +5,7 @@
  * record per user and key, bound to a hash of the body) before anything runs, so a repeat answers the first
  * response and charges once.
  */
-import { randomUUID } from "node:crypto";
+import { uuid } from "../config/ids";
 import type { Context } from "moleculer";
 import { collectCallChain } from "../config/call-chain";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
@@ -107,7 +107,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				const { status, body } =
 					// Without an Idempotency-Key every request is a new order: the request id can come from the client's
 					// X-Request-ID header, so it must never decide which order a checkout returns.
-					key === undefined ? await this.placeOrder(ctx, started, `checkout:${randomUUID()}`) : await this.placeOnce(ctx, started, key);
+					key === undefined ? await this.placeOrder(ctx, started, uuid("checkout:")) : await this.placeOnce(ctx, started, key);
 				ctx.meta.$statusCode = status;
 				if (status === 201 || status === 202) ctx.meta.$location = `/api/v1/orders/${body.order.id}`;
 				return body;

@@ -3,7 +3,7 @@
  * reservations of orders. A reservation is all lines or none, one conditional atomic update per warehouse
  * row, and idempotent per order_id: the reservations collection's unique key arbitrates duplicate calls.
  */
-import { randomUUID } from "node:crypto";
+import { uuid } from "../config/ids";
 import type { Context } from "moleculer";
 import { getConfig, type Config } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
@@ -289,7 +289,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 					status: "PENDING",
 					items,
 					lines: [],
-					owner: randomUUID(),
+					owner: uuid(),
 					taken: [],
 					reason: null,
 					created_at: now,
@@ -301,7 +301,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			// A failed attempt held nothing: the next call may try again (after a restock, say).
 			const retried = await reservations.updateWhere(
 				{ id: params.order_id, status: "FAILED" },
-				{ $set: { status: "PENDING", items, owner: randomUUID(), taken: [], reason: null, updated_at: now } },
+				{ $set: { status: "PENDING", items, owner: uuid(), taken: [], reason: null, updated_at: now } },
 			);
 			return retried === 1 ? reservations.findById(params.order_id) : null;
 		},

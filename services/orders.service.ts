@@ -4,7 +4,7 @@
  * order's status and its saga state are always written together; every transition is appended to the order's
  * history and announced as `order.updated`.
  */
-import { randomUUID } from "node:crypto";
+import { uuid } from "../config/ids";
 import type { Context } from "moleculer";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
@@ -107,7 +107,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 				const p = ctx.params;
 				const earlier = p.idempotency_key ? await this.orders().findOne({ idempotency_key: p.idempotency_key }) : null;
 				if (earlier) return this.repeatedOrder(earlier, p.user_id);
-				const { orderId, sagaId } = newOrderIds(randomUUID());
+				const { orderId, sagaId } = newOrderIds(uuid());
 				const saga = await this.prepareSaga(sagaId, sagaDataFor(orderId, p));
 				const { doc, existing } = await this.storeNewOrder(ctx, saga, p.idempotency_key);
 				if (existing) return this.repeatedOrder(existing, p.user_id);

@@ -3,7 +3,7 @@
  * circuit breaker. Every charge is idempotent per idempotency key (a unique index claims the key before the
  * gateway is called, so concurrent duplicates charge once); a payment is refunded at most once.
  */
-import { randomUUID } from "node:crypto";
+import { uuid } from "../config/ids";
 import type { Context } from "moleculer";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
@@ -169,7 +169,7 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 		async claimCharge(this: PaymentsThis, input: ChargeInput): Promise<{ doc: PaymentDoc; claimed: boolean }> {
 			const repo = this.payments();
 			try {
-				return { doc: await repo.insert(newPayment(`pay_${randomUUID()}`, input, new Date())), claimed: true };
+				return { doc: await repo.insert(newPayment(uuid("pay_"), input, new Date())), claimed: true };
 			} catch (err) {
 				if (!(err instanceof DuplicateKeyError)) throw err;
 			}

@@ -1,7 +1,7 @@
 /**
  * Pure rules of the durable event layer: envelopes, retry back-off, names on the bus. No moleculer, no I/O.
  */
-import { randomUUID } from "node:crypto";
+import { uuid } from "../ids";
 
 /** What travels with an event besides its payload: the fault-injection rules and request id of the publisher. */
 export interface EventMeta {
@@ -45,7 +45,7 @@ export function createMessage<T extends object>(
 	payload: T,
 	meta: EventMeta = {},
 	now: Date = new Date(),
-	eventId: string = randomUUID(),
+	eventId: string = uuid(),
 ): EventMessage<T> {
 	const occurred_at = now.toISOString();
 	return { event_id: eventId, name, source, event: { ...payload, event_id: eventId, occurred_at }, meta, created_at: occurred_at };
@@ -95,7 +95,7 @@ export function errorText(err: unknown): string {
 }
 
 /** A dead-letter id that names the service owning it, so the gateway knows whom to ask. */
-export function deadLetterId(service: string, id: string = randomUUID()): string {
+export function deadLetterId(service: string, id: string = uuid()): string {
 	return `dl_${busToken(service)}_${id.replace(/-/g, "").slice(0, 16)}`;
 }
 
