@@ -54,6 +54,8 @@ export interface Config {
 	lowStockThreshold: number;
 	/** How long the event layer and notifications keep their records (see RetentionSettings). */
 	retention: RetentionSettings;
+	/** How far V8 lets the heap grow past the live data before the next full collection, percent; 0 leaves V8's own. */
+	heapGrowingPercent: number;
 }
 
 const DEV_JWT_SECRET = "shopflow-development-secret-do-not-use-in-production";
@@ -217,6 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
 		shippingDeliveryDelayMs: int(env, "DELIVERY_DELAY_MS", 0, 0, 7 * 24 * 3600 * 1000),
 		lowStockThreshold: int(env, "LOW_STOCK_THRESHOLD", 5, 0, 1_000_000),
 		retention: loadRetention(env, !!mongoUrl || dataDir !== null),
+		heapGrowingPercent: int(env, "HEAP_GROWING_PERCENT", 30, 0, 400),
 	};
 }
 

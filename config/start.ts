@@ -2,6 +2,7 @@
  * `npm start`: starts the services of this node (all of them by default) and stops them cleanly on a signal.
  * `npm run repl` starts the same broker with moleculer-repl attached.
  */
+import v8 from "node:v8";
 import type { ServiceBroker } from "moleculer";
 import { ConfigError, getConfig } from "./env";
 
@@ -18,6 +19,10 @@ async function main(): Promise<void> {
 	let broker: ServiceBroker;
 	try {
 		const config = getConfig();
+		// V8 lets the heap grow up to four times the live data between full collections when it allocates fast, which
+		// under load put a whole shop at 400 MB of RSS for 120 MB of live objects. 1.3 times keeps it near 250 MB for
+		// about 10% more CPU per order (README, "Memory").
+		if (config.heapGrowingPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
 		// Loaded after the configuration is validated: the broker options read it when their module loads.
 		const { createShopBroker } = await import("./broker");
 		broker = createShopBroker({ config });

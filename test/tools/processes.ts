@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { projectRoot } from "./cluster";
+import { mallocEnv, projectRoot } from "./cluster";
 import { waitForHttp } from "./http-client";
 
 export interface RunningNode {
@@ -46,7 +46,7 @@ export async function startNodeProcess(opts: {
 	if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
 	const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), entry], {
 		cwd: projectRoot(),
-		env: { ...process.env, ...opts.env, PORT: String(opts.port) },
+		env: { ...process.env, ...mallocEnv(), ...opts.env, PORT: String(opts.port) },
 		stdio: ["ignore", "pipe", "pipe"],
 	});
 	const prefix = `[${opts.name}] `;
