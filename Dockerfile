@@ -19,7 +19,7 @@ ENV NODE_ENV=production \
     PORT=8080 \
     DATA_DIR=/app/data \
     MALLOC_MMAP_THRESHOLD_=131072 \
-    MALLOC_ARENA_MAX=2
+    MALLOC_TRIM_THRESHOLD_=67108864
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
