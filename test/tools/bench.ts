@@ -5,7 +5,7 @@
  *   node dist/test/tools/bench.js [--duration 10] [--warmup 5] [--connections 32] [--users 32]
  *                                 [--only embedded|cluster] [--port 18080] [--soak 300] [--verbose]
  */
-import { projectRoot, startCluster } from "./cluster";
+import { deleteEventStream, projectRoot, startCluster } from "./cluster";
 import { prepareShop, runAutocannon, runCheckoutLoop, type BenchOptions, type RouteResult } from "./bench-runners";
 import { describeMachine, evaluateTargets, renderBare, renderMode, renderTargets, type ModeResult, type NodeMemory } from "./bench-report";
 import { request } from "./http-client";
@@ -79,9 +79,10 @@ async function benchEmbedded(port: number, opts: BenchOptions): Promise<ModeResu
 }
 
 async function benchCluster(port: number, opts: BenchOptions): Promise<ModeResult> {
+	const namespace = `bench-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 	const cluster = await startCluster({
 		basePort: port,
-		namespace: `bench-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+		namespace,
 		quiet: opts.quiet,
 		extraEnv: { DATA_DIR: "memory", LOG_LEVEL: "warn", RATE_LIMIT_PER_MINUTE: "10000000" },
 	});
@@ -96,6 +97,10 @@ async function benchCluster(port: number, opts: BenchOptions): Promise<ModeResul
 		throw err;
 	} finally {
 		await cluster.stop();
+		// The run's namespace is never used again: its JetStream stream and consumers would only pile up on the server.
+		await deleteEventStream(process.env.NATS_URL ?? "nats://127.0.0.1:4222", namespace).catch(err =>
+			process.stderr.write(`could not delete the run's event stream: ${(err as Error).message}\n`),
+		);
 	}
 }
 

@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { connect } from "nats";
+import { streamName } from "../../config/events/policy";
 
 /**
  * glibc malloc settings for every process these tools start, as the Dockerfile sets them. Password hashing
@@ -133,6 +135,19 @@ export async function startCluster(opts: {
 		}
 	}
 	return { nodes, gateways, stop };
+}
+
+/** Deletes a namespace's event stream (with its consumers) from JetStream; nothing when there is none. */
+export async function deleteEventStream(natsUrl: string, namespace: string): Promise<void> {
+	const nc = await connect({ servers: natsUrl, timeout: 5000 });
+	try {
+		const jsm = await nc.jetstreamManager();
+		await jsm.streams.delete(streamName(namespace)).catch((err: { api_error?: { err_code?: number } }) => {
+			if (err.api_error?.err_code !== 10059) throw err; // 10059: stream not found
+		});
+	} finally {
+		await nc.close();
+	}
 }
 
 async function main(): Promise<void> {
