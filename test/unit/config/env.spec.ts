@@ -52,6 +52,8 @@ describe("loadConfig", () => {
 		[{ GATEWAY_CACHE_TTL_MS: "1s" }, "GATEWAY_CACHE_TTL_MS"],
 		[{ GATEWAY_CACHE_MAX_ENTRIES: "0" }, "GATEWAY_CACHE_MAX_ENTRIES"],
 		[{ GATEWAY_CACHE_MAX_KB: "1" }, "GATEWAY_CACHE_MAX_KB"],
+		[{ HEAP_GROWING_PERCENT: "500" }, "HEAP_GROWING_PERCENT"],
+		[{ HEAP_GROWING_PERCENT: "-5" }, "HEAP_GROWING_PERCENT"],
 	])("fails with one line naming the variable for %j", (env, variable) => {
 		expect(() => loadConfig(env)).toThrow(ConfigError);
 		try {
@@ -67,6 +69,12 @@ describe("loadConfig", () => {
 		expect(loadConfig({})).toMatchObject({ gatewayCacheTtlMs: 1000, gatewayCacheMaxEntries: 1000, gatewayCacheMaxBytes: 16 * 1024 * 1024 });
 		const c = loadConfig({ GATEWAY_CACHE_TTL_MS: "0", GATEWAY_CACHE_MAX_ENTRIES: "50", GATEWAY_CACHE_MAX_KB: "64" });
 		expect(c).toMatchObject({ gatewayCacheTtlMs: 0, gatewayCacheMaxEntries: 50, gatewayCacheMaxBytes: 64 * 1024 });
+	});
+
+	it("lets the heap grow 30% past the live data unless HEAP_GROWING_PERCENT says otherwise (0: V8's own factor)", () => {
+		expect(loadConfig({}).heapGrowingPercent).toBe(30);
+		expect(loadConfig({ HEAP_GROWING_PERCENT: "0" }).heapGrowingPercent).toBe(0);
+		expect(loadConfig({ HEAP_GROWING_PERCENT: "75" }).heapGrowingPercent).toBe(75);
 	});
 
 	it("stops a production start without JWT_SECRET or ADMIN_PASSWORD", () => {
