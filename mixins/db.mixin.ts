@@ -171,9 +171,12 @@ export interface DbMethods {
 	collection<T extends Doc>(name: string): Repository<T>;
 	/** Whether the store answers. */
 	storageHealthy(): Promise<boolean>;
+	/** Whether every collection is connected: from the end of `started` to the start of `stopped`. */
+	collectionsOpen(): boolean;
 }
 
 interface DbState {
+	$dbOpen?: boolean;
 	$adapters: Map<string, Adapter>;
 	$repositories: Map<string, Repository<Doc>>;
 }
@@ -288,6 +291,9 @@ export function DbMixin(collections: Record<string, CollectionSpec>): Partial<Se
 				if (!repo) throw new Error(`collection '${name}' is not declared by service '${this.name}'`);
 				return repo as unknown as Repository<T>;
 			},
+			collectionsOpen(this: DbThis): boolean {
+				return this.$dbOpen === true;
+			},
 			async storageHealthy(this: DbThis): Promise<boolean> {
 				try {
 					for (const adapter of this.$adapters.values()) {
@@ -316,8 +322,10 @@ export function DbMixin(collections: Record<string, CollectionSpec>): Partial<Se
 		async started(this: DbThis) {
 			const cfg = getConfig();
 			for (const name of Object.keys(collections)) await connectAdapter(this.$adapters.get(name) as Adapter, cfg, collections[name].indexes);
+			this.$dbOpen = true;
 		},
 		async stopped(this: DbThis) {
+			this.$dbOpen = false;
 			for (const name of Object.keys(collections)) await closeAdapter(this.$adapters.get(name) as Adapter);
 		},
 	};

@@ -238,8 +238,8 @@ export class EventsRuntime {
 	 * this query to the documents that hold some, however large the collection grows.
 	 */
 	async sweepStaged(graceMs: number): Promise<void> {
-		const svc = this.service as Service & { collection?(name: string): StagedCollection };
-		if (!svc.collection) return;
+		const svc = this.openCollections();
+		if (!svc) return;
 		const cutoff = new Date(Date.now() - graceMs).toISOString();
 		for (const name of this.opts.stagedIn) {
 			const coll = svc.collection(name);
@@ -257,10 +257,20 @@ export class EventsRuntime {
 		}
 	}
 
+	/**
+	 * The service with its collections, or null while they are not open: the relay starts in the events mixin's
+	 * `started`, and its first ticks can come before DbMixin has connected a NeDB file or MongoDB.
+	 */
+	private openCollections(): { collection(name: string): StagedCollection } | null {
+		const svc = this.service as Service & { collection?(name: string): StagedCollection; collectionsOpen?(): boolean };
+		if (!svc.collection || svc.collectionsOpen?.() === false) return null;
+		return svc as { collection(name: string): StagedCollection };
+	}
+
 	/** Documents whose staged events are not published yet, over every `stagedIn` collection (read from the sparse index). */
 	private async stagedBacklog(): Promise<number> {
-		const svc = this.service as Service & { collection?(name: string): StagedCollection };
-		if (!svc.collection) return 0;
+		const svc = this.openCollections();
+		if (!svc) return 0;
 		let n = 0;
 		for (const name of this.opts.stagedIn) if (this.indexed.has(name)) n += await svc.collection(name).count({ [STAGED_ID_PATH]: { $gt: "" } });
 		return n;

@@ -75,6 +75,17 @@ describe("DbMixin", () => {
 		fs.rmSync(dir, { recursive: true, force: true });
 	});
 
+	it("says its collections are open only between started and stopped", async () => {
+		setConfig(testConfig({}));
+		const broker = new ServiceBroker({ logger: false });
+		const svc = broker.createService({ name: "store", mixins: [DbMixin({ rows: {} })] }) as unknown as { collectionsOpen(): boolean };
+		expect(svc.collectionsOpen()).toBe(false);
+		await broker.start();
+		expect(svc.collectionsOpen()).toBe(true);
+		await broker.stop();
+		expect(svc.collectionsOpen()).toBe(false);
+	});
+
 	it("answers its storage health check", async () => {
 		const { broker } = await startStore(null);
 		await expect(broker.call("store.storageHealth")).resolves.toEqual({ ok: true, store: "nedb-memory" });
