@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto";
 import type { Context } from "moleculer";
 import { getConfig, type Config } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
-import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
+import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
+import { uuid } from "../config/ids";
 import { EVENTS } from "./common/events";
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationFailedError } from "./common/errors";
 import { created, requireUser, type AuthUser, type ShopMeta } from "./common/meta";
@@ -85,7 +86,7 @@ type Ctx<P> = Context<P, ShopMeta>;
 
 const UsersService = defineService<UsersVars, UsersMethods>({
 	name: "users",
-	mixins: [DbMixin({ users: { indexes: [{ fields: ["email"], unique: true }] } }), EventsMixin()],
+	mixins: [DbMixin({ users: { indexes: [{ fields: ["email"], unique: true }] } }), EventsMixin({ stagedIn: ["users"] })],
 
 	actions: {
 		/** Creates a customer account and signs it in. */
@@ -97,17 +98,20 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 			},
 			async handler(this: UsersThis, ctx: Ctx<RegisterParams>): Promise<AuthResult> {
 				const email = normaliseEmail(ctx.params.email);
+				const doc = { id: uuid(), ...newUser(email, ctx.params.name, await hashPassword(ctx.params.password), "customer") };
+				// user.registered goes in with the account, so a crash right after the insert cannot lose it.
+				const registered = this.stageEvent(ctx, EVENTS.USER_REGISTERED, { user_id: doc.id, email: doc.email, name: doc.name });
 				let user: UserDoc;
 				try {
-					user = await this.collection<UserDoc>("users").insert(
-						newUser(email, ctx.params.name, await hashPassword(ctx.params.password), "customer"),
-					);
+					user = await this.collection<UserDoc>("users").insert({ ...doc, [STAGED_EVENTS_FIELD]: [registered] });
 				} catch (err) {
 					if (err instanceof DuplicateKeyError)
 						throw new ConflictError(`email: an account with ${email} already exists`, "EMAIL_TAKEN", { field: "email" });
 					throw err;
 				}
-				await this.publish(ctx, EVENTS.USER_REGISTERED, { user_id: user.id, email: user.email, name: user.name });
+				await this.publishStaged("users", user.id, [registered as unknown as StagedEvent]).catch(err =>
+					this.logger.warn(`user.registered of ${user.id} left for the relay: ${String(err)}`),
+				);
 				created(ctx, "/api/v1/account/profile");
 				return { user: toPublicUser(user), token: this.issueToken(user) };
 			},

@@ -35,6 +35,8 @@ export interface UserDoc {
 	payment_methods: PaymentMethod[];
 	created_at: string;
 	updated_at: string;
+	/** `user.registered`, staged in the insert and removed once published. */
+	pending_events?: unknown[];
 }
 
 export interface PublicUser {

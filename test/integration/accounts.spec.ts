@@ -1,3 +1,6 @@
+import type { EventBus } from "../../config/events/bus";
+import type { EventsRuntime } from "../../config/events/runtime";
+import type { DbMethods } from "../../mixins/db.mixin";
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
 
 describe("accounts through the gateway", () => {
@@ -15,6 +18,34 @@ describe("accounts through the gateway", () => {
 		expect(res.body.token).toEqual(expect.any(String));
 		expect(res.body.user).toMatchObject({ email: "ann@example.com", name: "Ann", role: "customer" });
 		expect(JSON.stringify(res.body)).not.toMatch(/password|scrypt/);
+	});
+
+	it("stores user.registered with the account, so a bus that refuses it delays the event but loses nothing", async () => {
+		type StoredUser = { id: string; pending_events?: Array<{ name: string; event: { user_id: string } }> };
+		const users = shop.broker.getLocalService("users") as unknown as DbMethods & { $events: EventsRuntime };
+		const bus = users.$events.activeBus as EventBus;
+		const publish = bus.publish.bind(bus);
+		const published: string[] = [];
+		bus.publish = () => Promise.reject(new Error("bus down"));
+		try {
+			const res = await http<{ user: { id: string } }>(shop.url, "POST", "/api/v1/users/register", {
+				body: { email: "staged@example.com", password: "s3cret-pass", name: "Staged" },
+			});
+			expect(res.status).toBe(201);
+			const id = res.body.user.id;
+			const held = await users.collection<StoredUser>("users").findById(id);
+			expect(held?.pending_events?.map(e => [e.name, e.event.user_id])).toEqual([["user.registered", id]]);
+
+			bus.publish = async (message, opts) => {
+				published.push(`${message.name}:${(message.event as { user_id?: string }).user_id}`);
+				return publish(message, opts);
+			};
+			await users.$events.sweepStaged(0);
+			expect(published).toEqual([`user.registered:${id}`]);
+			expect((await users.collection<StoredUser>("users").findById(id))?.pending_events).toEqual([]);
+		} finally {
+			bus.publish = publish;
+		}
 	});
 
 	it("refuses a duplicate email with 409 regardless of case", async () => {
