@@ -1,7 +1,8 @@
 /**
  * The call chain of a request across nodes, read back by its trace id (DESIGN.md section 6).
  * Every node records a CallRecord per action call and event delivery (config/tracing/call-chain.middleware.ts)
- * and answers `$callchain.spans`; checkout returns the chain inline as `upstream_calls`.
+ * and answers `$callchain.spans`, which `GET /traces/:trace_id` asks of every node. Checkout returns its chain
+ * inline as `upstream_calls` without asking anyone: the records travel back with the responses (below).
  */
 import type { ServiceBroker } from "moleculer";
 
@@ -28,6 +29,31 @@ export interface CallRecord {
 	consumer?: string;
 	/** The error's type when the call failed. */
 	error_type?: string;
+}
+
+/**
+ * Call records collected in band: a handler that calls `collectUpstreamCalls(ctx)` gets, from then on, the record of
+ * every action call its context makes, directly or further down, in `ctx.meta.$calls`. A local callee shares the
+ * caller's array; a remote callee starts an empty one that comes back in the response's meta and is appended to
+ * the caller's (the call-chain middleware's `remoteAction`). Before this, checkout asked every node of the
+ * cluster for the trace's records: 16 of the ~90 NATS messages of an order, and its answer waited for the
+ * slowest node.
+ */
+export interface UpstreamCallsMeta {
+	$calls?: CallRecord[];
+}
+
+/** Starts collecting the records of the calls made under this context. */
+export function collectUpstreamCalls(ctx: { meta: object }): void {
+	(ctx.meta as UpstreamCallsMeta).$calls = [];
+}
+
+/** The records collected since `collectUpstreamCalls`, oldest first; collecting stops (the response carries none). */
+export function takeUpstreamCalls(ctx: { meta: object }): CallRecord[] {
+	const meta = ctx.meta as UpstreamCallsMeta;
+	const calls = meta.$calls ?? [];
+	delete meta.$calls;
+	return calls.sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0));
 }
 
 export const CALL_CHAIN_SERVICE = "$callchain";

@@ -7,7 +7,7 @@
  */
 import { uuid } from "../config/ids";
 import type { Context } from "moleculer";
-import { collectCallChain } from "../config/call-chain";
+import { collectUpstreamCalls, takeUpstreamCalls } from "../config/call-chain";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { ConflictError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
@@ -174,6 +174,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 		/** Validates the cart, resolves and re-prices it, runs orders.create, clears the cart, and builds the answer. */
 		async placeOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, idempotencyKey: string): Promise<Outcome> {
 			const userId = requireUser(ctx.meta).id;
+			collectUpstreamCalls(ctx);
 			const cart = await callDependency("cart", ctx.call<CheckoutCart, { user_id: string }>("cart.getForCheckout", { user_id: userId }));
 			if (ctx.params.cart_id !== undefined && ctx.params.cart_id !== cart.id) throw new NotFoundError("cart", ctx.params.cart_id);
 			if (cart.items.length === 0) throw new ValidationFailedError("cart", "is empty: add products before checking out", "CART_EMPTY");
@@ -216,7 +217,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				);
 
 			const traceId = ctx.requestID ?? ctx.id;
-			const calls = (await collectCallChain(this.broker, traceId)).map(c => ({ name: c.name, action: c.action, code: c.code, duration: c.duration }));
+			const calls = takeUpstreamCalls(ctx).map(c => ({ name: c.name, action: c.action, code: c.code, duration: c.duration }));
 			return { status, body: checkoutResponse(result, traceId, Date.now() - started, calls) };
 		},
 	},

@@ -5,7 +5,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Context, Middleware, ServiceBroker, ServiceSchema } from "moleculer";
-import { CALL_CHAIN_SERVICE, type CallRecord } from "../call-chain";
+import { CALL_CHAIN_SERVICE, type CallRecord, type UpstreamCallsMeta } from "../call-chain";
 import { MESSAGE_BUS } from "../behavior";
 import { SpanBuffer, type SpanBufferOptions } from "./span-buffer";
 
@@ -54,6 +54,8 @@ export function CallChainMiddleware(opts: SpanBufferOptions = {}): Middleware {
 			if (typeof type === "string") rec.error_type = type;
 		}
 		buffer.add(ctx.requestID ?? ctx.id, rec);
+		// An action call made under a context that collects its upstream calls (not an event delivery).
+		if (base.kind === "action") (ctx.meta as UpstreamCallsMeta | undefined)?.$calls?.push(rec);
 	}
 
 	function wrap(next: (ctx: Context) => Promise<unknown>, describe: (ctx: Context) => Omit<CallRecord, "code" | "duration" | "node">) {
@@ -92,6 +94,24 @@ export function CallChainMiddleware(opts: SpanBufferOptions = {}): Middleware {
 				trace_id: ctx.requestID ?? ctx.id,
 				caller: ctx.caller ?? null,
 			}));
+		},
+
+		/** A remote callee collects into an array of its own, appended to the caller's when the response is in. */
+		remoteAction(next: (ctx: Context) => Promise<unknown>) {
+			return async function collectedRemoteCall(ctx: Context): Promise<unknown> {
+				const collected = (ctx.meta as UpstreamCallsMeta).$calls;
+				if (!Array.isArray(collected)) return next(ctx);
+				// A fresh meta object: the caller's records never travel down, and its meta (which a caller may
+				// have passed by reference) is left alone. The transit merges the response's meta into this one.
+				ctx.meta = { ...ctx.meta, $calls: [] };
+				try {
+					return await next(ctx);
+				} finally {
+					const returned = (ctx.meta as UpstreamCallsMeta).$calls;
+					if (Array.isArray(returned)) collected.push(...returned);
+					(ctx.meta as UpstreamCallsMeta).$calls = collected;
+				}
+			};
 		},
 
 		localEvent(next: (ctx: Context) => Promise<unknown>, event: { name: string; service?: { name: string } }) {

@@ -1,5 +1,6 @@
 import Redis from "ioredis";
 import type { Repository } from "../../mixins/db.mixin";
+import { STAGED_EVENTS_FIELD } from "../../mixins/events.mixin";
 import type { ApiProduct, ProductDoc } from "../../services/products/model";
 import { REDIS_URL, startShop, type Shop } from "../helpers/shop";
 
@@ -51,15 +52,17 @@ describe("product reads cached in the real Redis", () => {
 
 	it("caches list pages too and drops them when a product changes", async () => {
 		const find = jest.spyOn(repo, "find");
+		// The event relay's once-a-second sweep for staged events reads the collection too; count the list's reads.
+		const listReads = (): number => find.mock.calls.filter(c => !JSON.stringify(c[0] ?? {}).includes(STAGED_EVENTS_FIELD)).length;
 		await shop.broker.call("products.list", { category: "cameras" });
 		await shop.broker.call("products.list", { category: "cameras" });
-		expect(find).toHaveBeenCalledTimes(1);
+		expect(listReads()).toBe(1);
 		expect((await cachedKeys()).some(k => k.includes("products.page:"))).toBe(true);
 		await shop.broker.call("products.update", { id: "gopro-hero-12", name: "HERO12 Black" }, admin);
 		expect((await cachedKeys()).some(k => k.includes("products.page:"))).toBe(false);
 		const page = await shop.broker.call<{ rows: ApiProduct[] }, object>("products.list", { category: "cameras" });
 		expect(page.rows.map(r => r.name)).toContain("HERO12 Black");
-		expect(find).toHaveBeenCalledTimes(2);
+		expect(listReads()).toBe(2);
 		find.mockRestore();
 	});
 });
