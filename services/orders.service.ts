@@ -20,7 +20,7 @@ import { createParams, findParams, idParams, listParams, type CreateParams, type
 import { orderSaga } from "./orders/steps";
 import { advanceTo, FAILURE_REASONS, IllegalTransitionError, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
 import type { SagaState } from "./orders/saga-engine";
-import { recentOrdersOf } from "./orders/recent";
+import { recentOrdersOf, sagaOver } from "./orders/recent";
 
 interface Page<T> {
 	rows: T[];
@@ -280,7 +280,10 @@ const OrdersService = defineService<object, OrdersMethods>({
 				if (events.length > 0) update.$push = { pending_events: { $each: events } };
 				const n = await this.orders().updateWhere({ id, rev: before.rev }, update);
 				if (n === 1) {
-					recent.remember({ ...after, rev: before.rev + 1 });
+					// An order whose saga is over gets at most one or two more writes (shipped, delivered); those read
+					// it, rather than keeping a copy of every recent order's saga log in memory.
+					if (sagaOver(after)) recent.forget(id);
+					else recent.remember({ ...after, rev: before.rev + 1 });
 					if (events.length > 0)
 						await this.publishStaged("orders", id, events).catch(err => this.logger.warn(`events of order ${id} left for the relay`, err));
 					return after;

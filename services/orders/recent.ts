@@ -38,3 +38,9 @@ export function recentOrdersOf(service: object): RecentOrders {
 	}
 	return r;
 }
+
+/** Whether an order's saga has ended: it is written again only by shipping's events, so it need not be remembered. */
+export function sagaOver(doc: OrderDoc): boolean {
+	const status = doc.saga?.status;
+	return status === "COMPLETED" || status === "COMPENSATED";
+}

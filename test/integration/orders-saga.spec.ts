@@ -6,6 +6,7 @@ import { fakeServices, netCharged, newFakeState, type FakeState } from "./orders
 import { newOrderDoc, newOrderIds, sagaDataFor, type OrderResult, type PublicOrder } from "../../services/orders/model";
 import { createSagaState } from "../../services/orders/saga-engine";
 import { orderSaga } from "../../services/orders/steps";
+import { recentOrdersOf } from "../../services/orders/recent";
 
 const alice = { id: "u_alice", email: "a@example.com", name: "Alice", role: "customer" as const };
 const bob = { id: "u_bob", email: "b@example.com", name: "Bob", role: "customer" as const };
@@ -199,6 +200,17 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		await new Promise(r => setTimeout(r, 200));
 		const order = await get(res.order.id);
 		expect(order.history.filter(h => h.status === "DELIVERED")).toHaveLength(1);
+	});
+
+	it("forgets its copy of an order once the saga is over, and shipping's later event still moves it on", async () => {
+		const recent = recentOrdersOf(broker.getLocalService("orders") as object);
+		const shipped = await create();
+		const failed = await create({ payment: { token: "card-declined" } });
+		expect(recent.get(shipped.order.id)).toBeUndefined();
+		expect(recent.get(failed.order.id)).toBeUndefined();
+		await broker.call("shipping.deliver", { order_id: shipped.order.id, user_id: alice.id });
+		await waitFor(async () => (await get(shipped.order.id)).status === "DELIVERED");
+		expect(recent.get(shipped.order.id)).toBeUndefined();
 	});
 
 	it("lists only the caller's orders, paginated, and everything for an admin", async () => {
