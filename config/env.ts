@@ -219,7 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
 		shippingDeliveryDelayMs: int(env, "DELIVERY_DELAY_MS", 0, 0, 7 * 24 * 3600 * 1000),
 		lowStockThreshold: int(env, "LOW_STOCK_THRESHOLD", 5, 0, 1_000_000),
 		retention: loadRetention(env, !!mongoUrl || dataDir !== null),
-		heapGrowingPercent: int(env, "HEAP_GROWING_PERCENT", 30, 0, 400),
+		heapGrowingPercent: int(env, "HEAP_GROWING_PERCENT", 20, 0, 400),
 	};
 }
 

@@ -20,8 +20,9 @@ async function main(): Promise<void> {
 	try {
 		const config = getConfig();
 		// V8 lets the heap grow up to four times the live data between full collections when it allocates fast, which
-		// under load put a whole shop at 400 MB of RSS for 120 MB of live objects. 1.3 times keeps it near 220 MB, for
-		// more frequent full collections (between none and 15% more CPU per order here; README, "Memory").
+		// under load put a whole shop at 400 MB of RSS for 120 MB of live objects. 1.2 times keeps the benchmark's shop
+		// near 235 MB (1.3 times: 245 MB), for more frequent full collections (about 5% more CPU per order than 1.3
+		// times, and between none and 15% more than V8's own factor; README, "Memory").
 		if (config.heapGrowingPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
 		// Loaded after the configuration is validated: the broker options read it when their module loads.
 		const { createShopBroker } = await import("./broker");

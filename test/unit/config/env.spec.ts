@@ -71,8 +71,8 @@ describe("loadConfig", () => {
 		expect(c).toMatchObject({ gatewayCacheTtlMs: 0, gatewayCacheMaxEntries: 50, gatewayCacheMaxBytes: 64 * 1024 });
 	});
 
-	it("lets the heap grow 30% past the live data unless HEAP_GROWING_PERCENT says otherwise (0: V8's own factor)", () => {
-		expect(loadConfig({}).heapGrowingPercent).toBe(30);
+	it("lets the heap grow 20% past the live data unless HEAP_GROWING_PERCENT says otherwise (0: V8's own factor)", () => {
+		expect(loadConfig({}).heapGrowingPercent).toBe(20);
 		expect(loadConfig({ HEAP_GROWING_PERCENT: "0" }).heapGrowingPercent).toBe(0);
 		expect(loadConfig({ HEAP_GROWING_PERCENT: "75" }).heapGrowingPercent).toBe(75);
 	});
