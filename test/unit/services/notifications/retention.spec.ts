@@ -60,6 +60,16 @@ describe("notification retention", () => {
 		expect(await retention.runOnce()).toEqual({ trimmed: 1, expired: 0 });
 	});
 
+	it("brings a user far over the limit back to it in one pass, several batches at a time", async () => {
+		for (let i = 0; i < 620; i++) await store(`f${String(i).padStart(3, "0")}`, "fay", i * 1000);
+		const retention = new NotificationRetention(repo, { keepPerUser: 10, maxAgeMs: 90 * DAY, now: () => clock }, logger);
+		retention.touch("fay");
+		expect(await retention.runOnce()).toEqual({ trimmed: 610, expired: 0 });
+		expect(await ids("fay")).toEqual(Array.from({ length: 10 }, (_, i) => `f${String(i).padStart(3, "0")}`));
+		// Nothing left to do: the user is not looked at again until notified again.
+		expect(await retention.runOnce()).toEqual({ trimmed: 0, expired: 0 });
+	});
+
 	it("removes notifications older than the age limit on every n-th pass", async () => {
 		await store("old", "carol", 91 * DAY);
 		await store("new", "carol", DAY);
