@@ -1,14 +1,19 @@
 /**
- * One system call per event-loop turn for each outgoing connection (NATS, Redis, MongoDB), instead of one per
- * message. nats.js flushes its buffer in a microtask and ioredis writes every command as it is issued, so a node
- * under load wrote to its NATS and Redis sockets many times per turn; on loopback each write also runs the
- * receiver's side of TCP, and those writes were 20–37% of every cluster node's CPU time. Corking a socket at its
- * first write of a turn and uncorking it in `setImmediate` sends everything that turn produced in one `writev`:
- * the cluster's CPU per order fell by about a fifth and its checkout throughput rose by about a third (README,
- * Benchmarks). A write waits at most until the end of the current turn.
+ * One system call per event-loop turn for each outgoing TCP connection opened with `net.connect` (NATS, Redis
+ * and MongoDB without TLS, and HTTP clients), instead of one per message. `tls.connect` does not report its
+ * sockets on the channel used here, so TLS connections are left as they are.
+ *
+ * nats.js flushes its buffer in a microtask and ioredis writes every command as it is issued, so a node under
+ * load wrote to its NATS and Redis sockets many times per turn; on loopback each write also runs the receiver's
+ * side of TCP, and those writes were 20–37% of every cluster node's CPU time. Corking a socket at its first
+ * write of a turn and uncorking it in `setImmediate` sends everything that turn produced in one `writev`: the
+ * cluster's CPU per order fell by about a fifth and its checkout throughput rose by about a third (README,
+ * Benchmark). A write waits at most until the end of the current turn.
  */
 import diagnostics from "node:diagnostics_channel";
 import type { Socket } from "node:net";
+// Node's own timer, not a test runner's fake one: a held socket must always be released.
+import { setImmediate } from "node:timers";
 
 // Marks shared by every copy of this module in the process (test runners load one per test file), so that a
 // socket is wrapped once and the channel subscribed once.

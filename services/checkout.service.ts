@@ -104,10 +104,17 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			async handler(this: CheckoutThis, ctx: Ctx<StartParams>): Promise<CheckoutResponse> {
 				const started = Date.now();
 				const key = ctx.meta.headers?.["idempotency-key"];
-				const { status, body } =
-					// Without an Idempotency-Key every request is a new order: the request id can come from the client's
-					// X-Request-ID header, so it must never decide which order a checkout returns.
-					key === undefined ? await this.placeOrder(ctx, started, uuid("checkout:")) : await this.placeOnce(ctx, started, key);
+				let outcome: Outcome;
+				try {
+					outcome =
+						// Without an Idempotency-Key every request is a new order: the request id can come from the client's
+						// X-Request-ID header, so it must never decide which order a checkout returns.
+						key === undefined ? await this.placeOrder(ctx, started, uuid("checkout:")) : await this.placeOnce(ctx, started, key);
+				} finally {
+					// A checkout that failed with an error still collected records: they must not ride back in its meta.
+					takeUpstreamCalls(ctx);
+				}
+				const { status, body } = outcome;
 				ctx.meta.$statusCode = status;
 				if (status === 201 || status === 202) ctx.meta.$location = `/api/v1/orders/${body.order.id}`;
 				return body;

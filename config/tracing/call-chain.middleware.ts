@@ -98,19 +98,26 @@ export function CallChainMiddleware(opts: SpanBufferOptions = {}): Middleware {
 
 		/** A remote callee collects into an array of its own, appended to the caller's when the response is in. */
 		remoteAction(next: (ctx: Context) => Promise<unknown>) {
-			return async function collectedRemoteCall(ctx: Context): Promise<unknown> {
-				const collected = (ctx.meta as UpstreamCallsMeta).$calls;
+			return function collectedRemoteCall(ctx: Context): Promise<unknown> {
+				const meta = ctx.meta as UpstreamCallsMeta;
+				const collected = meta.$calls;
 				if (!Array.isArray(collected)) return next(ctx);
-				// A fresh meta object: the caller's records never travel down, and its meta (which a caller may
-				// have passed by reference) is left alone. The transit merges the response's meta into this one.
-				ctx.meta = { ...ctx.meta, $calls: [] };
+				// The request gets a meta of its own with an empty array for the callee's records (the transit puts it
+				// in the packet before next() returns), so the caller's records never travel down. ctx keeps the
+				// caller's meta, into which Moleculer merges the response's: a call that times out never settles
+				// here and leaves the caller's records as they were.
+				ctx.meta = { ...meta, $calls: [] };
+				let pending: Promise<unknown>;
 				try {
-					return await next(ctx);
+					pending = next(ctx);
 				} finally {
-					const returned = (ctx.meta as UpstreamCallsMeta).$calls;
-					if (Array.isArray(returned)) collected.push(...returned);
-					(ctx.meta as UpstreamCallsMeta).$calls = collected;
+					ctx.meta = meta;
 				}
+				return pending.finally(() => {
+					const returned = meta.$calls;
+					if (Array.isArray(returned) && returned !== collected) collected.push(...returned);
+					meta.$calls = collected;
+				});
 			};
 		},
 

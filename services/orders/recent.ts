@@ -4,6 +4,7 @@
  * revision: a version another writer has overtaken only costs the refused write and a read from the store.
  */
 import type { OrderDoc } from "./model";
+import { isTerminalSaga } from "./saga-engine";
 
 /** Orders remembered at most (oldest forgotten first): the sagas in flight on one node fit many times over. */
 const LIMIT = 2_000;
@@ -41,6 +42,5 @@ export function recentOrdersOf(service: object): RecentOrders {
 
 /** Whether an order's saga has ended: it is written again only by shipping's events, so it need not be remembered. */
 export function sagaOver(doc: OrderDoc): boolean {
-	const status = doc.saga?.status;
-	return status === "COMPLETED" || status === "COMPENSATED";
+	return doc.saga !== undefined && isTerminalSaga(doc.saga.status);
 }

@@ -169,6 +169,10 @@ describe("checkout service", () => {
 			const before = createCalls.length;
 			await expect(c.call(body)).rejects.toMatchObject({ code: 422, type: "CART_EMPTY", data: [expect.objectContaining({ field: "cart" })] });
 			expect(createCalls.length).toBe(before);
+			// The call records it had collected do not ride back in the failed call's meta.
+			const meta: Record<string, unknown> = c.meta();
+			await expect(broker.call("checkout.start", body, { meta })).rejects.toMatchObject({ code: 422 });
+			expect(meta).not.toHaveProperty("$calls");
 		});
 
 		it.each([

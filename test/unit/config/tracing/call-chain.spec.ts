@@ -25,6 +25,10 @@ function brokers(namespace: string): { front: ServiceBroker; back: ServiceBroker
 		actions: {
 			leaf: (ctx: Context<{ n: number }>) => ctx.params.n,
 			branch: async (ctx: Context) => (await ctx.call<number, { n: number }>("back.leaf", { n: 1 })) + 1,
+			slow: async () => {
+				await new Promise(r => setTimeout(r, 300));
+				return "late";
+			},
 			flaky: () => {
 				if (flaky++ === 0) throw new Errors.MoleculerRetryableError("try again", 503, "BUSY");
 				return "ok";
@@ -40,6 +44,14 @@ function brokers(namespace: string): { front: ServiceBroker; back: ServiceBroker
 				return takeUpstreamCalls(ctx).map((c: CallRecord) => [c.action, c.code, c.node]);
 			},
 			local: (ctx: Context) => ctx.call("back.leaf", { n: 2 }),
+			/** A call that times out between two that answer. */
+			async withTimeout(ctx: Context) {
+				collectUpstreamCalls(ctx);
+				await ctx.call("back.leaf", { n: 4 });
+				await ctx.call("back.slow", {}, { timeout: 50, retries: 0 }).catch(() => undefined);
+				await ctx.call("back.branch");
+				return takeUpstreamCalls(ctx).map((c: CallRecord) => c.action);
+			},
 			plain: (ctx: Context) => ctx.call("back.leaf", { n: 3 }),
 		},
 	});
@@ -70,6 +82,13 @@ describe("upstream calls collected in band", () => {
 		);
 		expect(calls.filter(c => c[0] === "back.leaf")).toHaveLength(2);
 		expect(b.chainCalls.filter(a => a.startsWith("$callchain"))).toEqual([]);
+	});
+
+	it("keeps the records collected so far when a call times out, and goes on collecting after it", async () => {
+		const actions = (await b.front.call("front.withTimeout")) as string[];
+		expect([...actions].sort()).toEqual(["back.branch", "back.leaf", "back.leaf"]);
+		// The slow call's late answer, once it comes, is dropped: nothing is added to a finished collection.
+		await new Promise(r => setTimeout(r, 400));
 	});
 
 	it("leaves nothing in the response's meta, and calls outside a collecting context carry none", async () => {
