@@ -113,11 +113,16 @@ describe("ShopFlow scaled out over NATS", () => {
 		attempts.length = 0;
 		const results: Array<{ ok: boolean; node?: string; error?: string; startedAt: number }> = [];
 		let killedAt = Infinity;
+		let startedAfterKill = 0;
 		const stopIssuingAt = Date.now() + 2_000;
-		// Ten callers keep calls in flight; replica A is SIGKILLed half a second in.
+		const deadline = Date.now() + 30_000;
+		// Ten callers keep calls in flight; replica A is SIGKILLed half a second in. They go on for 2 s and until
+		// 20 calls have started after the kill (on a busy machine the calls caught by the kill can take longer
+		// than the 2 s to come back), or 30 s at most.
 		const loops = Array.from({ length: 10 }, async () => {
-			while (Date.now() < stopIssuingAt) {
+			while ((Date.now() < stopIssuingAt || startedAfterKill < 20) && Date.now() < deadline) {
 				const startedAt = Date.now();
+				if (startedAt > killedAt) startedAfterKill++;
 				try {
 					results.push({ ok: true, node: (await status()).node_id, startedAt });
 				} catch (err) {
