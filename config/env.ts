@@ -115,6 +115,8 @@ export interface RetentionSettings {
 	notificationsMaxAgeMs: number;
 	/** NOTIFICATIONS_CHANNEL_CACHE_MS: how long notifications trust a user's channel without asking users (0: always ask). */
 	channelCacheMs: number;
+	/** IDEMPOTENCY_KEY_TTL_HOURS: how long checkout keeps the answer to an Idempotency-Key; a later repeat is a new checkout. */
+	idempotencyKeyTtlMs: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -142,6 +144,7 @@ function loadRetention(env: Env, durableStore: boolean): RetentionSettings {
 		notificationsPerUser: int(env, "NOTIFICATIONS_KEEP_PER_USER", 100, 1, 1_000_000),
 		notificationsMaxAgeMs: int(env, "NOTIFICATIONS_RETENTION_DAYS", 90, 1, 3650) * DAY_MS,
 		channelCacheMs: int(env, "NOTIFICATIONS_CHANNEL_CACHE_MS", 30_000, 0, 60 * MINUTE_MS),
+		idempotencyKeyTtlMs: int(env, "IDEMPOTENCY_KEY_TTL_HOURS", 24, 1, 24 * 365) * 3_600_000,
 	};
 }
 

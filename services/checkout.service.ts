@@ -9,6 +9,8 @@ import { uuid } from "../config/ids";
 import type { Context } from "moleculer";
 import { collectUpstreamCalls, takeUpstreamCalls } from "../config/call-chain";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
+import { getConfig } from "../config/env";
+import { IdempotencyKeyExpiry } from "./checkout/retention";
 import { ConflictError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
@@ -75,6 +77,7 @@ interface CheckoutMethods extends DbMethods {
 }
 interface CheckoutVars {
 	opts: CheckoutSettings;
+	keyExpiry: IdempotencyKeyExpiry<RequestDoc>;
 }
 type CheckoutThis = ServiceThis<CheckoutVars, CheckoutMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
@@ -83,7 +86,7 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 	name: "checkout",
-	mixins: [DbMixin({ requests: { indexes: [{ fields: ["user_id"] }] } })],
+	mixins: [DbMixin({ requests: { indexes: [{ fields: ["user_id"] }, { fields: ["created_at"] }] } })],
 
 	settings: { staleClaimMs: 120_000, waitForClaimMs: 50_000 } satisfies CheckoutSettings,
 
@@ -231,6 +234,15 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 
 	created(this: CheckoutThis) {
 		this.opts = this.settings as unknown as CheckoutSettings;
+		this.keyExpiry = new IdempotencyKeyExpiry(this.requests(), { ttlMs: getConfig().retention.idempotencyKeyTtlMs }, this.logger);
+	},
+
+	started(this: CheckoutThis) {
+		this.keyExpiry.start();
+	},
+
+	async stopped(this: CheckoutThis) {
+		await this.keyExpiry.stop();
 	},
 });
 

@@ -27,11 +27,12 @@ describe("loadConfig", () => {
 			notificationsPerUser: 100,
 			notificationsMaxAgeMs: 90 * day,
 			channelCacheMs: 30_000,
+			idempotencyKeyTtlMs: day,
 		});
 		expect(loadConfig({ DATA_DIR: "/tmp/x" }).retention.dedupeWindowMs).toBe(7 * day);
 		expect(loadConfig({ DATA_DIR: "memory", MONGO_URL: "mongodb://localhost/x" }).retention.dedupeWindowMs).toBe(7 * day);
-		const set = loadConfig({ EVENTS_OUTBOX_RETENTION_MS: "0", EVENTS_DEDUPE_WINDOW_MS: "600000", NOTIFICATIONS_KEEP_PER_USER: "5", NOTIFICATIONS_RETENTION_DAYS: "2", NOTIFICATIONS_CHANNEL_CACHE_MS: "0" });
-		expect(set.retention).toMatchObject({ outboxRetentionMs: 0, dedupeWindowMs: 600_000, notificationsPerUser: 5, notificationsMaxAgeMs: 2 * day, channelCacheMs: 0 });
+		const set = loadConfig({ EVENTS_OUTBOX_RETENTION_MS: "0", EVENTS_DEDUPE_WINDOW_MS: "600000", NOTIFICATIONS_KEEP_PER_USER: "5", NOTIFICATIONS_RETENTION_DAYS: "2", NOTIFICATIONS_CHANNEL_CACHE_MS: "0", IDEMPOTENCY_KEY_TTL_HOURS: "48" });
+		expect(set.retention).toMatchObject({ outboxRetentionMs: 0, dedupeWindowMs: 600_000, notificationsPerUser: 5, notificationsMaxAgeMs: 2 * day, channelCacheMs: 0, idempotencyKeyTtlMs: 2 * day });
 	});
 
 	it.each([
@@ -40,6 +41,7 @@ describe("loadConfig", () => {
 		[{ EVENTS_PRUNE_INTERVAL_MS: "0" }, "EVENTS_PRUNE_INTERVAL_MS"],
 		[{ NOTIFICATIONS_KEEP_PER_USER: "0" }, "NOTIFICATIONS_KEEP_PER_USER"],
 		[{ NOTIFICATIONS_RETENTION_DAYS: "1.5" }, "NOTIFICATIONS_RETENTION_DAYS"],
+		[{ IDEMPOTENCY_KEY_TTL_HOURS: "0" }, "IDEMPOTENCY_KEY_TTL_HOURS"],
 		[{ PORT: "eighty" }, "PORT"],
 		[{ PORT: "70000" }, "PORT"],
 		[{ NATS_URL: "127.0.0.1:4222" }, "NATS_URL"],

@@ -222,6 +222,21 @@ describe("checkout service", () => {
 			expect(createCalls.length).toBe(before + 1);
 		});
 
+		it("treats a repeat after the key's time to live as a new checkout", async () => {
+			const c = await customer([["mouse-1", 1]]);
+			const before = createCalls.length;
+			const first = await c.call(body, { "idempotency-key": "key-ttl" });
+			type Svc = { requests(): { updateWhere(q: object, u: object): Promise<number> }; keyExpiry: { runOnce(): Promise<number> } };
+			const svc = broker.getLocalService("checkout") as unknown as Svc;
+			// The record is made two days old, then the expiry pass runs.
+			await svc.requests().updateWhere({ user_id: c.user.id }, { $set: { created_at: new Date(Date.now() - 48 * 3_600_000).toISOString() } });
+			expect(await svc.keyExpiry.runOnce()).toBeGreaterThanOrEqual(1);
+			await broker.call("cart.add", { product_id: "mouse-1", quantity: 1 }, { meta: c.meta() });
+			const second = await c.call(body, { "idempotency-key": "key-ttl" });
+			expect(second.body.order.id).not.toBe(first.body.order.id);
+			expect(createCalls.length).toBe(before + 2);
+		});
+
 		it("places the order once when ten duplicates arrive together", async () => {
 			const c = await customer([["mouse-1", 1]]);
 			const before = createCalls.length;
