@@ -57,3 +57,24 @@ export async function drain(batch: (limit: number) => Promise<number>, size: num
 	}
 	return total;
 }
+
+/** What `removeMatching` needs of a collection (a db.mixin Repository). */
+export interface RemovableCollection {
+	find(query: Record<string, unknown>, opts: { limit: number }): Promise<Array<{ id: string }>>;
+	removeWhere(query: Record<string, unknown>): Promise<number>;
+}
+
+/**
+ * Removes the documents that match `query`, `size` at a time and at most `maxBatches` batches (each removal
+ * checks the query again, so a document that changed meanwhile stays); returns how many went.
+ */
+export function removeMatching(repo: RemovableCollection, query: Record<string, unknown>, size: number, maxBatches: number): Promise<number> {
+	return drain(
+		async limit => {
+			const rows = await repo.find(query, { limit });
+			return rows.length === 0 ? 0 : repo.removeWhere({ id: { $in: rows.map(r => r.id) }, ...query });
+		},
+		size,
+		maxBatches,
+	);
+}

@@ -4,7 +4,7 @@
  * background in bounded batches, like the other retention passes.
  */
 import type { Logger } from "moleculer";
-import { BackgroundPass, drain } from "../../config/background-pass";
+import { BackgroundPass, removeMatching } from "../../config/background-pass";
 import type { Repository } from "../../mixins/db.mixin";
 
 export interface IdempotencyRecord {
@@ -43,13 +43,6 @@ export class IdempotencyKeyExpiry<T extends IdempotencyRecord> extends Backgroun
 	/** Removes the records created more than `ttlMs` ago; returns how many. */
 	protected pass(): Promise<number> {
 		const expired = { created_at: { $lt: new Date(this.now() - this.opts.ttlMs).toISOString() } };
-		return drain(
-			async limit => {
-				const rows = await this.repo.find(expired, { limit });
-				return rows.length === 0 ? 0 : this.repo.removeWhere({ id: { $in: rows.map(r => r.id) }, ...expired });
-			},
-			BATCH,
-			MAX_BATCHES,
-		);
+		return removeMatching(this.repo, expired, BATCH, MAX_BATCHES);
 	}
 }

@@ -6,7 +6,7 @@
  * is never removed (the staged-event sweep publishes it first).
  */
 import type { Logger } from "moleculer";
-import { BackgroundPass, drain } from "../../config/background-pass";
+import { BackgroundPass, removeMatching } from "../../config/background-pass";
 import type { Repository } from "../../mixins/db.mixin";
 import type { NotificationDoc } from "./model";
 
@@ -104,13 +104,6 @@ export class NotificationRetention extends BackgroundPass<NotificationPruneResul
 	/** Removes notifications whose event is older than `maxAgeMs`. */
 	private async expireOld(): Promise<number> {
 		const old = { occurred_at: { $lt: new Date(this.now() - this.opts.maxAgeMs).toISOString() }, ...NOTHING_STAGED };
-		return drain(
-			async limit => {
-				const rows = await this.repo.find(old, { limit });
-				return rows.length === 0 ? 0 : this.repo.removeWhere({ id: { $in: rows.map(n => n.id) }, ...old });
-			},
-			BATCH,
-			MAX_AGE_BATCHES,
-		);
+		return removeMatching(this.repo, old, BATCH, MAX_AGE_BATCHES);
 	}
 }
