@@ -13,6 +13,7 @@ import { callDependency } from "./checkout/dependency";
 import {
 	cartId,
 	cartKey,
+	cartVersion,
 	MAX_LINE_QUANTITY,
 	MAX_LINES,
 	parseCart,
@@ -47,6 +48,8 @@ export interface CheckoutCart {
 	id: string;
 	user_id: string;
 	items: CartLine[];
+	/** Changes with every change of the cart: checkout takes one version of a cart once (a double click is one order). */
+	version: string;
 }
 
 interface CartMethods {
@@ -159,7 +162,7 @@ const CartService = defineService<CartVars, CartMethods>({
 			params: { user_id: { type: "string", min: 1, max: 100 } },
 			async handler(this: CartThis, ctx: Ctx<UserParams>): Promise<CheckoutCart> {
 				const cart = await this.load(ctx.params.user_id);
-				return { id: cartId(ctx.params.user_id), user_id: ctx.params.user_id, items: cart.items };
+				return { id: cartId(ctx.params.user_id), user_id: ctx.params.user_id, items: cart.items, version: cartVersion(cart) };
 			},
 		},
 
@@ -170,7 +173,7 @@ const CartService = defineService<CartVars, CartMethods>({
 			async handler(this: CartThis, ctx: Ctx<ClearForParams>): Promise<CheckoutCart> {
 				const { user_id, items } = ctx.params;
 				const cart = await this.mutate(user_id, c => (items ? subtractLines(c, items, new Date()) : { items: [], updated_at: new Date().toISOString() }));
-				return { id: cartId(user_id), user_id, items: cart.items };
+				return { id: cartId(user_id), user_id, items: cart.items, version: cartVersion(cart) };
 			},
 		},
 	},

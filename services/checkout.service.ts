@@ -1,17 +1,19 @@
 /**
  * The `checkout` service: `POST /checkout` turns the caller's cart into an order (DESIGN.md section 5). It checks
  * the cart, resolves address and payment through `users`, re-prices every line from `products`, and hands the
- * order to `orders.create`, whose saga charges, reserves and ships. An Idempotency-Key is claimed atomically (a
- * record per user and key, bound to a hash of the body) before anything runs, so a repeat answers the first
- * response and charges once.
+ * order to `orders.create`, whose saga charges, reserves and ships. One click is one order: an Idempotency-Key and
+ * the cart's version are each claimed before anything runs (services/checkout/claims.ts), the order key is fixed
+ * by that claim, neither this action nor orders.create is retried as a new attempt, and orders.create gets what is
+ * left of the request's time, so it answers (or places nothing) before the caller gives up.
  */
 import { uuid } from "../config/ids";
 import type { Context } from "moleculer";
 import { collectUpstreamCalls, takeUpstreamCalls } from "../config/call-chain";
-import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
+import { DbMixin, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { getConfig } from "../config/env";
 import { IdempotencyKeyExpiry } from "./checkout/retention";
-import { ConflictError, NotFoundError, ValidationFailedError } from "./common/errors";
+import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationFailedError } from "./common/errors";
+import { CART_CLAIM, CheckoutClaims, type Claim, type RequestDoc } from "./checkout/claims";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { addressParams } from "./users/params";
@@ -42,41 +44,39 @@ function orderedLines(items: Array<{ product_id: string; quantity: number }>): A
 	return items.map(i => ({ product_id: i.product_id, quantity: i.quantity }));
 }
 
-/** The stored answer to one Idempotency-Key of one user. */
-interface RequestDoc {
-	id: string;
-	user_id: string;
-	body_hash: string;
-	state: "IN_PROGRESS" | "DONE";
-	claimed_at: number;
-	status_code: number | null;
-	response: CheckoutResponse | null;
-	created_at: string;
-}
-
 /** The HTTP status and body of a checkout. */
 interface Outcome {
 	status: number;
 	body: CheckoutResponse;
 }
 
-type Claim = { kind: "claimed"; doc: RequestDoc } | { kind: "replay"; doc: RequestDoc };
-
 export interface CheckoutSettings {
 	/** An IN_PROGRESS claim older than this belongs to a request that died: it may be taken over. */
 	staleClaimMs: number;
-	/** How long a duplicate request waits for the first one to finish. */
+	/** How long a duplicate request with the same Idempotency-Key waits for the first one to finish. */
 	waitForClaimMs: number;
+	/** orders.create gets the request's remaining time less this, so it answers before the caller gives up. */
+	orderMarginMs: number;
+	/** Below this much remaining time no order is started: the caller would be gone before it is placed. */
+	minOrderTimeMs: number;
+	/** A checkout of an emptied cart this soon after an order was placed from it is a repeated click: it gets that order. */
+	repeatWindowMs: number;
 }
 
 interface CheckoutMethods extends DbMethods {
 	requests(): Repository<RequestDoc>;
-	claimKey(userId: string, key: string, hash: string): Promise<Claim>;
+	claimOrWait(id: string, userId: string, hash: string, orderKey: string): Promise<Claim>;
 	placeOnce(ctx: Context<StartParams, ShopMeta>, started: number, key: string): Promise<Outcome>;
-	placeOrder(ctx: Context<StartParams, ShopMeta>, started: number, idempotencyKey: string): Promise<Outcome>;
+	placeOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string | null): Promise<Outcome>;
+	placedOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string): Promise<Outcome | null>;
+	remainingMs(ctx: Context<StartParams, ShopMeta>, started: number): number;
+	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string): Promise<Outcome>;
 }
 interface CheckoutVars {
 	opts: CheckoutSettings;
+	claims: CheckoutClaims;
+	/** Claim ids this process is running now (a claim of this process that is not here was left by a crash). */
+	running: Set<string>;
 	keyExpiry: IdempotencyKeyExpiry<RequestDoc>;
 }
 type CheckoutThis = ServiceThis<CheckoutVars, CheckoutMethods>;
@@ -88,14 +88,16 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 	name: "checkout",
 	mixins: [DbMixin({ requests: { indexes: [{ fields: ["user_id"] }, { fields: ["created_at"] }] } })],
 
-	settings: { staleClaimMs: 120_000, waitForClaimMs: 50_000 } satisfies CheckoutSettings,
+	settings: { staleClaimMs: 120_000, waitForClaimMs: 50_000, orderMarginMs: 2_000, minOrderTimeMs: 3_000, repeatWindowMs: 10_000 } satisfies CheckoutSettings,
 
 	actions: {
 		/** Places an order from the caller's cart: 201 shipped, 202 accepted, 402/409/503 failed, with the saga and call chain. */
 		start: {
 			auth: "required",
-			// A checkout runs a whole saga, retries and compensations included.
+			// A checkout runs a whole saga, retries and compensations included; orders.create gets what is left of it.
 			timeout: 60_000,
+			// Never retried as a new attempt: a repeat of the same cart or key is answered by the claims, not re-run.
+			retryPolicy: { enabled: false },
 			params: {
 				shipping_address: [
 					{ type: "string", min: 1, max: 300, trim: true },
@@ -109,10 +111,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				const key = ctx.meta.headers?.["idempotency-key"];
 				let outcome: Outcome;
 				try {
-					outcome =
-						// Without an Idempotency-Key every request is a new order: the request id can come from the client's
-						// X-Request-ID header, so it must never decide which order a checkout returns.
-						key === undefined ? await this.placeOrder(ctx, started, uuid("checkout:")) : await this.placeOnce(ctx, started, key);
+					outcome = key === undefined ? await this.placeOrder(ctx, started, null) : await this.placeOnce(ctx, started, key);
 				} finally {
 					// A checkout that failed with an error still collected records: they must not ride back in its meta.
 					takeUpstreamCalls(ctx);
@@ -126,69 +125,104 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 	},
 
 	methods: {
-		/** The idempotency records. */
+		/** The idempotency and cart claims. */
 		requests(this: CheckoutThis): Repository<RequestDoc> {
 			return this.collection<RequestDoc>("requests");
 		},
 
-		/**
-		 * Claims a user's Idempotency-Key for this body, or finds the first request's answer; 422 for another body.
-		 * A duplicate that arrives while the first still runs waits for its answer.
-		 */
-		async claimKey(this: CheckoutThis, userId: string, key: string, hash: string): Promise<Claim> {
-			const repo = this.requests();
-			const id = `${userId}:${sha256(key)}`;
+		/** Claims an Idempotency-Key record, waiting while a live first request still runs it. */
+		async claimOrWait(this: CheckoutThis, id: string, userId: string, hash: string, orderKey: string): Promise<Claim> {
 			const deadline = Date.now() + this.opts.waitForClaimMs;
 			for (;;) {
-				const doc: RequestDoc = { id, user_id: userId, body_hash: hash, state: "IN_PROGRESS", claimed_at: Date.now(), status_code: null, response: null, created_at: new Date().toISOString() };
-				try {
-					return { kind: "claimed", doc: await repo.insert(doc) };
-				} catch (err) {
-					if (!(err instanceof DuplicateKeyError)) throw err;
-				}
-				const existing = await repo.findById(id);
-				if (!existing) continue; // the first request gave the key back
-				if (existing.body_hash !== hash)
-					throw new ValidationFailedError("Idempotency-Key", "was already used with a different request body", "IDEMPOTENCY_KEY_REUSED");
-				if (existing.state === "DONE") return { kind: "replay", doc: existing };
-				if (Date.now() - existing.claimed_at > this.opts.staleClaimMs) {
-					const claimedAt = Date.now();
-					const n = await repo.updateWhere({ id, state: "IN_PROGRESS", claimed_at: existing.claimed_at }, { $set: { claimed_at: claimedAt } });
-					if (n === 1) return { kind: "claimed", doc: { ...existing, claimed_at: claimedAt } };
-					continue;
-				}
-				if (Date.now() > deadline)
-					throw new ConflictError("A checkout with this Idempotency-Key is still in progress; retry later", "IDEMPOTENCY_KEY_IN_PROGRESS", { field: "Idempotency-Key" });
+				const claim = await this.claims.claim(id, userId, hash, orderKey);
+				if (claim.kind !== "busy" || Date.now() > deadline) return claim;
 				await sleep(50);
 			}
 		},
 
-		/** Runs the checkout once per user and Idempotency-Key: a repeat gets the stored first answer. */
+		/** Runs the checkout once per user and Idempotency-Key: a repeat gets the first answer, or the order the first placed. */
 		async placeOnce(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, key: string): Promise<Outcome> {
 			if (!isValidIdempotencyKey(key)) throw new ValidationFailedError("Idempotency-Key", "must be 1 to 200 visible ASCII characters");
 			const userId = requireUser(ctx.meta).id;
-			const claim = await this.claimKey(userId, key, bodyHash(ctx.params));
+			const orderKey = `checkout:${userId}:${sha256(key).slice(0, 40)}`;
+			const claim = await this.claimOrWait(`${userId}:${sha256(key)}`, userId, bodyHash(ctx.params), orderKey);
+			if (claim.kind === "conflict") throw new ValidationFailedError("Idempotency-Key", "was already used with a different request body", "IDEMPOTENCY_KEY_REUSED");
+			if (claim.kind === "busy")
+				throw new ConflictError("A checkout with this Idempotency-Key is still in progress; retry later", "IDEMPOTENCY_KEY_IN_PROGRESS", { field: "Idempotency-Key" });
 			if (claim.kind === "replay") return { status: claim.doc.status_code ?? 200, body: claim.doc.response as CheckoutResponse };
+			const doc = claim.doc;
+			this.running.add(doc.id);
 			let outcome: Outcome;
 			try {
-				outcome = await this.placeOrder(ctx, started, `checkout:${userId}:${sha256(key).slice(0, 40)}`);
+				// A request that died may have placed the order already (its cart then emptied): that order is the answer.
+				outcome = (claim.takenOver ? await this.placedOrder(ctx, started, doc.order_key ?? orderKey) : null) ?? (await this.placeOrder(ctx, started, doc.order_key ?? orderKey));
 			} catch (err) {
-				// Nothing was placed (bad input) or the outcome is unknown: the key may be used again.
-				await this.requests().removeWhere({ id: claim.doc.id, state: "IN_PROGRESS", claimed_at: claim.doc.claimed_at });
+				// Nothing was placed (bad input) or the outcome is unknown: the key may be used again, for the same order key.
+				await this.claims.giveBack(doc).catch(() => undefined);
 				throw err;
+			} finally {
+				this.running.delete(doc.id);
 			}
-			await this.requests().updateWhere({ id: claim.doc.id }, { $set: { state: "DONE", status_code: outcome.status, response: outcome.body } });
+			await this.claims.finish(doc, outcome.status, outcome.body);
 			return outcome;
 		},
 
-		/** Validates the cart, resolves and re-prices it, runs orders.create, clears the cart, and builds the answer. */
-		async placeOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, idempotencyKey: string): Promise<Outcome> {
+		/** The answer for an order already placed under `orderKey` (null when there is none). */
+		async placedOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, orderKey: string): Promise<Outcome | null> {
+			const userId = requireUser(ctx.meta).id;
+			const found = await callDependency("orders", ctx.call<OrderCreateResult | null, Record<string, unknown>>("orders.byKey", { idempotency_key: orderKey, user_id: userId }));
+			if (!found) return null;
+			const traceId = ctx.requestID ?? ctx.id;
+			return { status: checkoutStatus(found), body: checkoutResponse(found, traceId, Date.now() - started, []) };
+		},
+
+		/** What is left of the request's time (its timeout less what has passed). */
+		remainingMs(this: CheckoutThis, ctx: Ctx<StartParams>, started: number): number {
+			const timeout = ctx.options?.timeout ?? 0;
+			return timeout > 0 ? timeout - (Date.now() - started) : Number.POSITIVE_INFINITY;
+		},
+
+		/**
+		 * Validates the cart, takes its version (a second checkout of the same content is the same order, or 409 while
+		 * the first runs), resolves and re-prices it, runs orders.create within the request's time, clears the cart.
+		 */
+		async placeOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, keyedOrder: string | null): Promise<Outcome> {
 			const userId = requireUser(ctx.meta).id;
 			collectUpstreamCalls(ctx);
 			const cart = await callDependency("cart", ctx.call<CheckoutCart, { user_id: string }>("cart.getForCheckout", { user_id: userId }));
 			if (ctx.params.cart_id !== undefined && ctx.params.cart_id !== cart.id) throw new NotFoundError("cart", ctx.params.cart_id);
-			if (cart.items.length === 0) throw new ValidationFailedError("cart", "is empty: add products before checking out", "CART_EMPTY");
+			if (cart.items.length === 0) {
+				const placed = keyedOrder ? await this.placedOrder(ctx, started, keyedOrder) : await this.claims.recentlyPlaced(userId, this.opts.repeatWindowMs);
+				if (placed) return placed;
+				throw new ValidationFailedError("cart", "is empty: add products before checking out", "CART_EMPTY");
+			}
 
+			// One cart version becomes at most one order, whatever the number of clicks or keys.
+			const cartClaim = await this.claims.claim(`${userId}:cart:${cart.version}`, userId, CART_CLAIM, keyedOrder ?? `checkout:${userId}:cart:${uuid()}`);
+			if (cartClaim.kind === "replay") return { status: cartClaim.doc.status_code ?? 200, body: cartClaim.doc.response as CheckoutResponse };
+			if (cartClaim.kind !== "claimed")
+				throw new ConflictError("This cart is already being checked out; wait for that order", "CHECKOUT_IN_PROGRESS", { field: "cart", cart_id: cart.id });
+			const claimDoc = cartClaim.doc;
+			const orderKey = claimDoc.order_key as string;
+			this.running.add(claimDoc.id);
+			let outcome: Outcome;
+			try {
+				outcome = (cartClaim.takenOver ? await this.placedOrder(ctx, started, orderKey) : null) ?? (await this.createOrder(ctx, started, cart, orderKey));
+			} catch (err) {
+				await this.claims.giveBack(claimDoc).catch(() => undefined);
+				throw err;
+			} finally {
+				this.running.delete(claimDoc.id);
+			}
+			// A failed order leaves the cart as it was, free for another try (a new order); a placed one answers repeats.
+			if (outcome.status === 201 || outcome.status === 202) await this.claims.finish(claimDoc, outcome.status, outcome.body);
+			else await this.claims.giveBack(claimDoc);
+			return outcome;
+		},
+
+		/** Resolves address and payment, re-prices the lines, runs orders.create in the time left, and clears the cart. */
+		async createOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, cart: CheckoutCart, orderKey: string): Promise<Outcome> {
+			const userId = cart.user_id;
 			const details = await callDependency(
 				"users",
 				ctx.call<CheckoutDetails, Record<string, unknown>>("users.resolveCheckout", {
@@ -209,15 +243,26 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				});
 			}
 
-			const result = await callDependency("orders", ctx.call<OrderCreateResult, Record<string, unknown>>("orders.create", {
-				user_id: userId,
-				items: priced.items,
-				currency: priced.currency,
-				shipping_address: details.shipping_address,
-				payment: { token: details.payment.token, method_id: details.payment.method_id },
-				idempotency_key: idempotencyKey,
-				respond_async: wantsAsync(ctx.meta.headers?.prefer),
-			}));
+			// No order starts for a caller that will be gone before it is placed; orders.create answers before the caller gives up.
+			const left = this.remainingMs(ctx, started);
+			if (left < this.opts.minOrderTimeMs) throw new DependencyUnavailableError("orders", `orders is unavailable: only ${Math.max(0, Math.round(left))} ms left of the request`);
+			const callOpts = Number.isFinite(left) ? { timeout: left - this.opts.orderMarginMs } : {};
+			const result = await callDependency(
+				"orders",
+				ctx.call<OrderCreateResult, Record<string, unknown>>(
+					"orders.create",
+					{
+						user_id: userId,
+						items: priced.items,
+						currency: priced.currency,
+						shipping_address: details.shipping_address,
+						payment: { token: details.payment.token, method_id: details.payment.method_id },
+						idempotency_key: orderKey,
+						respond_async: wantsAsync(ctx.meta.headers?.prefer),
+					},
+					callOpts,
+				),
+			);
 			const status = checkoutStatus(result);
 			// A placed order takes its lines out of the cart; a failed one leaves the cart for another try.
 			if (status === 201 || status === 202)
@@ -234,6 +279,24 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 
 	created(this: CheckoutThis) {
 		this.opts = this.settings as unknown as CheckoutSettings;
+		this.running = new Set();
+		const instance = uuid("run:");
+		const self = `${this.broker.nodeID}|${instance}`;
+		this.claims = new CheckoutClaims(
+			this.requests(),
+			{
+				id: self,
+				isAlive: (owner, recordId) => {
+					if (!owner) return true; // a record of an older version: only its age tells
+					if (owner === self) return this.running.has(recordId);
+					const [nodeId, ownerInstance] = owner.split("|");
+					// This node's id with another instance is an earlier run of this process (NODE_ID kept across restarts).
+					if (nodeId === this.broker.nodeID) return ownerInstance === instance && this.running.has(recordId);
+					return this.broker.registry.nodes.get(nodeId)?.available === true;
+				},
+			},
+			this.opts.staleClaimMs,
+		);
 		this.keyExpiry = new IdempotencyKeyExpiry(this.requests(), { ttlMs: getConfig().retention.idempotencyKeyTtlMs }, this.logger);
 	},
 

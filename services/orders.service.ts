@@ -10,7 +10,7 @@ import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../
 import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { SagaMixin, type SagaMethods } from "../mixins/saga.mixin";
 import { EVENTS, type DomainEvent, type OrderCancelledPayload, type OrderCreatedPayload, type OrderUpdatedPayload } from "./common/events";
-import { ConflictError, NotFoundError } from "./common/errors";
+import { ConflictError, DependencyUnavailableError, NotFoundError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { OrderNotCancellableError } from "./orders/errors";
@@ -49,6 +49,17 @@ interface OrdersMethods extends DbMethods, EventsMethods, SagaMethods<OrderSagaD
 }
 type OrdersThis = ServiceThis<object, OrdersMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
+
+/** orders.create answers this long before its caller's deadline when the saga is still running. */
+const ANSWER_MARGIN_MS = 500;
+
+/** What is left of a call's time (its timeout less the time since its context started); infinite without a timeout. */
+function timeLeft(ctx: Context): number {
+	const timeout = ctx.options?.timeout ?? 0;
+	if (!(timeout > 0) || !ctx.startHrTime) return Number.POSITIVE_INFINITY;
+	const [s, ns] = process.hrtime(ctx.startHrTime);
+	return timeout - (s * 1000 + ns / 1e6);
+}
 
 /** How long `cancel` waits for the saga to undo itself before answering with the order as it is. */
 const CANCEL_WAIT_MS = 15_000;
@@ -100,22 +111,41 @@ const OrdersService = defineService<object, OrdersMethods>({
 		/** Stores a PENDING order and runs its saga (in the background with respond_async); for checkout. */
 		create: {
 			visibility: "public",
-			// The saga makes three calls, each with Moleculer's own timeout and retries.
+			// The saga makes three calls, each with Moleculer's own timeout and retries; the caller passes what it has left.
 			timeout: 60_000,
+			// Never retried as a new attempt: the caller's idempotency key answers a repeat with the same order.
+			retryPolicy: { enabled: false },
 			params: createParams,
 			async handler(this: OrdersThis, ctx: Ctx<CreateParams>): Promise<OrderResult> {
 				const p = ctx.params;
 				const earlier = p.idempotency_key ? await this.orders().findOne({ idempotency_key: p.idempotency_key }) : null;
 				if (earlier) return this.repeatedOrder(earlier, p.user_id);
+				// A call that waited past its caller's deadline (a queue, a slow node) starts nothing: the caller is gone.
+				const left = timeLeft(ctx);
+				if (left <= 0) throw new DependencyUnavailableError("orders", "orders is unavailable: the request's time ran out before the order was placed");
 				const { orderId, sagaId } = newOrderIds(uuid());
 				const saga = await this.prepareSaga(sagaId, sagaDataFor(orderId, p));
 				const { doc, existing } = await this.storeNewOrder(ctx, saga, p.idempotency_key);
 				if (existing) return this.repeatedOrder(existing, p.user_id);
 				const run = this.runSaga(ctx, saga);
 				if (p.respond_async) return this.orderResult(doc);
-				// A compensation that keeps failing goes on in the background; the caller gets the order as it stands.
-				await Promise.race([run.done, run.stalled]);
+				// A compensation that keeps failing, or a saga slower than the caller can wait, goes on in the background:
+				// the caller gets the order as it stands (202) before its own timeout, never an error for an order that exists.
+				let timer: NodeJS.Timeout | undefined;
+				const answerBy = Number.isFinite(left) ? new Promise(r => (timer = setTimeout(r, Math.max(0, left - ANSWER_MARGIN_MS)))) : new Promise(() => undefined);
+				await Promise.race([run.done, run.stalled, answerBy]);
+				clearTimeout(timer);
 				return this.orderResult((await this.orders().findById(doc.id)) ?? doc);
+			},
+		},
+
+		/** The order placed under an idempotency key for this user, or null; checkout asks it when a request died midway. */
+		byKey: {
+			visibility: "public",
+			params: { idempotency_key: { type: "string", min: 1, max: 200 }, user_id: { type: "string", min: 1, max: 100 } },
+			async handler(this: OrdersThis, ctx: Ctx<{ idempotency_key: string; user_id: string }>): Promise<OrderResult | null> {
+				const doc = await this.orders().findOne({ idempotency_key: ctx.params.idempotency_key });
+				return doc ? this.repeatedOrder(doc, ctx.params.user_id) : null;
 			},
 		},
 

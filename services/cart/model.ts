@@ -2,6 +2,7 @@
  * Carts as stored (product ids and quantities only) and as shown (current catalog prices, line totals, subtotal).
  * Pure code: prices come in as catalog rows, nothing here calls a service.
  */
+import { createHash } from "node:crypto";
 import { DEFAULT_CURRENCY, fromCents, lineTotal, sumCents } from "../common/money";
 
 /** Most units of one product in a cart, and most distinct products. */
@@ -55,6 +56,12 @@ export function cartKey(userId: string): string {
 /** The public id of a user's cart (one cart per user). */
 export function cartId(userId: string): string {
 	return `cart_${userId}`;
+}
+
+/** The version of a cart's content: any change (a line, a quantity, the time of the change) gives another. */
+export function cartVersion(cart: StoredCart): string {
+	const lines = cart.items.map(l => `${l.product_id}*${l.quantity}`).join(",");
+	return createHash("sha256").update(`${cart.updated_at ?? ""}|${lines}`).digest("hex").slice(0, 32);
 }
 
 /** Parses a stored cart; anything unreadable is an empty cart. */
