@@ -78,6 +78,8 @@ interface SagaVars<D> {
 	$sagaKv: KeyValueStore;
 	$sagaEngine: SagaEngine<D>;
 	$sagaRuns: Map<string, LocalRun<D>>;
+	/** Sagas prepared here (lease taken) and not yet running: being stored by their creator. */
+	$sagaPrepared: Set<string>;
 	$sagaPending: Set<Promise<unknown>>;
 	$sagaOwnerId: string;
 	$sagaTimers: NodeJS.Timeout[];
@@ -99,6 +101,8 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 			const state = createSagaState(opts.definition(() => Promise.resolve()), id, data);
 			if (!(await this.$sagaKv.setIfAbsent(leaseKey(id), this.$sagaOwnerId, ttl)))
 				throw new Error(`saga ${id} is already owned by another node`);
+			// From here until runSaga or releaseSaga the saga is this node's: the recovery sweep must not start it too.
+			this.$sagaPrepared.add(id);
 			return state;
 		},
 
@@ -113,6 +117,7 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 					? this.broker.call(action, params, { parentCtx: ctx, meta: ctx.meta as object })
 					: this.broker.call(action, params);
 			this.$sagaRuns.set(state.id, local);
+			this.$sagaPrepared.delete(state.id);
 			const done = this.$sagaEngine
 				.run(opts.definition(call), state, {
 					shouldAbort: opts.shouldAbort ? s => opts.shouldAbort!.call(this, s) : undefined,
@@ -133,6 +138,7 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 		},
 
 		async releaseSaga(this: SagaThis<D>, id: string): Promise<void> {
+			this.$sagaPrepared.delete(id);
 			if ((await this.$sagaKv.get(leaseKey(id))) === this.$sagaOwnerId) await this.$sagaKv.del(leaseKey(id));
 		},
 
@@ -141,7 +147,8 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 			this.$sagaSweeping = true;
 			let taken = 0;
 			try {
-				const candidates = (await opts.store.listUnfinished.call(this, 200)).filter(c => !this.$sagaRuns.has(c.id));
+				const mine = (id: string) => this.$sagaRuns.has(id) || this.$sagaPrepared.has(id);
+				const candidates = (await opts.store.listUnfinished.call(this, 200)).filter(c => !mine(c.id));
 				if (candidates.length === 0) return 0;
 				if (opts.dependencies?.length) {
 					try {
@@ -151,7 +158,7 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 					}
 				}
 				for (const candidate of candidates) {
-					if (this.$sagaRuns.has(candidate.id) || this.$sagaEngine.isStopped) continue;
+					if (mine(candidate.id) || this.$sagaEngine.isStopped) continue;
 					const key = leaseKey(candidate.id);
 					const holder = await this.$sagaKv.get(key);
 					if (holder && holder !== this.$sagaOwnerId) continue;
@@ -178,8 +185,9 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 			return this.$sagaKv.get(leaseKey(id));
 		},
 
-		/** Extends the lease of every saga this node runs; a lease taken by another node stops the local run. */
+		/** Extends the lease of every saga this node runs or prepared; a lease taken by another node stops the local run. */
 		async renewSagaLeases(this: SagaThis<D>): Promise<void> {
+			for (const id of this.$sagaPrepared) await this.$sagaKv.compareAndSet(leaseKey(id), this.$sagaOwnerId, this.$sagaOwnerId, ttl).catch(() => false);
 			for (const [id, run] of this.$sagaRuns) {
 				try {
 					const key = leaseKey(id);
@@ -204,6 +212,7 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 			const cfg = getConfig();
 			this.$sagaKv = createKeyValueStore(cfg.redisUrl, cfg.namespace);
 			this.$sagaRuns = new Map();
+			this.$sagaPrepared = new Set();
 			this.$sagaPending = new Set();
 			this.$sagaTimers = [];
 			this.$sagaSweeping = false;

@@ -310,6 +310,8 @@ describe("orders saga recovery (saga mixin leases)", () => {
 		collection(name: string): { insert(doc: object): Promise<unknown> };
 		$sagaKv: { set(key: string, value: string, ttl?: number): Promise<void> };
 		recoverSagas(): Promise<number>;
+		prepareSaga(id: string, data: unknown): Promise<unknown>;
+		runSaga(ctx: null, state: unknown): { done: Promise<unknown> };
 	};
 
 	beforeAll(async () => {
@@ -352,5 +354,18 @@ describe("orders saga recovery (saga mixin leases)", () => {
 		const log = (await shop.broker.call("orders.sagaLog", { id: sagaId })) as { status: string; steps: Array<{ attempts: number }>; lease_owner: string | null };
 		expect(log).toMatchObject({ status: "COMPLETED", lease_owner: null });
 		expect(log.steps[1].attempts).toBe(2);
+	});
+
+	it("never takes over a saga that this node prepared and is about to run, so it runs once", async () => {
+		const svc = shop.broker.getLocalService("orders") as unknown as OrdersInternals;
+		const { orderId, sagaId } = newOrderIds(`${Date.now()}-prepared-test`);
+		// orders.create between prepareSaga and runSaga (storing the order, publishing order.created) when the sweep runs.
+		const saga = await svc.prepareSaga(sagaId, sagaDataFor(orderId, orderInput()));
+		await svc.collection("orders").insert(newOrderDoc(saga as Parameters<typeof newOrderDoc>[0], undefined, [], new Date().toISOString()));
+		expect(await svc.recoverSagas()).toBe(0);
+		await svc.runSaga(null, saga).done;
+		await new Promise(r => setTimeout(r, 100));
+		expect(fake.log.filter(l => l === `payments.charge ${orderId}`)).toHaveLength(1);
+		expect(fake.log.filter(l => l === `inventory.reserve ${orderId}`)).toHaveLength(1);
 	});
 });
