@@ -130,9 +130,9 @@ export function checkoutStatus(result: OrderCreateResult): number {
 	if (order.status === "SHIPPED" || order.status === "DELIVERED") return 201;
 	if (order.status !== "FAILED" && order.status !== "CANCELLED" && order.status !== "COMPENSATING") return 202;
 	const failed = saga.steps.find(s => s.status === "FAILED" && s.error) ?? saga.steps.find(s => s.error);
-	if (isTechnicalFailure(failed?.error)) return 503;
-	// While compensating, the order has no failure_reason yet: the failing step tells it.
-	const reason = order.failure_reason ?? (failed?.name === "payment" ? "PAYMENT_ERROR" : null);
+	if (order.failure_reason === "INVENTORY_UNAVAILABLE" || isTechnicalFailure(failed?.error)) return 503;
+	// While compensating, the order has no failure_reason yet: a decline (402) of the failing step tells it.
+	const reason = order.failure_reason ?? (failed?.error?.code === 402 ? "PAYMENT_ERROR" : null);
 	if (reason === "PAYMENT_ERROR") return 402;
 	return 409;
 }

@@ -4,12 +4,15 @@
  * Pure and idempotent: applying the same saga state twice changes nothing the second time.
  */
 import type { SagaState } from "./saga-engine";
-import { advanceTo, isTerminal, transition, type FailureReason, type OrderState, type OrderStatus } from "./state-machine";
+import { STEP_MEANING } from "./steps";
+import { advanceTo, isTerminal, transition, type FailureReason, type OrderState } from "./state-machine";
 
-/** The order status each completed step stands for. */
-export const STEP_STATUS: Record<string, OrderStatus> = { payment: "PAID", inventory: "STOCK_RESERVED", shipping: "SHIPPED" };
-/** The failure reason of each step (DESIGN.md section 5). */
-export const STEP_FAILURE: Record<string, FailureReason> = { payment: "PAYMENT_ERROR", inventory: "OUT_OF_STOCK", shipping: "SHIPPING_ERROR" };
+/** The failure reason of a failed saga: what its failing step declares for that kind of failure. */
+export function failureReasonOf(saga: SagaState): FailureReason {
+	const meaning = STEP_MEANING[saga.failed_step ?? ""];
+	if (!meaning) return "PAYMENT_ERROR";
+	return meaning.failure[saga.error?.kind ?? "business"];
+}
 
 export interface ProgressFields extends OrderState {
 	payment_id: string | null;
@@ -39,7 +42,7 @@ export function applySagaProgress<T extends ProgressFields>(order: T, saga: Saga
 
 	if (saga.status === "RUNNING" || saga.status === "COMPLETED") {
 		for (const step of saga.steps) {
-			const target = STEP_STATUS[step.name];
+			const target = STEP_MEANING[step.name]?.success;
 			if (step.status !== "DONE" || !target || o.status === "COMPENSATING") continue;
 			o = advanceTo(o, target, { at, reason: `${step.name} step done` });
 		}
@@ -54,6 +57,5 @@ export function applySagaProgress<T extends ProgressFields>(order: T, saga: Saga
 
 	// COMPENSATED: the end of a failed or cancelled saga.
 	if (saga.abort_reason) return transition(o, "CANCELLED", { at, reason: `${saga.abort_reason.toLowerCase()} by the customer` });
-	const reason = STEP_FAILURE[saga.failed_step ?? ""] ?? "PAYMENT_ERROR";
-	return transition(o, "FAILED", { at, reason: compensationReason(saga), failureReason: reason });
+	return transition(o, "FAILED", { at, reason: compensationReason(saga), failureReason: failureReasonOf(saga) });
 }

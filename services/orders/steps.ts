@@ -3,8 +3,25 @@
  * payment (charge → refund), inventory (reserve → release), shipping (create → cancel).
  * Pure: the calls go through the `call` function the saga mixin gives it.
  */
-import type { SagaDefinition, StepContext } from "./saga-engine";
+import type { FailureKind, SagaDefinition, StepContext } from "./saga-engine";
 import type { OrderSagaData } from "./model";
+import type { FailureReason, OrderStatus } from "./state-machine";
+
+/** What a step means for the order: its status once done, and its failure reason by kind of failure. */
+export interface StepMeaning {
+	success: OrderStatus;
+	failure: Record<FailureKind, FailureReason>;
+}
+
+/**
+ * The meaning of each step of the order saga, declared beside the steps (DESIGN.md section 5): inventory fails
+ * OUT_OF_STOCK only when stock was short, INVENTORY_UNAVAILABLE when it could not answer.
+ */
+export const STEP_MEANING: Readonly<Record<string, StepMeaning>> = {
+	payment: { success: "PAID", failure: { business: "PAYMENT_ERROR", technical: "PAYMENT_ERROR" } },
+	inventory: { success: "STOCK_RESERVED", failure: { business: "OUT_OF_STOCK", technical: "INVENTORY_UNAVAILABLE" } },
+	shipping: { success: "SHIPPED", failure: { business: "SHIPPING_ERROR", technical: "SHIPPING_ERROR" } },
+};
 
 /** Calls a Moleculer action (ctx.call or broker.call, chosen by the saga mixin). */
 export type ActionCaller = (action: string, params: Record<string, unknown>) => Promise<unknown>;

@@ -217,6 +217,24 @@ describe("checkout through the gateway", () => {
 		});
 	}, 60_000);
 
+	it("fails an inventory outage (?behavior=inventory:error=503:1) as INVENTORY_UNAVAILABLE with 503, not OUT_OF_STOCK, and refunds", async () => {
+		await onOwnShop(async () => {
+			const p = await product(5);
+			const token = await shopper(p, 1);
+			const res = await api<CheckoutBody>("POST", "/checkout?behavior=inventory:error=503:1", { token, body: { shipping_address: ADDRESS, payment_method: "card-456" } });
+			expect(res.status).toBe(503);
+			const end = Date.now() + 15_000;
+			let order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
+			while (order.status !== "FAILED" && Date.now() < end) {
+				await new Promise(r => setTimeout(r, 100));
+				order = (await api<{ status: string; failure_reason: string | null }>("GET", `/orders/${res.body.order.id}`, { token })).body;
+			}
+			expect(order).toMatchObject({ status: "FAILED", failure_reason: "INVENTORY_UNAVAILABLE" });
+			expect((await net(res.body.order.id)).net_charged_cents).toBe(0);
+			expect(await levels(p)).toMatchObject({ on_hand: 5, reserved: 0 });
+		});
+	}, 60_000);
+
 	it("answers the same Idempotency-Key twice with the same order and one charge, and 422 for another body", async () => {
 		const p = await product(5);
 		const token = await shopper(p);

@@ -59,7 +59,7 @@ describe("checkout model", () => {
 		["a declined card", result("FAILED", "PAYMENT_ERROR", [step("payment", "FAILED", declined)]), 402],
 		["a gateway that stayed down", result("FAILED", "PAYMENT_ERROR", [step("payment", "FAILED", gatewayDown)]), 503],
 		["stock that ran out", result("FAILED", "OUT_OF_STOCK", [step("payment", "COMPENSATED"), step("inventory", "FAILED", outOfStock)]), 409],
-		["inventory that stayed down", result("FAILED", "OUT_OF_STOCK", [step("payment", "COMPENSATED"), step("inventory", "FAILED", { code: 503, retryable: true })]), 503],
+		["inventory that stayed down", result("FAILED", "INVENTORY_UNAVAILABLE", [step("payment", "COMPENSATED"), step("inventory", "FAILED", { code: 503, retryable: true })]), 503],
 		["a cancelled order", result("CANCELLED", null, []), 409],
 		["an order still undoing a declined payment", result("COMPENSATING", null, [step("payment", "COMPENSATING", declined)]), 402],
 		["an order still undoing a gateway outage", result("COMPENSATING", null, [step("payment", "COMPENSATING", gatewayDown)]), 503],

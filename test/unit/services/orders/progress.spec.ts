@@ -46,6 +46,13 @@ describe("applySagaProgress", () => {
 		expect(done.history.map(h => h.status)).toEqual(["PENDING", "PAID", "COMPENSATING", "FAILED"]);
 	});
 
+	it("fails INVENTORY_UNAVAILABLE, not OUT_OF_STOCK, when inventory could not answer", () => {
+		const paid = applySagaProgress(order(), saga("RUNNING", ["DONE", "PENDING", "PENDING"]), AT);
+		const down = { code: 503, type: "SERVICE_UNAVAILABLE", message: "inventory is unavailable", retryable: true, kind: "technical" as const, reached: true };
+		const done = applySagaProgress(paid, saga("COMPENSATED", ["COMPENSATED", "FAILED", "PENDING"], { failed_step: "inventory", error: down }), AT);
+		expect(done).toMatchObject({ status: "FAILED", failure_reason: "INVENTORY_UNAVAILABLE" });
+	});
+
 	it("ends SHIPPING_ERROR failures and cancellations", () => {
 		const reserved = applySagaProgress(order(), saga("RUNNING", ["DONE", "DONE", "PENDING"]), AT);
 		const failed = applySagaProgress(reserved, saga("COMPENSATED", ["COMPENSATED", "COMPENSATED", "FAILED"], { failed_step: "shipping" }), AT);
