@@ -2,11 +2,14 @@
  * The `inventory` service: stock per product per warehouse (on_hand, reserved, available) and the
  * reservations of orders. A reservation is all lines or none, one conditional atomic update per warehouse
  * row, and idempotent per order_id: the reservations collection's unique key arbitrates duplicate calls.
+ * Each row records what each order holds on it (services/inventory/stock.ts), so every line's change (hold,
+ * give back, ship, put back) happens once whatever the moment of a crash; a reservation whose status still owes
+ * stock work is marked `dirty` in the same write, and the work is finished by the caller, a repeat, or the sweep.
  */
 import { uuid } from "../config/ids";
 import type { Context } from "moleculer";
 import { getConfig, type Config } from "../config/env";
-import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
+import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { EVENTS } from "./common/events";
 import { ConflictError, DependencyUnavailableError, InsufficientStockError, NotFoundError } from "./common/errors";
@@ -37,7 +40,7 @@ import {
 	type RestockParams,
 	type SetLevelParams,
 } from "./inventory/params";
-import { StockStore } from "./inventory/stock";
+import { holdKey, StockStore } from "./inventory/stock";
 
 export interface ReservationAnswer {
 	order_id: string;
@@ -49,7 +52,10 @@ type StatusAnswer<S extends string> = { order_id: string; status: S };
 interface InventoryMethods extends DbMethods, EventsMethods {
 	store(): StockStore;
 	settled(orderId: string): Promise<Reservation | null>;
-	claim(ctx: Context, params: ReserveParams): Promise<Reservation | null>;
+	claim(params: ReserveParams): Promise<{ kind: "mine" | "done"; reservation: Reservation }>;
+	finishStockWork(orderId: string): Promise<void>;
+	sweepReservations(): Promise<void>;
+	reservations(): Repository<Reservation>;
 	ensureProduct(ctx: Context, productId: string): Promise<void>;
 	announceLow(ctx: Context | null, productId: string, before: number, after: number): Promise<void>;
 	levelsOf(productId: string): Promise<Levels>;
@@ -57,12 +63,20 @@ interface InventoryMethods extends DbMethods, EventsMethods {
 interface InventoryVars {
 	config: Config;
 	stockStore: StockStore;
+	sweeping: boolean;
+	sweepTimer: NodeJS.Timeout | null;
 }
 type InventoryThis = ServiceThis<InventoryVars, InventoryMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
 
 /** How long a duplicate call waits for the first call on the same order to finish. */
 const SETTLE_TIMEOUT_MS = 5_000;
+/** A PENDING reservation untouched this long belongs to a call that died: a repeated call takes it over. */
+const PENDING_STALE_MS = 2_000;
+/** The sweep finishes stock work left owed for this long (the caller normally finishes it at once). */
+const SWEEP_GRACE_MS = 2_000;
+const SWEEP_EVERY_MS = 5_000;
+const orderIdParam = { type: "string", min: 1, max: 100 } as const;
 
 const InventoryService = defineService<InventoryVars, InventoryMethods>({
 	name: "inventory",
@@ -85,63 +99,54 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			},
 		},
 
-		/** Holds every line of an order or none; a second call for the same order answers the same reservation. */
+		/**
+		 * Holds every line of an order or none; a repeated call answers the same reservation, and a call that finds
+		 * the reservation abandoned mid-way (its caller died) takes it over and completes it.
+		 */
 		reserve: {
 			visibility: "public",
-			params: { order_id: { type: "string", min: 1, max: 100 }, user_id: { type: "string", max: 100, optional: true }, items: itemsParam },
+			params: { order_id: orderIdParam, user_id: { type: "string", max: 100, optional: true }, items: itemsParam },
 			async handler(this: InventoryThis, ctx: Ctx<ReserveParams>): Promise<ReservationAnswer> {
 				const { order_id } = ctx.params;
-				const claimed = await this.claim(ctx, ctx.params);
-				if (!claimed) {
-					const existing = await this.settled(order_id);
-					if (existing?.status === "RESERVED" || existing?.status === "COMMITTED")
-						return { order_id, status: "RESERVED", lines: existing.lines };
-					if (existing?.status === "RELEASED")
-						throw new ConflictError(`order '${order_id}' was released; it cannot reserve again`, "RESERVATION_RELEASED", { order_id });
-					if (existing?.status === "FAILED" && existing.failure)
-						throw new InsufficientStockError(existing.failure.product_id, existing.failure.requested, existing.failure.available);
-					throw new DependencyUnavailableError("inventory", `the reservation of order '${order_id}' is still in progress`);
-				}
-				const reservations = this.collection<Reservation>("reservations");
-				const mine = { id: order_id, status: "PENDING", owner: claimed.owner };
-				const outcome = await this.store().reserveAll(claimed.items, async line =>
-					(await reservations.updateWhere(mine, { $push: { taken: line }, $set: { updated_at: new Date().toISOString() } })) === 1,
-				);
-				const now = new Date().toISOString();
-				if (!outcome.ok && outcome.aborted)
+				const claim = await this.claim(ctx.params);
+				if (claim.kind === "done") {
+					const r = claim.reservation;
+					if (r.status === "RESERVED" || r.status === "COMMITTED") return { order_id, status: "RESERVED", lines: r.lines };
 					throw new ConflictError(`order '${order_id}' was released; it cannot reserve again`, "RESERVATION_RELEASED", { order_id });
+				}
+				const mine = claim.reservation;
+				const reservations = this.reservations();
+				const key = holdKey(order_id);
+				const outcome = await this.store().holdAll(mine.items, key);
+				const now = new Date().toISOString();
+				const match = { id: order_id, status: "PENDING", owner: mine.owner };
 				if (!outcome.ok) {
-					const shortOf = outcome.taken.filter(l => l.product_id === outcome.product_id).reduce((n, l) => n + l.quantity, 0);
-					const available = totalAvailable(await this.store().rowsOf(outcome.product_id)) + shortOf;
+					const available = totalAvailable(await this.store().rowsOf(outcome.product_id)) + outcome.held;
 					const failure = { product_id: outcome.product_id, requested: outcome.requested, available };
-					const failed = this.stageEvent(ctx, EVENTS.INVENTORY_RESERVATION_FAILED, {
-						order_id,
-						user_id: claimed.user_id,
-						...failure,
-						reason: "INSUFFICIENT_STOCK",
-					}) as unknown as StagedEvent;
-					const ended = await reservations.updateWhere(mine, {
-						$set: { status: "FAILED", reason: "INSUFFICIENT_STOCK", failure, taken: [], updated_at: now },
+					const failed = this.stageEvent(ctx, EVENTS.INVENTORY_RESERVATION_FAILED, { order_id, user_id: mine.user_id, ...failure, reason: "INSUFFICIENT_STOCK" }) as unknown as StagedEvent;
+					const ended = await reservations.updateWhere(match, {
+						$set: { status: "FAILED", reason: "INSUFFICIENT_STOCK", failure, dirty: true, updated_at: now },
 						$push: { [STAGED_EVENTS_FIELD]: failed },
 					});
-					// Whoever ends a PENDING reservation gives back what it had taken (a release may have come first).
 					if (ended === 1) {
-						await this.store().untakeAll(outcome.taken);
+						await this.finishStockWork(order_id);
 						await this.publishStaged("reservations", order_id, [failed]);
-					}
+					} else if ((await reservations.findById(order_id))?.status === "RELEASED") await this.store().dropAll(mine.items.map(i => i.product_id), key);
 					throw new InsufficientStockError(failure.product_id, failure.requested, failure.available);
 				}
-				const reserved = this.stageEvent(ctx, EVENTS.INVENTORY_RESERVED, { order_id, user_id: claimed.user_id, lines: outcome.lines }) as unknown as StagedEvent;
-				const stored = await reservations.updateWhere(mine, {
-					$set: { status: "RESERVED", lines: outcome.lines, taken: [], updated_at: now },
-					$push: { [STAGED_EVENTS_FIELD]: reserved },
-				});
-				// Released while this call was still taking stock: the release gave back the recorded lines.
-				if (stored === 0)
+				const reserved = this.stageEvent(ctx, EVENTS.INVENTORY_RESERVED, { order_id, user_id: mine.user_id, lines: outcome.lines }) as unknown as StagedEvent;
+				const stored = await reservations.updateWhere(match, { $set: { status: "RESERVED", lines: outcome.lines, updated_at: now }, $push: { [STAGED_EVENTS_FIELD]: reserved } });
+				if (stored === 0) {
+					// Released, or taken over by a later call, while this one held stock: that call owns the outcome.
+					const now2 = await reservations.findById(order_id);
+					if (now2?.status === "RESERVED" || now2?.status === "COMMITTED") return { order_id, status: "RESERVED", lines: now2.lines };
+					// A release that came first gave back what was held then; what this call held after it goes back now.
+					if (now2?.status === "RELEASED") await this.store().dropAll(mine.items.map(i => i.product_id), key);
 					throw new ConflictError(`order '${order_id}' was released; it cannot reserve again`, "RESERVATION_RELEASED", { order_id });
+				}
 				await this.publishStaged("reservations", order_id, [reserved]);
-				const after = await this.store().availableOf(claimed.items.map(i => i.product_id));
-				for (const it of claimed.items) {
+				const after = await this.store().availableOf(mine.items.map(i => i.product_id));
+				for (const it of mine.items) {
 					const a = after.get(it.product_id) ?? 0;
 					await this.announceLow(ctx, it.product_id, a + it.quantity, a);
 				}
@@ -149,39 +154,32 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			},
 		},
 
-		/** Undoes whatever an order holds (on_hand too when it was shipped); "NONE" for an unknown order. */
+		/** Undoes whatever an order holds (on_hand too when it was shipped); "NONE" for an unknown order. Idempotent. */
 		release: {
 			visibility: "public",
-			params: { order_id: { type: "string", min: 1, max: 100 }, reason: { type: "string", max: 200, optional: true } },
+			params: { order_id: orderIdParam, reason: { type: "string", max: 200, optional: true } },
 			async handler(this: InventoryThis, ctx: Ctx<OrderParams>): Promise<StatusAnswer<"RELEASED" | "NONE">> {
 				const { order_id } = ctx.params;
-				const reservations = this.collection<Reservation>("reservations");
+				const reservations = this.reservations();
 				const reason = ctx.params.reason ?? null;
 				for (;;) {
-					const r = await this.settled(order_id);
+					const r = await reservations.findById(order_id);
 					if (!r) return { order_id, status: "NONE" };
-					if (r.status === "RELEASED") return { order_id, status: "RELEASED" };
-					const holds = r.status === "RESERVED" || r.status === "COMMITTED";
-					const wasCommitted = r.status === "COMMITTED";
-					const released = this.stageEvent(ctx, EVENTS.INVENTORY_RELEASED, { order_id, user_id: r.user_id, lines: r.lines, reason, was_committed: wasCommitted });
-					const update = {
-						$set: { status: "RELEASED", reason, updated_at: new Date().toISOString() },
-						...(holds ? { $push: { [STAGED_EVENTS_FIELD]: released } } : {}),
-					};
-					const pending = r.status === "PENDING";
-					// The status moves first (conditionally): exactly one caller wins and gives the units back.
-					const match = pending ? { id: order_id, status: r.status, owner: r.owner } : { id: order_id, status: r.status };
-					if ((await reservations.updateWhere(match, update)) === 0) continue;
-					if (pending) {
-						// Still being taken (or abandoned by a crash): give back what it recorded. From now on its taker
-						// cannot record more lines, and gives back any line it could not record itself.
-						const after = await reservations.findById(order_id);
-						await this.store().untakeAll(after?.taken ?? []);
-						await reservations.updateWhere({ id: order_id }, { $set: { taken: [] } });
+					if (r.status !== "RELEASED") {
+						const holds = r.status === "RESERVED" || r.status === "COMMITTED";
+						const released = this.stageEvent(ctx, EVENTS.INVENTORY_RELEASED, { order_id, user_id: r.user_id, lines: r.lines, reason, was_committed: r.status === "COMMITTED" });
+						// The status moves first, conditionally, with the stock work marked as owed: exactly one caller wins it.
+						const match = r.status === "PENDING" ? { id: order_id, status: r.status, owner: r.owner } : { id: order_id, status: r.status };
+						const update = {
+							$set: { status: "RELEASED", released_from: r.status, reason, dirty: true, updated_at: new Date().toISOString() },
+							...(holds ? { $push: { [STAGED_EVENTS_FIELD]: released } } : {}),
+						};
+						if ((await reservations.updateWhere(match, update)) === 0) continue;
+						await this.finishStockWork(order_id);
+						if (holds) await this.publishStaged("reservations", order_id, [released as unknown as StagedEvent]);
+						return { order_id, status: "RELEASED" };
 					}
-					if (!holds) return { order_id, status: "RELEASED" };
-					for (const line of r.lines) await (wasCommitted ? this.store().restore(line) : this.store().untake(line));
-					await this.publishStaged("reservations", order_id, [released as unknown as StagedEvent]);
+					await this.finishStockWork(order_id);
 					return { order_id, status: "RELEASED" };
 				}
 			},
@@ -190,23 +188,33 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 		/** On shipment: the reserved units leave stock (on_hand and reserved fall). Idempotent. */
 		commit: {
 			visibility: "public",
-			params: { order_id: { type: "string", min: 1, max: 100 } },
+			params: { order_id: orderIdParam },
 			async handler(this: InventoryThis, ctx: Ctx<OrderParams>): Promise<StatusAnswer<"COMMITTED">> {
 				const { order_id } = ctx.params;
 				for (;;) {
 					const r = await this.settled(order_id);
 					if (!r) throw new NotFoundError("reservation", order_id);
-					if (r.status === "COMMITTED") return { order_id, status: "COMMITTED" };
+					if (r.status === "COMMITTED") {
+						if (r.dirty) await this.finishStockWork(order_id);
+						return { order_id, status: "COMMITTED" };
+					}
 					if (r.status !== "RESERVED")
 						throw new ConflictError(`order '${order_id}' holds no reserved stock (status ${r.status})`, "RESERVATION_NOT_ACTIVE", { order_id, status: r.status });
-					const n = await this.collection<Reservation>("reservations").updateWhere(
-						{ id: order_id, status: "RESERVED" },
-						{ $set: { status: "COMMITTED", updated_at: new Date().toISOString() } },
-					);
+					const n = await this.reservations().updateWhere({ id: order_id, status: "RESERVED" }, { $set: { status: "COMMITTED", dirty: true, updated_at: new Date().toISOString() } });
 					if (n === 0) continue; // changed meanwhile: look again
-					for (const line of r.lines) await this.store().ship(line);
+					await this.finishStockWork(order_id);
 					return { order_id, status: "COMMITTED" };
 				}
+			},
+		},
+
+		/** Reservations as stored, for the invariant checks: what each order holds or held (admin). */
+		reservations: {
+			roles: ["admin"],
+			params: { status: { type: "string", optional: true, max: 20 }, limit: { type: "number", integer: true, min: 1, max: 10_000, optional: true, convert: true } },
+			async handler(this: InventoryThis, ctx: Ctx<{ status?: string; limit?: number }>): Promise<{ rows: Array<Pick<Reservation, "order_id" | "status" | "lines" | "dirty">> }> {
+				const rows = await this.reservations().find(ctx.params.status ? { status: ctx.params.status } : {}, { limit: ctx.params.limit ?? 1000 });
+				return { rows: rows.map(r => ({ order_id: r.order_id, status: r.status, lines: r.lines, dirty: r.dirty ?? false })) };
 			},
 		},
 
@@ -277,41 +285,89 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 		},
 
 		/** Stores the order's reservation as PENDING; null when another call owns it (or owned it). */
-		async claim(this: InventoryThis, _ctx: Context, params: ReserveParams): Promise<Reservation | null> {
-			const reservations = this.collection<Reservation>("reservations");
-			const now = new Date().toISOString();
+		/**
+		 * The reservation for this call to work on: a new one, a failed one tried again, or one abandoned mid-way
+		 * (PENDING with no progress for a while: its caller died) taken over; else the settled one to answer with.
+		 */
+		async claim(this: InventoryThis, params: ReserveParams): Promise<{ kind: "mine" | "done"; reservation: Reservation }> {
+			const reservations = this.reservations();
 			const items = mergeItems(params.items);
+			const now = () => new Date().toISOString();
 			try {
-				return await reservations.insert({
-					id: params.order_id,
-					order_id: params.order_id,
-					user_id: params.user_id ?? null,
-					status: "PENDING",
-					items,
-					lines: [],
-					owner: uuid(),
-					taken: [],
-					reason: null,
-					created_at: now,
-					updated_at: now,
-				});
+				const fresh = { id: params.order_id, order_id: params.order_id, user_id: params.user_id ?? null, status: "PENDING" as const, items, lines: [], owner: uuid(), reason: null, created_at: now(), updated_at: now() };
+				return { kind: "mine", reservation: await reservations.insert(fresh) };
 			} catch (err) {
 				if (!(err instanceof DuplicateKeyError)) throw err;
 			}
-			// A failed attempt held nothing: the next call may try again (after a restock, say).
-			const retried = await reservations.updateWhere(
-				{ id: params.order_id, status: "FAILED" },
-				{ $set: { status: "PENDING", items, owner: uuid(), taken: [], reason: null, updated_at: now } },
-			);
-			return retried === 1 ? reservations.findById(params.order_id) : null;
+			const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+			for (;;) {
+				const r = await reservations.findById(params.order_id);
+				if (!r) throw new DependencyUnavailableError("inventory", `the reservation of order '${params.order_id}' vanished`);
+				// A failed attempt gave its units back (or the sweep will): the next call may try again (after a restock, say).
+				const retry = r.status === "FAILED" || (r.status === "PENDING" && Date.now() - Date.parse(r.updated_at) > PENDING_STALE_MS);
+				if (retry) {
+					const owner = uuid();
+					const n = await reservations.updateWhere({ id: r.id, status: r.status, owner: r.owner }, { $set: { status: "PENDING", items, owner, reason: null, dirty: false, updated_at: now() } });
+					if (n === 1) return { kind: "mine", reservation: { ...r, status: "PENDING", items, owner } };
+					continue;
+				}
+				if (r.status !== "PENDING") return { kind: "done", reservation: r };
+				if (Date.now() > deadline) throw new DependencyUnavailableError("inventory", `the reservation of order '${params.order_id}' is still in progress`);
+				await new Promise(resolve => setTimeout(resolve, 20));
+			}
+		},
+
+		/**
+		 * The stock work a reservation's status owes, done with idempotent per-row steps, then the reservation marked
+		 * clean: FAILED and RELEASED give holds back (and put shipped units back), COMMITTED ships what is held.
+		 * Run by whoever changed the status, by a repeated call, and by the sweep for one left dirty by a crash.
+		 */
+		async finishStockWork(this: InventoryThis, orderId: string): Promise<void> {
+			const r = await this.reservations().findById(orderId);
+			if (!r || !r.dirty) return;
+			const key = holdKey(orderId);
+			const products = [...new Set([...r.items.map(i => i.product_id), ...r.lines.map(l => l.product_id)])];
+			if (r.status === "COMMITTED") await this.store().shipAll(products, key);
+			else if (r.status === "FAILED" || r.status === "RELEASED") {
+				if (r.status === "RELEASED" && r.released_from === "COMMITTED") {
+					// A line still held was never shipped (the commit died midway): it is given back; a shipped one is restored.
+					const rows = new Map((await this.store().rowsOfMany(products)).map(row => [row.id, row]));
+					for (const line of r.lines) {
+						const row = rows.get(`${line.product_id}@${line.warehouse_id}`);
+						if (row?.holds?.[key]) await this.store().drop(row, key);
+						else await this.store().restore(line, key);
+					}
+				}
+				await this.store().dropAll(products, key);
+			} else return;
+			await this.reservations().updateWhere({ id: orderId, status: r.status, dirty: true }, { $set: { dirty: false } });
+			if (r.status === "RELEASED" && r.released_from === "COMMITTED") await this.store().forgetRestored(r.lines, key);
+		},
+
+		/** Finishes the stock work of reservations left dirty by a crash, and gives back holds of abandoned ones. */
+		async sweepReservations(this: InventoryThis): Promise<void> {
+			if (this.sweeping || !this.collectionsOpen()) return;
+			this.sweeping = true;
+			try {
+				const cutoff = new Date(Date.now() - SWEEP_GRACE_MS).toISOString();
+				for (const r of await this.reservations().find({ dirty: true, updated_at: { $lt: cutoff } }, { limit: 100 })) await this.finishStockWork(r.id);
+			} catch (err) {
+				this.logger.warn(`inventory sweep failed; retrying on the next one: ${String(err)}`);
+			} finally {
+				this.sweeping = false;
+			}
+		},
+
+		/** The reservations collection. */
+		reservations(this: InventoryThis) {
+			return this.collection<Reservation>("reservations");
 		},
 
 		/** The order's reservation once no call is working on it (waits a little for a PENDING one). */
 		async settled(this: InventoryThis, orderId: string): Promise<Reservation | null> {
-			const reservations = this.collection<Reservation>("reservations");
 			const deadline = Date.now() + SETTLE_TIMEOUT_MS;
 			for (;;) {
-				const r = await reservations.findById(orderId);
+				const r = await this.reservations().findById(orderId);
 				if (!r || r.status !== "PENDING" || Date.now() > deadline) return r;
 				await new Promise(resolve => setTimeout(resolve, 20));
 			}
@@ -344,13 +400,22 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 	created(this: InventoryThis) {
 		this.config = getConfig();
 		this.stockStore = new StockStore(this.collection<StockRow>("stock"));
+		this.sweeping = false;
+		this.sweepTimer = null;
 	},
 
 	async started(this: InventoryThis) {
+		// Stock work a crash left owed is finished at start (after the grace) and on every sweep.
+		this.sweepTimer = setInterval(() => void this.sweepReservations(), SWEEP_EVERY_MS);
+		this.sweepTimer.unref();
 		if (!this.config.seedDemoData) return;
 		if ((await this.collection<StockRow>("stock").count()) > 0) return;
 		const inserted = await this.store().seed(DEMO_STOCK);
 		this.logger.info(`Demo stock loaded: ${inserted} rows`);
+	},
+
+	stopped(this: InventoryThis) {
+		if (this.sweepTimer) clearInterval(this.sweepTimer);
 	},
 });
 

@@ -14,6 +14,10 @@ export interface StockRow {
 	on_hand: number;
 	reserved: number;
 	available: number;
+	/** Units held per order (hold key), counted in `reserved`; a hold goes when it is given back or shipped. */
+	holds?: Record<string, number>;
+	/** Units of a shipped order put back per order, until its reservation records the restore as complete. */
+	restored?: Record<string, number>;
 	updated_at: string;
 }
 
@@ -30,8 +34,13 @@ export interface Reservation {
 	lines: StockLine[];
 	/** The call working on a PENDING reservation. */
 	owner: string;
-	/** Lines taken so far while PENDING; whoever moves it out of PENDING gives them back unless it is RESERVED. */
-	taken: StockLine[];
+	/**
+	 * Set in the same write as a status that leaves stock work to do (give holds back, ship them, restore shipped
+	 * units) and cleared once it is done: a reservation still dirty after a crash is finished by the sweep.
+	 */
+	dirty?: boolean;
+	/** The status a RELEASED reservation had before: what its release had to undo. */
+	released_from?: ReservationStatus;
 	reason: string | null;
 	/** Why the last attempt failed (answered again to a duplicate call). */
 	failure?: { product_id: string; requested: number; available: number };

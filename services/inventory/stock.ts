@@ -8,16 +8,25 @@ import { mergeItems, mergeLines, planAllocation, rowId, type ItemRequest, type S
 
 export type ReserveOutcome =
 	| { ok: true; lines: StockLine[] }
-	/** An item could not be covered; `taken` is what was held so far (recorded; the caller gives it back). */
-	| { ok: false; aborted: false; product_id: string; requested: number; taken: StockLine[] }
-	/** The reservation stopped being this call's (released meanwhile): whoever took it over gives `taken` back. */
-	| { ok: false; aborted: true; taken: StockLine[] };
-
-/** Records a taken line on the reservation; false when the reservation is no longer the caller's. */
-export type RecordTaken = (line: StockLine) => Promise<boolean>;
+	/** An item could not be covered; what was held stays held under the key until the caller drops it. */
+	| { ok: false; product_id: string; requested: number; held: number };
 
 /** How often one product's allocation is re-planned after losing a race for a row before giving up. */
 const MAX_REPLANS = 20;
+
+/**
+ * The field of a row holding an order's units. Every change of a hold is one conditional update of one row that
+ * moves the units and the hold together, so each line's change is applied exactly once however often a call is
+ * repeated or resumed after a crash: the hold is the marker of what is held, its removal of what was given back
+ * or shipped. `restored.<key>` marks units of a shipped order put back on the shelf.
+ */
+const holdPath = (key: string): string => `holds.${key}`;
+const restoredPath = (key: string): string => `restored.${key}`;
+
+/** A hold key that is a safe field name (no dot, no dollar) for an order id. */
+export function holdKey(orderId: string): string {
+	return orderId.replace(/[^A-Za-z0-9_:@-]/g, "_");
+}
 
 export class StockStore {
 	constructor(private readonly rows: Repository<StockRow>) {}
@@ -27,82 +36,118 @@ export class StockStore {
 		return this.rows.find({ product_id: productId });
 	}
 
+	/** The rows of several products. */
+	rowsOfMany(productIds: string[]): Promise<StockRow[]> {
+		return productIds.length ? this.rows.find({ product_id: { $in: [...new Set(productIds)] } }) : Promise.resolve([]);
+	}
+
 	/** Available units per product for several products (products without rows are absent). */
 	async availableOf(productIds: string[]): Promise<Map<string, number>> {
-		const rows = productIds.length ? await this.rows.find({ product_id: { $in: [...new Set(productIds)] } }) : [];
+		const rows = await this.rowsOfMany(productIds);
 		const out = new Map<string, number>();
 		for (const r of rows) out.set(r.product_id, (out.get(r.product_id) ?? 0) + Math.max(0, r.available));
 		return out;
 	}
 
-	/** Takes n units of a row if it still has them: one conditional atomic update. */
-	async take(id: string, n: number): Promise<boolean> {
+	/** What an order holds on these products' rows, one line per row. */
+	async heldLines(productIds: string[], key: string): Promise<StockLine[]> {
+		const rows = await this.rowsOfMany(productIds);
+		return rows.filter(r => (r.holds?.[key] ?? 0) > 0).map(r => ({ product_id: r.product_id, warehouse_id: r.warehouse_id, quantity: r.holds?.[key] ?? 0 }));
+	}
+
+	/** Adds n units to an order's hold on a row if the row still has them and the hold is as read: one conditional update. */
+	async hold(row: StockRow, key: string, n: number): Promise<boolean> {
+		const current = row.holds?.[key];
 		const changed = await this.rows.updateWhere(
-			{ id, available: { $gte: n } },
-			{ $inc: { reserved: n, available: -n }, $set: { updated_at: new Date().toISOString() } },
+			{ id: row.id, available: { $gte: n }, [holdPath(key)]: current === undefined ? { $exists: false } : current },
+			{ $inc: { reserved: n, available: -n, [holdPath(key)]: n }, $set: { updated_at: new Date().toISOString() } },
 		);
 		return changed === 1;
 	}
 
-	/** Gives reserved units back to available. */
-	async untake(line: StockLine): Promise<void> {
+	/** Gives an order's held units on a row back to available, keeping `keep` of them held (0: the hold goes). */
+	async drop(row: StockRow, key: string, keep = 0): Promise<boolean> {
+		const q = row.holds?.[key] ?? 0;
+		if (q <= keep) return false;
+		const back = q - keep;
+		const update: Record<string, unknown> = { $inc: { reserved: -back, available: back }, $set: { updated_at: new Date().toISOString() } };
+		if (keep === 0) update.$unset = { [holdPath(key)]: true };
+		else (update.$set as Record<string, unknown>)[holdPath(key)] = keep;
+		return (await this.rows.updateWhere({ id: row.id, [holdPath(key)]: q }, update)) === 1;
+	}
+
+	/** Shipment of an order's hold on a row: the units leave the warehouse (on_hand and reserved fall), once. */
+	async ship(row: StockRow, key: string): Promise<boolean> {
+		const q = row.holds?.[key] ?? 0;
+		if (q <= 0) return false;
+		const changed = await this.rows.updateWhere(
+			{ id: row.id, [holdPath(key)]: q },
+			{ $inc: { on_hand: -q, reserved: -q }, $unset: { [holdPath(key)]: true }, $set: { updated_at: new Date().toISOString() } },
+		);
+		return changed === 1;
+	}
+
+	/** Shipped units of an order come back (on_hand and available rise), once per row and order. */
+	async restore(line: StockLine, key: string): Promise<void> {
 		await this.rows.updateWhere(
-			{ id: rowId(line.product_id, line.warehouse_id) },
-			{ $inc: { reserved: -line.quantity, available: line.quantity }, $set: { updated_at: new Date().toISOString() } },
+			{ id: rowId(line.product_id, line.warehouse_id), [restoredPath(key)]: { $exists: false } },
+			{ $inc: { on_hand: line.quantity, available: line.quantity }, $set: { [restoredPath(key)]: line.quantity, updated_at: new Date().toISOString() } },
 		);
 	}
 
-	/** Shipment: the reserved units leave the warehouse (on_hand and reserved fall, available stays). */
-	async ship(line: StockLine): Promise<void> {
-		await this.rows.updateWhere(
-			{ id: rowId(line.product_id, line.warehouse_id) },
-			{ $inc: { on_hand: -line.quantity, reserved: -line.quantity }, $set: { updated_at: new Date().toISOString() } },
-		);
+	/** Forgets the restore markers of an order once its reservation records that the restore is complete. */
+	async forgetRestored(lines: StockLine[], key: string): Promise<void> {
+		for (const line of lines) await this.rows.updateWhere({ id: rowId(line.product_id, line.warehouse_id) }, { $unset: { [restoredPath(key)]: true } });
 	}
 
-	/** Shipped units come back (a committed order was released): on_hand and available rise. */
-	async restore(line: StockLine): Promise<void> {
-		await this.rows.updateWhere(
-			{ id: rowId(line.product_id, line.warehouse_id) },
-			{ $inc: { on_hand: line.quantity, available: line.quantity }, $set: { updated_at: new Date().toISOString() } },
-		);
+	/** Gives back everything an order holds on these products' rows. */
+	async dropAll(productIds: string[], key: string): Promise<void> {
+		for (const row of await this.rowsOfMany(productIds)) if (row.holds?.[key]) await this.drop(row, key);
+	}
+
+	/** Ships everything an order still holds on these products' rows. */
+	async shipAll(productIds: string[], key: string): Promise<void> {
+		for (const row of await this.rowsOfMany(productIds)) if (row.holds?.[key]) await this.ship(row, key);
 	}
 
 	/**
-	 * Takes every item or stops: per item, the fullest warehouses first, one conditional update per row; a lost
-	 * race re-plans from fresh rows. Every taken line is recorded on the reservation before the next one is taken,
-	 * so that whoever ends the reservation (this call, a release, or a later call after a crash) can give back
-	 * exactly what was taken; a line that cannot be recorded is given back at once.
+	 * Holds every item for an order under `key`, or stops at the first item that cannot be covered. Units the key
+	 * already holds (an earlier attempt that died, or a concurrent one) count; per item, the fullest warehouses
+	 * first, one conditional update per row; a lost race re-plans from fresh rows; more than needed (two attempts
+	 * at once) is given back.
 	 */
-	async reserveAll(items: ItemRequest[], record: RecordTaken): Promise<ReserveOutcome> {
-		const taken: StockLine[] = [];
+	async holdAll(items: ItemRequest[], key: string): Promise<ReserveOutcome> {
 		for (const item of mergeItems(items)) {
-			let remaining = item.quantity;
-			for (let attempt = 0; remaining > 0 && attempt < MAX_REPLANS; attempt++) {
-				const plan = planAllocation(await this.rowsOf(item.product_id), remaining);
-				if (!plan) break;
-				for (const piece of plan) {
-					if (!(await this.take(piece.row_id, piece.quantity))) continue;
-					const line = { product_id: item.product_id, warehouse_id: piece.warehouse_id, quantity: piece.quantity };
-					if (!(await record(line))) {
-						await this.untake(line);
-						return { ok: false, aborted: true, taken };
-					}
-					taken.push(line);
-					remaining -= piece.quantity;
+			let held = 0;
+			for (let attempt = 0; attempt < MAX_REPLANS; attempt++) {
+				const rows = await this.rowsOf(item.product_id);
+				held = rows.reduce((n, r) => n + (r.holds?.[key] ?? 0), 0);
+				if (held > item.quantity) {
+					await this.trim(rows, key, held - item.quantity);
+					continue;
 				}
+				if (held === item.quantity) break;
+				const plan = planAllocation(rows, item.quantity - held);
+				if (!plan) break;
+				const byId = new Map(rows.map(r => [r.id, r]));
+				for (const piece of plan) if (!(await this.hold(byId.get(piece.row_id) as StockRow, key, piece.quantity))) break;
 			}
-			if (remaining > 0) return { ok: false, aborted: false, product_id: item.product_id, requested: item.quantity, taken };
+			if (held !== item.quantity) return { ok: false, product_id: item.product_id, requested: item.quantity, held };
 		}
-		return { ok: true, lines: mergeLines(taken) };
+		return { ok: true, lines: mergeLines(await this.heldLines(items.map(i => i.product_id), key)) };
 	}
 
-	/** Gives back lines that were taken. */
-	async untakeAll(lines: StockLine[]): Promise<void> {
-		for (const line of lines) await this.untake(line);
+	/** Gives back `excess` units of a key's holds over a product's rows. */
+	private async trim(rows: StockRow[], key: string, excess: number): Promise<void> {
+		for (const row of rows) {
+			const q = row.holds?.[key] ?? 0;
+			if (excess <= 0 || q === 0) continue;
+			const back = Math.min(q, excess);
+			if (await this.drop(row, key, q - back)) excess -= back;
+		}
 	}
 
-	/** Adds units to a warehouse, creating the row on the first delivery. */
+/** Adds units to a warehouse, creating the row on the first delivery. */
 	async restock(productId: string, warehouseId: string, quantity: number): Promise<void> {
 		const id = rowId(productId, warehouseId);
 		const inc = { $inc: { on_hand: quantity, available: quantity }, $set: { updated_at: new Date().toISOString() } };

@@ -165,15 +165,12 @@ describe("inventory service", () => {
 		});
 	});
 
-	it("gives back what a reservation abandoned mid-way (its node crashed) had taken, when the order is released", async () => {
-		const id = await product({ "wh-a": 5 });
-		const order_id = `ord-crash-${id}`;
+	/** What a reserve call leaves behind when its process dies after holding 2 of 4 units: a stale PENDING reservation. */
+	async function abandoned(id: string, order_id: string): Promise<void> {
 		const svc = broker.getLocalService("inventory") as unknown as {
-			stockStore: { take(rowId: string, n: number): Promise<boolean> };
+			stockStore: { hold(row: object, key: string, n: number): Promise<boolean>; rowsOf(p: string): Promise<object[]> };
 			collection(name: string): { insert(doc: object): Promise<unknown> };
 		};
-		// What a reserve call leaves behind when its process dies after taking and recording one line.
-		expect(await svc.stockStore.take(`${id}@wh-a`, 2)).toBe(true);
 		const old = new Date(Date.now() - 60_000).toISOString();
 		await svc.collection("reservations").insert({
 			id: order_id,
@@ -183,14 +180,33 @@ describe("inventory service", () => {
 			items: [{ product_id: id, quantity: 4 }],
 			lines: [],
 			owner: "a-dead-process",
-			taken: [{ product_id: id, warehouse_id: "wh-a", quantity: 2 }],
 			reason: null,
 			created_at: old,
 			updated_at: old,
 		});
+		const [row] = await svc.stockStore.rowsOf(id);
+		expect(await svc.stockStore.hold(row, order_id, 2)).toBe(true);
 		expect(await levels(id)).toMatchObject({ reserved: 2, available: 3 });
+	}
+
+	it("gives back what a reservation abandoned mid-way (its node crashed) had taken, when the order is released", async () => {
+		const id = await product({ "wh-a": 5 });
+		const order_id = `ord-crash-${id}`;
+		await abandoned(id, order_id);
 		expect(await broker.call("inventory.release", { order_id, reason: "saga compensation" })).toEqual({ order_id, status: "RELEASED" });
 		expect(await levels(id)).toMatchObject({ on_hand: 5, reserved: 0, available: 5 });
+	}, 20_000);
+
+	it("completes a reservation abandoned mid-way when the reserve is repeated, holding exactly what the order needs", async () => {
+		const id = await product({ "wh-a": 5 });
+		const order_id = `ord-resume-${id}`;
+		await abandoned(id, order_id);
+		const res = await broker.call<{ status: string; lines: Array<{ quantity: number }> }, object>("inventory.reserve", { order_id, items: [{ product_id: id, quantity: 4 }] });
+		expect(res.status).toBe("RESERVED");
+		expect(res.lines.reduce((n, l) => n + l.quantity, 0)).toBe(4);
+		expect(await levels(id)).toMatchObject({ on_hand: 5, reserved: 4, available: 1 });
+		await broker.call("inventory.commit", { order_id });
+		expect(await levels(id)).toMatchObject({ on_hand: 1, reserved: 0, available: 1 });
 	}, 20_000);
 
 	it("answers NONE for releasing an unknown order and 404 for committing one", async () => {
