@@ -34,6 +34,14 @@ export interface EventBus {
 	publish(message: EventMessage, opts?: { dedupe?: boolean }): Promise<void>;
 	subscribe(sub: Subscription, handler: DeliveryHandler): Promise<SubscriptionHandle>;
 	close(): Promise<void>;
+	/**
+	 * For a bus that keeps nothing across a crash (the in-process one): resolves true once every durable group
+	 * subscribed when the event was published has taken it for good (acknowledged or dead-lettered), false when
+	 * the bus closed first. Until then the event's outbox row or staged copy must stay, so a restart sends it again.
+	 */
+	whenConsumed?(eventId: string): Promise<boolean>;
+	/** Whether an event handed to this bus is still on its way to some group (the sweep leaves it alone). */
+	inFlight?(eventId: string): boolean;
 }
 
 /** Runs a handler for a delivery, turning a thrown error into a retry (the handler should not throw). */

@@ -18,9 +18,18 @@ interface Group {
 	queue: Delivery[];
 }
 
+/** Groups that still have to take an event for good, and who waits for that. */
+interface Tracker {
+	/** `<group>|<event name>` of the durable groups that have not taken it yet. */
+	pending: Set<string>;
+	promise: Promise<boolean>;
+	resolve(ok: boolean): void;
+}
+
 class MemoryBusCore {
 	refs = 0;
 	closed = false;
+	private readonly trackers = new Map<string, Tracker>();
 	private readonly log: EventMessage[] = [];
 	private readonly groups = new Map<string, Group>();
 	private readonly timers = new Set<NodeJS.Timeout>();
@@ -29,7 +38,37 @@ class MemoryBusCore {
 	publish(message: EventMessage): void {
 		this.log.push(message);
 		if (this.log.length >= 2 * LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
-		for (const g of this.groups.values()) if (g.sub.eventName === message.name) this.enqueue(g, { message, attempt: 1 });
+		const targets = [...this.groups.entries()].filter(([, g]) => g.sub.eventName === message.name);
+		const durable = targets.filter(([, g]) => g.sub.mode === "durable").map(([key]) => key);
+		if (durable.length > 0) {
+			let t = this.trackers.get(message.event_id);
+			if (!t) {
+				let resolve: (ok: boolean) => void = () => undefined;
+				const promise = new Promise<boolean>(r => (resolve = r));
+				t = { pending: new Set(), promise, resolve };
+				this.trackers.set(message.event_id, t);
+			}
+			// Published again while still on its way (a relay's repeat): the tracker waits for the groups once each.
+			for (const key of durable) t.pending.add(key);
+		}
+		for (const [, g] of targets) this.enqueue(g, { message, attempt: 1 });
+	}
+
+	/** Resolves once every durable group has taken the event for good (true), or the bus closed (false). */
+	whenConsumed(eventId: string): Promise<boolean> {
+		return this.trackers.get(eventId)?.promise ?? Promise.resolve(true);
+	}
+
+	inFlight(eventId: string): boolean {
+		return this.trackers.has(eventId);
+	}
+
+	/** One durable group took the event for good. */
+	private settle(eventId: string, groupKey: string): void {
+		const t = this.trackers.get(eventId);
+		if (!t || !t.pending.delete(groupKey) || t.pending.size > 0) return;
+		this.trackers.delete(eventId);
+		t.resolve(true);
 	}
 
 	subscribe(sub: Subscription, handler: DeliveryHandler): SubscriptionHandle {
@@ -71,6 +110,7 @@ class MemoryBusCore {
 	private async run(g: Group, handler: DeliveryHandler, d: Delivery): Promise<void> {
 		await new Promise<void>(resolve => setImmediate(resolve));
 		const res = await runDelivery(handler, d, 100);
+		if (res.kind !== "retry" && g.sub.mode === "durable") this.settle(d.message.event_id, `${g.sub.group}|${g.sub.eventName}`);
 		if (res.kind !== "retry" || this.closed) return;
 		const t = setTimeout(() => {
 			this.timers.delete(t);
@@ -82,6 +122,8 @@ class MemoryBusCore {
 
 	shutdown(): void {
 		this.closed = true;
+		for (const t of this.trackers.values()) t.resolve(false);
+		this.trackers.clear();
 		for (const t of this.timers) clearTimeout(t);
 		this.timers.clear();
 		this.groups.clear();
@@ -108,6 +150,8 @@ export function openMemoryBus(namespace: string): EventBus {
 		async subscribe(sub: Subscription, handler: DeliveryHandler): Promise<SubscriptionHandle> {
 			return c.subscribe(sub, handler);
 		},
+		whenConsumed: (eventId: string) => c.whenConsumed(eventId),
+		inFlight: (eventId: string) => c.inFlight(eventId),
 		async close(): Promise<void> {
 			if (closed) return;
 			closed = true;

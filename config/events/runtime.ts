@@ -79,6 +79,8 @@ export class EventsRuntime {
 	private subs: SubscriptionHandle[] = [];
 	private timer: NodeJS.Timeout | null = null;
 	private relaying: Promise<void> | null = null;
+	/** Background writes waiting for the in-process bus's consumers (see onceConsumed). */
+	private readonly settling = new Set<Promise<void>>();
 	private stopping = false;
 	private ticks = 0;
 	private readonly logger: Logger;
@@ -130,6 +132,11 @@ export class EventsRuntime {
 		this.subs = [];
 		await this.relaying?.catch(() => undefined);
 		await this.release?.();
+		// What the consumers took by now is written; the rest stays for the next start (bounded: another service's
+		// consumers may already be gone while this process's bus is still open for the others).
+		let timer: NodeJS.Timeout | undefined;
+		await Promise.race([Promise.allSettled([...this.settling]), new Promise(r => (timer = setTimeout(r, 2_000)))]);
+		clearTimeout(timer);
 		this.bus = null;
 		await this.store.close();
 	}
@@ -175,15 +182,43 @@ export class EventsRuntime {
 				break;
 			}
 		}
-		if (sent.length > 0) await coll.updateWhere({ id: docId }, { $pull: { [STAGED_EVENTS_FIELD]: { event_id: { $in: sent } } } });
+		const pull = (ids: string[]) => coll.updateWhere({ id: docId }, { $pull: { [STAGED_EVENTS_FIELD]: { event_id: { $in: ids } } } });
+		if (sent.length > 0) await this.onceConsumed(sent, pull);
 		return sent.length === messages.length;
+	}
+
+	/**
+	 * Runs `write` (pull the staged copies, mark the outbox row sent) for the events the bus holds for good: at once
+	 * for JetStream; for the in-process bus, in the background once every durable group has taken them, so that
+	 * a crash before that leaves them to be sent again at the restart.
+	 */
+	private async onceConsumed(ids: string[], write: (ids: string[]) => Promise<unknown>): Promise<void> {
+		const bus = this.bus;
+		if (!bus?.whenConsumed) {
+			await write(ids);
+			return;
+		}
+		const p = Promise.all(ids.map(id => bus.whenConsumed!(id)))
+			.then(async oks => {
+				const done = ids.filter((_, i) => oks[i]);
+				if (done.length > 0) await write(done);
+			})
+			.catch(err => this.logger.warn(`events ${ids.join(",")} consumed but not marked: ${errorText(err)} (sent again later)`))
+			.finally(() => this.settling.delete(p));
+		this.settling.add(p);
+	}
+
+	/** Whether the bus still carries this event to some consumer (the relay and the sweep leave it alone). */
+	private inFlight(eventId: string): boolean {
+		return this.bus?.inFlight?.(eventId) ?? false;
 	}
 
 	private async relayOne(message: EventMessage): Promise<boolean> {
 		if (!this.bus) return false;
+		if (this.inFlight(message.event_id)) return true;
 		try {
 			await this.bus.publish(message);
-			await this.store.markSent(message.event_id);
+			await this.onceConsumed([message.event_id], () => this.store.markSent(message.event_id));
 			return true;
 		} catch (err) {
 			this.logger.warn(`event ${message.name} ${message.event_id} not relayed yet: ${errorText(err)}`);
@@ -250,7 +285,7 @@ export class EventsRuntime {
 			// NeDB returns a document once per staged id it holds (a multikey index): once each is enough.
 			const docs = new Map((await coll.find({ [STAGED_ID_PATH]: { $gt: "" } }, { limit: 100 })).map(d => [d.id, d]));
 			for (const doc of docs.values()) {
-				const old = (doc[STAGED_EVENTS_FIELD] ?? []).filter(m => m.created_at <= cutoff);
+				const old = (doc[STAGED_EVENTS_FIELD] ?? []).filter(m => m.created_at <= cutoff && !this.inFlight(m.event_id));
 				// The bus refuses now: try again at the next tick rather than wait on it once per document.
 				if (!(await this.publishStaged(coll, doc.id, old))) return;
 			}

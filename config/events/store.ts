@@ -26,7 +26,12 @@ export interface ProcessedRow {
 	/** Epoch ms of the claim (renewed by a takeover); the dedupe window and pruning count from it. */
 	claimed_at: number;
 	processed_at: string | null;
+	/** The process run that holds a "processing" claim (RUN_ID). */
+	run?: string;
 }
+
+/** This process's run: claims it holds carry it, so a restarted embedded shop knows the earlier run's are dead. */
+const RUN_ID = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 export interface DeadLetter {
 	id: string;
@@ -137,7 +142,7 @@ export class EventStore {
 	private async claimInDb(key: string, now: number): Promise<ClaimResult> {
 		if (this.memoryClaims) return this.memoryClaims.claim(key, now);
 		try {
-			await this.processed.insert({ id: key, status: "processing", claimed_at: now, processed_at: null });
+			await this.processed.insert({ id: key, status: "processing", claimed_at: now, processed_at: null, run: RUN_ID });
 			return "claimed";
 		} catch (err) {
 			if (!(err instanceof DuplicateKeyError)) throw err;
@@ -145,15 +150,22 @@ export class EventStore {
 		const row = await this.processed.findById(key);
 		if (!row) return this.claimInDb(key, now);
 		if (row.status === "done") return "done";
-		if (now - row.claimed_at < CLAIM_STALE_MS) return "busy";
-		const n = await this.processed.updateWhere({ id: key, status: "processing", claimed_at: row.claimed_at }, { $set: { claimed_at: now } });
+		// Without a transporter one process owns the files: a claim of an earlier run belongs to a process that died.
+		const deadRun = !this.config.natsUrl && row.run !== RUN_ID;
+		if (!deadRun && now - row.claimed_at < CLAIM_STALE_MS) return "busy";
+		const n = await this.processed.updateWhere({ id: key, status: "processing", claimed_at: row.claimed_at }, { $set: { claimed_at: now, run: RUN_ID } });
 		return n === 1 ? "claimed" : "busy";
 	}
 
+	/**
+	 * Marks a claim done: the store first, then Redis. A crash between the two leaves Redis "processing" for at most
+	 * CLAIM_STALE_MS, after which the next delivery finds "done" in the store; the other order could leave the
+	 * store's claim "processing" for good behind a "done" in Redis.
+	 */
 	async markDone(key: string): Promise<void> {
-		await this.kv?.set(key, "done", this.config.isTest ? 3600_000 : PROCESSED_TTL_MS);
 		if (this.memoryClaims) this.memoryClaims.markDone(key);
 		else await this.processed.updateWhere({ id: key }, { $set: { status: "done", processed_at: new Date().toISOString() } });
+		await this.kv?.set(key, "done", this.config.isTest ? 3600_000 : PROCESSED_TTL_MS);
 	}
 
 	/** Gives a claim up after a failed attempt, so that the next delivery may run the handler. */
