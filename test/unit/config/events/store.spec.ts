@@ -124,3 +124,25 @@ describe.each([
 		expect(await store.claim("g|b3", at)).toBe("done");
 	});
 });
+
+describe("the event store's claims with Redis beside NeDB files", () => {
+	const broker = new ServiceBroker({ logger: false });
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), "shopflow-store-redis-"));
+	const store = new EventStore(broker, broker.getLogger("test"), testConfig({ DATA_DIR: dir, REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379", NAMESPACE: `t-claims-${Date.now()}` }), "svc");
+	beforeAll(() => store.open());
+	afterAll(async () => {
+		await store.close();
+		fs.rmSync(dir, { recursive: true, force: true });
+	});
+
+	it("never leaves Redis done while the store still says processing when the process dies between the two writes", async () => {
+		expect(await store.claim("g|crash-1")).toBe("claimed");
+		// The process dies at the store's write of "done" (here: the write fails): Redis must not say done already.
+		const update = store.processed.updateWhere.bind(store.processed);
+		store.processed.updateWhere = () => Promise.reject(new Error("killed"));
+		await expect(store.markDone("g|crash-1")).rejects.toThrow("killed");
+		store.processed.updateWhere = update;
+		expect((await store.processed.findById("g|crash-1"))?.status).toBe("processing");
+		expect(await store.claim("g|crash-1")).not.toBe("done");
+	});
+});
