@@ -192,14 +192,16 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			const cart = await callDependency("cart", ctx.call<CheckoutCart, { user_id: string }>("cart.getForCheckout", { user_id: userId }));
 			if (ctx.params.cart_id !== undefined && ctx.params.cart_id !== cart.id) throw new NotFoundError("cart", ctx.params.cart_id);
 			if (cart.items.length === 0) {
-				const placed = keyedOrder ? await this.placedOrder(ctx, started, keyedOrder) : await this.claims.recentlyPlaced(userId, this.opts.repeatWindowMs);
+				const lastKey = keyedOrder ?? (await this.claims.recentlyPlaced(userId, this.opts.repeatWindowMs));
+				const placed = lastKey ? await this.placedOrder(ctx, started, lastKey) : null;
 				if (placed) return placed;
 				throw new ValidationFailedError("cart", "is empty: add products before checking out", "CART_EMPTY");
 			}
 
 			// One cart version becomes at most one order, whatever the number of clicks or keys.
 			const cartClaim = await this.claims.claim(`${userId}:cart:${cart.version}`, userId, CART_CLAIM, keyedOrder ?? `checkout:${userId}:cart:${uuid()}`);
-			if (cartClaim.kind === "replay") return { status: cartClaim.doc.status_code ?? 200, body: cartClaim.doc.response as CheckoutResponse };
+			const repeat = cartClaim.kind === "replay" && cartClaim.doc.order_key ? await this.placedOrder(ctx, started, cartClaim.doc.order_key) : null;
+			if (repeat) return repeat;
 			if (cartClaim.kind !== "claimed")
 				throw new ConflictError("This cart is already being checked out; wait for that order", "CHECKOUT_IN_PROGRESS", { field: "cart", cart_id: cart.id });
 			const claimDoc = cartClaim.doc;
@@ -215,7 +217,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				this.running.delete(claimDoc.id);
 			}
 			// A failed order leaves the cart as it was, free for another try (a new order); a placed one answers repeats.
-			if (outcome.status === 201 || outcome.status === 202) await this.claims.finish(claimDoc, outcome.status, outcome.body);
+			if (outcome.status === 201 || outcome.status === 202) await this.claims.finish(claimDoc, outcome.status, null);
 			else await this.claims.giveBack(claimDoc);
 			return outcome;
 		},
@@ -297,7 +299,12 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			},
 			this.opts.staleClaimMs,
 		);
-		this.keyExpiry = new IdempotencyKeyExpiry(this.requests(), { ttlMs: getConfig().retention.idempotencyKeyTtlMs }, this.logger);
+		this.keyExpiry = new IdempotencyKeyExpiry(
+			this.requests(),
+			// A cart version's claim only answers repeated clicks and takeovers: an hour is plenty.
+			{ ttlMs: getConfig().retention.idempotencyKeyTtlMs, shortLived: { query: { body_hash: CART_CLAIM }, ttlMs: Math.min(3_600_000, getConfig().retention.idempotencyKeyTtlMs) } },
+			this.logger,
+		);
 	},
 
 	started(this: CheckoutThis) {

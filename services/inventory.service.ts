@@ -53,7 +53,7 @@ interface InventoryMethods extends DbMethods, EventsMethods {
 	store(): StockStore;
 	settled(orderId: string): Promise<Reservation | null>;
 	claim(params: ReserveParams): Promise<{ kind: "mine" | "done"; reservation: Reservation }>;
-	finishStockWork(orderId: string): Promise<void>;
+	finishStockWork(orderId: string, known?: Reservation): Promise<void>;
 	sweepReservations(): Promise<void>;
 	reservations(): Repository<Reservation>;
 	ensureProduct(ctx: Context, productId: string): Promise<void>;
@@ -202,7 +202,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 						throw new ConflictError(`order '${order_id}' holds no reserved stock (status ${r.status})`, "RESERVATION_NOT_ACTIVE", { order_id, status: r.status });
 					const n = await this.reservations().updateWhere({ id: order_id, status: "RESERVED" }, { $set: { status: "COMMITTED", dirty: true, updated_at: new Date().toISOString() } });
 					if (n === 0) continue; // changed meanwhile: look again
-					await this.finishStockWork(order_id);
+					await this.finishStockWork(order_id, { ...r, status: "COMMITTED", dirty: true });
 					return { order_id, status: "COMMITTED" };
 				}
 			},
@@ -322,12 +322,12 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 		 * clean: FAILED and RELEASED give holds back (and put shipped units back), COMMITTED ships what is held.
 		 * Run by whoever changed the status, by a repeated call, and by the sweep for one left dirty by a crash.
 		 */
-		async finishStockWork(this: InventoryThis, orderId: string): Promise<void> {
-			const r = await this.reservations().findById(orderId);
+		async finishStockWork(this: InventoryThis, orderId: string, known?: Reservation): Promise<void> {
+			const r = known ?? (await this.reservations().findById(orderId));
 			if (!r || !r.dirty) return;
 			const key = holdKey(orderId);
 			const products = [...new Set([...r.items.map(i => i.product_id), ...r.lines.map(l => l.product_id)])];
-			if (r.status === "COMMITTED") await this.store().shipAll(products, key);
+			if (r.status === "COMMITTED") await this.store().shipLines(r.lines, key);
 			else if (r.status === "FAILED" || r.status === "RELEASED") {
 				if (r.status === "RELEASED" && r.released_from === "COMMITTED") {
 					// A line still held was never shipped (the commit died midway): it is given back; a shipped one is restored.

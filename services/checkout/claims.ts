@@ -86,14 +86,17 @@ export class CheckoutClaims {
 		throw new Error(`checkout claim ${id} kept changing`);
 	}
 
-	/** The answer of the user's newest cart checkout placed within `windowMs`, for a click repeated after the cart emptied. */
-	async recentlyPlaced(userId: string, windowMs: number): Promise<{ status: number; body: CheckoutResponse } | null> {
+	/** The order key of the user's newest cart checkout placed within `windowMs`, for a click repeated after the cart emptied. */
+	async recentlyPlaced(userId: string, windowMs: number): Promise<string | null> {
 		const [doc] = await this.repo.find({ user_id: userId, body_hash: CART_CLAIM, state: "DONE", claimed_at: { $gt: Date.now() - windowMs } }, { sort: ["-claimed_at"], limit: 1 });
-		return doc?.response ? { status: doc.status_code ?? 200, body: doc.response } : null;
+		return doc?.order_key ?? null;
 	}
 
-	/** Stores the answer of a claimed record: repeats replay it. */
-	async finish(doc: RequestDoc, status: number, response: CheckoutResponse): Promise<void> {
+	/**
+	 * Marks a claimed record done. An Idempotency-Key keeps its whole answer (a repeat gets the first response); a
+	 * cart version keeps only its order key (a repeated click gets the order as it stands, read from orders).
+	 */
+	async finish(doc: RequestDoc, status: number, response: CheckoutResponse | null): Promise<void> {
 		await this.repo.updateWhere({ id: doc.id, claimed_at: doc.claimed_at }, { $set: { state: "DONE", status_code: status, response } });
 	}
 

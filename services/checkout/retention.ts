@@ -16,6 +16,8 @@ export interface KeyExpiryOptions {
 	ttlMs: number;
 	/** Milliseconds between passes (default 60 s). */
 	intervalMs?: number;
+	/** Records that matter for less time (a cart version's claim), removed after their own TTL. */
+	shortLived?: { query: Record<string, unknown>; ttlMs: number };
 	/** The clock (tests move it instead of waiting). */
 	now?: () => number;
 }
@@ -41,8 +43,11 @@ export class IdempotencyKeyExpiry<T extends IdempotencyRecord> extends Backgroun
 	}
 
 	/** Removes the records created more than `ttlMs` ago; returns how many. */
-	protected pass(): Promise<number> {
-		const expired = { created_at: { $lt: new Date(this.now() - this.opts.ttlMs).toISOString() } };
-		return removeMatching(this.repo, expired, BATCH, MAX_BATCHES);
+	protected async pass(): Promise<number> {
+		const before = (ttlMs: number) => ({ created_at: { $lt: new Date(this.now() - ttlMs).toISOString() } });
+		let removed = await removeMatching(this.repo, before(this.opts.ttlMs), BATCH, MAX_BATCHES);
+		const short = this.opts.shortLived;
+		if (short) removed += await removeMatching(this.repo, { ...short.query, ...before(short.ttlMs) }, BATCH, MAX_BATCHES);
+		return removed;
 	}
 }

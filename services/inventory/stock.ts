@@ -105,9 +105,15 @@ export class StockStore {
 		for (const row of await this.rowsOfMany(productIds)) if (row.holds?.[key]) await this.drop(row, key);
 	}
 
-	/** Ships everything an order still holds on these products' rows. */
-	async shipAll(productIds: string[], key: string): Promise<void> {
-		for (const row of await this.rowsOfMany(productIds)) if (row.holds?.[key]) await this.ship(row, key);
+	/**
+	 * Ships what an order holds, once per row: first by its lines (each the row's whole hold, so no read), then
+	 * whatever is still held on the rows (a line shipped before a crash, or a hold that differs from its line).
+	 */
+	async shipLines(lines: StockLine[], key: string): Promise<void> {
+		let all = true;
+		for (const l of lines) all = (await this.ship({ id: rowId(l.product_id, l.warehouse_id), holds: { [key]: l.quantity } } as StockRow, key)) && all;
+		if (all) return;
+		for (const row of await this.rowsOfMany(lines.map(l => l.product_id))) if (row.holds?.[key]) await this.ship(row, key);
 	}
 
 	/**
@@ -117,24 +123,36 @@ export class StockStore {
 	 * at once) is given back.
 	 */
 	async holdAll(items: ItemRequest[], key: string): Promise<ReserveOutcome> {
+		const lines: StockLine[] = [];
 		for (const item of mergeItems(items)) {
 			let held = 0;
-			for (let attempt = 0; attempt < MAX_REPLANS; attempt++) {
+			let got: StockLine[] | null = null;
+			for (let attempt = 0; attempt < MAX_REPLANS && !got; attempt++) {
 				const rows = await this.rowsOf(item.product_id);
 				held = rows.reduce((n, r) => n + (r.holds?.[key] ?? 0), 0);
 				if (held > item.quantity) {
 					await this.trim(rows, key, held - item.quantity);
 					continue;
 				}
-				if (held === item.quantity) break;
-				const plan = planAllocation(rows, item.quantity - held);
+				const holding = new Map(rows.filter(r => r.holds?.[key]).map(r => [r.warehouse_id, r.holds?.[key] ?? 0]));
+				const plan = held === item.quantity ? [] : planAllocation(rows, item.quantity - held);
 				if (!plan) break;
 				const byId = new Map(rows.map(r => [r.id, r]));
-				for (const piece of plan) if (!(await this.hold(byId.get(piece.row_id) as StockRow, key, piece.quantity))) break;
+				let all = true;
+				for (const piece of plan) {
+					if (!(await this.hold(byId.get(piece.row_id) as StockRow, key, piece.quantity))) {
+						all = false;
+						break;
+					}
+					holding.set(piece.warehouse_id, (holding.get(piece.warehouse_id) ?? 0) + piece.quantity);
+				}
+				// A lost race re-reads the rows (what this attempt did hold counts as held then).
+				if (all) got = [...holding].map(([warehouse_id, quantity]) => ({ product_id: item.product_id, warehouse_id, quantity }));
 			}
-			if (held !== item.quantity) return { ok: false, product_id: item.product_id, requested: item.quantity, held };
+			if (!got) return { ok: false, product_id: item.product_id, requested: item.quantity, held };
+			lines.push(...got);
 		}
-		return { ok: true, lines: mergeLines(await this.heldLines(items.map(i => i.product_id), key)) };
+		return { ok: true, lines: mergeLines(lines) };
 	}
 
 	/** Gives back `excess` units of a key's holds over a product's rows. */

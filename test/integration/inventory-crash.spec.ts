@@ -81,7 +81,7 @@ describe("inventory crash safety", () => {
 
 	beforeAll(async () => {
 		setConfig(testConfig(env));
-		broker = createShopBroker({ config: testConfig({ NATS_URL, NAMESPACE: ns }), services: [], broker: { nodeID: `driver-${ns}` } });
+		broker = createShopBroker({ config: testConfig({ NATS_URL, NAMESPACE: ns, LOG_LEVEL: "fatal" }), services: [], broker: { nodeID: `driver-${ns}` } });
 		await broker.start();
 		await up();
 	});
@@ -168,7 +168,7 @@ describe("inventory crash safety", () => {
 			const reserved = orders.filter(o => o.state === "RESERVED").reduce((s, o) => s + lines(o), 0);
 			return { on_hand: (initial.get(p) as number) - shipped, reserved, available: (initial.get(p) as number) - shipped - reserved };
 		};
-		const end = Date.now() + 30_000;
+		const end = Date.now() + 60_000;
 		let actual: Array<[string, Levels]> = [];
 		for (;;) {
 			actual = await Promise.all(PRODUCTS.map(async p => [p, await levels(p)] as [string, Levels]));
