@@ -30,6 +30,8 @@ class MemoryBusCore {
 	refs = 0;
 	closed = false;
 	private readonly trackers = new Map<string, Tracker>();
+	/** The groups of each event name, `[key, group]`, so a publish does not scan every group. */
+	private readonly byEvent = new Map<string, Array<[string, Group]>>();
 	private readonly log: EventMessage[] = [];
 	private readonly groups = new Map<string, Group>();
 	private readonly timers = new Set<NodeJS.Timeout>();
@@ -38,7 +40,7 @@ class MemoryBusCore {
 	publish(message: EventMessage): void {
 		this.log.push(message);
 		if (this.log.length >= 2 * LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
-		const targets = [...this.groups.entries()].filter(([, g]) => g.sub.eventName === message.name);
+		const targets = this.byEvent.get(message.name) ?? [];
 		const durable = targets.filter(([, g]) => g.sub.mode === "durable").map(([key]) => key);
 		if (durable.length > 0) {
 			let t = this.trackers.get(message.event_id);
@@ -77,6 +79,7 @@ class MemoryBusCore {
 		if (!group) {
 			group = { sub, handlers: [], next: 0, queue: [] };
 			this.groups.set(key, group);
+			this.byEvent.set(sub.eventName, [...(this.byEvent.get(sub.eventName) ?? []), [key, group]]);
 			if (sub.mode === "durable")
 				for (const message of this.log) if (message.name === sub.eventName) group.queue.push({ message, attempt: 1 });
 		}
@@ -86,7 +89,10 @@ class MemoryBusCore {
 		return {
 			close: async () => {
 				g.handlers = g.handlers.filter(h => h !== handler);
-				if (g.handlers.length === 0 && g.sub.mode === "node") this.groups.delete(key);
+				if (g.handlers.length === 0 && g.sub.mode === "node") {
+					this.groups.delete(key);
+					this.byEvent.set(g.sub.eventName, (this.byEvent.get(g.sub.eventName) ?? []).filter(([k]) => k !== key));
+				}
 			},
 		};
 	}
@@ -127,6 +133,7 @@ class MemoryBusCore {
 		for (const t of this.timers) clearTimeout(t);
 		this.timers.clear();
 		this.groups.clear();
+		this.byEvent.clear();
 	}
 }
 

@@ -283,7 +283,9 @@ export class EventsRuntime {
 				this.indexed.add(name);
 			}
 			// NeDB returns a document once per staged id it holds (a multikey index): once each is enough.
-			const docs = new Map((await coll.find({ [STAGED_ID_PATH]: { $gt: "" } }, { limit: 100 })).map(d => [d.id, d]));
+			// Only documents holding an event older than the grace (events in flight on the in-process bus are younger).
+			const query = { [STAGED_ID_PATH]: { $gt: "" }, [`${STAGED_EVENTS_FIELD}.created_at`]: { $lte: cutoff } };
+			const docs = new Map((await coll.find(query, { limit: 100 })).map(d => [d.id, d]));
 			for (const doc of docs.values()) {
 				const old = (doc[STAGED_EVENTS_FIELD] ?? []).filter(m => m.created_at <= cutoff && !this.inFlight(m.event_id));
 				// The bus refuses now: try again at the next tick rather than wait on it once per document.
