@@ -16,6 +16,7 @@ export interface OrderView {
 	items: Array<{ product_id: string; quantity: number }>;
 	total: number;
 	payment_id: string | null;
+	history?: Array<{ status: string; at: string; reason: string | null }>;
 }
 
 interface PaymentView {

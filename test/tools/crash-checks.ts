@@ -1,0 +1,123 @@
+/**
+ * The crash test's own invariants, beyond money and stock (invariants.ts): what each checkout was answered
+ * against the orders that exist, each order's notifications against its history, and, read from the NeDB files
+ * of a stopped shop, what the event machinery left behind (outbox rows, staged events, claims, dead letters).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { request, type Customer } from "./http-client";
+import type { OrderView } from "./invariants";
+
+/** One checkout click as the client saw it: its answer, or that the answer was lost (the shop died under it). */
+export interface Click {
+	customer: string;
+	key: string | null;
+	token: string;
+	/** The order id of every answer this click (and its keyed retries) got. */
+	answeredIds: Set<string>;
+	/** No answer ever came (an unkeyed request the shop died under): reported as timed out on the client. */
+	lost: boolean;
+}
+
+/** Orders per click and per key: one click is at most one order, every order is some click's answer or a lost click's. */
+export function checkClicks(clicks: Click[], orders: Map<string, OrderView & { user_id: string }>): string[] {
+	const violations: string[] = [];
+	for (const c of clicks)
+		if (c.answeredIds.size > 1) violations.push(`checkout ${c.key ? `with key ${c.key}` : "click"} of ${c.customer} was answered with ${c.answeredIds.size} orders: ${[...c.answeredIds].join(", ")}`);
+	const answered = new Set(clicks.flatMap(c => [...c.answeredIds]));
+	const lostBy = new Map<string, number>();
+	for (const c of clicks) if (c.lost) lostBy.set(c.customer, (lostBy.get(c.customer) ?? 0) + 1);
+	const unnamedBy = new Map<string, string[]>();
+	for (const o of orders.values()) if (!answered.has(o.id)) unnamedBy.set(o.user_id, [...(unnamedBy.get(o.user_id) ?? []), o.id]);
+	for (const [user, ids] of unnamedBy)
+		if (ids.length > (lostBy.get(user) ?? 0))
+			violations.push(`customer ${user} has ${ids.length} orders no answer named (${ids.join(", ")}) but only ${lostBy.get(user) ?? 0} checkouts lost their answer`);
+	return violations;
+}
+
+interface NotificationRow {
+	event: string;
+	order_id: string | null;
+	title: string;
+}
+
+/** Every notification of a customer (all pages). */
+async function notificationsOf(base: string, c: Customer): Promise<NotificationRow[]> {
+	const out: NotificationRow[] = [];
+	for (let page = 1; page < 10_000; page++) {
+		const res = await request<{ rows: NotificationRow[]; total: number; page_size: number }>(base, "GET", `/api/v1/account/notifications?page=${page}&page_size=100`, { token: c.token });
+		if (res.status !== 200) throw new Error(`GET /account/notifications answered ${res.status}`);
+		out.push(...res.body.rows);
+		if (page * res.body.page_size >= res.body.total) break;
+	}
+	return out;
+}
+
+/** The order.* notifications an order's history implies: "Order received" once, and one per later status, once. */
+function expectedOrderNotifications(o: OrderView & { history?: Array<{ status: string }> }): string[] {
+	const later = (o.history ?? []).filter(h => h.status !== "PENDING").map(h => `order.updated|Order ${h.status.toLowerCase().replace(/_/g, " ")}`);
+	return ["order.created|Order received", ...later].sort();
+}
+
+/** Each order's order.created and order.updated notifications against its history: none missing, none twice. */
+export async function checkNotifications(base: string, customers: Customer[], orders: Map<string, OrderView>): Promise<string[]> {
+	const violations: string[] = [];
+	const byOrder = new Map<string, string[]>();
+	for (const c of customers)
+		for (const n of await notificationsOf(base, c))
+			if (n.order_id && (n.event === "order.created" || n.event === "order.updated")) byOrder.set(n.order_id, [...(byOrder.get(n.order_id) ?? []), `${n.event}|${n.title}`]);
+	for (const o of orders.values()) {
+		const want = expectedOrderNotifications(o);
+		const got = (byOrder.get(o.id) ?? []).sort();
+		if (want.join(";") !== got.join(";")) violations.push(`order ${o.id} (${o.status}): notifications ${JSON.stringify(got)}, its history implies ${JSON.stringify(want)}`);
+	}
+	return violations;
+}
+
+/** The documents of one NeDB file as they stand (later lines replace earlier ones; `$$deleted` removes). */
+export function readNeDbFile(file: string): Array<Record<string, unknown>> {
+	const docs = new Map<string, Record<string, unknown>>();
+	for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+		if (!line.trim()) continue;
+		let doc: Record<string, unknown>;
+		try {
+			doc = JSON.parse(line) as Record<string, unknown>;
+		} catch {
+			continue; // a line cut by the kill
+		}
+		if (doc.$$indexCreated) continue;
+		const id = String(doc._id);
+		if (doc.$$deleted) docs.delete(id);
+		else docs.set(id, doc);
+	}
+	return [...docs.values()];
+}
+
+/** What the event machinery left in a stopped shop's files: every entry is a violation. */
+export function checkEventFiles(dataDir: string): { violations: string[]; counts: Record<string, number> } {
+	const violations: string[] = [];
+	const counts = { outbox_pending: 0, staged: 0, claims_processing: 0, dead_letters: 0, claims: 0 };
+	for (const name of fs.readdirSync(dataDir).filter(f => f.endsWith(".db"))) {
+		const rows = readNeDbFile(path.join(dataDir, name));
+		if (name.endsWith(".events_outbox.db"))
+			for (const r of rows.filter(r => r.status === "pending")) {
+				counts.outbox_pending++;
+				violations.push(`${name}: outbox row ${String(r._id)} was never sent`);
+			}
+		else if (name.endsWith(".events_processed.db")) {
+			counts.claims += rows.length;
+			for (const r of rows.filter(r => r.status === "processing")) {
+				counts.claims_processing++;
+				violations.push(`${name}: claim ${String(r._id)} is stuck processing`);
+			}
+		} else if (name.endsWith(".events_dead_letters.db")) {
+			counts.dead_letters += rows.length;
+			for (const r of rows.filter(r => !r.error)) violations.push(`${name}: dead letter ${String(r._id)} has no reason`);
+		} else
+			for (const r of rows.filter(r => Array.isArray(r.pending_events) && r.pending_events.length > 0)) {
+				counts.staged += (r.pending_events as unknown[]).length;
+				violations.push(`${name}: document ${String(r._id)} still holds ${(r.pending_events as unknown[]).length} staged event(s)`);
+			}
+	}
+	return { violations, counts };
+}
