@@ -10,7 +10,7 @@
  * Tokens before any section apply to every service; `message-bus` targets event delivery; targets are
  * Moleculer names or the seed's names (services/common/names.ts).
  */
-import { SERVICE_NAMES, resolveServiceName, type ServiceName } from "../services/common/names";
+import { SEED_ALIASES, SERVICE_NAMES, type ServiceName } from "../services/common/names";
 
 export interface LatencyRule {
 	/** Milliseconds. */
@@ -93,10 +93,18 @@ export function parseBehavior(input: string): Behavior {
 	return behavior;
 }
 
+/**
+ * Every name a section may start with, in a Map: a lookup in a plain object would find `__proto__` or
+ * `constructor` on Object.prototype and take them for services.
+ */
+const TARGETS: ReadonlyMap<string, BehaviorTarget> = new Map<string, BehaviorTarget>([
+	...SERVICE_NAMES.map(n => [n, n] as [string, ServiceName]),
+	...Object.entries(SEED_ALIASES),
+	[MESSAGE_BUS, MESSAGE_BUS],
+]);
+
 function parseTarget(token: string, rawName: string): BehaviorTarget {
-	const name = rawName.trim().toLowerCase();
-	if (name === MESSAGE_BUS) return MESSAGE_BUS;
-	const service = resolveServiceName(name);
+	const service = TARGETS.get(rawName.trim().toLowerCase());
 	if (!service)
 		throw new BehaviorParseError(token, `unknown service "${rawName.trim()}" (known: ${[...SERVICE_NAMES, MESSAGE_BUS].join(", ")})`);
 	return service;

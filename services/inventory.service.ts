@@ -235,7 +235,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			params: {
 				product_id: productParam,
 				warehouse_id: warehouseParam,
-				quantity: { type: "number", integer: true, positive: true, max: 1_000_000, convert: true },
+				quantity: { type: "number", integer: true, positive: true, max: 1_000_000 },
 			},
 			async handler(this: InventoryThis, ctx: Ctx<RestockParams>): Promise<Levels> {
 				const { product_id, warehouse_id, quantity } = ctx.params;
@@ -251,7 +251,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			params: {
 				product_id: productParam,
 				warehouse_id: warehouseParam,
-				on_hand: { type: "number", integer: true, min: 0, max: 1_000_000, convert: true },
+				on_hand: { type: "number", integer: true, min: 0, max: 1_000_000 },
 			},
 			async handler(this: InventoryThis, ctx: Ctx<SetLevelParams>): Promise<Levels> {
 				const { product_id, warehouse_id, on_hand } = ctx.params;

@@ -8,7 +8,7 @@ import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
 import { EVENTS, type DomainEvent, type OrderDeliveredPayload } from "./common/events";
 import { ConflictError, DependencyUnavailableError, NotFoundError } from "./common/errors";
 import { created, requireUser, type ShopMeta } from "./common/meta";
-import { defineService, type ServiceThis } from "./common/schema";
+import { defineService, withoutNulls, type ServiceThis } from "./common/schema";
 import type { PricingRow } from "./products.service";
 import { pageWindow } from "./products/model";
 import { pagingParams } from "./products/params";
@@ -109,12 +109,11 @@ const ReviewsService = defineService<object, ReviewsMethods>({
 		/** Stores the caller's review of a product (one per user and product) and announces the new average. */
 		create: {
 			auth: "required",
-			params: {
+			params: withoutNulls({
 				product_id: { type: "string", min: 1, max: 100 },
 				rating: { type: "number", integer: true, min: 1, max: 5 },
 				comment: { type: "string", max: MAX_COMMENT_LENGTH, trim: true, optional: true },
-				$$strict: "remove",
-			},
+			}),
 			async handler(this: ReviewsThis, ctx: Ctx<CreateParams>): Promise<CreatedReview> {
 				const user = requireUser(ctx.meta);
 				const { product_id, rating } = ctx.params;

@@ -20,7 +20,7 @@ import { defineService, type ServiceThis } from "./common/schema";
 import { fetchAvailability } from "./inventory/client";
 import { slugify, toApiProduct, type ApiProduct, type Page, type ProductSnapshot } from "./products/model";
 import { pagingParams } from "./products/params";
-import { SearchIndex, SORT_ORDERS, type Facets, type SortOrder } from "./search/index";
+import { problemOf, SearchIndex, SORT_ORDERS, type Facets, type SortOrder } from "./search/index";
 
 interface QueryParams {
 	q?: string;
@@ -47,6 +47,8 @@ interface SearchStatus {
 	node_id: string;
 	ready: boolean;
 	products: number;
+	/** Catalog rows the read model skipped because they cannot be indexed (logged once each). */
+	skipped: number;
 }
 
 interface SearchMethods extends EventsMethods {
@@ -54,6 +56,8 @@ interface SearchMethods extends EventsMethods {
 	reload(): Promise<number>;
 	touch(productId: string): void;
 	announceChange(changed: boolean): void;
+	indexProduct(product: ProductSnapshot): boolean;
+	statusOf(): SearchStatus;
 	whenReady(): Promise<void>;
 }
 interface SearchVars {
@@ -64,6 +68,8 @@ interface SearchVars {
 	/** Products that events changed while a reload runs (null when none runs). */
 	touched: Set<string> | null;
 	resyncTimer: NodeJS.Timeout | null;
+	/** Products whose current row cannot be indexed, with why (reported in status, health and a gauge). */
+	skipped: Map<string, string>;
 }
 type SearchThis = ServiceThis<SearchVars, SearchMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
@@ -74,6 +80,8 @@ const READY_TIMEOUT_MS = 5_000;
 const RESYNC_INTERVAL_MS = 5 * 60_000;
 /** Catalog page size while rebuilding. */
 const REBUILD_PAGE_SIZE = 500;
+/** The gauge of catalog rows that the read model skips. */
+export const SKIPPED_METRIC = "shopflow.search.skipped_products";
 
 const SearchService = defineService<SearchVars, SearchMethods>({
 	name: "search",
@@ -84,12 +92,12 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 				/** A new product enters the read model. */
 				[EVENTS.PRODUCT_CREATED](this: SearchThis, event: DomainEvent): void {
 					this.touch((event as unknown as ProductChangedPayload).product_id);
-					this.announceChange(this.index.upsert((event as unknown as ProductChangedPayload).product));
+					this.announceChange(this.indexProduct((event as unknown as ProductChangedPayload).product));
 				},
 				/** A changed product replaces the one held, unless it is older. */
 				[EVENTS.PRODUCT_UPDATED](this: SearchThis, event: DomainEvent): void {
 					this.touch((event as unknown as ProductChangedPayload).product_id);
-					this.announceChange(this.index.upsert((event as unknown as ProductChangedPayload).product));
+					this.announceChange(this.indexProduct((event as unknown as ProductChangedPayload).product));
 				},
 				/** A new price, at once (product.updated carries it too; whichever comes first applies). */
 				[EVENTS.PRODUCT_PRICE_CHANGED](this: SearchThis, event: DomainEvent): void {
@@ -100,6 +108,7 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 				[EVENTS.PRODUCT_DELETED](this: SearchThis, event: DomainEvent): void {
 					const e = event as unknown as ProductDeletedPayload;
 					this.touch(e.product_id);
+					if (this.skipped.delete(e.product_id)) this.statusOf();
 					this.announceChange(this.index.remove(e.product_id, e.version));
 				},
 				/** The product's new average rating, for results and the rating sort. */
@@ -146,11 +155,19 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 			},
 		},
 
-		/** How many products this node's read model holds, and whether its first load is done. */
+		/** How many products this node's read model holds and skips, and whether its first load is done. */
 		status: {
 			visibility: "public",
 			handler(this: SearchThis): SearchStatus {
-				return { node_id: this.broker.nodeID, ready: this.ready, products: this.index.size };
+				return this.statusOf();
+			},
+		},
+
+		/** For /health/ready: ok once the read model has loaded the catalog (until then queries answer 503). */
+		storageHealth: {
+			visibility: "public",
+			handler(this: SearchThis): SearchStatus & { ok: boolean; store: string } {
+				return { ok: this.ready, store: "memory read model", ...this.statusOf() };
 			},
 		},
 
@@ -159,7 +176,7 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 			visibility: "public",
 			async handler(this: SearchThis): Promise<SearchStatus> {
 				await this.reload();
-				return { node_id: this.broker.nodeID, ready: this.ready, products: this.index.size };
+				return this.statusOf();
 			},
 		},
 	},
@@ -181,7 +198,8 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 				} catch (err) {
 					if (this.stopping) return;
 					this.logger.warn(`search read model not loaded yet (${(err as Error).message}); retrying in ${delay} ms`);
-					await new Promise(resolve => setTimeout(resolve, delay));
+					// Unref: a node that stops while the catalog is unreachable exits without waiting for the next try.
+					await new Promise(resolve => setTimeout(resolve, delay).unref());
 					delay = Math.min(delay * 2, 10_000);
 				}
 			}
@@ -198,17 +216,42 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 						page_size: REBUILD_PAGE_SIZE,
 					});
 					for (const p of res.rows) {
-						listed.add(p.id);
-						this.index.upsert(p);
+						if (typeof p?.id === "string") listed.add(p.id);
+						this.indexProduct(p);
 					}
 					if (page >= res.total_pages) break;
 				}
 				const dropped = this.index.retainListed(listed, this.touched);
+				for (const id of this.skipped.keys()) if (!listed.has(id) && !this.touched.has(id)) this.skipped.delete(id);
+				this.statusOf();
 				this.announceChange(true);
 				return dropped;
 			} finally {
 				this.touched = null;
 			}
+		},
+
+		/**
+		 * Puts a product row into the read model; a row that cannot be indexed (a null name stored by an older
+		 * version, say) is skipped, logged once and counted, so that one bad row never stops a rebuild.
+		 */
+		indexProduct(this: SearchThis, product: ProductSnapshot): boolean {
+			const problem = problemOf(product);
+			const id = typeof product?.id === "string" ? product.id : "(no id)";
+			if (problem === null) {
+				if (this.skipped.delete(id)) this.statusOf();
+				return this.index.upsert(product);
+			}
+			if (this.skipped.get(id) !== problem) this.logger.warn(`search skips product ${id}: ${problem}`);
+			this.skipped.set(id, problem);
+			this.statusOf();
+			return false;
+		},
+
+		/** This node's status; also sets the skipped-rows gauge. */
+		statusOf(this: SearchThis): SearchStatus {
+			if (this.broker.isMetricsEnabled()) this.broker.metrics.set(SKIPPED_METRIC, this.skipped.size);
+			return { node_id: this.broker.nodeID, ready: this.ready, products: this.index.size, skipped: this.skipped.size };
 		},
 
 		/** Notes that an event changed a product while a reload runs. */
@@ -241,6 +284,9 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 		this.stopping = false;
 		this.touched = null;
 		this.resyncTimer = null;
+		this.skipped = new Map();
+		if (this.broker.isMetricsEnabled() && !this.broker.metrics.getMetric(SKIPPED_METRIC))
+			this.broker.metrics.register({ name: SKIPPED_METRIC, type: "gauge", description: "Catalog rows the search read model skips because they cannot be indexed" });
 	},
 
 	started(this: SearchThis) {

@@ -26,7 +26,7 @@ import {
 	type UserDoc,
 } from "./users/model";
 import { PAYMENT_TOKEN, resolvePayment, resolveShippingAddress, type PaymentChoice, type ShippingAddress } from "./users/checkout";
-import { addressParams, addressUpdateParams, type AddressInput, type AddressUpdateInput } from "./users/params";
+import { addressParams, addressUpdateParams, profileParams, type AddressInput, type AddressUpdateInput } from "./users/params";
 
 interface RegisterParams {
 	email: string;
@@ -169,12 +169,7 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 		/** Changes name, notification channel or password (the latter needs the current one). */
 		updateProfile: {
 			auth: "required",
-			params: {
-				name: { type: "string", min: 1, max: 100, trim: true, optional: true },
-				password: { type: "string", min: 8, max: 200, optional: true },
-				current_password: { type: "string", min: 1, max: 200, optional: true },
-				notification_channel: { type: "enum", values: ["email", "sms", "push"], optional: true },
-			},
+			params: profileParams,
 			async handler(this: UsersThis, ctx: Ctx<ProfileUpdateParams>): Promise<PublicUser & { token?: string }> {
 				const user = await this.loadUser(requireUser(ctx.meta).id);
 				const set: Partial<UserDoc> = { updated_at: new Date().toISOString() };

@@ -34,7 +34,7 @@ export const itemsParam = {
 		strict: "remove",
 		props: {
 			product_id: { type: "string", min: 1, max: 100 },
-			quantity: { type: "number", integer: true, positive: true, max: 1_000_000, convert: true },
+			quantity: { type: "number", integer: true, positive: true, max: 1_000_000 },
 		},
 	},
 } as const;

@@ -1,6 +1,7 @@
 /**
  * fastest-validator schemas of the products actions, beside their TypeScript types.
  */
+import { withoutNulls } from "../common/schema";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./model";
 
 export interface ListParams {
@@ -41,19 +42,21 @@ const fields = {
 	description: { type: "string", max: 5000, trim: true, optional: true },
 	brand: { type: "string", min: 1, max: 64, trim: true },
 	category: { type: "string", min: 1, max: 64, trim: true },
-	price: { type: "number", convert: true },
+	// A JSON body carries a real number: "7", true, "" or [3] are refused, not converted.
+	price: { type: "number" },
 	currency: { type: "string", pattern: /^[A-Za-z]{3}$/, optional: true },
 	image_url: { type: "url", max: 500, optional: true },
 	tags: { type: "array", items: { type: "string", min: 1, max: 40 }, max: 20, optional: true },
 } as const;
 
-export const createParams = {
+/** A new product: null in any field is refused (422 naming it), unknown fields are dropped. */
+export const createParams = withoutNulls({
 	id: { type: "string", pattern: /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/, optional: true },
 	...fields,
-	$$strict: "remove",
-} as const;
+});
 
-export const updateParams = {
+/** A change to a product: every field optional, none of them null. */
+export const updateParams = withoutNulls({
 	id: { type: "string", min: 1, max: 100 },
 	name: { ...fields.name, optional: true },
 	description: fields.description,
@@ -63,5 +66,4 @@ export const updateParams = {
 	currency: fields.currency,
 	image_url: fields.image_url,
 	tags: fields.tags,
-	$$strict: "remove",
-} as const;
+});

@@ -49,6 +49,23 @@ interface Entry {
 const WEIGHTS = { name: 5, brand: 4, category: 3, description: 1 } as const;
 const PHRASE_BONUS = 3;
 
+/**
+ * Why a product row cannot be indexed (the first field that is not what a product needs), or null when it can.
+ * A row stored before the catalog refused nulls, say, must be skipped rather than stop a whole rebuild.
+ */
+export function problemOf(product: unknown): string | null {
+	if (!product || typeof product !== "object") return "the row is not an object";
+	const p = product as Record<string, unknown>;
+	const kind = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "a list" : typeof v);
+	for (const field of ["id", "name", "description", "brand", "category", "currency"])
+		if (typeof p[field] !== "string") return `${field} is ${kind(p[field])}, not a string`;
+	for (const field of ["price_cents", "version", "rating_count"])
+		if (!Number.isInteger(p[field])) return `${field} is ${kind(p[field])}, not an integer`;
+	if (typeof p.rating_average !== "number") return `rating_average is ${kind(p.rating_average)}, not a number`;
+	if (!Array.isArray(p.tags) || p.tags.some(t => typeof t !== "string")) return "tags is not a list of strings";
+	return null;
+}
+
 function entryOf(product: ProductSnapshot): Entry {
 	return {
 		product,

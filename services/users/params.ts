@@ -1,6 +1,8 @@
 /**
- * fastest-validator schemas for addresses, shared by the address actions and checkout resolution.
+ * fastest-validator schemas for addresses, shared by the address actions and checkout resolution, and the profile.
  */
+import { withoutNulls } from "../common/schema";
+
 export interface AddressInput {
 	label?: string;
 	street: string;
@@ -19,12 +21,23 @@ export const addressParams = {
 	country: { type: "string", min: 2, max: 56, trim: true, optional: true },
 } as const;
 
-export const addressUpdateParams = {
+/** A change to a saved address: every field optional, none of them null (an order would ship to it). */
+export const addressUpdateParams = withoutNulls({
 	id: { type: "string", min: 1, max: 100 },
 	label: { ...addressParams.label },
 	street: { ...addressParams.street, optional: true },
 	city: { ...addressParams.city, optional: true },
 	postal_code: { ...addressParams.postal_code },
 	country: { ...addressParams.country },
-	$$strict: "remove",
-} as const;
+});
+
+/** A change to the caller's profile: every field optional, none of them null. */
+export const profileParams = withoutNulls(
+	{
+		name: { type: "string", min: 1, max: 100, trim: true, optional: true },
+		password: { type: "string", min: 8, max: 200, optional: true },
+		current_password: { type: "string", min: 1, max: 200, optional: true },
+		notification_channel: { type: "enum", values: ["email", "sms", "push"], optional: true },
+	},
+	false,
+);

@@ -142,3 +142,20 @@ describe("parseBehavior: malformed strings name the bad token", () => {
 		expect(err.message).toMatch(reason);
 	});
 });
+
+describe("parseBehavior: names that Object.prototype carries are not services", () => {
+	it.each(["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "__defineGetter__", "isPrototypeOf"])(
+		"refuses a %s section as an unknown service",
+		name => {
+			const err = parseError(`${name}:error=1`);
+			expect(err.token).toBe(`${name}:error=1`);
+			expect(err.message).toMatch(/unknown service/);
+		},
+	);
+
+	it("leaves Object.prototype as it was after such a string", () => {
+		expect(() => parseBehavior("__proto__:error=1,latency=5ms")).toThrow(BehaviorParseError);
+		expect(({} as Record<string, unknown>).error).toBeUndefined();
+		expect(({} as Record<string, unknown>).latency).toBeUndefined();
+	});
+});

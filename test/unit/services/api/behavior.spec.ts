@@ -42,3 +42,11 @@ describe("the gateway's behavior reading", () => {
 		expect(() => gatewayBehavior("latency=5ms", { chaosEnabled: false })).toThrow(expect.objectContaining({ code: 403, type: "BEHAVIOR_DISABLED" }));
 	});
 });
+
+describe("the gateway's behavior reading, for names on Object.prototype", () => {
+	it.each(["__proto__", "constructor", "toString", "hasOwnProperty"])("refuses ?behavior=%s:error=1 with 400 like an unknown service", name => {
+		expect(() => gatewayBehavior(`${name}:error=1`, testConfig())).toThrow(
+			expect.objectContaining({ code: 400, type: "INVALID_BEHAVIOR", data: expect.objectContaining({ token: `${name}:error=1` }) }),
+		);
+	});
+});

@@ -1,5 +1,5 @@
 import type { ProductSnapshot } from "../../../../services/common/events";
-import { SearchIndex, type SearchQuery } from "../../../../services/search/index";
+import { problemOf, SearchIndex, type SearchQuery } from "../../../../services/search/index";
 
 let n = 0;
 function product(over: Partial<ProductSnapshot> = {}): ProductSnapshot {
@@ -109,5 +109,29 @@ describe("SearchIndex", () => {
 		index.upsert(product({ id: "h2", active: false, version: 2 }));
 		expect(index.get("h2")).toBeUndefined();
 		expect(index.size).toBe(3);
+	});
+});
+
+describe("problemOf: which catalog rows the read model can index", () => {
+	it("finds nothing wrong with a complete product", () => {
+		expect(problemOf(product())).toBeNull();
+	});
+
+	it.each([
+		["name", null, "name is null, not a string"],
+		["brand", null, "brand is null, not a string"],
+		["category", 7, "category is number, not a string"],
+		["currency", undefined, "currency is undefined, not a string"],
+		["description", null, "description is null, not a string"],
+		["price_cents", "100", "price_cents is string, not an integer"],
+		["version", 1.5, "version is number, not an integer"],
+		["rating_average", null, "rating_average is null, not a number"],
+		["tags", [3], "tags is not a list of strings"],
+	])("names %s when it is %p", (field, value, problem) => {
+		expect(problemOf({ ...product(), [field]: value })).toBe(problem);
+	});
+
+	it("names a row that is not an object at all", () => {
+		expect(problemOf(null)).toBe("the row is not an object");
 	});
 });
