@@ -12,7 +12,7 @@ import { findPrometheusReporter } from "../config/metrics";
 import { apiAliases } from "./api/routes";
 import { rateLimitStoreFactory } from "./api/rate-limit-store";
 import { checkReadiness, type Readiness } from "./api/health";
-import { asDependencyError, clientKey, describeError } from "./api/http";
+import { asDependencyError, asEncodingError, clientKey, describeError } from "./api/http";
 import { applyBehavior } from "./api/behavior";
 import { deadLetterActions } from "./api/dead-letters";
 import { traceActions } from "./api/traces";
@@ -171,7 +171,7 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 
 			/** Sends an error; a service that no node offers right now is a 503 (a dependency is down), not a 404. */
 			sendError(req: IncomingMessage, res: ServerResponse, err: Error): void {
-				return gatewayMethods.sendError.call(this, req, res, asDependencyError(err));
+				return gatewayMethods.sendError.call(this, req, res, asDependencyError(asEncodingError(err)));
 			},
 
 			/** moleculer-web's error shape, with validation messages that name the field and no internals on 5xx. */

@@ -7,7 +7,7 @@ import { Errors } from "moleculer";
 interface ErrorLike {
 	name?: string;
 	message?: string;
-	code?: number;
+	code?: number | string;
 	type?: string;
 	data?: unknown;
 }
@@ -51,6 +51,15 @@ export function describeError(err: ErrorLike, production: boolean): Record<strin
 		data = undefined;
 	}
 	return { name, message, code, type, data };
+}
+
+/** A body that does not match its Content-Encoding (zlib's string code) becomes the client's 400 naming the header. */
+export function asEncodingError(err: Error): Error {
+	const code = (err as ErrorLike).code;
+	if (typeof code !== "string" || !/^Z_/.test(code)) return err;
+	return new Errors.MoleculerClientError("Request body could not be decompressed: it does not match its Content-Encoding", 400, "INVALID_CONTENT_ENCODING", {
+		field: "Content-Encoding",
+	});
 }
 
 /** A call to a service that no reachable node offers becomes a retryable 503 naming the service. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { clientKey, describeError } from "../../../../services/api/http";
+import { asEncodingError, clientKey, describeError } from "../../../../services/api/http";
 
 const req = (headers: Record<string, string>, remoteAddress = "10.0.0.9") => ({ headers, socket: { remoteAddress } }) as unknown as IncomingMessage;
 
@@ -16,6 +16,12 @@ describe("clientKey", () => {
 });
 
 describe("describeError", () => {
+	it("answers a body that does not match its Content-Encoding (zlib's Z_DATA_ERROR) with a 400 naming the header", () => {
+		const zlib = Object.assign(new Error("incorrect header check"), { code: "Z_DATA_ERROR" });
+		const body = describeError(asEncodingError(zlib) as Parameters<typeof describeError>[0], true);
+		expect(body).toMatchObject({ code: 400, type: "INVALID_CONTENT_ENCODING", data: { field: "Content-Encoding" } });
+	});
+
 	it("names every invalid field and drops the offending values", () => {
 		const body = describeError(
 			{
