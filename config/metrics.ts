@@ -3,6 +3,7 @@
  * installRequestMetrics) for the gateway's `GET /metrics`, and, when the node has a METRICS_PORT, serves them on
  * that port too, as Moleculer's own Prometheus reporter does: every node counts what it does (orders on the orders
  * node, refunds on the payments node), so in a cluster Prometheus scrapes every node, not only the gateways.
+ * The same port answers GET /health, the health check of nodes without a gateway (Dockerfile, docker-compose.yml).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -63,11 +64,17 @@ export class GatewayPrometheusReporter extends Prometheus {
 		return a && typeof a === "object" ? a : null;
 	}
 
-	/** GET /metrics on the metrics port: the same text as the gateway's /metrics; anything else is a 404. */
+	/** GET /metrics on the metrics port: the same text as the gateway's /metrics; GET /health; anything else is a 404. */
 	private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
 		const path = (req.url ?? "").split("?")[0];
-		if (path !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {
-			res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("Not found: GET /metrics\n");
+		const read = req.method === "GET" || req.method === "HEAD";
+		if (read && path === "/health") {
+			const health = this.health();
+			res.writeHead(health.status === "ok" ? 200 : 503, { "Content-Type": "application/json" }).end(JSON.stringify(health));
+			return;
+		}
+		if (path !== "/metrics" || !read) {
+			res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("Not found: GET /metrics or GET /health\n");
 			return;
 		}
 		try {
@@ -76,6 +83,15 @@ export class GatewayPrometheusReporter extends Prometheus {
 		} catch {
 			res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" }).end("metrics could not be rendered\n");
 		}
+	}
+
+	/** This node's health: ok once its services have started and while its transporter (if any) is connected. */
+	health(): { status: "ok" | "down"; node_id: string; started: boolean; transporter: "none" | "ok" | "down" } {
+		const broker = (this.registry as unknown as { broker: ServiceBroker & { started?: boolean; stopping?: boolean } }).broker;
+		const transit = (broker as unknown as { transit?: { connected?: boolean } }).transit;
+		const transporter = !transit ? "none" : transit.connected ? "ok" : "down";
+		const started = broker.started === true && broker.stopping !== true;
+		return { status: started && transporter !== "down" ? "ok" : "down", node_id: broker.nodeID, started, transporter };
 	}
 
 	/** The Prometheus text exposition of this node's metrics, with the request metrics of installRequestMetrics. */

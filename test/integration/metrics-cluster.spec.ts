@@ -75,9 +75,11 @@ describe("metrics of a cluster", () => {
 		expect(sample((await http<string>(gatewayUrl, "GET", "/metrics")).body, "shopflow_orders_created_total")).toBe(0);
 	});
 
-	it("answers 404 on the metrics port for anything but GET /metrics", async () => {
-		const res = await fetch(ordersMetricsUrl.replace(/\/metrics$/, "/admin"));
-		expect(res.status).toBe(404);
+	it("answers GET /health on the metrics port with the node's state, and 404 for anything else", async () => {
+		const health = await fetch(ordersMetricsUrl.replace(/\/metrics$/, "/health"));
+		expect(health.status).toBe(200);
+		expect(await health.json()).toEqual({ status: "ok", node_id: `orders-${ns}`, started: true, transporter: "ok" });
+		expect((await fetch(ordersMetricsUrl.replace(/\/metrics$/, "/admin"))).status).toBe(404);
 	});
 
 	it("opens no metrics port on a node without METRICS_PORT", () => {
