@@ -168,7 +168,8 @@ export function loadConfig(env: Env = process.env): Config {
 		throw new ConfigError("LOG_LEVEL", `must be one of fatal, error, warn, info, debug, trace, got "${logLevel}"`);
 
 	const servicesRaw = str(env, "SERVICES");
-	const services = servicesRaw ? servicesRaw.split(",").map(s => s.trim()).filter(Boolean) : null;
+	// SERVICES=none: a node that runs nothing, e.g. a REPL that joins a cluster only to call it.
+	const services = servicesRaw?.toLowerCase() === "none" ? [] : servicesRaw ? servicesRaw.split(",").map(s => s.trim()).filter(Boolean) : null;
 
 	const jwtSecretRaw = str(env, "JWT_SECRET");
 	if (isProduction && !jwtSecretRaw)
