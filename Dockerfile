@@ -26,8 +26,10 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
-EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/live').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))" || exit 1
+# 8080: the gateway (PORT); 9100: each node's metrics and health when METRICS_PORT=9100 (docker-compose.yml sets it).
+EXPOSE 8080 9100
+# Fits the node's role: a gateway node on PORT /health/ready, any other node on METRICS_PORT /health (config/healthcheck.ts).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
+  CMD ["node", "dist/config/healthcheck.js"]
 # DEP0174: moleculer-db promisifies NeDB methods that already return promises; harmless, silenced.
 CMD ["node", "--enable-source-maps", "--disable-warning=DEP0174", "dist/config/start.js"]

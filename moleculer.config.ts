@@ -69,8 +69,8 @@ export function createBrokerOptions(config: Config = getConfig(), overrides: Par
 		// fastest-validator checks every action's `params` schema.
 		validator: true,
 
-		// Prometheus metrics, served by the gateway's GET /metrics.
-		metrics: { enabled: true, reporter: [new GatewayPrometheusReporter() as unknown as "Prometheus"] },
+		// Prometheus metrics, served by the gateway's GET /metrics and, with METRICS_PORT, by every node on its own port.
+		metrics: { enabled: true, reporter: [new GatewayPrometheusReporter({ port: config.metricsPort }) as unknown as "Prometheus"] },
 
 		// Moleculer's own tracer is off: the call-chain and OpenTelemetry middlewares (config/middlewares.ts) record
 		// every call, and a second tracer with no exporter only cost CPU. Params and meta never go on spans (they

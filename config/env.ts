@@ -56,6 +56,10 @@ export interface Config {
 	retention: RetentionSettings;
 	/** How far V8 lets the heap grow past the live data before the next full collection, percent; 0 leaves V8's own. */
 	heapGrowingPercent: number;
+	/** CONNECT_TIMEOUT_MS: how long the start waits for NATS and Redis to answer before it stops with their names. */
+	connectTimeoutMs: number;
+	/** METRICS_PORT: the port of this node's own Prometheus endpoint (GET /metrics); null for none (the gateway's only). */
+	metricsPort: number | null;
 }
 
 const DEV_JWT_SECRET = "shopflow-development-secret-do-not-use-in-production";
@@ -164,7 +168,8 @@ export function loadConfig(env: Env = process.env): Config {
 		throw new ConfigError("LOG_LEVEL", `must be one of fatal, error, warn, info, debug, trace, got "${logLevel}"`);
 
 	const servicesRaw = str(env, "SERVICES");
-	const services = servicesRaw ? servicesRaw.split(",").map(s => s.trim()).filter(Boolean) : null;
+	// SERVICES=none: a node that runs nothing, e.g. a REPL that joins a cluster only to call it.
+	const services = servicesRaw?.toLowerCase() === "none" ? [] : servicesRaw ? servicesRaw.split(",").map(s => s.trim()).filter(Boolean) : null;
 
 	const jwtSecretRaw = str(env, "JWT_SECRET");
 	if (isProduction && !jwtSecretRaw)
@@ -223,6 +228,8 @@ export function loadConfig(env: Env = process.env): Config {
 		lowStockThreshold: int(env, "LOW_STOCK_THRESHOLD", 5, 0, 1_000_000),
 		retention: loadRetention(env, !!mongoUrl || dataDir !== null),
 		heapGrowingPercent: int(env, "HEAP_GROWING_PERCENT", 20, 0, 400),
+		connectTimeoutMs: int(env, "CONNECT_TIMEOUT_MS", 15_000, 100, 600_000),
+		metricsPort: str(env, "METRICS_PORT") === undefined ? null : int(env, "METRICS_PORT", 0, 0, 65535),
 	};
 }
 

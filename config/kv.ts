@@ -150,3 +150,54 @@ export class RedisKeyValueStore implements KeyValueStore {
 export function createKeyValueStore(redisUrl: string | null, namespace: string): KeyValueStore {
 	return redisUrl ? new RedisKeyValueStore(redisUrl, `${namespace}:`) : new MemoryKeyValueStore();
 }
+
+/**
+ * Resolves once Redis at `url` answers PING, trying again until `timeoutMs` has passed; then rejects with one line
+ * naming REDIS_URL and the address (without its password), instead of ioredis retrying (and logging) without end.
+ */
+export async function checkRedisReachable(url: string, timeoutMs: number): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	let last: unknown;
+	do {
+		const client = new Redis(url, {
+			lazyConnect: true,
+			connectTimeout: Math.max(100, Math.min(2000, deadline - Date.now())),
+			maxRetriesPerRequest: 0,
+			enableOfflineQueue: false,
+			retryStrategy: () => null,
+		});
+		// The socket's error (ECONNREFUSED, ENOTFOUND) says more than connect()'s "Connection is closed.".
+		let socketError: unknown;
+		client.on("error", err => (socketError ??= err));
+		try {
+			await client.connect();
+			if ((await client.ping()) === "PONG") return;
+			last = new Error("no PONG to PING");
+		} catch (err) {
+			last = socketError ?? err;
+			if (/NOAUTH|WRONGPASS|invalid password/i.test((err as Error)?.message ?? "")) break;
+		} finally {
+			client.disconnect();
+		}
+		await new Promise(r => setTimeout(r, Math.max(0, Math.min(250, deadline - Date.now()))));
+	} while (Date.now() < deadline);
+	throw new Error(`REDIS_URL: cannot reach Redis at ${redactRedisUrl(url)} (${describe(last)}); gave up after ${timeoutMs} ms (CONNECT_TIMEOUT_MS)`);
+}
+
+/** A Redis URL fit for a log line: its password replaced by "***". */
+function redactRedisUrl(url: string): string {
+	try {
+		const u = new URL(url);
+		if (u.password) u.password = "***";
+		return u.toString().replace(/\/$/, "");
+	} catch {
+		return "(unparsable URL)";
+	}
+}
+
+/** A connection error in a few words. */
+function describe(err: unknown): string {
+	const e = err as { code?: string; message?: string } | null;
+	const message = e?.message ?? String(err);
+	return e?.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+}

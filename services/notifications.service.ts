@@ -1,6 +1,7 @@
 /**
- * The `notifications` service: one notification per order, payment, inventory and shipping event for the
- * customer it concerns, on the customer's channel (email unless they chose sms or push), and `notification.sent`.
+ * The `notifications` service: one notification per order milestone a customer cares about (placed, payment failed,
+ * shipped, delivered, cancelled, refunded; notifications/messages.ts), never twice, on the customer's channel (email
+ * unless they chose sms or push), and `notification.sent`.
  * Notices without a customer (inventory.low) are stored for the admins: listed to admins, never to customers.
  * Each user keeps their newest NOTIFICATIONS_KEEP_PER_USER notifications of the last NOTIFICATIONS_RETENTION_DAYS
  * (pruned in the background, see notifications/retention.ts).
@@ -13,7 +14,7 @@ import { EventsMixin, type EventsMethods, type DomainEventHandler, type StagedEv
 import { EVENTS, type DomainEvent, type NotificationSentPayload } from "./common/events";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
-import { NOTIFIED_EVENTS, draftFor } from "./notifications/messages";
+import { NOTIFIED_EVENTS, draftFor, milestoneOf, notificationId, type ShipmentInfo } from "./notifications/messages";
 import { toPublicNotification, type NotificationDoc, type PublicNotification } from "./notifications/model";
 import { ChannelCache, type Channel } from "./notifications/channel-cache";
 import { NotificationRetention } from "./notifications/retention";
@@ -33,6 +34,7 @@ interface NotificationsMethods extends DbMethods, EventsMethods {
 	notify(ctx: Context, eventName: string, event: DomainEvent): Promise<void>;
 	channelOf(ctx: Context, userId: string): Promise<Channel>;
 	askChannel(ctx: Context, userId: string): Promise<Channel>;
+	shipmentOf(ctx: Context, orderId: string): Promise<ShipmentInfo>;
 }
 interface NotificationsVars {
 	channels: ChannelCache;
@@ -87,14 +89,15 @@ const NotificationsService = defineService<NotificationsVars, NotificationsMetho
 
 	methods: {
 		/**
-		 * Stores the notification for an event, with its `notification.sent` staged in the same write, then
-		 * publishes that. The notification id comes from the event id, so the insert of a second delivery is refused as a
-		 * duplicate and nothing else happens (one write instead of a lookup before every insert).
+		 * Stores the notification for an event, with its `notification.sent` staged in the same write, then publishes
+		 * that. The id is the order and milestone (the event id for admins' notices), so a second delivery, or a second
+		 * event standing for the same milestone, is refused as a duplicate by the insert and nothing else happens.
 		 */
 		async notify(this: NotificationsThis, ctx: Context, eventName: string, event: DomainEvent): Promise<void> {
-			const draft = draftFor(eventName, event);
+			const shipment = milestoneOf(eventName, event) === "shipped" && typeof event.order_id === "string" ? await this.shipmentOf(ctx, event.order_id) : {};
+			const draft = draftFor(eventName, event, shipment);
 			if (!draft) return;
-			const id = `ntf_${event.event_id}`;
+			const id = notificationId(draft, event.event_id);
 			const coll = this.collection<NotificationDoc>("notifications");
 			let channel: Channel = "email";
 			try {
@@ -146,6 +149,17 @@ const NotificationsService = defineService<NotificationsVars, NotificationsMetho
 				// Only an unknown user falls back to email; `users` being unreachable is retried like any failure.
 				if (err instanceof Errors.MoleculerError && err.type === "USER_NOT_FOUND") return "email";
 				throw err;
+			}
+		},
+
+		/** Carrier and tracking number for the "shipped" message; without them (shipping unreachable) it still goes out. */
+		async shipmentOf(this: NotificationsThis, ctx: Context, orderId: string): Promise<ShipmentInfo> {
+			try {
+				const s = (await ctx.call("shipping.getByOrder", { order_id: orderId }, { retries: 0, timeout: 2000 })) as ShipmentInfo | null;
+				return { carrier: s?.carrier ?? null, tracking_number: s?.tracking_number ?? null };
+			} catch (err) {
+				this.logger.debug(`shipment of order ${orderId} unknown, shipped notice without tracking: ${err instanceof Error ? err.message : String(err)}`);
+				return {};
 			}
 		},
 	},

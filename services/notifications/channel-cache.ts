@@ -1,6 +1,6 @@
 /**
- * The notification channel of recently notified users, so that the seven notifications of an order ask `users`
- * once instead of seven times. Bounded (the least recently stored entry goes first) and short-lived: `users`
+ * The notification channel of recently notified users, so that the notifications of an order (placed, shipped,
+ * delivered, ...) ask `users` once instead of once each. Bounded (the least recently stored entry goes first) and short-lived: `users`
  * announces no event when a user changes their channel, so a change reaches notifications within `ttlMs`
  * (30 s by default, NOTIFICATIONS_CHANNEL_CACHE_MS). Concurrent lookups of one user share one call.
  */

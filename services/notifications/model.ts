@@ -2,6 +2,7 @@
  * A stored notification and its public shape.
  */
 import type { EventMessage } from "../../config/events/policy";
+import type { Milestone } from "./messages";
 
 export interface NotificationDoc {
 	id: string;
@@ -12,6 +13,8 @@ export interface NotificationDoc {
 	event_name: string;
 	event_id: string;
 	order_id: string | null;
+	/** The order milestone told about (messages.ts); null for the admins' notices. Absent on rows stored before. */
+	milestone?: Milestone | null;
 	title: string;
 	message: string;
 	status: "sent";
@@ -27,6 +30,7 @@ export interface PublicNotification {
 	event: string;
 	event_id: string;
 	order_id: string | null;
+	milestone: Milestone | null;
 	channel: NotificationDoc["channel"];
 	title: string;
 	message: string;
@@ -41,6 +45,7 @@ export function toPublicNotification(n: NotificationDoc): PublicNotification {
 		event: n.event_name,
 		event_id: n.event_id,
 		order_id: n.order_id,
+		milestone: n.milestone ?? null,
 		channel: n.channel,
 		title: n.title,
 		message: n.message,

@@ -86,8 +86,15 @@ describe("notification retention", () => {
 		await http(url, "PUT", "/api/v1/account/profile", { token: carol.token, body: { notification_channel: "push" } });
 		const calls = jest.spyOn(broker, "call");
 		try {
-			const names: EventName[] = [EVENTS.ORDER_CREATED, EVENTS.PAYMENT_PROCESSED, EVENTS.INVENTORY_RESERVED, EVENTS.ORDER_SHIPPED];
-			for (const name of names) await publish(name, { order_id: "oc", user_id: carol.id, amount_cents: 100, total_cents: 100, currency: "USD" });
+			const base = { order_id: "oc", user_id: carol.id, amount_cents: 100, total_cents: 100, currency: "USD" };
+			const events: Array<[EventName, object]> = [
+				[EVENTS.ORDER_CREATED, base],
+				[EVENTS.ORDER_UPDATED, { ...base, status: "SHIPPED" }],
+				[EVENTS.ORDER_UPDATED, { ...base, status: "DELIVERED" }],
+				[EVENTS.PAYMENT_REFUNDED, base],
+			];
+			const names = events.map(([name]) => name);
+			for (const [name, payload] of events) await publish(name, payload);
 			await until(() => sent.filter(e => e.user_id === carol.id).length === names.length);
 			expect(calls.mock.calls.filter(([action]) => action === "users.get")).toHaveLength(1);
 			expect(sent.filter(e => e.user_id === carol.id).every(e => e.channel === "push")).toBe(true);

@@ -1,6 +1,6 @@
 /**
- * Notifications and the dead-letter admin routes through the gateway: one notification per event for the user it
- * concerns, on their channel, listed to them alone; dead letters listed and redriven by an admin.
+ * Notifications and the dead-letter admin routes through the gateway: one notification per order milestone for the
+ * user it concerns, on their channel, listed to them alone; dead letters listed and redriven by an admin.
  */
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
@@ -81,22 +81,24 @@ describe("notifications through the gateway", () => {
 		const bob = await registerCustomer(shop.url);
 		await http(shop.url, "PUT", "/api/v1/account/profile", { token: bob.token, body: { notification_channel: "sms" } });
 
+		const updated = { failure_reason: null, reason: null, total_cents: 99999, currency: "USD" };
 		await publish(EVENTS.ORDER_CREATED, { order_id: "ord_a1", user_id: alice.id, total_cents: 99999, currency: "USD" });
-		await publish(EVENTS.PAYMENT_PROCESSED, { payment_id: "pay_1", order_id: "ord_a1", user_id: alice.id, amount_cents: 99999, currency: "USD" });
-		await publish(EVENTS.ORDER_SHIPPED, { order_id: "ord_a1", user_id: alice.id, shipment_id: "shp_1", carrier: "UPS", tracking_number: "1Z999" });
+		await publish(EVENTS.ORDER_UPDATED, { ...updated, order_id: "ord_a1", user_id: alice.id, status: "PAID" });
+		await publish(EVENTS.ORDER_UPDATED, { ...updated, order_id: "ord_a1", user_id: alice.id, status: "SHIPPED" });
 		await publish(EVENTS.ORDER_CREATED, { order_id: "ord_b1", user_id: bob.id, total_cents: 500, currency: "USD" });
 		await publish(EVENTS.INVENTORY_LOW, { product_id: "laptop-123", available: 2, threshold: 5 });
 
-		await until(() => sent.length >= 5);
-		const a = await http<Page>(shop.url, "GET", "/api/v1/account/notifications", { token: alice.token });
+		await until(() => sent.length >= 4);
+		const a = await http<Page>(shop.url, "GET", "/api/v1/account/notifications?page_size=1", { token: alice.token });
 		expect(a.status).toBe(200);
-		expect(a.body.total).toBe(3);
-		expect(a.body.rows.map(r => r.event)).toEqual([EVENTS.ORDER_SHIPPED, EVENTS.PAYMENT_PROCESSED, EVENTS.ORDER_CREATED]);
-		expect(a.body.rows[0].message).toBe("Your order ord_a1 has shipped with UPS, tracking number 1Z999.");
+		expect(a.body.total).toBe(2);
+		expect(a.body.rows.map(r => r.event)).toEqual([EVENTS.ORDER_UPDATED]);
+		// No shipping service here to ask for the tracking number: the customer is told all the same.
+		expect(a.body.rows[0].message).toBe("Your order ord_a1 is on its way.");
 		expect(a.body.rows.every(r => r.channel === "email" && r.order_id === "ord_a1")).toBe(true);
 
-		const page2 = await http<Page>(shop.url, "GET", "/api/v1/account/notifications?page=2&page_size=2", { token: alice.token });
-		expect(page2.body.total).toBe(3);
+		const page2 = await http<Page>(shop.url, "GET", "/api/v1/account/notifications?page=2&page_size=1", { token: alice.token });
+		expect(page2.body.total).toBe(2);
 		expect(page2.body.rows.map(r => r.event)).toEqual([EVENTS.ORDER_CREATED]);
 
 		const b = await http<Page>(shop.url, "GET", "/api/v1/account/notifications", { token: bob.token });
@@ -112,17 +114,17 @@ describe("notifications through the gateway", () => {
 
 	it("stores one notification when the same event arrives twice", async () => {
 		const carol = await registerCustomer(shop.url);
-		const ev = await publish(EVENTS.ORDER_DELIVERED, { order_id: "ord_c1", user_id: carol.id, shipment_id: "shp_2" });
+		const ev = await publish(EVENTS.ORDER_UPDATED, { order_id: "ord_c1", user_id: carol.id, status: "DELIVERED", failure_reason: null, reason: null });
 		await until(async () => (await http<Page>(shop.url, "GET", "/api/v1/account/notifications", { token: carol.token })).body.total === 1);
 		const svc = shop.broker.getLocalService("ledger") as unknown as { $events: { activeBus: { publish(m: object, o: object): Promise<void> } } };
 		await svc.$events.activeBus.publish(
-			{ event_id: ev.event_id, name: EVENTS.ORDER_DELIVERED, source: "ledger", event: ev, meta: {}, created_at: ev.occurred_at },
+			{ event_id: ev.event_id, name: EVENTS.ORDER_UPDATED, source: "ledger", event: ev, meta: {}, created_at: ev.occurred_at },
 			{ dedupe: false },
 		);
 		await new Promise(r => setTimeout(r, 300));
 		const res = await http<Page>(shop.url, "GET", "/api/v1/account/notifications", { token: carol.token });
 		expect(res.body.total).toBe(1);
-		expect(res.body.rows[0].message).toBe("Your order ord_c1 has been delivered.");
+		expect(res.body.rows[0].message).toBe("Your order ord_c1 has been delivered. We hope you enjoy it!");
 	});
 
 	it("exposes dead letters and unsent outbox rows per service as Prometheus gauges", async () => {

@@ -139,15 +139,19 @@ describe("ShopFlow scaled out over NATS", () => {
 		expect(deadAt).toBeLessThan(Infinity);
 
 		expect(results.filter(r => !r.ok)).toEqual([]);
-		// Some attempts were sent to A after it died and had to be retried elsewhere...
-		const lostToA = attempts.filter(a => a.nodeID === replicaA && a.at > deadAt);
-		expect(lostToA.length).toBeGreaterThan(0);
-		const retried = new Set(lostToA.map(a => a.requestID));
-		const retriedOnB = attempts.filter(a => retried.has(a.requestID) && a.nodeID === replicaB);
-		expect(new Set(retriedOnB.map(a => a.requestID)).size).toBe(retried.size);
+		// The calls the kill caught (in flight on A, or sent to A before the caller noticed it was gone) were tried
+		// again, and the last try of each was on B. They are told by having a later try, not by the clock: which
+		// tries fall after the child's exit event depends on scheduling (the event was seen 77 ms after the ten
+		// callers were all waiting on A in one run, and A's registry removal races the 10 s request timeout), which
+		// made "attempts sent to A after its exit" come out empty once ("Expected > 0, Received 0").
+		const triesOf = new Map<string, Attempt[]>();
+		for (const a of attempts) triesOf.set(a.requestID, [...(triesOf.get(a.requestID) ?? []), a]);
+		const caught = [...triesOf.values()].filter(tries => tries.slice(0, -1).some(t => t.nodeID === replicaA));
+		expect(caught.length).toBeGreaterThan(0);
+		expect(new Set(caught.map(tries => tries[tries.length - 1].nodeID))).toEqual(new Set([replicaB]));
 		// ...and every call answered after the kill came from B.
 		const afterKill = results.filter(r => r.startedAt > deadAt);
-		expect(afterKill.length).toBeGreaterThan(0);
+		expect(afterKill.length).toBeGreaterThanOrEqual(20);
 		expect(new Set(afterKill.map(r => r.node))).toEqual(new Set([replicaB]));
 		expect(searchNodes()).toEqual([replicaB]);
 	}, 45_000);
