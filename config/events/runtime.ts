@@ -48,6 +48,9 @@ export interface EventStats {
 export const STAGED_EVENTS_FIELD = "pending_events";
 
 const STAGED_GRACE_MS = 5_000;
+/** Documents per sweep query, and how long one sweep of one collection may go on working through a backlog. */
+const SWEEP_BATCH = 100;
+const SWEEP_BUDGET_MS = 100;
 const OBSERVER_GROUP = "$events.observers";
 const GAUGES: Array<[string, string]> = [
 	["shopflow.events.dead_letters", "Events a consumer gave up on, waiting in the dead-letter store"],
@@ -82,6 +85,8 @@ export class EventsRuntime {
 	/** Background writes waiting for the in-process bus's consumers (see onceConsumed). */
 	private readonly settling = new Set<Promise<void>>();
 	private stopping = false;
+	/** When this runtime started: staged events older than that belong to an earlier run. */
+	private startedAt = 0;
 	private ticks = 0;
 	private readonly logger: Logger;
 	private readonly broker: ServiceBroker;
@@ -107,6 +112,7 @@ export class EventsRuntime {
 
 	/** Opens the store and the bus, re-sends what a previous run left unsent, then starts consuming. */
 	async start(): Promise<void> {
+		this.startedAt = Date.now();
 		await this.store.open();
 		const { bus, release } = await acquireBus(this.broker, this.config);
 		this.bus = bus;
@@ -275,21 +281,36 @@ export class EventsRuntime {
 	async sweepStaged(graceMs: number): Promise<void> {
 		const svc = this.openCollections();
 		if (!svc) return;
-		const cutoff = new Date(Date.now() - graceMs).toISOString();
+		// Whatever was staged before this process started is nobody's in flight: it goes at once, whatever the grace.
+		const cutoff = new Date(Math.max(Date.now() - graceMs, this.startedAt)).toISOString();
 		for (const name of this.opts.stagedIn) {
 			const coll = svc.collection(name);
 			if (!this.indexed.has(name)) {
 				await coll.ensureIndex({ fields: [STAGED_ID_PATH], sparse: true });
 				this.indexed.add(name);
 			}
-			// NeDB returns a document once per staged id it holds (a multikey index): once each is enough.
 			// Only documents holding an event older than the grace (events in flight on the in-process bus are younger).
 			const query = { [STAGED_ID_PATH]: { $gt: "" }, [`${STAGED_EVENTS_FIELD}.created_at`]: { $lte: cutoff } };
-			const docs = new Map((await coll.find(query, { limit: 100 })).map(d => [d.id, d]));
-			for (const doc of docs.values()) {
-				const old = (doc[STAGED_EVENTS_FIELD] ?? []).filter(m => m.created_at <= cutoff && !this.inFlight(m.event_id));
-				// The bus refuses now: try again at the next tick rather than wait on it once per document.
-				if (!(await this.publishStaged(coll, doc.id, old))) return;
+			// A backlog (a restart after a crash under load) is worked through in batches, within a time budget per tick;
+			// documents whose events are on their way stay where they are until consumed, so the next batch skips them.
+			const until = Date.now() + SWEEP_BUDGET_MS;
+			for (let offset = 0; ; ) {
+				const rows = await coll.find(query, { limit: SWEEP_BATCH, offset });
+				// NeDB returns a document once per staged id it holds (a multikey index): once each is enough.
+				const docs = new Map(rows.map(d => [d.id, d]));
+				let published = 0;
+				for (const doc of docs.values()) {
+					const old = (doc[STAGED_EVENTS_FIELD] ?? []).filter(m => m.created_at <= cutoff && !this.inFlight(m.event_id));
+					if (old.length === 0) continue;
+					// The bus refuses now: try again at the next tick rather than wait on it once per document.
+					if (!(await this.publishStaged(coll, doc.id, old))) return;
+					published++;
+				}
+				if (rows.length < SWEEP_BATCH || Date.now() > until || this.stopping) break;
+				if (!this.bus?.whenConsumed && published === 0) break;
+				// With a bus that pulls staged copies at once (JetStream), the published documents left the query.
+				if (!this.bus?.whenConsumed) continue;
+				offset += rows.length;
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { request, type Customer } from "./http-client";
 import type { OrderView } from "./invariants";
+import { expectedMilestones, MILESTONES, type Milestone } from "../../services/notifications/messages";
 
 /** One checkout click as the client saw it: its answer, or that the answer was lost (the shop died under it). */
 export interface Click {
@@ -36,9 +37,8 @@ export function checkClicks(clicks: Click[], orders: Map<string, OrderView & { u
 }
 
 interface NotificationRow {
-	event: string;
 	order_id: string | null;
-	title: string;
+	milestone: Milestone | null;
 }
 
 /** Every notification of a customer (all pages). */
@@ -53,23 +53,27 @@ async function notificationsOf(base: string, c: Customer): Promise<NotificationR
 	return out;
 }
 
-/** The order.* notifications an order's history implies: "Order received" once, and one per later status, once. */
-function expectedOrderNotifications(o: OrderView & { history?: Array<{ status: string }> }): string[] {
-	const later = (o.history ?? []).filter(h => h.status !== "PENDING").map(h => `order.updated|Order ${h.status.toLowerCase().replace(/_/g, " ")}`);
-	return ["order.created|Order received", ...later].sort();
+/** Whether a failed or cancelled order's charge was refunded, from its payment (null when it cannot be read). */
+async function wasRefunded(base: string, adminToken: string, o: OrderView): Promise<boolean | undefined> {
+	if (!o.payment_id) return undefined;
+	const res = await request<{ refunded_cents?: number }>(base, "GET", `/api/v1/payments/${encodeURIComponent(o.payment_id)}`, { token: adminToken });
+	return res.status === 200 ? (res.body.refunded_cents ?? 0) > 0 : undefined;
 }
 
-/** Each order's order.created and order.updated notifications against its history: none missing, none twice. */
-export async function checkNotifications(base: string, customers: Customer[], orders: Map<string, OrderView>): Promise<string[]> {
+/**
+ * Each order's customer notifications against the milestones its history implies (the notifications service's
+ * own rule, expectedMilestones): none missing, none twice.
+ */
+export async function checkNotifications(base: string, adminToken: string, customers: Customer[], orders: Map<string, OrderView>): Promise<string[]> {
 	const violations: string[] = [];
 	const byOrder = new Map<string, string[]>();
 	for (const c of customers)
-		for (const n of await notificationsOf(base, c))
-			if (n.order_id && (n.event === "order.created" || n.event === "order.updated")) byOrder.set(n.order_id, [...(byOrder.get(n.order_id) ?? []), `${n.event}|${n.title}`]);
+		for (const n of await notificationsOf(base, c)) if (n.order_id && n.milestone) byOrder.set(n.order_id, [...(byOrder.get(n.order_id) ?? []), n.milestone]);
 	for (const o of orders.values()) {
-		const want = expectedOrderNotifications(o);
-		const got = (byOrder.get(o.id) ?? []).sort();
-		if (want.join(";") !== got.join(";")) violations.push(`order ${o.id} (${o.status}): notifications ${JSON.stringify(got)}, its history implies ${JSON.stringify(want)}`);
+		const refunded = o.status === "FAILED" || o.status === "CANCELLED" ? await wasRefunded(base, adminToken, o) : false;
+		const want = expectedMilestones({ status: o.status, failure_reason: o.failure_reason, history: o.history ?? [] }, { refunded }).join(",");
+		const got = [...(byOrder.get(o.id) ?? [])].sort((x, y) => MILESTONES.indexOf(x as Milestone) - MILESTONES.indexOf(y as Milestone)).join(",");
+		if (want !== got) violations.push(`order ${o.id} (${o.status}): notified [${got}], its history implies [${want}]`);
 	}
 	return violations;
 }

@@ -24,6 +24,7 @@ const opts = parseToolArgs("crashtest", "SIGKILLs the embedded shop under checko
 	"min-uptime": { kind: "number", default: 1500, min: 100, help: "least ms between a restart and the next kill" },
 	"max-uptime": { kind: "number", default: 6000, min: 100, help: "most ms between a restart and the next kill" },
 	"settle-timeout": { kind: "number", default: 180, min: 1, help: "seconds to wait for the sagas to settle at the end" },
+	"drain-timeout": { kind: "number", default: 300, min: 1, help: "seconds to wait for the events left by the kills to be delivered" },
 	port: { kind: "number", default: 18480, min: 1, help: "gateway port (the next free one from here)" },
 	"keep-data": { kind: "flag", help: "keep the shop's NeDB files (their folder is printed)" },
 });
@@ -157,14 +158,23 @@ async function main(): Promise<void> {
 	const orders = await ordersOf(shop.url, customers);
 	log(`${orders.size} orders; waiting for their sagas to settle`);
 	const settled = await waitUntilSettled(shop.url, admin, [...orders.keys()], opts["settle-timeout"] * 1000, n => n > 0 && log(`${n} orders not settled yet`));
-	await sleep(3000); // the events of the last transitions reach their consumers
+	// Delivery is at least once and eventually: the events the kills left staged are sent again after each restart,
+	// and the notification check waits until nothing is staged, unsent or claimed any more (read from the files).
+	const drainedBy = Date.now() + opts["drain-timeout"] * 1000;
+	for (let quiet = 0; quiet < 2 && Date.now() < drainedBy; ) {
+		await sleep(2000);
+		const c = checkEventFiles(dataDir).counts;
+		const left = c.staged + c.outbox_pending + c.claims_processing;
+		quiet = left === 0 ? quiet + 1 : 0;
+		if (left > 0) log(`events still on their way: ${c.staged} staged, ${c.outbox_pending} in the outbox, ${c.claims_processing} claims running`);
+	}
 	const after = await stockSnapshot(shop.url, admin, [...PRODUCTS, SCARCE]);
 	const withUsers = new Map([...settled].map(([id, o]) => [id, { ...o, user_id: orders.get(id)?.user_id ?? o.user_id }]));
 	const violations = [
 		...s.reasons,
 		...(await checkInvariants({ base: shop.url, adminToken: admin, orders: settled, acceptedIds: s.clicks.flatMap(c => [...c.answeredIds]), before, after })),
 		...checkClicks(s.clicks, withUsers),
-		...(await checkNotifications(shop.url, customers, settled)),
+		...(await checkNotifications(shop.url, admin, customers, settled)),
 		...failureReasons(settled, s.tokens),
 	];
 	// A graceful stop may leave events staged by handlers that were still running (they are sent at the next start):
