@@ -79,7 +79,6 @@ interface UsersMethods extends DbMethods, EventsMethods, CredentialMethods {
 	pushSaved(userId: string, field: "addresses" | "payment_methods", entry: Address | PaymentMethod): Promise<void>;
 	loadUser(id: string): Promise<UserDoc>;
 	issueToken(user: UserDoc): string;
-	ensureAdmin(): Promise<void>;
 }
 interface UsersVars {
 	config: Config;
@@ -371,23 +370,6 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 		/** A signed JWT for the user. */
 		issueToken(this: UsersThis, user: UserDoc): string {
 			return signToken(user.id, user.role, this.config.jwtSecret, this.config.jwtExpiresInSeconds, undefined, user.token_version ?? 0);
-		},
-
-		/** Creates the admin account from ADMIN_EMAIL/ADMIN_PASSWORD when it does not exist yet. */
-		async ensureAdmin(this: UsersThis): Promise<void> {
-			const users = this.collection<UserDoc>("users");
-			if (await users.findOne({ email: this.config.adminEmail })) return;
-			try {
-				await users.insert(newUser(this.config.adminEmail, "Administrator", await hashPassword(this.config.adminPassword), "admin"));
-			} catch (err) {
-				if (err instanceof DuplicateKeyError) return; // another users node created it first
-				throw err;
-			}
-			if (this.config.adminPasswordIsDefault && !this.config.isTest)
-				this.logger.warn(
-					`Admin account created: ${this.config.adminEmail} with the development default password "admin-password". Set ADMIN_PASSWORD to choose another.`,
-				);
-			else this.logger.info(`Admin account created: ${this.config.adminEmail}`);
 		},
 	},
 

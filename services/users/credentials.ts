@@ -1,18 +1,21 @@
 /**
  * The password-facing methods of the `users` service: checking a password under the login throttle, upgrading an
- * old hash at login, and forgetting what the cacher holds of a user after a profile change.
+ * old hash at login, forgetting what the cacher holds of a user after a profile change, creating the admin account.
  */
-import type { ServiceBroker } from "moleculer";
-import type { Repository } from "../../mixins/db.mixin";
+import type { Logger, ServiceBroker } from "moleculer";
+import type { Config } from "../../config/env";
+import { DuplicateKeyError, type Repository } from "../../mixins/db.mixin";
 import { DUMMY_HASH, hashPassword, needsRehash, verifyPassword } from "./password";
 import type { AttemptSubject, LoginThrottle } from "./login-throttle";
-import type { UserDoc } from "./model";
+import { newUser, type UserDoc } from "./model";
 
 /** Tells every users node to drop its cached token resolutions (a profile changed); see forgetCachedUser. */
 export const TOKENS_CHANGED_BROADCAST = "cache.clean.users.tokens";
 
 interface CredentialsThis {
 	broker: ServiceBroker;
+	logger: Logger;
+	config: Config;
 	throttle: LoginThrottle;
 	collection<T extends { id: string }>(name: string): Repository<T>;
 }
@@ -21,6 +24,7 @@ export interface CredentialMethods {
 	checkPassword(subject: AttemptSubject, password: string, hash: string | undefined): Promise<boolean>;
 	upgradeHash(user: UserDoc, password: string): Promise<void>;
 	forgetCachedUser(userId: string, tokensChanged: boolean): Promise<void>;
+	ensureAdmin(): Promise<void>;
 }
 
 export const credentialMethods = {
@@ -52,6 +56,23 @@ export const credentialMethods = {
 		await this.broker.cacher?.clean("users.resolveToken:**");
 		// A Redis cache is one for all nodes; memory caches are one per node.
 		if (this.broker.cacher?.constructor.name !== "RedisCacher") await this.broker.broadcast(TOKENS_CHANGED_BROADCAST, {}, { groups: ["users"] });
+	},
+
+	/** Creates the admin account from ADMIN_EMAIL/ADMIN_PASSWORD when it does not exist yet. */
+	async ensureAdmin(this: CredentialsThis): Promise<void> {
+		const users = this.collection<UserDoc>("users");
+		if (await users.findOne({ email: this.config.adminEmail })) return;
+		try {
+			await users.insert(newUser(this.config.adminEmail, "Administrator", await hashPassword(this.config.adminPassword), "admin"));
+		} catch (err) {
+			if (err instanceof DuplicateKeyError) return; // another users node created it first
+			throw err;
+		}
+		if (this.config.adminPasswordIsDefault && !this.config.isTest)
+			this.logger.warn(
+				`Admin account created: ${this.config.adminEmail} with the development default password "admin-password". Set ADMIN_PASSWORD to choose another.`,
+			);
+		else this.logger.info(`Admin account created: ${this.config.adminEmail}`);
 	},
 };
 
