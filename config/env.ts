@@ -46,7 +46,14 @@ export interface Config {
 	gatewayCacheMaxBytes: number;
 	bodyLimit: string;
 	chaosEnabled: boolean;
+	/** CHAOS_PUBLIC: in production with CHAOS_ENABLED, anyone may send a behavior (otherwise admins only). */
+	chaosPublic: boolean;
+	/** Allowed browser origins; an empty list (production without CORS_ORIGINS) allows no foreign origin. */
 	corsOrigins: string | string[];
+	/** METRICS_TOKEN: when set, GET /metrics needs `Authorization: Bearer <token>`. */
+	metricsToken: string | null;
+	/** Login and password-change throttling (LOGIN_* settings). */
+	loginThrottle: LoginThrottleSettings;
 	/** Whether X-Forwarded-For is believed (only behind a proxy that sets it); otherwise the socket address counts. */
 	trustProxy: boolean;
 	seedDemoData: boolean;
@@ -154,6 +161,28 @@ function loadRetention(env: Env, durableStore: boolean): RetentionSettings {
 
 // ---- end of retention settings ----
 
+/** How failed logins and password changes are throttled, per account and per client address. */
+export interface LoginThrottleSettings {
+	/** LOGIN_MAX_FAILURES: failures of one account (within the window) before it is locked. */
+	maxFailuresPerAccount: number;
+	/** LOGIN_MAX_FAILURES_PER_ADDRESS: failures from one client address (within the window) before it is locked. */
+	maxFailuresPerAddress: number;
+	/** LOGIN_LOCK_SECONDS: the first lock; every further failure doubles it, up to the window. */
+	lockMs: number;
+	/** LOGIN_FAILURE_WINDOW_SECONDS: failures are counted this long from the first one; also the longest lock. */
+	windowMs: number;
+}
+
+function loadLoginThrottle(env: Env): LoginThrottleSettings {
+	const windowSeconds = int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 86_400);
+	return {
+		maxFailuresPerAccount: int(env, "LOGIN_MAX_FAILURES", 5, 1, 1000),
+		maxFailuresPerAddress: int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 20, 1, 100_000),
+		lockMs: int(env, "LOGIN_LOCK_SECONDS", 30, 1, windowSeconds) * 1000,
+		windowMs: windowSeconds * 1000,
+	};
+}
+
 /** Parses and validates the environment; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
 	const nodeEnvRaw = str(env, "NODE_ENV") ?? "development";
@@ -176,12 +205,16 @@ export function loadConfig(env: Env = process.env): Config {
 		throw new ConfigError("JWT_SECRET", "is required when NODE_ENV=production (at least 32 characters)");
 	if (jwtSecretRaw && jwtSecretRaw.length < 32 && isProduction)
 		throw new ConfigError("JWT_SECRET", "must be at least 32 characters long in production");
+	if (isProduction && jwtSecretRaw === DEV_JWT_SECRET)
+		throw new ConfigError("JWT_SECRET", "is the published development secret; set a secret of your own in production");
 
 	const adminPasswordRaw = str(env, "ADMIN_PASSWORD");
 	if (isProduction && !adminPasswordRaw)
 		throw new ConfigError("ADMIN_PASSWORD", "is required when NODE_ENV=production");
 	if (adminPasswordRaw && adminPasswordRaw.length < 8)
 		throw new ConfigError("ADMIN_PASSWORD", "must be at least 8 characters long");
+	if (isProduction && adminPasswordRaw === DEV_ADMIN_PASSWORD)
+		throw new ConfigError("ADMIN_PASSWORD", `is the documented default "${DEV_ADMIN_PASSWORD}"; choose another in production`);
 
 	const adminEmail = (str(env, "ADMIN_EMAIL") ?? "admin@shopflow.local").toLowerCase();
 	if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) throw new ConfigError("ADMIN_EMAIL", `is not an email address: "${adminEmail}"`);
@@ -192,7 +225,8 @@ export function loadConfig(env: Env = process.env): Config {
 	const bodyLimit = str(env, "BODY_LIMIT") ?? "100kb";
 	if (!/^\d+(b|kb|mb)$/i.test(bodyLimit)) throw new ConfigError("BODY_LIMIT", `must look like 100kb or 1mb, got "${bodyLimit}"`);
 
-	const cors = str(env, "CORS_ORIGINS") ?? "*";
+	// Production allows no foreign origin until CORS_ORIGINS names them; development stays open.
+	const cors = str(env, "CORS_ORIGINS") ?? (isProduction ? "" : "*");
 	const mongoUrl = url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]);
 
 	return {
@@ -221,7 +255,10 @@ export function loadConfig(env: Env = process.env): Config {
 		gatewayCacheMaxBytes: int(env, "GATEWAY_CACHE_MAX_KB", 16 * 1024, 16, 4 * 1024 * 1024) * 1024,
 		bodyLimit,
 		chaosEnabled: isProduction ? bool(env, "CHAOS_ENABLED", false) : bool(env, "CHAOS_ENABLED", true),
-		corsOrigins: cors === "*" ? "*" : cors.split(",").map(s => s.trim()),
+		chaosPublic: bool(env, "CHAOS_PUBLIC", false),
+		corsOrigins: cors === "*" ? "*" : cors.split(",").map(s => s.trim()).filter(Boolean),
+		metricsToken: str(env, "METRICS_TOKEN") ?? null,
+		loginThrottle: loadLoginThrottle(env),
 		trustProxy: bool(env, "TRUST_PROXY", false),
 		seedDemoData: bool(env, "SEED_DEMO_DATA", !isTest),
 		shippingDeliveryDelayMs: int(env, "DELIVERY_DELAY_MS", 0, 0, 7 * 24 * 3600 * 1000),

@@ -12,7 +12,8 @@ import { findPrometheusReporter } from "../config/metrics";
 import { apiAliases } from "./api/routes";
 import { rateLimitStoreFactory } from "./api/rate-limit-store";
 import { checkReadiness, type Readiness } from "./api/health";
-import { asDependencyError, asEncodingError, clientKey, describeError } from "./api/http";
+import { asDependencyError, bodyParserErrors, clientKey, correlationId, describeError, retryAfterSeconds } from "./api/http";
+import { checkBehaviorCaller, checkMetricsToken, corsSettings, writeSecurityHeaders } from "./api/security";
 import { applyBehavior } from "./api/behavior";
 import { deadLetterActions } from "./api/dead-letters";
 import { traceActions } from "./api/traces";
@@ -27,6 +28,15 @@ interface GatewayRequest extends IncomingMessage {
 	$ctx?: Context<unknown, ShopMeta>;
 	$params?: Record<string, unknown>;
 }
+
+/** What the gateway adds to ctx.meta: the client's own request id and its address (password guesses are throttled by it). */
+interface GatewayMeta extends ShopMeta {
+	correlation_id?: string;
+	client_address?: string;
+}
+
+/** The HTTP server's handler and the request action of moleculer-web, which the gateway wraps. */
+type HttpHandler = (this: unknown, req: IncomingMessage, res: ServerResponse, next?: unknown) => Promise<void>;
 
 interface ApiVars {
 	kv: KeyValueStore;
@@ -48,12 +58,12 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 			port: config.port,
 			ip: "0.0.0.0",
 			path: "",
-			cors: {
-				origin: config.corsOrigins,
-				methods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-				allowedHeaders: ["Content-Type", "Authorization", "Idempotency-Key", "Prefer", "X-Behavior"],
-				exposedHeaders: ["X-Trace-Id", "X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"],
-				maxAge: 3600,
+			// No CORS headers in production until CORS_ORIGINS names the origins (api/security.ts).
+			cors: corsSettings(config),
+			// Every request gets a trace id of the gateway's own; the client's X-Request-ID is kept apart as its correlation id.
+			rootCallOptions(options: { requestID?: string; meta?: GatewayMeta }, req: IncomingMessage): void {
+				delete options.requestID;
+				options.meta = { correlation_id: correlationId(req) };
 			},
 			// Request bodies and parameters can hold passwords: never log them.
 			logRequest: "debug",
@@ -73,6 +83,10 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 						"GET /metrics": "api.metrics",
 					},
 					mappingPolicy: "restrict",
+					/** With METRICS_TOKEN set, /metrics takes it as a Bearer token. */
+					onBeforeCall(this: ApiThis, _ctx: Context, _route: unknown, req: GatewayRequest): void {
+						if (req.$action?.name === "api.metrics") checkMetricsToken(req, config.metricsToken);
+					},
 				},
 				{
 					name: "v1",
@@ -85,6 +99,8 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 						json: { strict: true, limit: config.bodyLimit },
 						urlencoded: false,
 					},
+					// A body that cannot be read (bad gzip, bad charset) is the client's error, not a 500.
+					use: [bodyParserErrors],
 					rateLimit: {
 						window: 60_000,
 						limit: config.rateLimitPerMinute,
@@ -93,14 +109,14 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 						StoreFactory: rateLimitStoreFactory(kv),
 					},
 					callOptions: {},
-					/** Passes the headers that actions need and exposes the trace id. */
-					onBeforeCall(this: ApiThis, ctx: Context<unknown, ShopMeta>, _route: unknown, req: GatewayRequest, res: ServerResponse): void {
+					/** Passes the headers and the client address that actions need. */
+					onBeforeCall(this: ApiThis, ctx: Context<unknown, GatewayMeta>, _route: unknown, req: GatewayRequest): void {
 						ctx.meta.headers = {
 							"idempotency-key": header(req, "idempotency-key"),
 							prefer: header(req, "prefer"),
 							"x-behavior": header(req, "x-behavior"),
 						};
-						res.setHeader("X-Trace-Id", ctx.requestID ?? ctx.id);
+						ctx.meta.client_address = clientKey(req, config.trustProxy);
 						dropEmptyQueryValues(req);
 						applyBehavior(ctx, req, config);
 					},
@@ -110,7 +126,20 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 
 		actions: {
 			// The gateway's request action is never retried as a whole: each call inside it has its own retry policy.
-			rest: { retryPolicy: { enabled: false } },
+			rest: {
+				retryPolicy: { enabled: false },
+				/** moleculer-web's request action; the answer names the trace (X-Trace-Id) and the client's request id (X-Request-ID) once each. */
+				handler(this: ApiThis, ctx: Context<{ res: ServerResponse }, GatewayMeta>): unknown {
+					const result = gatewayActions.rest.handler.call(this, ctx);
+					const res = ctx.params.res;
+					if (!res.headersSent) {
+						const traceId = ctx.requestID ?? ctx.id;
+						res.setHeader("X-Trace-Id", traceId);
+						res.setHeader("X-Request-ID", ctx.meta.correlation_id ?? traceId);
+					}
+					return result;
+				},
+			},
 
 			...deadLetterActions,
 			...traceActions(config),
@@ -131,7 +160,7 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 				},
 			},
 
-			/** Prometheus text exposition of this node's metrics. */
+			/** Prometheus text exposition of this node's metrics (host details left out; METRICS_TOKEN guards it when set). */
 			metrics: {
 				handler(this: ApiThis, ctx: Context<unknown, ShopMeta>): string {
 					ctx.meta.$responseHeaders = { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" };
@@ -146,8 +175,14 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 		events: cachedReadEvents,
 
 		methods: {
-			// httpHandler and sendResponse: moleculer-web's, with the response cache of anonymous catalog reads in front.
-			...cachedReadMethods,
+			// moleculer-web's sendResponse, storing the answers of the response cache of anonymous catalog reads.
+			sendResponse: cachedReadMethods.sendResponse,
+
+			/** Every request: security headers first, then the response cache and moleculer-web (api/cached-reads.ts). */
+			httpHandler(this: ApiThis, req: IncomingMessage, res: ServerResponse, next?: unknown): Promise<void> {
+				writeSecurityHeaders(req, res);
+				return (cachedReadMethods.httpHandler as HttpHandler).call(this, req, res, next);
+			},
 
 			/** Resolves a Bearer token to its user; no header means an anonymous caller. */
 			async authenticate(this: ApiThis, ctx: Context<unknown, ShopMeta>, _route: unknown, req: GatewayRequest): Promise<AuthUser | null> {
@@ -155,11 +190,21 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 				if (!auth) return null;
 				const m = /^Bearer\s+(\S+)$/i.exec(auth);
 				if (!m) throw new UnauthorizedError("Authorization header must be 'Bearer <token>'", "INVALID_TOKEN");
-				return (await ctx.call("users.resolveToken", { token: m[1] })) as AuthUser;
+				// No token of ours is that long: a 401 like any invalid token (not a validation error of resolveToken).
+				if (m[1].length > MAX_TOKEN_LENGTH) throw new UnauthorizedError("Token is not valid", "INVALID_TOKEN");
+				// Where only admins may inject faults, nobody's behavior applies before we know who is asking.
+				const behavior = ctx.meta.behavior;
+				if (behavior !== undefined && config.isProduction && !config.chaosPublic) delete ctx.meta.behavior;
+				try {
+					return (await ctx.call("users.resolveToken", { token: m[1] })) as AuthUser;
+				} finally {
+					if (behavior !== undefined) ctx.meta.behavior = behavior;
+				}
 			},
 
-			/** Enforces the `auth` and `roles` an action declares. */
+			/** Enforces the `auth` and `roles` an action declares, and who may inject faults in production. */
 			authorize(this: ApiThis, ctx: Context<unknown, ShopMeta>, _route: unknown, req: GatewayRequest): void {
+				checkBehaviorCaller(ctx.meta.behavior !== undefined, ctx.meta.user, config);
 				const action = req.$action ?? {};
 				const needsUser = action.auth === "required" || (action.roles?.length ?? 0) > 0;
 				if (!needsUser) return;
@@ -169,9 +214,11 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 					throw new ForbiddenError(`This needs the ${action.roles.join(" or ")} role`);
 			},
 
-			/** Sends an error; a service that no node offers right now is a 503 (a dependency is down), not a 404. */
+			/** Sends an error; a service that no node offers right now is a 503 (a dependency is down), not a 404; a 429 says when to retry. */
 			sendError(req: IncomingMessage, res: ServerResponse, err: Error): void {
-				return gatewayMethods.sendError.call(this, req, res, asDependencyError(asEncodingError(err)));
+				const e = asDependencyError(err) as Errors.MoleculerError;
+				if (e.code === 429 && !res.headersSent) res.setHeader("Retry-After", String(retryAfterSeconds(e, res)));
+				return gatewayMethods.sendError.call(this, req, res, e);
 			},
 
 			/** moleculer-web's error shape, with validation messages that name the field and no internals on 5xx. */
@@ -193,6 +240,10 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 }
 
 const gatewayMethods = (ApiGateway as unknown as { methods: { sendError(req: IncomingMessage, res: ServerResponse, err: Error): void } }).methods;
+const gatewayActions = (ApiGateway as unknown as { actions: { rest: { handler(this: unknown, ctx: Context): unknown } } }).actions;
+
+/** The longest Bearer token the gateway passes on (users.resolveToken's limit). */
+const MAX_TOKEN_LENGTH = 4096;
 
 /** `?category=&page=` means "not given": empty query values are dropped before the action validates them. */
 function dropEmptyQueryValues(req: GatewayRequest): void {

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "moleculer";
 import { getConfig, type Config } from "../config/env";
+import { createKeyValueStore, type KeyValueStore } from "../config/kv";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
 import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { uuid } from "../config/ids";
@@ -12,7 +13,9 @@ import { EVENTS } from "./common/events";
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationFailedError } from "./common/errors";
 import { created, requireUser, type AuthUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
-import { DUMMY_HASH, hashPassword, verifyPassword } from "./users/password";
+import { hashPassword } from "./users/password";
+import { LoginThrottle } from "./users/login-throttle";
+import { credentialEvents, credentialMethods, type CredentialMethods } from "./users/credentials";
 import { signToken, verifyToken } from "./users/jwt";
 import {
 	looksLikeCardNumber,
@@ -72,17 +75,19 @@ interface AuthResult {
 /** How many addresses, and how many payment methods, one user may save. */
 const MAX_SAVED = 50;
 
-interface UsersMethods extends DbMethods, EventsMethods {
+interface UsersMethods extends DbMethods, EventsMethods, CredentialMethods {
 	pushSaved(userId: string, field: "addresses" | "payment_methods", entry: Address | PaymentMethod): Promise<void>;
 	loadUser(id: string): Promise<UserDoc>;
 	issueToken(user: UserDoc): string;
-	ensureAdmin(): Promise<void>;
 }
 interface UsersVars {
 	config: Config;
+	kv: KeyValueStore;
+	throttle: LoginThrottle;
 }
 type UsersThis = ServiceThis<UsersVars, UsersMethods>;
-type Ctx<P> = Context<P, ShopMeta>;
+/** The gateway adds the caller's address (its rate-limit key), which password guesses are throttled by. */
+type Ctx<P> = Context<P, ShopMeta & { client_address?: string }>;
 
 const UsersService = defineService<UsersVars, UsersMethods>({
 	name: "users",
@@ -124,9 +129,11 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 				password: { type: "string", min: 1, max: 200 },
 			},
 			async handler(this: UsersThis, ctx: Ctx<LoginParams>): Promise<AuthResult> {
-				const user = await this.collection<UserDoc>("users").findOne({ email: normaliseEmail(ctx.params.email) });
-				const ok = await verifyPassword(ctx.params.password, user?.password_hash ?? DUMMY_HASH);
+				const email = normaliseEmail(ctx.params.email);
+				const user = await this.collection<UserDoc>("users").findOne({ email });
+				const ok = await this.checkPassword({ account: email, address: ctx.meta.client_address }, ctx.params.password, user?.password_hash);
 				if (!user || !ok) throw new UnauthorizedError("Invalid email or password", "INVALID_CREDENTIALS");
+				await this.upgradeHash(user, ctx.params.password);
 				return { token: this.issueToken(user), user: toPublicUser(user) };
 			},
 		},
@@ -178,16 +185,16 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 				if (ctx.params.password !== undefined) {
 					if (!ctx.params.current_password)
 						throw new ValidationFailedError("current_password", "is required to change the password");
-					if (!(await verifyPassword(ctx.params.current_password, user.password_hash)))
+					const subject = { account: user.email, address: ctx.meta.client_address };
+					if (!(await this.checkPassword(subject, ctx.params.current_password, user.password_hash)))
 						throw new ValidationFailedError("current_password", "does not match", "WRONG_PASSWORD");
 					set.password_hash = await hashPassword(ctx.params.password);
 					// Every token issued before the change stops working; the answer carries a fresh one.
 					set.token_version = (user.token_version ?? 0) + 1;
 				}
 				const updated = (await this.collection<UserDoc>("users").updateById(user.id, { $set: set })) ?? user;
-				await this.broker.cacher?.clean(`users.get:${user.id}*`);
+				await this.forgetCachedUser(user.id, set.name !== undefined || set.token_version !== undefined);
 				if (set.token_version === undefined) return toPublicUser(updated);
-				await this.broker.cacher?.clean("users.resolveToken:**");
 				return { ...toPublicUser(updated), token: this.issueToken(updated) };
 			},
 		},
@@ -331,7 +338,12 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 		},
 	},
 
+	// A profile change on another node clears this node's cached token resolutions.
+	events: credentialEvents,
+
 	methods: {
+		...credentialMethods,
+
 		/** Appends a saved address or payment method, refused with 422 once the user has MAX_SAVED of them. */
 		async pushSaved(this: UsersThis, userId: string, field: "addresses" | "payment_methods", entry: Address | PaymentMethod): Promise<void> {
 			const n = await this.collection<UserDoc>("users").updateWhere(
@@ -354,33 +366,22 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 		issueToken(this: UsersThis, user: UserDoc): string {
 			return signToken(user.id, user.role, this.config.jwtSecret, this.config.jwtExpiresInSeconds, undefined, user.token_version ?? 0);
 		},
-
-		/** Creates the admin account from ADMIN_EMAIL/ADMIN_PASSWORD when it does not exist yet. */
-		async ensureAdmin(this: UsersThis): Promise<void> {
-			const users = this.collection<UserDoc>("users");
-			if (await users.findOne({ email: this.config.adminEmail })) return;
-			try {
-				await users.insert(newUser(this.config.adminEmail, "Administrator", await hashPassword(this.config.adminPassword), "admin"));
-			} catch (err) {
-				if (err instanceof DuplicateKeyError) return; // another users node created it first
-				throw err;
-			}
-			if (this.config.adminPasswordIsDefault && !this.config.isTest)
-				this.logger.warn(
-					`Admin account created: ${this.config.adminEmail} with the development default password "admin-password". Set ADMIN_PASSWORD to choose another.`,
-				);
-			else this.logger.info(`Admin account created: ${this.config.adminEmail}`);
-		},
 	},
 
 	created(this: UsersThis) {
 		this.config = getConfig();
+		this.kv = createKeyValueStore(this.config.redisUrl, this.config.namespace);
+		this.throttle = new LoginThrottle(this.kv, this.config.loginThrottle);
 		if (this.config.jwtSecretIsDefault && !this.config.isTest)
 			this.logger.warn("JWT_SECRET is not set: using the development secret. Set JWT_SECRET before exposing this node.");
 	},
 
 	async started(this: UsersThis) {
 		await this.ensureAdmin();
+	},
+
+	async stopped(this: UsersThis) {
+		await this.kv.close();
 	},
 });
 

@@ -4,6 +4,7 @@
  * Moleculer's circuit breakers per target, from the `$circuit-breaker.*` events this node broadcasts.
  */
 import type { Middleware, ServiceBroker } from "moleculer";
+import { hideHostDetails } from "./host-details";
 
 export const METRICS = {
 	ORDERS_CREATED: "shopflow.orders.created.total",
@@ -141,6 +142,8 @@ export function BusinessMetricsMiddleware(): Middleware {
 
 		created(b: ServiceBroker) {
 			broker = b;
+			// No user name, home directory, host name or addresses in any node's metrics (host-details.ts).
+			hideHostDetails(broker.metrics);
 			const reg = (name: string, type: "counter" | "gauge", description: string, labelNames: string[] = []): void => {
 				if (type === "counter") broker.metrics.register({ name, type: "counter", description, labelNames });
 				else broker.metrics.register({ name, type: "gauge", description, labelNames });

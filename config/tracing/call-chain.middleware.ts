@@ -3,6 +3,7 @@
  * creates the `$callchain` service (on every node, whatever SERVICES says) that answers them by trace id.
  * Retried attempts are separate calls, so they show as separate records.
  */
+import type { ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import type { Context, Middleware, ServiceBroker, ServiceSchema } from "moleculer";
 import { CALL_CHAIN_SERVICE, type CallRecord, type UpstreamCallsMeta } from "../call-chain";
@@ -12,6 +13,17 @@ import { SpanBuffer, type SpanBufferOptions } from "./span-buffer";
 interface Locals {
 	fault?: string;
 }
+
+/** The client's own request id, which the gateway keeps apart from the trace id (it is never a trace id). */
+interface CorrelationMeta {
+	correlation_id?: string;
+}
+
+/** A call record with the client's correlation id when the request carried one. */
+export type CorrelatedCallRecord = CallRecord & { correlation?: string };
+
+/** moleculer-web's request action: its record waits for the answer, so that it shows the status the client got. */
+const GATEWAY_REQUEST_ACTION = "api.rest";
 
 /** The HTTP-like status of a failed call: the error's code when it is one, 500 otherwise. */
 export function statusOf(err: unknown): number {
@@ -40,13 +52,15 @@ export function CallChainMiddleware(opts: SpanBufferOptions = {}): Middleware {
 	const buffer = new SpanBuffer(opts);
 	let nodeID = "";
 
-	function record(ctx: Context, base: Omit<CallRecord, "code" | "duration" | "node">, t0: number, err?: unknown): void {
-		const rec: CallRecord = {
+	function record(ctx: Context, base: Omit<CallRecord, "code" | "duration" | "node">, t0: number, err?: unknown, code?: number): void {
+		const rec: CorrelatedCallRecord = {
 			...base,
-			code: err === undefined ? 200 : statusOf(err),
+			code: code ?? (err === undefined ? 200 : statusOf(err)),
 			duration: Math.round((performance.now() - t0) * 10) / 10,
 			node: nodeID,
 		};
+		const correlation = (ctx.meta as CorrelationMeta | undefined)?.correlation_id;
+		if (correlation) rec.correlation = correlation;
 		const fault = (ctx.locals as Locals | undefined)?.fault;
 		if (fault) rec.fault = fault;
 		if (err !== undefined) {
@@ -56,6 +70,35 @@ export function CallChainMiddleware(opts: SpanBufferOptions = {}): Middleware {
 		buffer.add(ctx.requestID ?? ctx.id, rec);
 		// An action call made under a context that collects its upstream calls (not an event delivery).
 		if (base.kind === "action") (ctx.meta as UpstreamCallsMeta | undefined)?.$calls?.push(rec);
+	}
+
+	/**
+	 * The gateway's request: moleculer-web sends an error after its request action has failed (and may map it to
+	 * another status), so the record is made when the answer has gone out, with the status the client received.
+	 */
+	function wrapGatewayRequest(next: (ctx: Context) => Promise<unknown>, describe: (ctx: Context) => Omit<CallRecord, "code" | "duration" | "node">) {
+		return async function recordedRequest(ctx: Context): Promise<unknown> {
+			const t0 = performance.now();
+			const base = describe(ctx);
+			const res = (ctx.params as { res?: ServerResponse } | undefined)?.res;
+			const recordAnswer = (err?: unknown): void => {
+				if (!res || res.writableFinished) return record(ctx, base, t0, err, res?.statusCode);
+				const done = (): void => {
+					res.off("finish", done).off("close", done);
+					// A client that went away before the answer: 499, as proxies log it.
+					record(ctx, base, t0, err, res.writableFinished ? res.statusCode : 499);
+				};
+				res.on("finish", done).on("close", done);
+			};
+			try {
+				const result = await next(ctx);
+				recordAnswer();
+				return result;
+			} catch (err) {
+				recordAnswer(err);
+				throw err;
+			}
+		};
 	}
 
 	function wrap(next: (ctx: Context) => Promise<unknown>, describe: (ctx: Context) => Omit<CallRecord, "code" | "duration" | "node">) {
@@ -84,7 +127,7 @@ export function CallChainMiddleware(opts: SpanBufferOptions = {}): Middleware {
 		localAction(next: (ctx: Context) => Promise<unknown>, action: { name: string; service?: { name: string } }) {
 			const service = action.service?.name;
 			if (!service || service.startsWith("$")) return next;
-			return wrap(next, ctx => ({
+			return (action.name === GATEWAY_REQUEST_ACTION ? wrapGatewayRequest : wrap)(next, ctx => ({
 				name: service,
 				action: action.name,
 				kind: "action",

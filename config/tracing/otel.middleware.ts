@@ -56,13 +56,12 @@ async function inSpan(
 	span: Span,
 	parent: OtelContext,
 	next: (ctx: Context) => Promise<unknown>,
-	beforeEnd?: (err?: unknown) => void,
+	endWhen?: (end: () => void) => void,
 ): Promise<unknown> {
 	const meta = ctx.meta as OtelMeta;
 	const incoming = meta.otel;
 	const sc = span.spanContext();
 	if (isSpanContextValid(sc)) meta.otel = formatTraceparent(sc);
-	let failure: unknown;
 	try {
 		const res = await otelContext.with(trace.setSpan(parent, span), () => next(ctx));
 		const fault = (ctx.locals as Locals | undefined)?.fault;
@@ -70,7 +69,6 @@ async function inSpan(
 		span.setStatus({ code: SpanStatusCode.OK });
 		return res;
 	} catch (err) {
-		failure = err;
 		const fault = (ctx.locals as Locals | undefined)?.fault;
 		if (fault) span.setAttribute("shopflow.fault", fault);
 		span.setAttribute("shopflow.status_code", statusOf(err));
@@ -79,8 +77,8 @@ async function inSpan(
 		span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
 		throw err;
 	} finally {
-		beforeEnd?.(failure);
-		span.end();
+		if (endWhen) endWhen(() => span.end());
+		else span.end();
 		// Moleculer merges a callee's meta back into the caller's: leave the caller's span context as it was.
 		if (incoming === undefined) delete meta.otel;
 		else meta.otel = incoming;
@@ -120,9 +118,16 @@ export function OpenTelemetryMiddleware(): Middleware {
 						kind: SpanKind.SERVER,
 						attributes: { ...attributes, "http.request.method": req?.method ?? "", "url.path": path },
 					}, parent);
-					// On failure the gateway answers with the error's status after this action has ended.
-					return inSpan(ctx, span, parent, next, err => {
-						span.setAttribute("http.response.status_code", err !== undefined ? statusOf(err) : (res?.statusCode ?? 200));
+					// On failure the gateway answers (with a status it may map) after this action has ended: the span ends
+					// with the answer, showing the status the client received (499: the client left first).
+					return inSpan(ctx, span, parent, next, end => {
+						const answered = (): void => {
+							res?.off("finish", answered).off("close", answered);
+							span.setAttribute("http.response.status_code", !res || res.writableFinished ? (res?.statusCode ?? 200) : 499);
+							end();
+						};
+						if (!res || res.writableFinished) answered();
+						else res.on("finish", answered).on("close", answered);
 					});
 				}
 				const parent = parentContext((ctx.meta as OtelMeta).otel);

@@ -13,6 +13,7 @@ import type { Config } from "../../config/env";
 import { METRICS } from "../../config/tracing/business-metrics.middleware";
 import { PRODUCTS_CHANGED_BROADCAST, SEARCH_CHANGED_BROADCAST } from "../common/broadcasts";
 import { cacheKey, notModified, ResponseCache, type CachedResponse } from "./response-cache";
+import { correlationId } from "./http";
 
 /** The route whose anonymous catalog reads are cached; its CORS and rate-limit settings apply to hits. */
 export const CACHED_ROUTE_PATH = "/api/v1";
@@ -160,8 +161,9 @@ async function serveHit(gw: CachingGateway, req: CachingRequest, res: ServerResp
 			return false;
 		}
 	}
-	const traceId = requestId(req) ?? gw.broker.generateUid();
-	res.setHeader("X-Request-ID", traceId);
+	// As for every request: a trace id of the gateway's own; X-Request-ID echoes the client's (bounded) id once.
+	const traceId = gw.broker.generateUid();
+	res.setHeader("X-Request-ID", correlationId(req) ?? traceId);
 	res.setHeader("X-Trace-Id", traceId);
 	if (route.rateLimit && (await overRateLimit(route.rateLimit, req, res))) {
 		gw.sendError(req, res, new RateLimitExceeded("RATE_LIMIT_EXCEEDED"));
@@ -183,12 +185,6 @@ async function overRateLimit(rl: RateLimit, req: IncomingMessage, res: ServerRes
 		res.setHeader("X-Rate-Limit-Reset", rl.store.resetTime);
 	}
 	return remaining < 0;
-}
-
-/** The request id a client sent (as moleculer-web takes it: X-Correlation-ID over X-Request-ID). */
-function requestId(req: IncomingMessage): string | undefined {
-	const id = req.headers["x-correlation-id"] ?? req.headers["x-request-id"];
-	return Array.isArray(id) ? id[0] : id;
 }
 
 /** Whether an answer is a JSON object sent with status 200 and nothing the action set on the response. */

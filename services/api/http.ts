@@ -1,7 +1,7 @@
 /**
  * Small HTTP helpers of the gateway: client keys for rate limits and the error body clients see.
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Errors } from "moleculer";
 
 interface ErrorLike {
@@ -20,6 +20,70 @@ export function clientKey(req: IncomingMessage, trustProxy: boolean): string {
 	const fwd = trustProxy ? req.headers["x-forwarded-for"] : undefined;
 	const ip = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(",")[0]?.trim() || req.socket.remoteAddress || "unknown";
 	return `ip:${ip}`;
+}
+
+/** What a client may send as X-Request-ID (or X-Correlation-ID): one value of 1 to 128 safe characters. */
+const CORRELATION_ID = /^[A-Za-z0-9._:+/=-]{1,128}$/;
+
+/**
+ * The client's correlation id: its X-Request-ID (or X-Correlation-ID) when it is one bounded value of safe
+ * characters; undefined otherwise (the gateway then uses the trace id). It never becomes the trace id.
+ */
+export function correlationId(req: IncomingMessage): string | undefined {
+	for (const name of ["x-request-id", "x-correlation-id"]) {
+		const v = req.headers[name];
+		if (v === undefined) continue;
+		return typeof v === "string" && CORRELATION_ID.test(v) ? v : undefined;
+	}
+	return undefined;
+}
+
+/** 400: a request body that cannot be read (a gzip or deflate stream that does not inflate, a bad charset). */
+export class UnreadableBodyError extends Errors.MoleculerClientError {
+	constructor(reason: string) {
+		super(`Request body could not be read: ${reason}`, 400, "UNREADABLE_BODY");
+	}
+}
+
+interface BodyParserError {
+	status?: number;
+	statusCode?: number;
+	type?: string;
+	message?: string;
+}
+
+/**
+ * A route middleware after the body parsers: body-parser's errors carry their status in `status` and a string
+ * `code` (a zlib `Z_DATA_ERROR` for a malformed gzip body), which moleculer-web would turn into a 500. A client
+ * error keeps its status; JSON and size errors keep their messages (describeError), others become a 400.
+ */
+export function bodyParserErrors(err: unknown, _req: IncomingMessage, _res: ServerResponse, next: (err?: unknown) => void): void {
+	if (err instanceof Errors.MoleculerError) return next(err);
+	const e = (err ?? {}) as BodyParserError;
+	const status = e.status ?? e.statusCode;
+	if (status === 413) return next(new Errors.MoleculerClientError("Request body is too large", 413, "PAYLOAD_TOO_LARGE"));
+	if (status === 415) return next(new Errors.MoleculerClientError(`Unsupported request body: ${e.message ?? ""}`.trim(), 415, "UNSUPPORTED_MEDIA_TYPE"));
+	if (e.type === "entity.parse.failed") return next(new Errors.MoleculerClientError("Request body is not valid JSON", 400, "entity.parse.failed"));
+	if (typeof status === "number" && status >= 400 && status < 500) return next(new UnreadableBodyError(bodyProblem(e)));
+	next(err);
+}
+
+/** A short, safe description of why a body could not be read (never the body itself). */
+function bodyProblem(e: BodyParserError): string {
+	const code = (e as { code?: unknown }).code;
+	if (typeof code === "string" && code.startsWith("Z_")) return "the Content-Encoding stream is malformed";
+	if (e.type === "request.aborted") return "the request was aborted";
+	if (e.type === "request.size.invalid") return "the Content-Length does not match the body";
+	return "malformed body";
+}
+
+/** Seconds a client should wait before retrying a 429: the error's own hint, else the rate limit's reset, else 1. */
+export function retryAfterSeconds(err: { data?: unknown }, res: ServerResponse, now = Date.now()): number {
+	const hint = (err.data as { retry_after?: unknown } | undefined)?.retry_after;
+	if (typeof hint === "number" && hint > 0) return Math.ceil(hint);
+	const reset = Number(res.getHeader("X-Rate-Limit-Reset"));
+	if (Number.isFinite(reset) && reset > now) return Math.max(1, Math.ceil((reset - now) / 1000));
+	return 1;
 }
 
 /** The JSON body of an error response: name, message, code, type, data. */
@@ -51,15 +115,6 @@ export function describeError(err: ErrorLike, production: boolean): Record<strin
 		data = undefined;
 	}
 	return { name, message, code, type, data };
-}
-
-/** A body that does not match its Content-Encoding (zlib's string code) becomes the client's 400 naming the header. */
-export function asEncodingError(err: Error): Error {
-	const code = (err as ErrorLike).code;
-	if (typeof code !== "string" || !/^Z_/.test(code)) return err;
-	return new Errors.MoleculerClientError("Request body could not be decompressed: it does not match its Content-Encoding", 400, "INVALID_CONTENT_ENCODING", {
-		field: "Content-Encoding",
-	});
 }
 
 /** A call to a service that no reachable node offers becomes a retryable 503 naming the service. */

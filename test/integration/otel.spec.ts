@@ -173,6 +173,22 @@ describe("OpenTelemetry spans", () => {
 		expect(chain.find(c => c.action === "payments.charge")?.node).toBe(`back-${process.pid}`);
 	});
 
+	it("shows on the gateway's span and call-chain row the status the client received, also when the gateway maps an error", async () => {
+		// An action that calls a service nobody runs: ServiceNotFoundError (404) inside, which the gateway answers as 503.
+		front.broker.createService({
+			name: "orders",
+			actions: { sagaLog: { handler: (ctx: Context) => ctx.call("nowhere.toBeFound", {}) } },
+		});
+		await front.broker.waitForServices(["orders"], 10_000);
+		const res = await http(front.url, "GET", "/api/v1/admin/sagas/s-1");
+		expect(res.status).toBe(503);
+		const traceId = res.headers.get("x-trace-id") ?? "";
+		const chain = await collectCallChain(front.broker, traceId);
+		expect(chain.find(c => c.action === "api.rest")?.code).toBe(503);
+		const request = provider.spans.find(s => s.name === "GET /api/v1/admin/sagas/s-1" && s.attributes["moleculer.request_id"] === traceId);
+		expect(request?.attributes["http.response.status_code"]).toBe(503);
+	});
+
 	it("marks an injected failure on the span that failed", async () => {
 		const res = await http(front.url, "POST", "/api/v1/checkout?behavior=payment:error=503:1", { body: {} });
 		expect(res.status).toBe(503);

@@ -1,0 +1,34 @@
+/**
+ * Moleculer's process metrics include details of the host that a scraper has no use for and an attacker would like:
+ * the user name, uid, gid and home directory, the host name, every network address and MAC, the command line. They
+ * are emptied on every node (in every environment), so that no metrics reporter, `/metrics` or `$node.metrics`
+ * shows them; memory, CPU and uptime stay.
+ */
+import type { MetricRegistry } from "moleculer";
+
+/** The metrics emptied (names from moleculer/src/metrics/constants.js). */
+export const HOST_DETAIL_METRICS = [
+	"os.user.uid",
+	"os.user.gid",
+	"os.user.username",
+	"os.user.homedir",
+	"os.hostname",
+	"os.network.address",
+	"os.network.mac",
+	"process.arguments",
+];
+
+interface SettableMetric {
+	clear(): void;
+	set: (...args: unknown[]) => unknown;
+}
+
+/** Empties the host-detail metrics and makes them ignore Moleculer's periodic updates (which would fail if they were removed). */
+export function hideHostDetails(registry: MetricRegistry): void {
+	for (const name of HOST_DETAIL_METRICS) {
+		const metric = registry.getMetric(name) as unknown as SettableMetric | null;
+		if (!metric) continue;
+		metric.clear();
+		metric.set = () => null;
+	}
+}
