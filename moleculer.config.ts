@@ -52,7 +52,7 @@ export function createBrokerOptions(config: Config = getConfig(), overrides: Par
 		},
 		logLevel: config.logLevel,
 
-		// Broker-wide resilience defaults (DESIGN.md section 7); see config/resilience.ts for each value.
+		// Broker-wide resilience defaults; see config/resilience.ts for each value.
 		requestTimeout: resilience.requestTimeoutMs,
 		retryPolicy: resilience.retryPolicy,
 		circuitBreaker: resilience.circuitBreaker,

@@ -1,6 +1,6 @@
 /**
  * Every setting of ShopFlow, read once from the environment and validated.
- * Unset means the embedded choice of DESIGN.md section 1: a user who installs nothing but Node runs the whole shop.
+ * Unset means the embedded choice: a user who installs nothing but Node runs the whole shop.
  */
 import path from "node:path";
 import { CLAIM_STALE_MS } from "./events/policy";

@@ -1,6 +1,6 @@
 /**
  * Fault injection: applies the behavior that the gateway put in `ctx.meta.behavior` just before an action or event
- * handler of the named service runs, on whichever node it runs (DESIGN.md section 6). An injected error is a real
+ * handler of the named service runs, on whichever node it runs. An injected error is a real
  * Moleculer error: a 5xx is a MoleculerRetryableError, so retries, circuit breakers, traces and metrics see it.
  */
 import type { Context, Middleware, ServiceBroker } from "moleculer";

@@ -1,5 +1,5 @@
 /**
- * The broker-wide resilience defaults of DESIGN.md section 7. Per-action overrides carry a one-line reason.
+ * The broker-wide resilience defaults. Per-action overrides carry a one-line reason.
  * A client error (4xx) is never retried and never trips a breaker.
  */
 import type { BrokerOptions, Errors } from "moleculer";

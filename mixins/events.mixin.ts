@@ -1,5 +1,5 @@
 /**
- * Durable domain events for a service (DESIGN.md section 4): `this.publish(ctx, name, payload)` to emit,
+ * Durable domain events for a service: `this.publish(ctx, name, payload)` to emit,
  * `handlers` to consume. Every payload gets `event_id` and `occurred_at`.
  *
  * - Publishing goes through an outbox of the service (`<service>.events_outbox`): the event is stored, then

@@ -1,5 +1,5 @@
 /**
- * The `checkout` service: `POST /checkout` turns the caller's cart into an order (DESIGN.md section 5). It checks
+ * The `checkout` service: `POST /checkout` turns the caller's cart into an order. It checks
  * the cart, resolves address and payment through `users`, re-prices every line from `products`, and hands the
  * order to `orders.create`, whose saga charges, reserves and ships. One click is one order: an Idempotency-Key and
  * the cart's version are each claimed before anything runs (services/checkout/claims.ts), the order key is fixed

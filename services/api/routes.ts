@@ -1,5 +1,5 @@
 /**
- * The REST routes of DESIGN.md section 3, all under /api/v1. Who may call what is declared on each action
+ * The REST routes, all under /api/v1. Who may call what is declared on each action
  * (`auth`, `roles`), not here, so that a route and its rule cannot drift apart.
  */
 export const apiAliases: Record<string, string> = {

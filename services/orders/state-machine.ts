@@ -1,5 +1,5 @@
 /**
- * The order state machine of DESIGN.md section 5 as a pure finite state machine: legal transitions only,
+ * The order state machine as a pure finite state machine: legal transitions only,
  * each one appended to the order's history with its time and reason.
  *
  *   PENDING → PAID → STOCK_RESERVED → SHIPPED → DELIVERED

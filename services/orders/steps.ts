@@ -1,5 +1,5 @@
 /**
- * The checkout saga of DESIGN.md section 5, one step per entry with its compensation beside it:
+ * The checkout saga, one step per entry with its compensation beside it:
  * payment (charge → refund), inventory (reserve → release), shipping (create → cancel).
  * Pure: the calls go through the `call` function the saga mixin gives it.
  */
@@ -14,7 +14,7 @@ export interface StepMeaning {
 }
 
 /**
- * The meaning of each step of the order saga, declared beside the steps (DESIGN.md section 5): inventory fails
+ * The meaning of each step of the order saga, declared beside the steps: inventory fails
  * OUT_OF_STOCK only when stock was short, INVENTORY_UNAVAILABLE when it could not answer.
  */
 export const STEP_MEANING: Readonly<Record<string, StepMeaning>> = {

@@ -1,5 +1,5 @@
 /**
- * The simulated external payment gateway (DESIGN.md section 5): the payment token decides the outcome.
+ * The simulated external payment gateway: the payment token decides the outcome.
  * "card-declined" is declined (a business answer), "card-error" behaves like a gateway that is down (it throws),
  * every other token is charged after a few milliseconds. Like a real gateway it honours idempotency keys, so a
  * repeated charge or refund with the same key answers the first result. This is the only mock in production code.

@@ -10,7 +10,7 @@ function parseError(input: string): BehaviorParseError {
 	throw new Error(`"${input}" parsed without error`);
 }
 
-describe("parseBehavior: the examples of DESIGN.md section 6", () => {
+describe("parseBehavior: the documented examples", () => {
 	it("reads payment:error=503:0.5 as 503 in half of the calls to payments", () => {
 		expect(parseBehavior("payment:error=503:0.5")).toEqual({ payments: { error: { code: 503, probability: 0.5 } } });
 	});
