@@ -3,7 +3,7 @@
  * Unset means the embedded choice: a user who installs nothing but Node runs the whole shop.
  */
 import path from "node:path";
-import { CLAIM_STALE_MS } from "./events/policy";
+import { CLAIM_STALE_MS } from "../mixins/events/policy";
 
 export class ConfigError extends Error {
 	constructor(public readonly variable: string, message: string) {

@@ -9,8 +9,8 @@ import type { Context, Service, ServiceBroker, ServiceSchema, ServiceSettingSche
 import DbService from "moleculer-db";
 import MongoAdapter from "moleculer-db-adapter-mongo";
 import { getConfig, type Config } from "../config/env";
-import { patchNeDbIndexes } from "./nedb-index-patch";
-import { uuid } from "../config/ids";
+import { patchNeDbIndexes } from "./db/nedb-index-patch";
+import { uuid } from "../services/common/ids";
 
 /** The subset of moleculer-db's adapter interface that ShopFlow uses. */
 export interface StoreAdapter {

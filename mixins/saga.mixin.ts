@@ -1,5 +1,5 @@
 /**
- * Runs sagas of the pure engine (services/orders/saga-engine.ts) inside a Moleculer service:
+ * Runs sagas of the pure engine (mixins/saga/engine.ts) inside a Moleculer service:
  * - step actions are Moleculer calls, so the broker's retry policy and circuit breaker handle technical
  *   failures (business failures are never retried);
  * - the saga state is stored after every step through the service's store (a collection, or the order itself);
@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { getConfig } from "../config/env";
-import { createKeyValueStore, type KeyValueStore } from "../config/kv";
+import { createKeyValueStore, type KeyValueStore } from "./kv/store";
 import {
 	SagaEngine,
 	createSagaState,
@@ -18,7 +18,7 @@ import {
 	type BackoffOptions,
 	type SagaDefinition,
 	type SagaState,
-} from "../services/orders/saga-engine";
+} from "./saga/engine";
 
 /** Calls one action for a saga step. */
 export type SagaCaller = (action: string, params: Record<string, unknown>) => Promise<unknown>;

@@ -6,7 +6,7 @@
  * give back, ship, put back) happens once whatever the moment of a crash; a reservation whose status still owes
  * stock work is marked `dirty` in the same write, and the work is finished by the caller, a repeat, or the sweep.
  */
-import { uuid } from "../config/ids";
+import { uuid } from "./common/ids";
 import type { Context } from "moleculer";
 import { getConfig, type Config } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";

@@ -4,7 +4,7 @@
  * order's status and its saga state are always written together; every transition is appended to the order's
  * history and announced as `order.updated`.
  */
-import { uuid } from "../config/ids";
+import { uuid } from "./common/ids";
 import type { Context } from "moleculer";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
@@ -19,7 +19,7 @@ import { applySagaProgress } from "./orders/progress";
 import { createParams, findParams, idParams, listParams, type CreateParams, type FindParams, type IdParams, type ListParams } from "./orders/params";
 import { orderSaga } from "./orders/steps";
 import { advanceTo, FAILURE_REASONS, IllegalTransitionError, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
-import type { SagaState } from "./orders/saga-engine";
+import type { SagaState } from "../mixins/saga/engine";
 import { recentOrdersOf, sagaOver } from "./orders/recent";
 
 interface Page<T> {

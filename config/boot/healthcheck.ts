@@ -1,11 +1,11 @@
 /**
- * `node dist/config/healthcheck.js`: the container health check of a ShopFlow node, fitting its role. A node that
+ * `node dist/config/boot/healthcheck.js`: the container health check of a ShopFlow node, fitting its role. A node that
  * runs the gateway (SERVICES unset or naming api) is healthy when GET /health/ready on PORT answers 200 (transporter,
  * storage and Redis checked); any other node when GET /health on its METRICS_PORT answers 200 (started, transporter
  * connected). Exit code 0 when healthy, 1 otherwise, with one line saying why.
  */
-import { loadConfig, type Config } from "./env";
-import { resolveServiceName } from "../services/common/names";
+import { loadConfig, type Config } from "../env";
+import { resolveServiceName } from "../../services/common/names";
 
 /** The URL that tells whether this node is healthy; null when the node has nothing to ask (no gateway, no METRICS_PORT). */
 export function healthUrl(config: Config): string | null {

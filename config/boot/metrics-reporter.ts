@@ -8,7 +8,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { MetricReporters, type MetricRegistry, type ServiceBroker } from "moleculer";
-import { requestMetricsOf } from "./tracing/request-metrics.middleware";
+import { requestMetricsOf } from "../middlewares/request-metrics";
 
 type ReporterInstance = InstanceType<typeof MetricReporters.Prometheus> & {
 	registry: MetricRegistry;

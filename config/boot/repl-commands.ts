@@ -4,11 +4,11 @@
  * Wire them with `replOptions` (BrokerOptions.replOptions) below.
  */
 import type { ReplOptions, ServiceBroker } from "moleculer";
-import { BehaviorParseError, formatBehavior, parseBehavior, type Behavior } from "./behavior";
-import { collectCallChain } from "./call-chain";
-import { deadLetterInstances, mergeDeadLetters } from "../services/api/dead-letters";
-import type { DeadLetter } from "../mixins/events.mixin";
-import { serviceOfDeadLetter } from "./events/policy";
+import { BehaviorParseError, formatBehavior, parseBehavior, type Behavior } from "../../services/common/behavior";
+import { collectCallChain } from "../../services/common/call-chain";
+import { deadLetterInstances, mergeDeadLetters } from "../../mixins/events/dead-letters";
+import type { DeadLetter } from "../../mixins/events.mixin";
+import { serviceOfDeadLetter } from "../../mixins/events/policy";
 
 type Row = Array<string | number>;
 interface Helpers {

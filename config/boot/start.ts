@@ -4,7 +4,7 @@
  */
 import v8 from "node:v8";
 import type { ServiceBroker } from "moleculer";
-import { ConfigError, getConfig, type Config } from "./env";
+import { ConfigError, getConfig, type Config } from "../env";
 
 function fail(message: string): never {
 	process.stderr.write(`ShopFlow cannot start: ${message}\n`);
@@ -14,8 +14,8 @@ function fail(message: string): never {
 /** Stops the start with one line naming the variable and the address when NATS or Redis does not answer in time. */
 async function checkConnections(config: Config): Promise<void> {
 	// Loaded here, after the configuration is validated, like the broker below.
-	const { checkNatsReachable } = await import("./events/connections");
-	const { checkRedisReachable } = await import("./kv");
+	const { checkNatsReachable } = await import("../../mixins/events/buses/connections");
+	const { checkRedisReachable } = await import("../../mixins/kv/store");
 	const checks: Array<Promise<void>> = [];
 	if (config.natsUrl) checks.push(checkNatsReachable(config.natsUrl, config.connectTimeoutMs));
 	if (config.redisUrl) checks.push(checkRedisReachable(config.redisUrl, config.connectTimeoutMs));

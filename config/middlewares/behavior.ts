@@ -5,7 +5,7 @@
  */
 import type { Context, Middleware, ServiceBroker } from "moleculer";
 import { Errors } from "moleculer";
-import { formatBehavior, type Behavior, type BehaviorTarget } from "./behavior";
+import { formatBehavior, type Behavior, type BehaviorTarget } from "../../services/common/behavior";
 import { actionRule, decide, describeDecision, eventRules, isBehavior, type FaultDecision } from "./behavior/resolve";
 
 export const INJECTED_FAULTS_METRIC = "shopflow.faults.injected.total";

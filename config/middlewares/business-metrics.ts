@@ -4,7 +4,7 @@
  * Moleculer's circuit breakers per target, from the `$circuit-breaker.*` events this node broadcasts.
  */
 import type { Middleware, ServiceBroker } from "moleculer";
-import { hideHostDetails } from "./host-details";
+import { hideHostDetails } from "./business-metrics/host-details";
 
 export const METRICS = {
 	ORDERS_CREATED: "shopflow.orders.created.total",

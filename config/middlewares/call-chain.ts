@@ -6,9 +6,9 @@
 import type { ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import type { Context, Middleware, ServiceBroker, ServiceSchema } from "moleculer";
-import { CALL_CHAIN_SERVICE, type CallRecord, type UpstreamCallsMeta } from "../call-chain";
-import { MESSAGE_BUS } from "../behavior";
-import { SpanBuffer, type SpanBufferOptions } from "./span-buffer";
+import { CALL_CHAIN_SERVICE, type CallRecord, type UpstreamCallsMeta } from "../../services/common/call-chain";
+import { MESSAGE_BUS } from "../../services/common/behavior";
+import { SpanBuffer, type SpanBufferOptions } from "./call-chain/span-buffer";
 
 interface Locals {
 	fault?: string;

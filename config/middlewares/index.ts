@@ -5,14 +5,14 @@
  * and the breaker; each retried attempt is a new call), the retry guard stops a failure from being retried again
  * by every caller up the chain, the call-chain record and the OpenTelemetry span include the injected delay, and
  * the business metrics observe emitted events and breaker changes. The request metrics take the place of
- * Moleculer's own among its middlewares (config/tracing/request-metrics.middleware.ts, installed in broker.ts).
+ * Moleculer's own among its middlewares (config/middlewares/request-metrics.ts, installed in broker.ts).
  */
 import type { Context, Middleware } from "moleculer";
-import type { Config } from "./env";
-import { FaultInjectionMiddleware } from "./fault-injection";
-import { CallChainMiddleware } from "./tracing/call-chain.middleware";
-import { OpenTelemetryMiddleware } from "./tracing/otel.middleware";
-import { BusinessMetricsMiddleware } from "./tracing/business-metrics.middleware";
+import type { Config } from "../env";
+import { FaultInjectionMiddleware } from "./behavior";
+import { CallChainMiddleware } from "./call-chain";
+import { OpenTelemetryMiddleware } from "./otel";
+import { BusinessMetricsMiddleware } from "./business-metrics";
 
 interface PropagatedError {
 	retryable?: boolean;

@@ -17,8 +17,8 @@ import {
 	type SpanContext,
 } from "@opentelemetry/api";
 import type { Context, Middleware, ServiceBroker } from "moleculer";
-import { statusOf } from "./call-chain.middleware";
-import { isInjectedFault } from "../fault-injection";
+import { statusOf } from "./call-chain";
+import { isInjectedFault } from "./behavior";
 
 export const TRACER_NAME = "shopflow";
 

@@ -6,9 +6,9 @@
  */
 import type { ActionSchema, Context, ServiceBroker } from "moleculer";
 import { Errors } from "moleculer";
-import { serviceOfDeadLetter } from "../../config/events/policy";
-import type { DeadLetter, RedriveResult } from "../../mixins/events.mixin";
-import { NotFoundError } from "../common/errors";
+import { serviceOfDeadLetter } from "./policy";
+import type { DeadLetter, RedriveResult } from "../events.mixin";
+import { NotFoundError } from "../../services/common/errors";
 
 interface ListParams {
 	status?: "dead" | "redriven" | "all";

@@ -1,7 +1,7 @@
 /**
  * Pure rules of the durable event layer: envelopes, retry back-off, names on the bus. No moleculer, no I/O.
  */
-import { uuid } from "../ids";
+import { uuid } from "../../services/common/ids";
 
 /** What travels with an event besides its payload: the fault-injection rules and request id of the publisher. */
 export interface EventMeta {

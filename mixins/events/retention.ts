@@ -5,8 +5,8 @@
  * backlog (a first start on old data) is worked off over several passes instead of blocking the event loop.
  */
 import type { Logger } from "moleculer";
-import type { RetentionSettings } from "../env";
-import { BackgroundPass, drain } from "../background-pass";
+import type { RetentionSettings } from "../../config/env";
+import { BackgroundPass, drain } from "../db/background-pass";
 import type { EventStore } from "./store";
 
 /** Rows removed by one pass. */

@@ -3,9 +3,9 @@
  * letters, redrive. The EventsMixin creates one per service; this file knows nothing of any domain.
  */
 import type { Context, Logger, Service, ServiceBroker } from "moleculer";
-import type { Config } from "../env";
-import type { DeliveryResult, Delivery, EventBus, SubscriptionHandle } from "./bus";
-import { acquireBus } from "./connections";
+import type { Config } from "../../config/env";
+import type { DeliveryResult, Delivery, EventBus, SubscriptionHandle } from "./buses/bus";
+import { acquireBus } from "./buses/connections";
 import {
 	DEFAULT_RETRY,
 	consumerGroup,
@@ -18,9 +18,9 @@ import {
 	type RetryPolicy,
 } from "./policy";
 import { EventStore, type DeadLetter } from "./store";
-import type { IndexSpec } from "../../mixins/db.mixin";
+import type { IndexSpec } from "../db.mixin";
 import { EventsRetention } from "./retention";
-import { redriveDeadLetter, type RedriveResult } from "./redrive";
+import { redriveDeadLetter, type RedriveResult } from "./consumer/redrive";
 
 export type { RedriveResult };
 

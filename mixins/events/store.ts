@@ -6,10 +6,10 @@
  * processed ids are removed after their retention by retention.ts.
  */
 import type { ServiceBroker, Logger } from "moleculer";
-import { closeAdapter, connectAdapter, DuplicateKeyError, openAdapter, Repository, type StoreAdapter } from "../../mixins/db.mixin";
-import type { Config } from "../env";
-import { createKeyValueStore, type KeyValueStore } from "../kv";
-import { MemoryClaims, type ClaimResult } from "./claims";
+import { closeAdapter, connectAdapter, DuplicateKeyError, openAdapter, Repository, type StoreAdapter } from "../db.mixin";
+import type { Config } from "../../config/env";
+import { createKeyValueStore, type KeyValueStore } from "../kv/store";
+import { MemoryClaims, type ClaimResult } from "./consumer/claims";
 import { CLAIM_STALE_MS, type EventMessage, type EventMeta } from "./policy";
 
 /** An outbox row: the message plus its relay status; `sent_at` is null exactly while it is pending. */

@@ -7,7 +7,7 @@ import type { IncomingMessage } from "node:http";
 import type { Context } from "moleculer";
 import { Errors } from "moleculer";
 import type { Config } from "../../config/env";
-import { BehaviorParseError, parseBehavior, type Behavior } from "../../config/behavior";
+import { BehaviorParseError, parseBehavior, type Behavior } from "../common/behavior";
 import type { ShopMeta } from "../common/meta";
 
 /** 400: a behavior string that does not parse; names the bad token. */

@@ -10,7 +10,7 @@
  * Tokens before any section apply to every service; `message-bus` targets event delivery; targets are
  * Moleculer names or the seed's names (services/common/names.ts).
  */
-import { SEED_ALIASES, SERVICE_NAMES, type ServiceName } from "../services/common/names";
+import { SEED_ALIASES, SERVICE_NAMES, type ServiceName } from "./names";
 
 export interface LatencyRule {
 	/** Milliseconds. */

@@ -1,6 +1,6 @@
 /**
  * The call chain of a request across nodes, read back by its trace id.
- * Every node records a CallRecord per action call and event delivery (config/tracing/call-chain.middleware.ts)
+ * Every node records a CallRecord per action call and event delivery (config/middlewares/call-chain.ts)
  * and answers `$callchain.spans`, which `GET /traces/:trace_id` asks of every node. Checkout returns its chain
  * inline as `upstream_calls` without asking anyone: the records travel back with the responses (below).
  */

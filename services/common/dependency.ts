@@ -3,7 +3,7 @@
  * the customer gets a 503 naming the dependency, not Moleculer's 404 "service not found" or a bare 500.
  * A client error of the callee (404 unknown address, 422 bad token, 409 stock) passes through unchanged.
  */
-import { DependencyUnavailableError } from "../common/errors";
+import { DependencyUnavailableError } from "./errors";
 
 const UNAVAILABLE = new Set(["ServiceNotAvailableError", "ServiceNotFoundError", "RequestTimeoutError", "QueueIsFullError", "CircuitBreakerOpenError"]);
 

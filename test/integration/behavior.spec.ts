@@ -1,6 +1,6 @@
 import type { Context, ServiceSchema } from "moleculer";
-import { parseBehavior } from "../../config/behavior";
-import { collectCallChain, type CallRecord } from "../../config/call-chain";
+import { parseBehavior } from "../../services/common/behavior";
+import { collectCallChain, type CallRecord } from "../../services/common/call-chain";
 import { http, registerCustomer, startShop, type Shop } from "../helpers/shop";
 
 /** Stand-ins named like the real services, so that behaviors address them; the real ones are tested elsewhere. */

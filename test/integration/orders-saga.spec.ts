@@ -4,7 +4,7 @@ import { EVENTS, type DomainEvent } from "../../services/common/events";
 import { startShop, type Shop } from "../helpers/shop";
 import { fakeServices, netCharged, newFakeState, type FakeState } from "./orders-fakes";
 import { newOrderDoc, newOrderIds, sagaDataFor, type OrderResult, type PublicOrder } from "../../services/orders/model";
-import { createSagaState } from "../../services/orders/saga-engine";
+import { createSagaState } from "../../mixins/saga/engine";
 import { orderSaga } from "../../services/orders/steps";
 import { recentOrdersOf } from "../../services/orders/recent";
 

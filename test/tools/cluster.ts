@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { connect } from "nats";
-import { streamName } from "../../config/events/policy";
+import { streamName } from "../../mixins/events/policy";
 
 /**
  * glibc malloc settings for every process these tools start, as the Dockerfile sets them. Password hashing
@@ -69,7 +69,7 @@ export async function startCluster(opts: {
 }): Promise<Cluster> {
 	const basePort = opts.basePort ?? 8080;
 	const root = projectRoot();
-	const entry = path.join(root, "dist", "config", "start.js");
+	const entry = path.join(root, "dist", "config", "boot", "start.js");
 	if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
 	const dataDir = opts.dataDir ?? path.join(root, "data", "cluster");
 	const layout = opts.layout ?? clusterLayout(basePort);

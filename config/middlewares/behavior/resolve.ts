@@ -5,7 +5,7 @@
  *   The gateway's own actions and Moleculer's internal `$` services get only an explicit section.
  * - An event handler of S gets the `message-bus` rule (event delivery) and S's own section, each rolled on its own.
  */
-import { ALL_SERVICES, MESSAGE_BUS, type Behavior, type BehaviorTarget, type FaultRule } from "../behavior";
+import { ALL_SERVICES, MESSAGE_BUS, type Behavior, type BehaviorTarget, type FaultRule } from "../../../services/common/behavior";
 
 /** What one call suffers: a delay, then possibly an error. */
 export interface FaultDecision {

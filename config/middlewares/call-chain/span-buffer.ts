@@ -2,7 +2,7 @@
  * A bounded in-memory store of recent call records, indexed by trace id: the newest `maxSpans` records of the
  * last `maxAgeMs` milliseconds. Pure code (no moleculer); one per node.
  */
-import type { CallRecord } from "../call-chain";
+import type { CallRecord } from "../../../services/common/call-chain";
 
 export interface SpanBufferOptions {
 	maxSpans?: number;

@@ -4,7 +4,7 @@
  * a delivery is acknowledged, retried after a delay or terminated, and a group that is down keeps its events
  * (node groups excepted: they only get events published while they listen).
  */
-import type { EventMessage } from "./policy";
+import type { EventMessage } from "../policy";
 
 export interface Subscription {
 	group: string;

@@ -4,7 +4,7 @@
  */
 import type { ServiceBroker } from "moleculer";
 import { connect } from "nats";
-import type { Config } from "../env";
+import type { Config } from "../../../config/env";
 import type { EventBus } from "./bus";
 import { JetStreamBus } from "./jetstream-bus";
 import { openMemoryBus } from "./memory-bus";

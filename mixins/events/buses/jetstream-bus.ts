@@ -22,7 +22,7 @@ import {
 } from "nats";
 import type { Logger } from "moleculer";
 import { runDelivery, type DeliveryHandler, type EventBus, type Subscription, type SubscriptionHandle } from "./bus";
-import { consumerName, eventSubject, streamName, busToken, type EventMessage } from "./policy";
+import { consumerName, eventSubject, streamName, busToken, type EventMessage } from "../policy";
 
 const codec = JSONCodec<EventMessage>();
 const TEST_STREAM_MARK = "shopflow-test-events";

@@ -3,7 +3,7 @@
  * that subscribes late gets the events published before (up to LOG_LIMIT), as a JetStream durable consumer does.
  */
 import { runDelivery, type Delivery, type DeliveryHandler, type EventBus, type Subscription, type SubscriptionHandle } from "./bus";
-import type { EventMessage } from "./policy";
+import type { EventMessage } from "../policy";
 
 /**
  * How many recent events a late durable subscriber can catch up on. The log holds at least this many and at

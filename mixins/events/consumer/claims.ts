@@ -4,7 +4,7 @@
  * three times the bytes per id (a NeDB document plus two index nodes, against one map entry). Same rules as the
  * collection: one claim per key, "busy" while it runs, "done" after, a stale claim taken over.
  */
-import { CLAIM_STALE_MS } from "./policy";
+import { CLAIM_STALE_MS } from "../policy";
 
 export type ClaimResult = "claimed" | "done" | "busy";
 

@@ -1,9 +1,9 @@
 /**
  * Redrive: one more delivery of a dead letter to the consumer that gave up on it, and nobody else.
  */
-import { ConflictError, NotFoundError } from "../../services/common/errors";
-import { errorText, processedKey, type EventMessage } from "./policy";
-import type { EventStore } from "./store";
+import { ConflictError, NotFoundError } from "../../../services/common/errors";
+import { errorText, processedKey, type EventMessage } from "../policy";
+import type { EventStore } from "../store";
 
 export interface RedriveResult {
 	id: string;

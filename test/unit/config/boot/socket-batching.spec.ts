@@ -1,6 +1,6 @@
 import net from "node:net";
 import type { AddressInfo } from "node:net";
-import { batchClientSocketWrites } from "../../../config/socket-batching";
+import { batchClientSocketWrites } from "../../../../config/boot/socket-batching";
 
 /** A TCP server that records what each connection sent, chunk by chunk. */
 async function recordingServer(): Promise<{ port: number; chunks: string[][]; close(): Promise<void> }> {

@@ -1,5 +1,5 @@
 import { ServiceBroker } from "moleculer";
-import { BREAKER_STATES, BusinessMetricsMiddleware, METRICS } from "../../../../config/tracing/business-metrics.middleware";
+import { BREAKER_STATES, BusinessMetricsMiddleware, METRICS } from "../../../../config/middlewares/business-metrics";
 
 function value(broker: ServiceBroker, name: string, labels: Record<string, string> = {}): number | undefined {
 	const metric = broker.metrics.getMetric(name) as unknown as { snapshot(): Array<{ value: number; labels: Record<string, unknown> }> };

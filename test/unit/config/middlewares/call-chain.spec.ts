@@ -1,6 +1,6 @@
 import { Errors, ServiceBroker, type BrokerOptions, type Context, type Middleware } from "moleculer";
-import { collectUpstreamCalls, takeUpstreamCalls, type CallRecord } from "../../../../config/call-chain";
-import { CallChainMiddleware } from "../../../../config/tracing/call-chain.middleware";
+import { collectUpstreamCalls, takeUpstreamCalls, type CallRecord } from "../../../../services/common/call-chain";
+import { CallChainMiddleware } from "../../../../config/middlewares/call-chain";
 
 /** Two brokers over Moleculer's in-process transporter: "front" calls "back" on the other node. */
 function brokers(namespace: string): { front: ServiceBroker; back: ServiceBroker; chainCalls: string[] } {

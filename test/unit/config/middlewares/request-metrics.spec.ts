@@ -1,7 +1,7 @@
 import { Errors, ServiceBroker } from "moleculer";
-import { createShopBroker } from "../../../../config/broker";
-import { findPrometheusReporter } from "../../../../config/metrics";
-import { RequestMetrics, installRequestMetrics, observe, requestMetricsOf } from "../../../../config/tracing/request-metrics.middleware";
+import { createShopBroker } from "../../../../config/boot/broker";
+import { findPrometheusReporter } from "../../../../config/boot/metrics-reporter";
+import { RequestMetrics, installRequestMetrics, observe, requestMetricsOf } from "../../../../config/middlewares/request-metrics";
 import { testConfig } from "../../../helpers/shop";
 
 function line(text: string, prefix: string): string | undefined {

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { patchNeDbIndexes } from "../../../mixins/nedb-index-patch";
+import { patchNeDbIndexes } from "../../../../mixins/db/nedb-index-patch";
 
 interface Row {
 	_id: string;

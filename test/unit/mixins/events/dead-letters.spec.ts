@@ -1,4 +1,4 @@
-import { mergeDeadLetters } from "../../../../services/api/dead-letters";
+import { mergeDeadLetters } from "../../../../mixins/events/dead-letters";
 import type { DeadLetter } from "../../../../mixins/events.mixin";
 
 const dl = (id: string, failed_at: string): DeadLetter =>

@@ -10,7 +10,7 @@ import {
 	processedKey,
 	serviceOfDeadLetter,
 	streamName,
-} from "../../../../config/events/policy";
+} from "../../../../mixins/events/policy";
 
 describe("event policy", () => {
 	it("retries with doubling delays and dead-letters after the last attempt", () => {

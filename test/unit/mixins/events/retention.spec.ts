@@ -1,6 +1,6 @@
 import { ServiceBroker } from "moleculer";
-import { EventStore } from "../../../../config/events/store";
-import { EventsRetention } from "../../../../config/events/retention";
+import { EventStore } from "../../../../mixins/events/store";
+import { EventsRetention } from "../../../../mixins/events/retention";
 import { testConfig } from "../../../helpers/shop";
 
 const msg = (id: string) => {

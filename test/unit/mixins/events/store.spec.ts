@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { ServiceBroker } from "moleculer";
 import { closeAdapter, connectAdapter, openAdapter } from "../../../../mixins/db.mixin";
-import { EventStore } from "../../../../config/events/store";
-import { CLAIM_STALE_MS } from "../../../../config/events/policy";
+import { EventStore } from "../../../../mixins/events/store";
+import { CLAIM_STALE_MS } from "../../../../mixins/events/policy";
 import { testConfig } from "../../../helpers/shop";
 
 const msg = (id: string, at: string) => ({ event_id: id, name: "x.happened", source: "svc", event: { event_id: id, occurred_at: at }, meta: {}, created_at: at });

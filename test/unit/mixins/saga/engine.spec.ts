@@ -7,7 +7,7 @@ import {
 	type SagaDefinition,
 	type SagaState,
 	type StepContext,
-} from "../../../../services/orders/saga-engine";
+} from "../../../../mixins/saga/engine";
 
 type Data = { order: string };
 

@@ -1,4 +1,4 @@
-import { BehaviorParseError, formatBehavior, parseBehavior } from "../../../config/behavior";
+import { BehaviorParseError, formatBehavior, parseBehavior } from "../../../../services/common/behavior";
 
 function parseError(input: string): BehaviorParseError {
 	try {

@@ -1,5 +1,5 @@
 import { Errors } from "moleculer";
-import { callDependency, isUnavailable } from "../../../../services/checkout/dependency";
+import { callDependency, isUnavailable } from "../../../../services/common/dependency";
 import { NotFoundError } from "../../../../services/common/errors";
 
 describe("callDependency", () => {

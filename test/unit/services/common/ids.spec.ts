@@ -1,4 +1,4 @@
-import { uuid } from "../../../config/ids";
+import { uuid } from "../../../../services/common/ids";
 
 const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -1,5 +1,5 @@
-import { parseBehavior } from "../../../../config/behavior";
-import { actionRule, decide, describeDecision, eventRules, isBehavior } from "../../../../config/behavior/resolve";
+import { parseBehavior } from "../../../../../services/common/behavior";
+import { actionRule, decide, describeDecision, eventRules, isBehavior } from "../../../../../config/middlewares/behavior/resolve";
 
 const chaos = parseBehavior("latency=20-100ms,error=0.05,payment:error=0.1,inventory:latency=100-500ms,message-bus:error=0.15");
 

@@ -1,5 +1,5 @@
-import { SpanBuffer } from "../../../../config/tracing/span-buffer";
-import type { CallRecord } from "../../../../config/call-chain";
+import { SpanBuffer } from "../../../../../config/middlewares/call-chain/span-buffer";
+import type { CallRecord } from "../../../../../services/common/call-chain";
 
 const rec = (action: string): CallRecord => ({ name: "svc", action, code: 200, duration: 1, node: "n1" });
 

@@ -1,6 +1,6 @@
-import type { DeliveryResult, Delivery } from "../../../../config/events/bus";
-import { openMemoryBus } from "../../../../config/events/memory-bus";
-import { createMessage } from "../../../../config/events/policy";
+import type { DeliveryResult, Delivery } from "../../../../../mixins/events/buses/bus";
+import { openMemoryBus } from "../../../../../mixins/events/buses/memory-bus";
+import { createMessage } from "../../../../../mixins/events/policy";
 
 const ns = (): string => `t-mb-${Math.random().toString(36).slice(2)}`;
 const wait = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms));

@@ -1,5 +1,5 @@
-import { MemoryClaims } from "../../../../config/events/claims";
-import { CLAIM_STALE_MS } from "../../../../config/events/policy";
+import { MemoryClaims } from "../../../../../mixins/events/consumer/claims";
+import { CLAIM_STALE_MS } from "../../../../../mixins/events/policy";
 
 describe("claims of a memory store", () => {
 	it("lets one delivery run an event, tells a concurrent one it is busy, a later one that it is done", () => {
