@@ -3,7 +3,6 @@
  * Unset means the embedded choice: a user who installs nothing but Node runs the whole shop.
  */
 import path from "node:path";
-import { CLAIM_STALE_MS } from "../mixins/events/policy";
 
 export class ConfigError extends Error {
 	constructor(public readonly variable: string, message: string) {
@@ -131,6 +130,9 @@ export interface RetentionSettings {
 }
 
 const MINUTE_MS = 60_000;
+
+/** A consumer's claim on an event older than this is taken over: its holder crashed or stopped mid-handler. */
+export const CLAIM_STALE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 
 /**

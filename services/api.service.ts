@@ -8,7 +8,7 @@ import { Errors } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { getConfig, type Config } from "../config/env";
 import { createKeyValueStore, type KeyValueStore } from "../mixins/kv/store";
-import { findPrometheusReporter } from "../config/boot/metrics-reporter";
+import { findMetricsText } from "./common/metrics";
 import { apiAliases } from "./api/routes";
 import { rateLimitStoreFactory } from "./api/rate-limit-store";
 import { checkReadiness, type Readiness } from "./api/health";
@@ -165,7 +165,7 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 				handler(this: ApiThis, ctx: Context<unknown, ShopMeta>): string {
 					ctx.meta.$responseHeaders = { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" };
 					this.responseCacheCounts.flush(this.broker);
-					const reporter = findPrometheusReporter(this.broker.metrics);
+					const reporter = findMetricsText(this.broker.metrics);
 					return reporter ? reporter.render() : "";
 				},
 			},

@@ -16,10 +16,9 @@ import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationFai
 import { CART_CLAIM, CheckoutClaims, type Claim, type RequestDoc } from "./checkout/claims";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
-import { addressParams } from "./users/params";
 import { callDependency } from "./common/dependency";
-import type { CheckoutDetails } from "./users.service";
-import type { CheckoutCart } from "./cart.service";
+import { addressParams, type CheckoutDetails } from "./users/client";
+import type { CheckoutCart } from "./cart/client";
 import {
 	bodyHash,
 	checkoutResponse,

@@ -15,8 +15,7 @@ import { EVENTS } from "./common/events";
 import { ConflictError, DependencyUnavailableError, InsufficientStockError, NotFoundError } from "./common/errors";
 import type { ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
-import { DEMO_STOCK } from "./products/demo-catalog";
-import type { PricingRow } from "./products.service";
+import { DEMO_STOCK, type PricingRow } from "./products/client";
 import {
 	availabilityAnswer,
 	fellBelow,

@@ -13,6 +13,7 @@ import { EVENTS, type DomainEvent, type OrderCancelledPayload, type OrderCreated
 import { ConflictError, DependencyUnavailableError, NotFoundError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
+import type { Page } from "./common/paging";
 import { OrderNotCancellableError } from "./orders/errors";
 import { newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
 import { applySagaProgress } from "./orders/progress";
@@ -22,13 +23,6 @@ import { advanceTo, FAILURE_REASONS, IllegalTransitionError, isCancellable, isTe
 import type { SagaState } from "../mixins/saga/engine";
 import { recentOrdersOf, sagaOver } from "./orders/recent";
 
-interface Page<T> {
-	rows: T[];
-	total: number;
-	page: number;
-	page_size: number;
-	total_pages: number;
-}
 interface Stats {
 	total: number;
 	by_status: Record<string, number>;

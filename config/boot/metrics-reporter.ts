@@ -9,6 +9,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { MetricReporters, type MetricRegistry, type ServiceBroker } from "moleculer";
 import { requestMetricsOf } from "../middlewares/request-metrics";
+import { METRICS_TEXT, type MetricsText } from "../../services/common/metrics";
 
 type ReporterInstance = InstanceType<typeof MetricReporters.Prometheus> & {
 	registry: MetricRegistry;
@@ -26,7 +27,8 @@ export interface ShopReporterOptions {
 	host?: string;
 }
 
-export class GatewayPrometheusReporter extends Prometheus {
+export class GatewayPrometheusReporter extends Prometheus implements MetricsText {
+	readonly [METRICS_TEXT] = true as const;
 	private metricsServer: http.Server | null = null;
 	private readonly listenPort: number | null;
 	private readonly listenHost: string;

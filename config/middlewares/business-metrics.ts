@@ -4,21 +4,8 @@
  * Moleculer's circuit breakers per target, from the `$circuit-breaker.*` events this node broadcasts.
  */
 import type { Middleware, ServiceBroker } from "moleculer";
+import { METRICS } from "../../services/common/metrics";
 import { hideHostDetails } from "./business-metrics/host-details";
-
-export const METRICS = {
-	ORDERS_CREATED: "shopflow.orders.created.total",
-	ORDERS_COMPLETED: "shopflow.orders.completed.total",
-	ORDERS_FAILED: "shopflow.orders.failed.total",
-	ORDERS_CANCELLED: "shopflow.orders.cancelled.total",
-	REFUNDS: "shopflow.refunds.total",
-	COMPENSATIONS: "shopflow.saga.compensations.total",
-	BREAKER_STATE: "shopflow.circuit_breaker.state",
-	BREAKER_TRANSITIONS: "shopflow.circuit_breaker.transitions.total",
-	DEAD_LETTERS: "shopflow.events.dead_letters",
-	PENDING_OUTBOX: "shopflow.events.pending_outbox",
-	GATEWAY_CACHE: "shopflow.gateway.cache.requests.total",
-} as const;
 
 /** How often each node reads the event statistics of its local services. */
 const EVENT_STATS_INTERVAL_MS = 5000;

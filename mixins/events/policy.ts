@@ -32,8 +32,8 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 100, maxDelayMs: 10_000 };
 
-/** A consumer's claim older than this is taken over: its holder crashed or stopped mid-handler. */
-export const CLAIM_STALE_MS = 60_000;
+/** A consumer's claim older than this is taken over (set beside the dedupe window it bounds, in config/env.ts). */
+export { CLAIM_STALE_MS } from "../../config/env";
 
 /** What to do after the consumer failed on delivery `attempt` (1-based). */
 export type FailureDecision = { kind: "retry"; delayMs: number } | { kind: "dead-letter" };

@@ -7,7 +7,7 @@
  * Exits 1 when any invariant is violated.
  */
 import { INJECTED_FAULTS_METRIC } from "../../config/middlewares/behavior";
-import { METRICS } from "../../config/middlewares/business-metrics";
+import { METRICS } from "../../services/common/metrics";
 import { numberArg, parseArgs } from "../tools/stats";
 import { allOrders, checkInvariants, stockSnapshot, waitForQuiescence } from "./invariants";
 import { runLoad } from "./load";

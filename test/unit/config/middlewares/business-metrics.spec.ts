@@ -1,5 +1,6 @@
 import { ServiceBroker } from "moleculer";
-import { BREAKER_STATES, BusinessMetricsMiddleware, METRICS } from "../../../../config/middlewares/business-metrics";
+import { BREAKER_STATES, BusinessMetricsMiddleware } from "../../../../config/middlewares/business-metrics";
+import { METRICS } from "../../../../services/common/metrics";
 
 function value(broker: ServiceBroker, name: string, labels: Record<string, string> = {}): number | undefined {
 	const metric = broker.metrics.getMetric(name) as unknown as { snapshot(): Array<{ value: number; labels: Record<string, unknown> }> };
