@@ -13,7 +13,7 @@
  *   A handler that throws is retried with back-off (100, 200, 400, 800 ms by default) without holding up other
  *   events or consumers; after the last attempt the event goes to `<service>.events_dead_letters`, which the
  *   `deadLetters` and `redriveDeadLetter` actions (and the gateway's admin routes) list and redrive.
- * - Handlers run through the broker's event middlewares, so fault injection (`message-bus`), tracing and
+ * - Handlers run through the broker's event middlewares, so behaviors (`message-bus`), tracing and
  *   metrics apply to them, and an injected failure takes the same retry and dead-letter path as any error.
  */
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";

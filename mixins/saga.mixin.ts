@@ -110,7 +110,7 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 			let stall: (s: SagaState<D>) => void = () => undefined;
 			const stalled = new Promise<SagaState<D>>(resolve => (stall = resolve));
 			const local: LocalRun<D> = { lost: false, detached: !ctx, stall };
-			// Calls carry the request's context (trace, meta, fault injection) until a compensation stalls: from then
+			// Calls carry the request's context (trace, meta, behavior) until a compensation stalls: from then
 			// on the saga runs on its own, so that a fault injected into that one request cannot block it forever.
 			const call: SagaCaller = (action, params) =>
 				ctx && !local.detached

@@ -194,7 +194,7 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 				if (m[1].length > MAX_TOKEN_LENGTH) throw new UnauthorizedError("Token is not valid", "INVALID_TOKEN");
 				// Where only admins may inject faults, nobody's behavior applies before we know who is asking.
 				const behavior = ctx.meta.behavior;
-				if (behavior !== undefined && config.isProduction && !config.chaosPublic) delete ctx.meta.behavior;
+				if (behavior !== undefined && config.isProduction && !config.behaviorPublic) delete ctx.meta.behavior;
 				try {
 					return (await ctx.call("users.resolveToken", { token: m[1] })) as AuthUser;
 				} finally {

@@ -132,7 +132,7 @@ export const replCommands: ReplCommand[] = [
 	},
 	{
 		command: "checkout <userId>",
-		description: "Run a checkout for a user (their cart, or --product), with an optional fault-injection behavior string",
+		description: "Run a checkout for a user (their cart, or --product), with an optional behavior string",
 		options: [
 			{ option: "-b, --behavior <behavior>", description: "e.g. payment:error=503:0.5 or inventory:latency=500-1000ms" },
 			{ option: "-p, --product <id>", description: "add this product to the user's cart first" },
@@ -192,7 +192,7 @@ export const replCommands: ReplCommand[] = [
 	},
 	{
 		command: "behavior <behavior>",
-		description: "Parse a fault-injection behavior string and show its rules per target (nothing is applied)",
+		description: "Parse a behavior string and show its rules per target (nothing is applied)",
 		async action(_broker, args) {
 			try {
 				print(JSON.stringify(parseBehavior(String(args.behavior)), null, 2));

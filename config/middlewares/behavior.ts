@@ -1,5 +1,5 @@
 /**
- * Fault injection: applies the behavior that the gateway put in `ctx.meta.behavior` just before an action or event
+ * Behavior (fault injection): applies the behavior that the gateway put in `ctx.meta.behavior` just before an action or event
  * handler of the named service runs, on whichever node it runs. An injected error is a real
  * Moleculer error: a 5xx is a MoleculerRetryableError, so retries, circuit breakers, traces and metrics see it.
  */
@@ -36,7 +36,7 @@ interface Locals {
 	fault?: string;
 }
 
-export interface FaultInjectionOptions {
+export interface BehaviorOptions {
 	/** Random source in [0, 1); tests pass a fixed one. */
 	random?: () => number;
 }
@@ -48,7 +48,7 @@ export function behaviorOf(ctx: Context): Behavior | undefined {
 }
 
 /** The broker middleware that injects latency and errors before local action and event handlers. */
-export function FaultInjectionMiddleware(opts: FaultInjectionOptions = {}): Middleware {
+export function BehaviorMiddleware(opts: BehaviorOptions = {}): Middleware {
 	const random = opts.random ?? Math.random;
 	let broker: ServiceBroker;
 
@@ -85,7 +85,7 @@ export function FaultInjectionMiddleware(opts: FaultInjectionOptions = {}): Midd
 
 
 	return {
-		name: "FaultInjection",
+		name: "Behavior",
 
 		created(b: ServiceBroker) {
 			broker = b;

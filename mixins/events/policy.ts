@@ -3,7 +3,7 @@
  */
 import { uuid } from "../../services/common/ids";
 
-/** What travels with an event besides its payload: the fault-injection rules and request id of the publisher. */
+/** What travels with an event besides its payload: the behavior rules and request id of the publisher. */
 export interface EventMeta {
 	behavior?: unknown;
 	requestID?: string | null;

@@ -1,5 +1,5 @@
 /**
- * The fault-injection ("behavior") grammar, as pure code:
+ * The behavior (fault injection) grammar, as pure code:
  *
  *   behavior := token ("," token)*
  *   token    := [target ":"] key "=" value        a target starts a section; later key=value tokens belong to it

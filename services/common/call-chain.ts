@@ -13,10 +13,10 @@ export interface CallRecord {
 	action: string;
 	/** HTTP-like status: 200 on success, the error's code otherwise. */
 	code: number;
-	/** Milliseconds, from just before the fault injection to the handler's end. */
+	/** Milliseconds, from just before the behavior to the handler's end. */
 	duration: number;
 	node: string;
-	/** The injected fault, when fault injection caused or delayed the call ("latency 734ms", "error 503"). */
+	/** The injected fault, when a behavior caused or delayed the call ("latency 734ms", "error 503"). */
 	fault?: string;
 	started_at?: number;
 	parent_id?: string | null;
