@@ -1,6 +1,6 @@
 # ShopFlow: one image for every role; SERVICES picks what a container runs.
 
-# --- build: compile TypeScript with the dev dependencies ---
+# --- build: compile the production code (tsconfig.build.json: no tests, no tools) with the dev dependencies ---
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -9,7 +9,6 @@ COPY tsconfig.json tsconfig.build.json moleculer.config.ts ./
 COPY config ./config
 COPY mixins ./mixins
 COPY services ./services
-COPY test/tools ./test/tools
 RUN npx tsc -p tsconfig.build.json
 
 # --- runtime: production dependencies and the compiled code only ---

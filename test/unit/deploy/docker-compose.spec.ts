@@ -131,4 +131,13 @@ describe("the Dockerfile", () => {
 		const dockerfile = fs.readFileSync(path.join(root, "Dockerfile"), "utf8");
 		expect(dockerfile).toMatch(/HEALTHCHECK [^\n]*\\\n\s+CMD \["node", "dist\/config\/boot\/healthcheck\.js"\]/);
 	});
+
+	it("builds the production code only: no tests or tools in the image", () => {
+		const dockerfile = fs.readFileSync(path.join(root, "Dockerfile"), "utf8");
+		const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].map(m => m[1]);
+		expect(copied.join("\n")).not.toMatch(/\btest\b/);
+		expect(dockerfile).toMatch(/tsc -p tsconfig\.build\.json/);
+		const build = JSON.parse(fs.readFileSync(path.join(root, "tsconfig.build.json"), "utf8")) as { include: string[] };
+		expect(build.include.filter(p => p.startsWith("test"))).toEqual([]);
+	});
 });
