@@ -1,26 +1,18 @@
 /**
- * The durable event machinery of one service instance: outbox relay, consumers with claims, retries and dead
- * letters, redrive. The EventsMixin creates one per service; this file knows nothing of any domain.
+ * The durable event machinery of one service instance: the outbox relay and staged publishing here, the consumer
+ * side (claims, retries, dead letters, redrive) in consumer/. The EventsMixin creates one per service; this file
+ * knows nothing of any domain.
  */
 import type { Context, Logger, Service, ServiceBroker } from "moleculer";
 import type { Config } from "../../config/env";
 import type { DeliveryResult, Delivery, EventBus, SubscriptionHandle } from "./buses/bus";
 import { acquireBus } from "./buses/connections";
-import {
-	DEFAULT_RETRY,
-	consumerGroup,
-	deadLetterId,
-	decideAfterFailure,
-	errorText,
-	processedKey,
-	type EventMessage,
-	type EventMeta,
-	type RetryPolicy,
-} from "./policy";
+import { DEFAULT_RETRY, consumerGroup, errorText, type EventMessage, type RetryPolicy } from "./policy";
 import { EventStore, type DeadLetter } from "./store";
 import type { IndexSpec } from "../db.mixin";
 import { EventsRetention } from "./retention";
-import { redriveDeadLetter, type RedriveResult } from "./consumer/redrive";
+import type { RedriveResult } from "./consumer/redrive";
+import { EventConsumer } from "./consumer/deliveries";
 
 export type { RedriveResult };
 
@@ -73,6 +65,8 @@ export class EventsRuntime {
 	readonly store: EventStore;
 	/** Removes sent outbox rows and processed ids once they are older than the configured retention. */
 	readonly retention: EventsRetention;
+	/** The consumer side: claims, retries, dead letters, redrive. */
+	private readonly consumer: EventConsumer;
 	/** Test hook: stores events in the outbox without relaying them, as a crash right after the write would. */
 	relayPaused = false;
 	/** Staged collections whose sparse index on staged event ids exists. */
@@ -103,6 +97,14 @@ export class EventsRuntime {
 		this.retry = { ...DEFAULT_RETRY, ...opts.retry };
 		this.store = new EventStore(this.broker, this.logger, config, service.name);
 		this.retention = new EventsRetention(this.store, config.retention, this.logger);
+		this.consumer = new EventConsumer(this.store, invokers, {
+			service: service.name,
+			nodeId: this.broker.nodeID,
+			group: this.group,
+			retry: this.retry,
+			logger: this.logger,
+			stopping: () => this.stopping,
+		});
 	}
 
 	/** The bus this instance publishes to while it runs (tests use it to inject duplicate deliveries). */
@@ -334,71 +336,19 @@ export class EventsRuntime {
 		return n;
 	}
 
-	/** One delivery to this consumer: de-duplicated by claim, retried with back-off, dead-lettered at the end. */
-	async deliver(d: Delivery): Promise<DeliveryResult> {
-		if (this.stopping) return { kind: "retry", delayMs: 500 };
-		const invoke = this.invokers.get(d.message.name);
-		if (!invoke) return { kind: "ack" };
-		const key = processedKey(this.group, d.message.event_id);
-		const claim = await this.store.claim(key);
-		if (claim === "done") return { kind: "ack" };
-		if (claim === "busy") return { kind: "retry", delayMs: this.retry.baseDelayMs };
-		try {
-			await invoke(d.message, this.deliveryMeta(d.message.meta, d.attempt));
-		} catch (err) {
-			await this.store.release(key).catch(() => undefined);
-			const next = decideAfterFailure(d.attempt, this.retry);
-			if (next.kind === "retry") {
-				this.logger.debug(`${this.group}: ${d.message.name} ${d.message.event_id} failed (attempt ${d.attempt}), retry in ${next.delayMs} ms`);
-				return { kind: "retry", delayMs: next.delayMs };
-			}
-			await this.deadLetter(d.message, errorText(err), d.attempt);
-			return { kind: "term" };
-		}
-		await this.store.markDone(key);
-		return { kind: "ack" };
+	/** One delivery to this consumer (consumer/deliveries.ts). */
+	deliver(d: Delivery): Promise<DeliveryResult> {
+		return this.consumer.deliver(d);
 	}
 
-	private deliveryMeta(meta: EventMeta, attempt: number): Record<string, unknown> {
-		return { behavior: meta.behavior, $event: { attempt, group: this.group } };
-	}
-
-	private async deadLetter(message: EventMessage, error: string, attempts: number): Promise<void> {
-		// A duplicate delivery that failed as well adds nothing to the dead letter already kept.
-		if (await this.store.deadLetters.findOne({ consumer: this.group, event_id: message.event_id, status: "dead" })) return;
-		this.logger.warn(`${this.group}: ${message.name} ${message.event_id} dead-lettered after ${attempts} attempts: ${error}`);
-		await this.store.deadLetters.insert({
-			id: deadLetterId(this.service.name),
-			service: this.service.name,
-			consumer: this.group,
-			node_id: this.broker.nodeID,
-			event_id: message.event_id,
-			event_name: message.name,
-			source: message.source,
-			event: message.event,
-			meta: message.meta,
-			error,
-			attempts,
-			status: "dead",
-			failed_at: new Date().toISOString(),
-			redriven_at: null,
-		});
-	}
-
-	/** Delivers a dead letter to its consumer once more, with the redriving request's fault-injection rules. */
-	async redrive(id: string, ctx: Context): Promise<RedriveResult> {
-		const behavior = (ctx.meta as { behavior?: unknown }).behavior;
-		return redriveDeadLetter(this.store, this.invokers, this.service.name, id, attempt => this.deliveryMeta({ behavior }, attempt));
+	/** Delivers a dead letter to its consumer once more, with the redriving request's behavior rules. */
+	redrive(id: string, ctx: Context): Promise<RedriveResult> {
+		return this.consumer.redrive(id, ctx);
 	}
 
 	/** This service's dead letters, newest first. */
-	async listDeadLetters(status: "dead" | "redriven" | "all", limit: number, offset: number): Promise<{ rows: DeadLetter[]; total: number }> {
-		const query = status === "all" ? {} : { status };
-		const [rows, total] = await Promise.all([
-			this.store.deadLetters.find(query, { sort: ["-failed_at"], limit, offset }),
-			this.store.deadLetters.count(query),
-		]);
-		return { rows, total };
+	listDeadLetters(status: "dead" | "redriven" | "all", limit: number, offset: number): Promise<{ rows: DeadLetter[]; total: number }> {
+		return this.consumer.listDeadLetters(status, limit, offset);
 	}
 
 	async stats(): Promise<EventStats> {
