@@ -15,7 +15,7 @@ import { IdempotencyKeyExpiry } from "./checkout/retention";
 import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { CART_CLAIM, CheckoutClaims, type Claim, type RequestDoc } from "./checkout/claims";
 import { requireUser, type ShopMeta } from "./common/meta";
-import { defineService, type ServiceThis } from "./common/schema";
+import { defineService, objectWithoutNulls, type ServiceThis } from "./common/schema";
 import { addressParams } from "./users/params";
 import { callDependency } from "./checkout/dependency";
 import type { CheckoutDetails } from "./users.service";
@@ -101,7 +101,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			params: {
 				shipping_address: [
 					{ type: "string", min: 1, max: 300, trim: true },
-					{ type: "object", props: addressParams, strict: "remove" },
+					objectWithoutNulls(addressParams, "shipping_address"),
 				],
 				payment_method: { type: "string", min: 1, max: 64, trim: true },
 				cart_id: { type: "string", min: 1, max: 150, optional: true },

@@ -140,6 +140,21 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 			},
 		},
 
+		/**
+		 * The payments of one order (`GET /payments?order_id=`), with the net amount charged: the customer's own, or any
+		 * for an admin. It finds a charge whose answer was lost too, which the order does not name.
+		 */
+		list: {
+			auth: "required",
+			params: { order_id: { type: "string", min: 1, max: 100 } },
+			async handler(this: PaymentsThis, ctx: Ctx<OrderParams>): Promise<{ rows: PaymentView[]; net_charged_cents: number }> {
+				const user = requireUser(ctx.meta);
+				const all = await this.payments().find({ order_id: ctx.params.order_id }, { sort: ["created_at"] });
+				const rows = user.role === "admin" ? all : all.filter(p => p.user_id === user.id);
+				return { rows: rows.map(toPaymentView), net_charged_cents: netChargedCents(rows) };
+			},
+		},
+
 		/** An order's payments and the net amount charged (captured minus refunded), for the saga invariants. */
 		listByOrder: {
 			visibility: "public",
