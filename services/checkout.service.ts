@@ -18,6 +18,7 @@ import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, objectWithoutNulls, type ServiceThis } from "./common/schema";
 import { addressParams } from "./users/params";
 import { callDependency } from "./checkout/dependency";
+import { assertChargeable } from "./payments/client";
 import type { CheckoutDetails } from "./users.service";
 import type { CheckoutCart } from "./cart.service";
 import {
@@ -197,6 +198,11 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				if (placed) return placed;
 				throw new ValidationFailedError("cart", "is empty: add products before checking out", "CART_EMPTY");
 			}
+
+			// A total beyond what one payment can charge is refused (422) before the cart is claimed or anything runs.
+			const current = await callDependency("products", ctx.call<{ rows: CatalogRow[] }, { ids: string[] }>("products.getMany", { ids: cart.items.map(l => l.product_id) }));
+			const bill = repriceLines(cart.items, current.rows);
+			if (bill.ok) assertChargeable("cart", bill.total_cents, bill.currency);
 
 			// One cart version becomes at most one order, whatever the number of clicks or keys.
 			const cartClaim = await this.claims.claim(`${userId}:cart:${cart.version}`, userId, CART_CLAIM, keyedOrder ?? `checkout:${userId}:cart:${uuid()}`);

@@ -14,6 +14,7 @@ import { defineService, type ServiceThis } from "./common/schema";
 import { GatewayBreaker, BreakerOpenError, type BreakerOptions, type BreakerSnapshot } from "./payments/breaker";
 import { SimulatedGateway, GatewayUnavailableError, type PaymentGateway, type SimulatedGatewayOptions } from "./payments/gateway";
 import { PaymentDeclinedError, PaymentGatewayUnavailableError } from "./payments/errors";
+import { MAX_CHARGE_CENTS } from "./payments/client";
 import {
 	decideExistingCharge,
 	netChargedCents,
@@ -96,7 +97,7 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 			params: {
 				order_id: { type: "string", min: 1, max: 100 },
 				user_id: { type: "string", min: 1, max: 100 },
-				amount_cents: { type: "number", integer: true, positive: true, max: 1_000_000_000 },
+				amount_cents: { type: "number", integer: true, positive: true, max: MAX_CHARGE_CENTS },
 				currency: { type: "string", length: 3, uppercase: true },
 				token: { type: "string", min: 1, max: 64 },
 				idempotency_key: KEY,
