@@ -27,6 +27,7 @@ import {
 	checkoutStatus,
 	isValidIdempotencyKey,
 	repriceLines,
+	type PricedCart,
 	sha256,
 	wantsAsync,
 	type CatalogRow,
@@ -71,7 +72,7 @@ interface CheckoutMethods extends DbMethods {
 	placeOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string | null): Promise<Outcome>;
 	placedOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string): Promise<Outcome | null>;
 	remainingMs(ctx: Context<StartParams, ShopMeta>, started: number): number;
-	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string): Promise<Outcome>;
+	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart): Promise<Outcome>;
 }
 interface CheckoutVars {
 	opts: CheckoutSettings;
@@ -199,10 +200,19 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				throw new ValidationFailedError("cart", "is empty: add products before checking out", "CART_EMPTY");
 			}
 
-			// A total beyond what one payment can charge is refused (422) before the cart is claimed or anything runs.
-			const current = await callDependency("products", ctx.call<{ rows: CatalogRow[] }, { ids: string[] }>("products.getMany", { ids: cart.items.map(l => l.product_id) }));
-			const bill = repriceLines(cart.items, current.rows);
-			if (bill.ok) assertChargeable("cart", bill.total_cents, bill.currency);
+			// The lines at today's prices: a product that cannot be sold (409) or a total beyond what one payment can
+			// charge (422) is refused before the cart is claimed or anything runs.
+			const { rows } = await callDependency("products", ctx.call<{ rows: CatalogRow[] }, { ids: string[] }>("products.getMany", { ids: cart.items.map(l => l.product_id) }));
+			const priced = repriceLines(cart.items, rows);
+			if (!priced.ok) {
+				const why = priced.reason === "currency" ? "is priced in another currency than the rest of the cart" : "is no longer available";
+				throw new ConflictError(`Product '${priced.product_id}' in the cart ${why}; remove it and retry`, "PRODUCT_UNAVAILABLE", {
+					field: "cart.items",
+					product_id: priced.product_id,
+					reason: priced.reason,
+				});
+			}
+			assertChargeable("cart", priced.total_cents, priced.currency);
 
 			// One cart version becomes at most one order, whatever the number of clicks or keys.
 			const cartClaim = await this.claims.claim(`${userId}:cart:${cart.version}`, userId, CART_CLAIM, keyedOrder ?? `checkout:${userId}:cart:${uuid()}`);
@@ -215,7 +225,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			this.running.add(claimDoc.id);
 			let outcome: Outcome;
 			try {
-				outcome = (cartClaim.takenOver ? await this.placedOrder(ctx, started, orderKey) : null) ?? (await this.createOrder(ctx, started, cart, orderKey));
+				outcome = (cartClaim.takenOver ? await this.placedOrder(ctx, started, orderKey) : null) ?? (await this.createOrder(ctx, started, cart, orderKey, priced));
 			} catch (err) {
 				await this.claims.giveBack(claimDoc).catch(() => undefined);
 				throw err;
@@ -228,8 +238,8 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			return outcome;
 		},
 
-		/** Resolves address and payment, re-prices the lines, runs orders.create in the time left, and clears the cart. */
-		async createOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, cart: CheckoutCart, orderKey: string): Promise<Outcome> {
+		/** Resolves address and payment, runs orders.create with the priced lines in the time left, and clears the cart. */
+		async createOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart): Promise<Outcome> {
 			const userId = cart.user_id;
 			const details = await callDependency(
 				"users",
@@ -239,17 +249,6 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 					payment_method: ctx.params.payment_method,
 				}),
 			);
-
-			const { rows } = await callDependency("products", ctx.call<{ rows: CatalogRow[] }, { ids: string[] }>("products.getMany", { ids: cart.items.map(l => l.product_id) }));
-			const priced = repriceLines(cart.items, rows);
-			if (!priced.ok) {
-				const why = priced.reason === "currency" ? "is priced in another currency than the rest of the cart" : "is no longer available";
-				throw new ConflictError(`Product '${priced.product_id}' in the cart ${why}; remove it and retry`, "PRODUCT_UNAVAILABLE", {
-					field: "cart.items",
-					product_id: priced.product_id,
-					reason: priced.reason,
-				});
-			}
 
 			// No order starts for a caller that will be gone before it is placed; orders.create answers before the caller gives up.
 			const left = this.remainingMs(ctx, started);
