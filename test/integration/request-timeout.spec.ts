@@ -24,6 +24,15 @@ describe("REQUEST_TIMEOUT_MS", () => {
 		expect(took).toBeLessThan(2500);
 	});
 
+	it("leaves sign-up its own time: a registration slower than the setting answers 201 once, never retried into EMAIL_TAKEN", async () => {
+		shop = await startShop(["api", "users"], { REQUEST_TIMEOUT_MS: "200" });
+		const res = await http<{ user?: { email: string } }>(shop.url, "POST", "/api/v1/users/register?behavior=users:latency=400ms", {
+			body: { email: "burst@example.com", password: "correct-horse-battery", name: "Burst" },
+		});
+		expect(res.status).toBe(201);
+		expect(res.body.user?.email).toBe("burst@example.com");
+	});
+
 	it("lets the same slow call through under the default of 10 seconds", async () => {
 		shop = await startShop(["api", "users"]);
 		expect(shop.broker.options.requestTimeout).toBe(10_000);
