@@ -1,6 +1,6 @@
 // ESLint flat config: recommended JavaScript and TypeScript rules over the whole source tree, and the import rules
-// of the layout (docs/layout.md): each block below gives `no-restricted-imports` the complete list for its files
-// (a later block replaces the rule's options of an earlier one, it does not add to them).
+// of the layout (docs/architecture.md, "Where the code lives"). Each block below gives `no-restricted-imports` the
+// complete list for its files (a later block replaces the rule's options of an earlier one, it does not add to them).
 import fs from "node:fs";
 import path from "node:path";
 import js from "@eslint/js";

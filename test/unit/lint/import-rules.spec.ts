@@ -1,7 +1,8 @@
 /**
- * The import rules of the layout (eslint.config.mjs, docs/layout.md) bite: ESLint with the project's config, as
- * `npm run lint` runs it, refuses a forbidden import in each kind of file and lets the allowed ones through. Each
- * source is linted under the name of a real file (so the rules for that file apply) and nothing is written.
+ * The import rules of the layout (eslint.config.mjs; docs/architecture.md, "Where the code lives") bite: ESLint
+ * with the project's config, as `npm run lint` runs it, refuses a forbidden import in each kind of file and lets
+ * the allowed ones through. Each source is linted under the name of a real file (so the rules for that file
+ * apply) and nothing is written.
  */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
