@@ -56,6 +56,20 @@ export const TOOL_OPTIONS = {
 			verbose: { kind: "flag", help: "print the nodes' logs" },
 		},
 	},
+	"bench-compare": {
+		summary:
+			"the embedded checkout of an older commit (--base) and of this tree, measured in turns, with the medians" +
+			environment("NAMESPACE  inherited by both shops (each runs alone, in process)"),
+		spec: {
+			base: { kind: "string", default: "72b3813", help: "the commit to compare with (before issue 12's exactly-once work)" },
+			rounds: { kind: "number", default: 3, min: 1, integer: true, help: "rounds; each measures the base, then this tree" },
+			duration: { kind: "number", default: 8, min: 1, help: "seconds measured per round" },
+			warmup: { kind: "number", default: 3, help: "seconds of warm-up per round" },
+			users: { kind: "number", default: 32, min: 1, integer: true, help: "virtual users (cart/add then checkout in a loop)" },
+			port: port(18620, "the shop under test"),
+			"run-in": { kind: "string", default: "", help: "(internal) measure one round with the tools of this dist/ folder" },
+		},
+	},
 	loadgen: {
 		summary:
 			"virtual users running weighted shopping journeys, then the invariants (exit 1 on any violation)" +
