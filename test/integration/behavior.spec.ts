@@ -117,8 +117,8 @@ describe("fault injection and call chains", () => {
 	});
 
 	it("applies a behavior from the X-Behavior header through the gateway and exposes the chain by trace id", async () => {
-		const res = await http(shop.url, "POST", "/api/v1/users/register", {
-			body: { email: `h${Date.now()}@example.com`, password: "long-enough", name: "H" },
+		const res = await http(shop.url, "POST", "/api/v1/users/login", {
+			body: { email: `h${Date.now()}@example.com`, password: "long-enough" },
 			headers: { "x-behavior": "user-management:error=503:1" },
 		});
 		expect(res.status).toBe(503);
@@ -126,10 +126,21 @@ describe("fault injection and call chains", () => {
 		expect(traceId).not.toBe("");
 		const trace = await http<{ calls: CallRecord[] }>(shop.url, "GET", `/api/v1/traces/${traceId}`);
 		expect(trace.status).toBe(200);
-		const attempts = trace.body.calls.filter(c => c.action === "users.register");
+		// A retryable 503 is tried four times (the broker's retry policy).
+		const attempts = trace.body.calls.filter(c => c.action === "users.login");
 		expect(attempts.length).toBe(4);
 		expect(attempts.every(c => c.code === 503)).toBe(true);
 		expect(trace.body.calls.find(c => c.action === "api.rest")?.code).toBe(503);
+	});
+
+	it("tries a sign-up once under an injected 503: registering is never retried", async () => {
+		const res = await http(shop.url, "POST", "/api/v1/users/register", {
+			body: { email: `h${Date.now()}@example.com`, password: "long-enough", name: "H" },
+			headers: { "x-behavior": "user-management:error=503:1" },
+		});
+		expect(res.status).toBe(503);
+		const trace = await http<{ calls: CallRecord[] }>(shop.url, "GET", `/api/v1/traces/${res.headers.get("x-trace-id") ?? ""}`);
+		expect(trace.body.calls.filter(c => c.action === "users.register")).toHaveLength(1);
 	});
 
 	it("spares the gateway's own actions from rules meant for every service", async () => {
