@@ -43,6 +43,8 @@ export class EventRelay {
 	startedAt = 0;
 	/** Staged collections whose sparse index on staged event ids exists. */
 	private readonly indexed = new Set<string>();
+	/** The sweep running now, if any. */
+	private sweeping: Promise<void> | null = null;
 	/** Background writes waiting for the in-process bus's consumers (see onceConsumed). */
 	private readonly settling = new Set<Promise<void>>();
 	private readonly broker: ServiceBroker;
@@ -165,9 +167,21 @@ export class EventRelay {
 	/**
 	 * Staged events still in their document after the grace period (their publisher stopped between its write and
 	 * `publishStaged`, or the bus refused them) are published now. A sparse index on the staged event ids keeps
-	 * this query to the documents that hold some, however large the collection grows.
+	 * this query to the documents that hold some, however large the collection grows. One sweep at a time: a second
+	 * call waits for the running one and then looks again, so two sweeps never publish the same document twice.
 	 */
 	async sweepStaged(graceMs: number): Promise<void> {
+		while (this.sweeping) await this.sweeping.catch(() => undefined);
+		const run = this.sweepOnce(graceMs);
+		this.sweeping = run;
+		try {
+			await run;
+		} finally {
+			if (this.sweeping === run) this.sweeping = null;
+		}
+	}
+
+	private async sweepOnce(graceMs: number): Promise<void> {
 		const svc = this.openCollections();
 		if (!svc) return;
 		// Whatever was staged before this process started is nobody's in flight: it goes at once, whatever the grace.
