@@ -97,7 +97,8 @@ const OrdersService = defineService<object, OrdersMethods>({
 			},
 			async shouldAbort(state) {
 				const doc = await (this as OrdersThis).orders().findById(orderIdOf(state.id));
-				return doc?.cancel_requested ? "CANCELLED" : null;
+				// A cancel that lost the race to shipping (the parcel left while it waited, then this node died) undoes nothing.
+				return doc?.cancel_requested && isCancellable(doc.status) ? "CANCELLED" : null;
 			},
 		}),
 	],

@@ -356,6 +356,32 @@ describe("orders saga recovery (saga mixin leases)", () => {
 		expect(log.steps[1].attempts).toBe(2);
 	});
 
+	it("does not undo an order that shipped while a cancel waited and its node died: the resumed saga completes it", async () => {
+		const svc = shop.broker.getLocalService("orders") as unknown as OrdersInternals;
+		const { orderId, sagaId } = newOrderIds(`${Date.now()}-late-cancel`);
+		const data = sagaDataFor(orderId, orderInput());
+		const saga = createSagaState(orderSaga(async () => null), sagaId, data);
+		const key = (step: string) => `${sagaId}:${step}`;
+		const charge = await shop.broker.call("payments.charge", { order_id: orderId, user_id: alice.id, amount_cents: data.total_cents, currency: "USD", token: "card-456", idempotency_key: key("payment") });
+		const reserved = await shop.broker.call("inventory.reserve", { order_id: orderId, items: data.items.map(i => ({ product_id: i.product_id, quantity: i.quantity })), idempotency_key: key("inventory") });
+		saga.steps[0] = { ...saga.steps[0], status: "DONE", attempts: 1, result: charge };
+		saga.steps[1] = { ...saga.steps[1], status: "DONE", attempts: 1, result: reserved };
+		// The dead node was shipping when it died; the parcel left (shipping told orders: SHIPPED) and the customer's cancel came too late.
+		saga.steps[2] = { ...saga.steps[2], status: "RUNNING", attempts: 1 };
+		const doc = newOrderDoc(saga, undefined, [], new Date().toISOString());
+		const history = ["PAID", "STOCK_RESERVED", "SHIPPED"].map(status => ({ status, at: doc.created_at, reason: "before the crash" }));
+		await svc.collection("orders").insert({ ...doc, status: "SHIPPED", cancel_requested: true, history: [...doc.history, ...history] });
+		await svc.$sagaKv.set(`saga-lease:${sagaId}`, "dead-node:1234", 1);
+
+		await new Promise(r => setTimeout(r, 1100));
+		await svc.recoverSagas();
+		await waitFor(async () => ((await shop.broker.call("orders.sagaLog", { id: sagaId })) as { status: string }).status === "COMPLETED");
+		const order = (await shop.broker.call("orders.get", { id: orderId }, { meta: { user: alice } })) as PublicOrder;
+		expect(order.status).toBe("SHIPPED");
+		expect(netCharged(fake, orderId)).toBe(data.total_cents);
+		expect(fake.log).not.toContain(`inventory.release ${orderId}`);
+	});
+
 	it("never takes over a saga that this node prepared and is about to run, so it runs once", async () => {
 		const svc = shop.broker.getLocalService("orders") as unknown as OrdersInternals;
 		const { orderId, sagaId } = newOrderIds(`${Date.now()}-prepared-test`);
