@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { getConfig } from "../config/env";
 import { createKeyValueStore, type KeyValueStore } from "./kv/store";
+import { callTracked } from "./saga/calls";
 import {
 	SagaEngine,
 	createSagaState,
@@ -114,8 +115,8 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 			// on the saga runs on its own, so that a fault injected into that one request cannot block it forever.
 			const call: SagaCaller = (action, params) =>
 				ctx && !local.detached
-					? this.broker.call(action, params, { parentCtx: ctx, meta: ctx.meta as object })
-					: this.broker.call(action, params);
+					? callTracked(this.broker, action, params, { parentCtx: ctx, meta: ctx.meta as object })
+					: callTracked(this.broker, action, params);
 			this.$sagaRuns.set(state.id, local);
 			this.$sagaPrepared.delete(state.id);
 			const done = this.$sagaEngine

@@ -17,11 +17,11 @@ export function backoffDelay(attempt: number, opts: BackoffOptions = DEFAULT_BAC
 }
 
 /** Error types of calls that never reached a handler: nothing happened, so nothing needs undoing. */
-const UNREACHED_TYPES = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE", "REQUEST_SKIPPED", "QUEUE_FULL"]);
+export const UNREACHED_TYPES: ReadonlySet<string> = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE", "REQUEST_SKIPPED", "QUEUE_FULL"]);
 
 /** Business when the error is not retryable and below 500; technical otherwise (including plain errors). */
 export function classifyError(err: unknown): StepError {
-	const e = (err ?? {}) as { code?: unknown; type?: unknown; name?: unknown; message?: unknown; retryable?: unknown; data?: unknown };
+	const e = (err ?? {}) as { code?: unknown; type?: unknown; name?: unknown; message?: unknown; retryable?: unknown; data?: unknown; reached_before?: unknown };
 	const code = typeof e.code === "number" && e.code >= 100 && e.code < 600 ? e.code : 500;
 	const retryable = e.retryable === true;
 	const out: StepError = {
@@ -30,7 +30,8 @@ export function classifyError(err: unknown): StepError {
 		message: typeof e.message === "string" ? e.message : String(err),
 		retryable,
 		kind: !retryable && code < 500 ? "business" : "technical",
-		reached: !(typeof e.type === "string" && UNREACHED_TYPES.has(e.type)),
+		// "Never reached" counts only when no earlier try may have reached (mixins/saga/calls.ts marks those).
+		reached: e.reached_before === true || !(typeof e.type === "string" && UNREACHED_TYPES.has(e.type)),
 	};
 	if (e.data !== undefined) out.data = e.data;
 	return out;

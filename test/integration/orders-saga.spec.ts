@@ -66,6 +66,7 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		fake.delayMs = 0;
 		fake.refuseStreets.clear();
 		fake.loseShippingAnswers = false;
+		fake.reserveThenVanish = false;
 	});
 
 	it("charges, reserves and ships: the order ends SHIPPED with its history and decimal money", async () => {
@@ -145,6 +146,17 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		expect(fake.log).toContain(`shipping.cancel ${id}`);
 		expect(fake.shipments.get(id)?.status).toBe("CANCELLED");
 		expect(fake.onHand.get("laptop-123")).toBe(10);
+		expect(netCharged(fake, id)).toBe(0);
+	});
+
+	it("releases a reservation whose answer was lost even when the retries then found no inventory node", async () => {
+		fake.reserveThenVanish = true;
+		const res = await create();
+		const id = res.order.id;
+		expect(res.order).toMatchObject({ status: "FAILED", failure_reason: "INVENTORY_UNAVAILABLE" });
+		expect(res.saga.steps[1]).toMatchObject({ status: "COMPENSATED", error: { type: "SERVICE_NOT_AVAILABLE" } });
+		expect(fake.log).toContain(`inventory.release ${id}`);
+		expect(fake.available.get("laptop-123")).toBe(10);
 		expect(netCharged(fake, id)).toBe(0);
 	});
 
