@@ -44,3 +44,13 @@ export function parseCrashOptions(argv: string[]): CrashOptions | "help" {
 	if (parsed["min-uptime"] > parsed["max-uptime"]) throw new UsageError(`--min-uptime (${parsed["min-uptime"]}) is above --max-uptime (${parsed["max-uptime"]})`);
 	return parsed;
 }
+
+/**
+ * How many checkouts must have been answered before fault `index` (0-based) of `faults` in cluster mode: the faults
+ * are spread evenly over the run's orders, the last at faults/(faults+1) of them, so that every one of them hits
+ * sagas under load (a kill there stalls the checkouts in flight until their timeout, so faults paced by time alone
+ * would all fall in the first minutes).
+ */
+export function faultDueAt(index: number, faults: number, orders: number): number {
+	return Math.floor((orders * (index + 1)) / (faults + 1));
+}

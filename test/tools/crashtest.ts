@@ -13,7 +13,7 @@
  */
 import { parseToolArgsWith } from "./args";
 import { checkClicks, checkNotifications, checkReservationFiles, type Click } from "./crash-checks";
-import { CRASH_SPEC, CRASH_SUMMARY, parseCrashOptions } from "./crash-options";
+import { CRASH_SPEC, CRASH_SUMMARY, faultDueAt, parseCrashOptions } from "./crash-options";
 import { clusterTarget, embeddedTarget, eventFileCounts, type CrashTarget } from "./crash-targets";
 import { ensureStock, loginAdmin, registerCustomers, request, type Customer } from "./http-client";
 import { checkInvariants, ordersOf, stockSnapshot, waitUntilSettled, type OrderView } from "./invariants";
@@ -127,8 +127,11 @@ async function main(): Promise<void> {
 	let kills = 0;
 	let outages = 0;
 	const t0 = Date.now();
+	const total = steps.length;
 	while (steps.length > 0 || s.answered < opts.orders) {
 		await sleep(between(opts["min-uptime"], opts["max-uptime"]));
+		// In the cluster a kill stalls the checkouts in flight for their timeout: spread the faults over the orders.
+		if (opts.cluster && s.answered < faultDueAt(total - steps.length, total, opts.orders)) continue;
 		const step = steps.shift();
 		if (step === "kill") {
 			await target.crash();

@@ -1,5 +1,5 @@
 import { UsageError } from "../../tools/args";
-import { CLUSTER_KILLS, EMBEDDED_KILLS, parseCrashOptions } from "../../tools/crash-options";
+import { CLUSTER_KILLS, EMBEDDED_KILLS, faultDueAt, parseCrashOptions } from "../../tools/crash-options";
 
 describe("crash test options", () => {
 	it("kills the embedded shop 30 times and the orders node 12 times by default, with 2 NATS outages", () => {
@@ -28,5 +28,19 @@ describe("crash test options", () => {
 		expect(() => parseCrashOptions(["--cluster", "--kills", "0"])).toThrow(/--kills must be a number of at least 1/);
 		expect(() => parseCrashOptions(["--clusters"])).toThrow(/unknown option --clusters/);
 		expect(parseCrashOptions(["--help"])).toBe("help");
+	});
+});
+
+describe("faultDueAt", () => {
+	it("spreads 14 faults evenly over 5,000 orders, none at the start or the end", () => {
+		const due = Array.from({ length: 14 }, (_, i) => faultDueAt(i, 14, 5000));
+		expect(due[0]).toBe(333);
+		expect(due[13]).toBe(4666);
+		for (let i = 1; i < due.length; i++) expect(due[i] - due[i - 1]).toBeGreaterThanOrEqual(333);
+	});
+
+	it("asks for nothing before the only fault of a tiny run beyond half its orders", () => {
+		expect(faultDueAt(0, 1, 300)).toBe(150);
+		expect(faultDueAt(0, 3, 1)).toBe(0);
 	});
 });
