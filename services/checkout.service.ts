@@ -69,7 +69,7 @@ interface CheckoutMethods extends DbMethods {
 	placeOnce(ctx: Context<StartParams, ShopMeta>, started: number, key: string): Promise<Outcome>;
 	placeOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string | null): Promise<Outcome>;
 	placedOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string): Promise<Outcome | null>;
-	orderByKey(ctx: Context<StartParams, ShopMeta>, userId: string, orderKey: string): Promise<OrderCreateResult | null>;
+	orderByKey(ctx: Context<StartParams, ShopMeta>, started: number, userId: string, orderKey: string): Promise<OrderCreateResult | null>;
 	remainingMs(ctx: Context<StartParams, ShopMeta>, started: number): number;
 	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string): Promise<Outcome>;
 }
@@ -177,9 +177,11 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			return { status: checkoutStatus(found), body: checkoutResponse(found, traceId, Date.now() - started, []) };
 		},
 
-		/** The order placed under `orderKey`, or null when there is none or orders cannot tell (in the time left, at least 1 s). */
-		async orderByKey(this: CheckoutThis, ctx: Ctx<StartParams>, userId: string, orderKey: string): Promise<OrderCreateResult | null> {
-			const timeout = Math.max(1000, this.opts.orderMarginMs);
+		/** The order placed under `orderKey`, or null when there is none or orders cannot tell before the caller gives up. */
+		async orderByKey(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, userId: string, orderKey: string): Promise<OrderCreateResult | null> {
+			// orders.create had the time left less orderMarginMs: answer within that margin, before the caller's deadline.
+			const timeout = Math.min(this.remainingMs(ctx, started) - this.opts.orderMarginMs / 4, this.opts.orderMarginMs);
+			if (timeout < 100) return null;
 			return ctx.call<OrderCreateResult | null, Record<string, unknown>>("orders.byKey", { idempotency_key: orderKey, user_id: userId }, { timeout }).catch(() => null);
 		},
 
@@ -277,7 +279,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			} catch (err) {
 				// The orders node may have died (or timed out) after it stored the order: its saga goes on elsewhere, so that
 				// order is the answer, not a 503 to a customer who will be charged.
-				const placed = err instanceof DependencyUnavailableError ? await this.orderByKey(ctx, userId, orderKey) : null;
+				const placed = err instanceof DependencyUnavailableError ? await this.orderByKey(ctx, started, userId, orderKey) : null;
 				if (!placed) throw err;
 				result = placed;
 			}
