@@ -39,7 +39,12 @@ interface Shared {
 	reasons: string[];
 	/** Answers by HTTP status of 500 and above, to checkouts (keyed ones are retried). */
 	serverErrors: Record<string, number>;
+	/** When NATS was down, plus OUTAGE_GRACE_MS: a saga that failed then failed for a fault that was injected. */
+	outages: Array<{ from: number; to: number }>;
 }
+
+/** How long after a NATS outage a saga may still fail of it (its step calls' retries and timeouts). */
+const OUTAGE_GRACE_MS = 30_000;
 
 /** Whether an error means the request never reached the shop (nothing can have happened). */
 const notSent = (err: unknown) => /ECONNREFUSED/.test(String((err as { code?: string }).code ?? err));
@@ -114,7 +119,7 @@ async function main(): Promise<void> {
 		: await embeddedTarget({ port: opts.port, namespace });
 	running = target;
 	const base = () => target.bases[0];
-	const s: Shared = { target, stop: false, answered: 0, clicks: [], retry: [], tokens: new Map(), reasons: [], serverErrors: {} };
+	const s: Shared = { target, stop: false, answered: 0, clicks: [], retry: [], tokens: new Map(), reasons: [], serverErrors: {}, outages: [] };
 	const admin = await untilAnswered("admin login", () => loginAdmin(base()));
 	await ensureStock(base(), admin, SCARCE, SCARCE_UNITS);
 	for (const p of PRODUCTS) await ensureStock(base(), admin, p, 1_000_000);
@@ -137,7 +142,9 @@ async function main(): Promise<void> {
 			await target.crash();
 			kills++;
 		} else if (step === "outage") {
+			const from = Date.now();
 			await target.outage(opts["outage-seconds"]);
+			s.outages.push({ from, to: Date.now() + OUTAGE_GRACE_MS });
 			outages++;
 		} else continue;
 		log(`${step === "kill" ? `kill ${kills}/${opts.kills}` : `NATS outage ${outages}`}: ${s.answered} checkouts answered, ${s.retry.length} keyed to retry, ${s.clicks.filter(c => c.lost).length} lost`);
@@ -163,12 +170,13 @@ async function main(): Promise<void> {
 	}
 	const after = await stockSnapshot(base(), admin, [...PRODUCTS, SCARCE]);
 	const withUsers = new Map([...settled].map(([id, o]) => [id, { ...o, user_id: orders.get(id)?.user_id ?? o.user_id }]));
+	const inOutage: Record<string, number> = {};
 	const violations = [
 		...s.reasons,
 		...(await checkInvariants({ base: base(), adminToken: admin, orders: settled, acceptedIds: s.clicks.flatMap(c => [...c.answeredIds]), before, after })),
 		...checkClicks(s.clicks, withUsers),
 		...(await checkNotifications(base(), admin, customers, settled)),
-		...failureReasons(settled, s.tokens),
+		...failureReasons(settled, s.tokens, s.outages, inOutage),
 	];
 	// A graceful stop may leave events staged by handlers that were still running (they are sent at the next start):
 	// start once more on the same files, let the relay catch up while idle, stop, and read what is left.
@@ -181,7 +189,7 @@ async function main(): Promise<void> {
 	process.stdout.write(
 		[
 			`crashtest: ${kills} SIGKILLs of ${target.victim}${opts.cluster ? ` and ${outages} NATS outages of ${opts["outage-seconds"]} s` : ""}, ${orders.size} orders from ${s.clicks.length} checkouts (${s.retry.length} keyed retried, ${s.clicks.filter(c => c.lost).length} unkeyed lost on the client); load ${loadSeconds} s, ${seconds} s in all`,
-			`orders: ${["SHIPPED", "DELIVERED", "FAILED", "CANCELLED"].map(st => `${by(st)} ${st}`).join(", ")}; failures: ${JSON.stringify(countBy([...settled.values()].map(o => o.failure_reason).filter(Boolean) as string[]))}; checkout answers >= 500: ${JSON.stringify(s.serverErrors)}`,
+			`orders: ${["SHIPPED", "DELIVERED", "FAILED", "CANCELLED"].map(st => `${by(st)} ${st}`).join(", ")}; failures: ${JSON.stringify(countBy([...settled.values()].map(o => o.failure_reason).filter(Boolean) as string[]))}; checkout answers >= 500: ${JSON.stringify(s.serverErrors)}${opts.cluster ? `; failed during a NATS outage: ${JSON.stringify(inOutage)}` : ""}`,
 			`left in the files: ${JSON.stringify(files.counts)}`,
 			violations.length === 0 ? "invariants: all hold (0 violations)" : `invariants: ${violations.length} violations:\n  ${violations.slice(0, 200).join("\n  ")}`,
 			"",
@@ -214,14 +222,22 @@ async function retryKeyed(s: Shared, customers: Customer[]): Promise<void> {
 	}
 }
 
-/** failure_reason agrees with what happened: PAYMENT_ERROR for declined cards only, OUT_OF_STOCK with the scarce product only, nothing technical. */
-function failureReasons(orders: Map<string, OrderView>, tokens: Map<string, string>): string[] {
+/**
+ * failure_reason agrees with what happened: PAYMENT_ERROR for declined cards only, OUT_OF_STOCK with the scarce
+ * product only, nothing technical, except for orders that failed during a NATS outage (then any reason but a wrong
+ * OUT_OF_STOCK: the outage is a fault that was injected); those are counted in `inOutage`.
+ */
+function failureReasons(orders: Map<string, OrderView>, tokens: Map<string, string>, outages: Array<{ from: number; to: number }>, inOutage: Record<string, number>): string[] {
 	const out: string[] = [];
 	for (const o of orders.values()) {
 		if (o.status !== "FAILED") continue;
 		const token = tokens.get(o.id);
-		if (o.failure_reason === "PAYMENT_ERROR" && token !== undefined && token !== "card-declined") out.push(`order ${o.id} failed PAYMENT_ERROR with card ${token}`);
-		else if (o.failure_reason === "OUT_OF_STOCK" && !o.items.some(i => i.product_id === SCARCE)) out.push(`order ${o.id} failed OUT_OF_STOCK without the scarce product`);
+		const failedAt = Date.parse(o.history?.find(h => h.status === "COMPENSATING" || h.status === "FAILED")?.at ?? "");
+		const outage = outages.some(w => failedAt >= w.from && failedAt <= w.to);
+		if (o.failure_reason === "OUT_OF_STOCK" && !o.items.some(i => i.product_id === SCARCE)) out.push(`order ${o.id} failed OUT_OF_STOCK without the scarce product`);
+		else if (outage && !(o.failure_reason === "PAYMENT_ERROR" && token === "card-declined") && o.failure_reason !== "OUT_OF_STOCK")
+			inOutage[String(o.failure_reason)] = (inOutage[String(o.failure_reason)] ?? 0) + 1;
+		else if (o.failure_reason === "PAYMENT_ERROR" && token !== undefined && token !== "card-declined") out.push(`order ${o.id} failed PAYMENT_ERROR with card ${token}`);
 		else if (o.failure_reason !== "PAYMENT_ERROR" && o.failure_reason !== "OUT_OF_STOCK") out.push(`order ${o.id} failed ${o.failure_reason}: no fault was injected`);
 	}
 	return out;
