@@ -14,7 +14,7 @@ RUN npx tsc -p tsconfig.build.json
 
 # --- runtime: production dependencies and the compiled code only ---
 FROM node:22-bookworm-slim AS runtime
-# MALLOC_*: scrypt's 16 MB blocks go back to the system instead of staying in glibc's thread arenas (README, "Memory").
+# MALLOC_*: scrypt's 16 MB blocks go back to the system instead of staying in glibc's thread arenas (docs/benchmarks.md, "Memory").
 ENV NODE_ENV=production \
     PORT=8080 \
     DATA_DIR=/app/data \

@@ -52,8 +52,10 @@ export function createBrokerOptions(config: Config = getConfig(), overrides: Par
 		},
 		logLevel: config.logLevel,
 
+		// How long a caller waits for one action (REQUEST_TIMEOUT_MS); checkout.start and orders.create set their own,
+		// longer ones, and a nested call never gets more than its caller has left (Moleculer's distributed timeout).
+		requestTimeout: config.requestTimeoutMs,
 		// Broker-wide resilience defaults; see config/resilience.ts for each value.
-		requestTimeout: resilience.requestTimeoutMs,
 		retryPolicy: resilience.retryPolicy,
 		circuitBreaker: resilience.circuitBreaker,
 		bulkhead: resilience.bulkhead,

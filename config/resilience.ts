@@ -19,8 +19,6 @@ export function isBreakerFailure(err: unknown): boolean {
 }
 
 export const resilience = {
-	/** How long a caller waits for one action before a RequestTimeoutError (retryable). */
-	requestTimeoutMs: 10_000,
 	retryPolicy: {
 		enabled: true,
 		/** Three more tries: enough to ride out a brief outage without piling up latency. */
@@ -49,4 +47,4 @@ export const resilience = {
 		/** Queued calls beyond which callers get a QueueIsFullError (429-like, retryable elsewhere). */
 		maxQueueSize: 5_000,
 	},
-} satisfies Pick<BrokerOptions, "retryPolicy" | "circuitBreaker" | "bulkhead"> & { requestTimeoutMs: number };
+} satisfies Pick<BrokerOptions, "retryPolicy" | "circuitBreaker" | "bulkhead">;

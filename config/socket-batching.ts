@@ -7,8 +7,8 @@
  * load wrote to its NATS and Redis sockets many times per turn; on loopback each write also runs the receiver's
  * side of TCP, and those writes were 20–37% of every cluster node's CPU time. Corking a socket at its first
  * write of a turn and uncorking it in `setImmediate` sends everything that turn produced in one `writev`: the
- * cluster's CPU per order fell by about a fifth and its checkout throughput rose by about a third (README,
- * Benchmark). A write waits at most until the end of the current turn.
+ * cluster's CPU per order fell by about a fifth and its checkout throughput rose by about a third (docs/benchmarks.md,
+ * "Measured"). A write waits at most until the end of the current turn.
  */
 import diagnostics from "node:diagnostics_channel";
 import type { Socket } from "node:net";

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
 		// V8 lets the heap grow up to four times the live data between full collections when it allocates fast, which
 		// under load put a whole shop at 400 MB of RSS for 120 MB of live objects. 1.2 times keeps the benchmark's shop
 		// near 235 MB (1.3 times: 245 MB), for more frequent full collections (about 5% more CPU per order than 1.3
-		// times, and between none and 15% more than V8's own factor; README, "Memory").
+		// times, and between none and 15% more than V8's own factor; docs/benchmarks.md, "Memory").
 		if (config.heapGrowingPercent > 0) v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowingPercent}`);
 		// Before the broker: its transporter and Redis clients would retry without end and without naming the address.
 		await checkConnections(config);

@@ -1,7 +1,8 @@
 /**
  * The `cart` service: one cart per user in the key-value store (Redis when REDIS_URL is set, in process
  * otherwise), holding product ids and quantities only. Reading a cart prices it from the catalog; adding refuses
- * unknown products (404) and more than inventory has (409). Every change is a compare-and-set on the user's key.
+ * unknown products (404), more than inventory has (409) and a total beyond what one payment can charge (422).
+ * Every change is a compare-and-set on the user's key.
  */
 import type { Context } from "moleculer";
 import { getConfig } from "../config/env";
@@ -10,6 +11,7 @@ import { DependencyUnavailableError, InsufficientStockError, NotFoundError, Vali
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { callDependency } from "./checkout/dependency";
+import { assertChargeable } from "./payments/client";
 import {
 	cartId,
 	cartKey,
@@ -18,6 +20,7 @@ import {
 	MAX_LINES,
 	parseCart,
 	priceCart,
+	pricedLines,
 	quantityOf,
 	setQuantity,
 	subtractLines,
@@ -59,6 +62,7 @@ interface CartMethods {
 	catalogRows(ctx: Context, ids: string[]): Promise<CatalogRow[]>;
 	ensureProduct(ctx: Context, productId: string): Promise<CatalogRow>;
 	ensureStock(ctx: Context, productId: string, quantity: number): Promise<void>;
+	ensureChargeable(ctx: Context, cart: StoredCart, known: CatalogRow[]): Promise<void>;
 }
 interface CartVars {
 	kv: KeyValueStore;
@@ -88,7 +92,7 @@ const CartService = defineService<CartVars, CartMethods>({
 			},
 		},
 
-		/** Adds units of a product; 404 for an unknown product, 409 beyond what inventory has. */
+		/** Adds units of a product; 404 for an unknown product, 409 beyond what inventory has, 422 beyond the payment limit. */
 		add: {
 			auth: "required",
 			params: {
@@ -98,15 +102,17 @@ const CartService = defineService<CartVars, CartMethods>({
 			async handler(this: CartThis, ctx: Ctx<AddParams>): Promise<CartView> {
 				const userId = requireUser(ctx.meta).id;
 				const { product_id, quantity } = ctx.params;
-				await this.ensureProduct(ctx, product_id);
-				// The stock check runs inside the compare-and-set, against the cart it replaces, so racing adds cannot exceed it.
+				const row = await this.ensureProduct(ctx, product_id);
+				// The checks run inside the compare-and-set, against the cart it replaces, so racing adds cannot exceed them.
 				const cart = await this.mutate(userId, async c => {
 					const had = quantityOf(c, product_id);
 					if (had + quantity > MAX_LINE_QUANTITY)
 						throw new ValidationFailedError("quantity", `a cart holds at most ${MAX_LINE_QUANTITY} units of one product (it has ${had})`);
 					if (had === 0 && c.items.length >= MAX_LINES) throw new ValidationFailedError("product_id", `a cart holds at most ${MAX_LINES} different products`);
+					const next = setQuantity(c, product_id, had + quantity, new Date());
+					await this.ensureChargeable(ctx, next, [row]);
 					await this.ensureStock(ctx, product_id, had + quantity);
-					return setQuantity(c, product_id, had + quantity, new Date());
+					return next;
 				});
 				return this.view(ctx, userId, cart);
 			},
@@ -125,8 +131,13 @@ const CartService = defineService<CartVars, CartMethods>({
 				const cart = await this.mutate(userId, async c => {
 					const had = quantityOf(c, product_id);
 					if (had === 0) throw new NotFoundError("cart item", product_id);
-					if (quantity > had) await this.ensureStock(ctx, product_id, quantity);
-					return setQuantity(c, product_id, quantity, new Date());
+					const next = setQuantity(c, product_id, quantity, new Date());
+					// Fewer units are always allowed, even in a cart that a price rise took over the limit.
+					if (quantity > had) {
+						await this.ensureChargeable(ctx, next, []);
+						await this.ensureStock(ctx, product_id, quantity);
+					}
+					return next;
 				});
 				return this.view(ctx, userId, cart);
 			},
@@ -220,6 +231,13 @@ const CartService = defineService<CartVars, CartMethods>({
 			const res = await callDependency("inventory", ctx.call<Availability, { items: CartLine[] }>("inventory.availability", { items: [{ product_id: productId, quantity }] }));
 			const line = res.items.find(i => i.product_id === productId);
 			if (!res.ok || (line && !line.ok)) throw new InsufficientStockError(productId, quantity, line?.available ?? 0);
+		},
+
+		/** A 422 ORDER_TOTAL_TOO_HIGH when the cart's subtotal is more than one payment can charge (rows in `known` are not fetched again). */
+		async ensureChargeable(this: CartThis, ctx: Context, cart: StoredCart, known: CatalogRow[]): Promise<void> {
+			const missing = cart.items.map(l => l.product_id).filter(id => !known.some(r => r.id === id));
+			const priced = pricedLines(cart, [...known, ...(await this.catalogRows(ctx, missing))]);
+			assertChargeable("quantity", priced.subtotal_cents, priced.currency);
 		},
 	},
 

@@ -15,9 +15,10 @@ import { IdempotencyKeyExpiry } from "./checkout/retention";
 import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { CART_CLAIM, CheckoutClaims, type Claim, type RequestDoc } from "./checkout/claims";
 import { requireUser, type ShopMeta } from "./common/meta";
-import { defineService, type ServiceThis } from "./common/schema";
+import { defineService, objectWithoutNulls, type ServiceThis } from "./common/schema";
 import { addressParams } from "./users/params";
 import { callDependency } from "./checkout/dependency";
+import { assertChargeable } from "./payments/client";
 import type { CheckoutDetails } from "./users.service";
 import type { CheckoutCart } from "./cart.service";
 import {
@@ -26,6 +27,7 @@ import {
 	checkoutStatus,
 	isValidIdempotencyKey,
 	repriceLines,
+	type PricedCart,
 	sha256,
 	wantsAsync,
 	type CatalogRow,
@@ -71,7 +73,7 @@ interface CheckoutMethods extends DbMethods {
 	placedOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string): Promise<Outcome | null>;
 	orderByKey(ctx: Context<StartParams, ShopMeta>, started: number, userId: string, orderKey: string): Promise<OrderCreateResult | null>;
 	remainingMs(ctx: Context<StartParams, ShopMeta>, started: number): number;
-	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string): Promise<Outcome>;
+	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart): Promise<Outcome>;
 }
 interface CheckoutVars {
 	opts: CheckoutSettings;
@@ -102,7 +104,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			params: {
 				shipping_address: [
 					{ type: "string", min: 1, max: 300, trim: true },
-					{ type: "object", props: addressParams, strict: "remove" },
+					objectWithoutNulls(addressParams, "shipping_address"),
 				],
 				payment_method: { type: "string", min: 1, max: 64, trim: true },
 				cart_id: { type: "string", min: 1, max: 150, optional: true },
@@ -207,6 +209,20 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				throw new ValidationFailedError("cart", "is empty: add products before checking out", "CART_EMPTY");
 			}
 
+			// The lines at today's prices: a product that cannot be sold (409) or a total beyond what one payment can
+			// charge (422) is refused before the cart is claimed or anything runs.
+			const { rows } = await callDependency("products", ctx.call<{ rows: CatalogRow[] }, { ids: string[] }>("products.getMany", { ids: cart.items.map(l => l.product_id) }));
+			const priced = repriceLines(cart.items, rows);
+			if (!priced.ok) {
+				const why = priced.reason === "currency" ? "is priced in another currency than the rest of the cart" : "is no longer available";
+				throw new ConflictError(`Product '${priced.product_id}' in the cart ${why}; remove it and retry`, "PRODUCT_UNAVAILABLE", {
+					field: "cart.items",
+					product_id: priced.product_id,
+					reason: priced.reason,
+				});
+			}
+			assertChargeable("cart", priced.total_cents, priced.currency);
+
 			// One cart version becomes at most one order, whatever the number of clicks or keys.
 			const cartClaim = await this.claims.claim(`${userId}:cart:${cart.version}`, userId, CART_CLAIM, keyedOrder ?? `checkout:${userId}:cart:${uuid()}`);
 			const repeat = cartClaim.kind === "replay" && cartClaim.doc.order_key ? await this.placedOrder(ctx, started, cartClaim.doc.order_key) : null;
@@ -218,7 +234,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			this.running.add(claimDoc.id);
 			let outcome: Outcome;
 			try {
-				outcome = (cartClaim.takenOver ? await this.placedOrder(ctx, started, orderKey) : null) ?? (await this.createOrder(ctx, started, cart, orderKey));
+				outcome = (cartClaim.takenOver ? await this.placedOrder(ctx, started, orderKey) : null) ?? (await this.createOrder(ctx, started, cart, orderKey, priced));
 			} catch (err) {
 				await this.claims.giveBack(claimDoc).catch(() => undefined);
 				throw err;
@@ -231,8 +247,8 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			return outcome;
 		},
 
-		/** Resolves address and payment, re-prices the lines, runs orders.create in the time left, and clears the cart. */
-		async createOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, cart: CheckoutCart, orderKey: string): Promise<Outcome> {
+		/** Resolves address and payment, runs orders.create with the priced lines in the time left, and clears the cart. */
+		async createOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart): Promise<Outcome> {
 			const userId = cart.user_id;
 			const details = await callDependency(
 				"users",
@@ -242,17 +258,6 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 					payment_method: ctx.params.payment_method,
 				}),
 			);
-
-			const { rows } = await callDependency("products", ctx.call<{ rows: CatalogRow[] }, { ids: string[] }>("products.getMany", { ids: cart.items.map(l => l.product_id) }));
-			const priced = repriceLines(cart.items, rows);
-			if (!priced.ok) {
-				const why = priced.reason === "currency" ? "is priced in another currency than the rest of the cart" : "is no longer available";
-				throw new ConflictError(`Product '${priced.product_id}' in the cart ${why}; remove it and retry`, "PRODUCT_UNAVAILABLE", {
-					field: "cart.items",
-					product_id: priced.product_id,
-					reason: priced.reason,
-				});
-			}
 
 			// No order starts for a caller that will be gone before it is placed; orders.create answers before the caller gives up.
 			const left = this.remainingMs(ctx, started);

@@ -14,6 +14,7 @@ import { ConflictError, DependencyUnavailableError, NotFoundError } from "./comm
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { OrderNotCancellableError } from "./orders/errors";
+import { assertChargeable } from "./payments/client";
 import { newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
 import { applySagaProgress } from "./orders/progress";
 import { createParams, findParams, idParams, listParams, type CreateParams, type FindParams, type IdParams, type ListParams } from "./orders/params";
@@ -124,7 +125,10 @@ const OrdersService = defineService<object, OrdersMethods>({
 				const left = timeLeft(ctx);
 				if (left <= 0) throw new DependencyUnavailableError("orders", "orders is unavailable: the request's time ran out before the order was placed");
 				const { orderId, sagaId } = newOrderIds(uuid());
-				const saga = await this.prepareSaga(sagaId, sagaDataFor(orderId, p));
+				const data = sagaDataFor(orderId, p);
+				// A total that payments would refuse is refused here (422), before the order is stored: never run as a decline.
+				assertChargeable("items", data.total_cents, data.currency);
+				const saga = await this.prepareSaga(sagaId, data);
 				const { doc, existing } = await this.storeNewOrder(ctx, saga, p.idempotency_key);
 				if (existing) return this.repeatedOrder(existing, p.user_id);
 				const run = this.runSaga(ctx, saga);

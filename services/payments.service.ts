@@ -14,6 +14,7 @@ import { defineService, type ServiceThis } from "./common/schema";
 import { GatewayBreaker, BreakerOpenError, type BreakerOptions, type BreakerSnapshot } from "./payments/breaker";
 import { SimulatedGateway, GatewayUnavailableError, type PaymentGateway, type SimulatedGatewayOptions } from "./payments/gateway";
 import { PaymentDeclinedError, PaymentGatewayUnavailableError } from "./payments/errors";
+import { MAX_CHARGE_CENTS } from "./payments/client";
 import {
 	decideExistingCharge,
 	netChargedCents,
@@ -96,7 +97,7 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 			params: {
 				order_id: { type: "string", min: 1, max: 100 },
 				user_id: { type: "string", min: 1, max: 100 },
-				amount_cents: { type: "number", integer: true, positive: true, max: 1_000_000_000 },
+				amount_cents: { type: "number", integer: true, positive: true, max: MAX_CHARGE_CENTS },
 				currency: { type: "string", length: 3, uppercase: true },
 				token: { type: "string", min: 1, max: 64 },
 				idempotency_key: KEY,
@@ -137,6 +138,21 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 				const user = ctx.meta.user ? requireUser(ctx.meta) : null;
 				if (!doc || (user && user.role !== "admin" && doc.user_id !== user.id)) throw new NotFoundError("payment", ctx.params.id);
 				return toPaymentView(doc);
+			},
+		},
+
+		/**
+		 * The payments of one order (`GET /payments?order_id=`), with the net amount charged: the customer's own, or any
+		 * for an admin. It finds a charge whose answer was lost too, which the order does not name.
+		 */
+		list: {
+			auth: "required",
+			params: { order_id: { type: "string", min: 1, max: 100 } },
+			async handler(this: PaymentsThis, ctx: Ctx<OrderParams>): Promise<{ rows: PaymentView[]; net_charged_cents: number }> {
+				const user = requireUser(ctx.meta);
+				const all = await this.payments().find({ order_id: ctx.params.order_id }, { sort: ["created_at"] });
+				const rows = user.role === "admin" ? all : all.filter(p => p.user_id === user.id);
+				return { rows: rows.map(toPaymentView), net_charged_cents: netChargedCents(rows) };
 			},
 		},
 

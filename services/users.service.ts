@@ -12,7 +12,7 @@ import { uuid } from "../config/ids";
 import { EVENTS } from "./common/events";
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationFailedError } from "./common/errors";
 import { created, requireUser, type AuthUser, type ShopMeta } from "./common/meta";
-import { defineService, type ServiceThis } from "./common/schema";
+import { defineService, objectWithoutNulls, withoutNulls, type ServiceThis } from "./common/schema";
 import { hashPassword } from "./users/password";
 import { LoginThrottle } from "./users/login-throttle";
 import { credentialEvents, credentialMethods, type CredentialMethods } from "./users/credentials";
@@ -96,6 +96,10 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 	actions: {
 		/** Creates a customer account and signs it in. */
 		register: {
+			// Password hashing queues up under a burst of sign-ups: it gets its own time, and it is never retried (a
+			// retry after a timeout would find the account the first attempt created and answer EMAIL_TAKEN).
+			timeout: 30_000,
+			retryPolicy: { enabled: false },
 			params: {
 				email: { type: "email", normalize: true, max: 254 },
 				password: { type: "string", min: 8, max: 200 },
@@ -210,7 +214,7 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 		/** Saves an address for the caller. */
 		addAddress: {
 			auth: "required",
-			params: addressParams,
+			params: withoutNulls(addressParams),
 			async handler(this: UsersThis, ctx: Ctx<AddressInput>): Promise<Address> {
 				const userId = requireUser(ctx.meta).id;
 				const address: Address = {
@@ -323,7 +327,7 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 				user_id: { type: "string", min: 1, max: 100 },
 				shipping_address: [
 					{ type: "string", min: 1, max: 300, trim: true },
-					{ type: "object", props: addressParams, strict: "remove" },
+					objectWithoutNulls(addressParams, "shipping_address"),
 				],
 				payment_method: { type: "string", min: 1, max: 64, trim: true },
 			},

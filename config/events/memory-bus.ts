@@ -11,11 +11,19 @@ import type { EventMessage } from "./policy";
  */
 const LOG_LIMIT = 2_000;
 
+/**
+ * Deliveries a group runs at once, as JetStream's `max_ack_pending` bounds a consumer: after a restart the relay
+ * hands over thousands of staged events in one go, and running them all at once would only make each slower.
+ */
+export const MAX_IN_FLIGHT_PER_GROUP = 64;
+
 interface Group {
 	sub: Subscription;
 	handlers: DeliveryHandler[];
 	next: number;
 	queue: Delivery[];
+	/** Deliveries of this group running now (at most MAX_IN_FLIGHT_PER_GROUP). */
+	running: number;
 }
 
 /** Groups that still have to take an event for good, and who waits for that. */
@@ -77,7 +85,7 @@ class MemoryBusCore {
 		const key = `${sub.group}|${sub.eventName}`;
 		let group = this.groups.get(key);
 		if (!group) {
-			group = { sub, handlers: [], next: 0, queue: [] };
+			group = { sub, handlers: [], next: 0, queue: [], running: 0 };
 			this.groups.set(key, group);
 			this.byEvent.set(sub.eventName, [...(this.byEvent.get(sub.eventName) ?? []), [key, group]]);
 			if (sub.mode === "durable")
@@ -102,14 +110,22 @@ class MemoryBusCore {
 		this.drain(g);
 	}
 
-	/** Hands queued deliveries to the group's subscribers in turn; each runs on its own, so none blocks another. */
+	/**
+	 * Hands queued deliveries to the group's subscribers in turn, up to MAX_IN_FLIGHT_PER_GROUP at once; each runs
+	 * on its own, so none blocks another, and each one that ends lets the next queued one start.
+	 */
 	private drain(g: Group): void {
-		while (g.queue.length > 0 && g.handlers.length > 0 && !this.closed) {
+		while (g.queue.length > 0 && g.handlers.length > 0 && g.running < MAX_IN_FLIGHT_PER_GROUP && !this.closed) {
 			const d = g.queue.shift() as Delivery;
 			const handler = g.handlers[g.next++ % g.handlers.length];
+			g.running++;
 			const p = this.run(g, handler, d);
 			this.inflight.add(p);
-			void p.finally(() => this.inflight.delete(p));
+			void p.finally(() => {
+				this.inflight.delete(p);
+				g.running--;
+				this.drain(g);
+			});
 		}
 	}
 

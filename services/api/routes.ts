@@ -44,6 +44,7 @@ export const apiAliases: Record<string, string> = {
 	"GET /orders": "orders.list",
 	"GET /orders/:id": "orders.get",
 	"POST /orders/:id/cancel": "orders.cancel",
+	"GET /payments": "payments.list",
 	"GET /payments/:id": "payments.get",
 	"GET /shipments/:id": "shipping.get",
 	"POST /shipments/:id/deliver": "shipping.deliver",

@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { DEFAULT_CURRENCY, fromCents, lineTotal, sumCents } from "../common/money";
+import { billTotalCents } from "../payments/client";
 
 /** Most units of one product in a cart, and most distinct products. */
 export const MAX_LINE_QUANTITY = 100;
@@ -100,22 +101,40 @@ export function subtractLines(cart: StoredCart, bought: CartLine[], now: Date): 
 	return next;
 }
 
-/** The cart as clients see it, priced from the catalog rows given. */
-export function priceCart(userId: string, cart: StoredCart, rows: CatalogRow[]): CartView {
+/** A cart's lines that can be sold at the catalog rows given, the others, and the subtotal in cents. */
+export interface PricedCart {
+	currency: string;
+	lines: Array<{ row: CatalogRow; quantity: number; total_cents: number }>;
+	/** Lines whose product left the catalog or is priced in another currency. */
+	unavailable: CartLine[];
+	/** Infinity when the sum leaves the safe integers (never a rounded number of cents). */
+	subtotal_cents: number;
+}
+
+/** Prices the cart from the catalog rows: the first sellable line's currency is the cart's; other lines are unavailable. */
+export function pricedLines(cart: StoredCart, rows: CatalogRow[]): PricedCart {
 	const byId = new Map(rows.map(r => [r.id, r]));
 	const currency = cart.items.map(l => byId.get(l.product_id)).find(r => r?.active)?.currency ?? DEFAULT_CURRENCY;
-	const items: CartItemView[] = [];
+	const lines: PricedCart["lines"] = [];
 	const unavailable: CartLine[] = [];
-	const totals: number[] = [];
 	for (const line of cart.items) {
 		const row = byId.get(line.product_id);
-		if (!row || !row.active || row.currency !== currency) {
-			unavailable.push(line);
-			continue;
-		}
-		const total = lineTotal(row.price_cents, line.quantity);
-		totals.push(total);
-		items.push({ product_id: row.id, name: row.name, price: fromCents(row.price_cents), quantity: line.quantity, line_total: fromCents(total) });
+		if (!row || !row.active || row.currency !== currency) unavailable.push(line);
+		else lines.push({ row, quantity: line.quantity, total_cents: lineTotal(row.price_cents, line.quantity) });
 	}
-	return { id: cartId(userId), user_id: userId, items, subtotal: fromCents(sumCents(totals)), currency, unavailable };
+	const subtotal_cents = billTotalCents(lines.map(l => ({ price_cents: l.row.price_cents, quantity: l.quantity })));
+	return { currency, lines, unavailable, subtotal_cents };
+}
+
+/** The cart as clients see it, priced from the catalog rows given. */
+export function priceCart(userId: string, cart: StoredCart, rows: CatalogRow[]): CartView {
+	const priced = pricedLines(cart, rows);
+	const items = priced.lines.map(({ row, quantity, total_cents }) => ({
+		product_id: row.id,
+		name: row.name,
+		price: fromCents(row.price_cents),
+		quantity,
+		line_total: fromCents(total_cents),
+	}));
+	return { id: cartId(userId), user_id: userId, items, subtotal: fromCents(sumCents(priced.lines.map(l => l.total_cents))), currency: priced.currency, unavailable: priced.unavailable };
 }

@@ -92,8 +92,16 @@ export function wantsAsync(prefer: string | undefined): boolean {
 	return !!prefer && prefer.split(/[,;]/).some(p => p.trim().toLowerCase() === "respond-async");
 }
 
+/** A cart at today's prices, every line sellable. */
+export interface PricedCart {
+	ok: true;
+	items: OrderLine[];
+	currency: string;
+	total_cents: number;
+}
+
 export type RepriceResult =
-	| { ok: true; items: OrderLine[]; currency: string; total_cents: number }
+	| PricedCart
 	| { ok: false; product_id: string; reason: "unknown" | "inactive" | "currency" };
 
 /** Every cart line at the catalog's current price; the first line whose product cannot be sold stops it. */

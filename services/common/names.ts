@@ -32,5 +32,6 @@ export const SEED_ALIASES: Record<string, ServiceName> = {
 export function resolveServiceName(name: string): ServiceName | null {
 	const n = name.trim().toLowerCase();
 	if ((SERVICE_NAMES as readonly string[]).includes(n)) return n as ServiceName;
-	return SEED_ALIASES[n] ?? null;
+	// Own keys only: `__proto__` or `constructor` name no service.
+	return Object.hasOwn(SEED_ALIASES, n) ? SEED_ALIASES[n] : null;
 }

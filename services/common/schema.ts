@@ -32,20 +32,26 @@ interface ParamError {
  * `optional` field be null (and `nullable: false` does not change that), so the check runs on the whole object.
  */
 export function withoutNulls<P extends Record<string, unknown>>(props: P, strict: boolean | "remove" = "remove") {
+	return { $$root: true, ...objectWithoutNulls(props, "", strict) } as const;
+}
+
+/** The same for an object nested in params (an inline address): the errors name `<path>.<field>`. */
+export function objectWithoutNulls<P extends Record<string, unknown>>(props: P, path: string, strict: boolean | "remove" = "remove") {
 	// Required fields refuse null already; an explicit `nullable: true` keeps null allowed.
 	const fields = Object.entries(props)
 		.filter(([k, rule]) => !k.startsWith("$$") && (rule as { optional?: boolean }).optional === true && (rule as { nullable?: boolean }).nullable !== true)
 		.map(([k]) => k);
 	return {
-		$$root: true,
 		type: "object",
 		strict,
 		props,
 		custom(value: unknown, errors: ParamError[]): unknown {
 			if (value && typeof value === "object")
 				for (const field of fields)
-					if ((value as Record<string, unknown>)[field] === null)
-						errors.push({ type: "required", field, actual: null, message: `The '${field}' field must not be null.` });
+					if ((value as Record<string, unknown>)[field] === null) {
+						const name = path ? `${path}.${field}` : field;
+						errors.push({ type: "required", field: name, actual: null, message: `The '${name}' field must not be null.` });
+					}
 			return value;
 		},
 	} as const;

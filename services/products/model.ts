@@ -97,10 +97,10 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; message: string }
 /** A decimal price to cents: positive, at most two decimals, not absurdly large. */
 export function checkPrice(price: number): Checked<number> {
 	if (!Number.isFinite(price) || price <= 0) return { ok: false, message: "must be a positive amount" };
+	// The size first: a huge amount has no cents to count (its decimals cannot be checked in floating point).
+	if (price > fromCents(MAX_PRICE_CENTS)) return { ok: false, message: `must not exceed ${fromCents(MAX_PRICE_CENTS)}` };
 	if (!hasAtMostTwoDecimals(price)) return { ok: false, message: "must have at most two decimals" };
-	const cents = toCents(price);
-	if (cents > MAX_PRICE_CENTS) return { ok: false, message: `must not exceed ${fromCents(MAX_PRICE_CENTS)}` };
-	return { ok: true, value: cents };
+	return { ok: true, value: toCents(price) };
 }
 
 /** Lower-case, dash-separated slug of a name ("Smart Home" -> "smart-home"). */

@@ -3,12 +3,15 @@
  * hundred checkouts through the gateway with the scenario's behavior, quiescence, the invariants, and a table.
  *
  *   node dist/test/tools/chaos.js [--checkouts 250] [--concurrency 20] [--scenario 2,4] [--quiet-timeout 90]
+ *                                 [--port 0] [--help]
  *
+ * The options are in test/tools/tool-options.ts; NAMESPACE prefixes each scenario's namespace.
  * Exits 1 when any invariant is violated.
  */
 import { INJECTED_FAULTS_METRIC } from "../../config/fault-injection";
 import { METRICS } from "../../config/tracing/business-metrics.middleware";
-import { numberArg, parseArgs } from "../tools/stats";
+import { parseToolArgs } from "../tools/args";
+import { parseScenarios, TOOL_OPTIONS } from "../tools/tool-options";
 import { allOrders, checkInvariants, stockSnapshot, waitForQuiescence } from "./invariants";
 import { runLoad } from "./load";
 import { metricSum, renderScenario, renderSummary, type ScenarioReport } from "./report";
@@ -19,12 +22,16 @@ export interface ChaosOptions {
 	checkouts: number;
 	concurrency: number;
 	quiescenceTimeoutMs: number;
+	/** The gateway's port (0 or absent: any free port). */
+	port?: number;
+	/** Prefix of each scenario's namespace. */
+	namespace?: string;
 	progress?: (line: string, final: boolean) => void;
 }
 
 /** Runs one scenario on a fresh shop and answers its report. */
 export async function runScenario(scenario: Scenario, opts: ChaosOptions): Promise<ScenarioReport> {
-	const shop = await startChaosShop();
+	const shop = await startChaosShop({ port: opts.port, namespace: opts.namespace });
 	try {
 		const before = await stockSnapshot(shop);
 		const load = await runLoad(shop, scenario, { checkouts: opts.checkouts, concurrency: opts.concurrency, progress: opts.progress });
@@ -67,16 +74,18 @@ function progressPrinter(): (line: string, final: boolean) => void {
 
 /** The command line: runs the chosen scenarios and prints their tables; exit code 1 on any violation. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
-	const args = parseArgs(argv);
-	const only = args.get("scenario")?.split(",").map(Number);
+	const args = parseToolArgs("chaos", TOOL_OPTIONS.chaos.summary, TOOL_OPTIONS.chaos.spec, argv);
+	const only = parseScenarios(args.scenario);
 	const opts: ChaosOptions = {
-		checkouts: numberArg(args, "checkouts", 250),
-		concurrency: numberArg(args, "concurrency", 20),
-		quiescenceTimeoutMs: numberArg(args, "quiet-timeout", 90) * 1000,
+		checkouts: args.checkouts,
+		concurrency: args.concurrency,
+		quiescenceTimeoutMs: args["quiet-timeout"] * 1000,
+		port: args.port,
+		namespace: process.env.NAMESPACE || undefined,
 		progress: progressPrinter(),
 	};
 	const reports: ScenarioReport[] = [];
-	for (const scenario of SCENARIOS.filter(s => !only || only.includes(s.id))) {
+	for (const scenario of SCENARIOS.filter(s => only.length === 0 || only.includes(s.id))) {
 		const report = await runScenario(scenario, opts);
 		reports.push(report);
 		process.stdout.write(`\n${renderScenario(report)}\n`);

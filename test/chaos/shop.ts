@@ -25,6 +25,10 @@ export interface ChaosShopOptions {
 	/** Units to add to each of them. */
 	stock?: number;
 	logLevel?: string;
+	/** The gateway's port (0 or absent: any free port). */
+	port?: number;
+	/** Prefix of the shop's namespace (default chaos); a random suffix keeps scenarios apart. */
+	namespace?: string;
 }
 
 /** Starts an embedded shop for one scenario (its own namespace, so nothing leaks between scenarios). */
@@ -32,8 +36,8 @@ export async function startChaosShop(opts: ChaosShopOptions = {}): Promise<Chaos
 	const config = setConfig(
 		loadConfig({
 			NODE_ENV: "development",
-			NAMESPACE: `chaos-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
-			PORT: "0",
+			NAMESPACE: `${opts.namespace ?? "chaos"}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
+			PORT: String(opts.port ?? 0),
 			DATA_DIR: "memory",
 			LOG_LEVEL: opts.logLevel ?? "error",
 			SEED_DEMO_DATA: "true",

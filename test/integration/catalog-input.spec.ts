@@ -98,6 +98,28 @@ describe("bad input on catalog and account writes", () => {
 		expect((list.body as { rows: unknown[] }).rows).toEqual([saved.body]);
 	});
 
+	it("refuses POST /account/addresses with a null optional field and saves no address", async () => {
+		const before = await api("GET", "/account/addresses", undefined, customer.token);
+		for (const field of ["label", "postal_code", "country"]) {
+			const res = await api("POST", "/account/addresses", { street: "2 Side St", city: "Shelbyville", [field]: null }, customer.token);
+			expect(res.status).toBe(422);
+			expect(fieldsOf(res.body)).toEqual([field]);
+		}
+		const after = await api("GET", "/account/addresses", undefined, customer.token);
+		expect(after.body).toEqual(before.body);
+	});
+
+	it("refuses a checkout whose inline address has a null postal code, naming the field, before anything runs", async () => {
+		const res = await shop.broker
+			.call("users.resolveCheckout", { user_id: "u-1", shipping_address: { street: "1 Main St", city: "Springfield", postal_code: null }, payment_method: "card-1" })
+			.then(
+				() => ({ type: "", fields: [] as string[] }),
+				(err: { type: string; data: Array<{ field: string }> }) => ({ type: err.type, fields: err.data.map(d => d.field) }),
+			);
+		// Either form of shipping_address is refused: not a string, and an object with a null postal code.
+		expect(res).toEqual({ type: "VALIDATION_ERROR", fields: ["shipping_address", "shipping_address.postal_code"] });
+	});
+
 	it("refuses PUT /account/profile with a null name and keeps the name", async () => {
 		const res = await api("PUT", "/account/profile", { name: null }, customer.token);
 		expect(res.status).toBe(422);

@@ -117,6 +117,14 @@ describe("checkout through the gateway", () => {
 		expect(await levels(p)).toMatchObject({ on_hand: 3, reserved: 0, available: 3 });
 		expect((await api<{ items: unknown[] }>("GET", "/cart", { token })).body.items).toEqual([]);
 
+		const own = await api<{ rows: Array<{ id: string }>; net_charged_cents: number }>("GET", `/payments?order_id=${res.body.order.id}`, { token });
+		expect(own.status).toBe(200);
+		expect(own.body).toMatchObject({ net_charged_cents: 5100, rows: [{ id: res.body.order.payment_id }] });
+		expect((await api("GET", `/payments?order_id=${res.body.order.id}`, { token: admin })).body).toEqual(own.body);
+		const nosy = await registerCustomer(shop.url);
+		expect((await api("GET", `/payments?order_id=${res.body.order.id}`, { token: nosy.token })).body).toEqual({ rows: [], net_charged_cents: 0 });
+		expect((await api("GET", "/payments", { token })).status).toBe(422);
+
 		const shipment = await api<{ status: string; tracking_number: string }>("GET", `/shipments/${res.body.order.shipment_id}`, { token });
 		expect(shipment.body).toMatchObject({ status: "SHIPPED", tracking_number: expect.any(String) });
 		const stranger = await registerCustomer(shop.url);

@@ -3,7 +3,10 @@
  * `--help` prints the usage, and an unknown flag, a missing value or a bad number stops the tool with exit 2.
  */
 
-export type OptionSpec = { kind: "number"; default: number; help: string; min?: number } | { kind: "flag"; help: string } | { kind: "string"; default: string; help: string };
+export type OptionSpec =
+	| { kind: "number"; default: number; help: string; min?: number; max?: number; integer?: boolean }
+	| { kind: "flag"; help: string }
+	| { kind: "string"; default: string; help: string; check?: (value: string) => string | undefined };
 
 export type Parsed<S extends Record<string, OptionSpec>> = {
 	[K in keyof S]: S[K] extends { kind: "number" } ? number : S[K] extends { kind: "flag" } ? boolean : string;
@@ -15,7 +18,7 @@ export class UsageError extends Error {}
 export function usage(tool: string, summary: string, spec: Record<string, OptionSpec>): string {
 	const lines = Object.entries(spec).map(([name, s]) => {
 		const value = s.kind === "flag" ? "" : ` <${s.kind}>`;
-		const def = s.kind === "flag" ? "" : ` (default ${String(s.default)})`;
+		const def = s.kind === "flag" || s.default === "" ? "" : ` (default ${String(s.default)})`;
 		return `  --${name}${value}`.padEnd(28) + `${s.help}${def}`;
 	});
 	return `${tool}: ${summary}\n\nOptions:\n${lines.join("\n")}\n  --help                    this text\n`;
@@ -40,14 +43,23 @@ export function parseStrict<S extends Record<string, OptionSpec>>(argv: string[]
 		}
 		const raw = eq > 0 ? arg.slice(eq + 1) : argv[++i];
 		if (raw === undefined || (eq < 0 && raw.startsWith("--"))) throw new UsageError(`--${name} needs a value`);
-		if (s.kind === "string") out[name] = raw;
-		else {
-			const n = Number(raw);
-			if (raw.trim() === "" || !Number.isFinite(n) || n < (s.min ?? 0)) throw new UsageError(`--${name} must be a number of at least ${s.min ?? 0}, got "${raw}"`);
-			out[name] = n;
-		}
+		if (s.kind === "string") {
+			const problem = s.check?.(raw);
+			if (problem) throw new UsageError(`--${name} ${problem}, got "${raw}"`);
+			out[name] = raw;
+		} else out[name] = readNumber(name, raw, s);
 	}
 	return out as Parsed<S>;
+}
+
+/** A number option's value; the message names the bounds (and "whole" when only integers are taken). */
+function readNumber(name: string, raw: string, s: { min?: number; max?: number; integer?: boolean }): number {
+	const n = Number(raw);
+	const min = s.min ?? 0;
+	const ok = raw.trim() !== "" && Number.isFinite(n) && n >= min && (s.max === undefined || n <= s.max) && (!s.integer || Number.isInteger(n));
+	if (ok) return n;
+	const range = s.max === undefined ? `of at least ${min}` : `from ${min} to ${s.max}`;
+	throw new UsageError(`--${name} must be a ${s.integer ? "whole " : ""}number ${range}, got "${raw}"`);
 }
 
 /** parseStrict for a tool's main: prints the usage for --help (exit 0) or the error and usage (exit 2). */

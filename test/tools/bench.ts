@@ -3,15 +3,18 @@
  * route), one table for embedded mode and one for the local cluster over NATS, and the targets of issue 6.
  *
  *   node dist/test/tools/bench.js [--duration 10] [--warmup 5] [--connections 32] [--users 32]
- *                                 [--only embedded|cluster] [--port 18080] [--soak 300] [--verbose]
+ *                                 [--only embedded|cluster] [--port 18080] [--soak 300] [--verbose] [--help]
+ *
+ * The options are in tool-options.ts; NAMESPACE prefixes the cluster run's namespace.
  */
 import { deleteEventStream, projectRoot, startCluster } from "./cluster";
 import { prepareShop, runAutocannon, runCheckoutLoop, type BenchOptions, type RouteResult } from "./bench-runners";
 import { describeMachine, evaluateTargets, renderBare, renderMode, renderTargets, type ModeResult, type NodeMemory } from "./bench-report";
 import { request } from "./http-client";
 import { freePort, readCpuMs, readMemory, startBareGateway, startEmbeddedShop, type RunningNode } from "./processes";
-import { numberArg, parseArgs } from "./stats";
-import { runSoak } from "./soak";
+import { parseToolArgs } from "./args";
+import { soakAndReport } from "./soak";
+import { TOOL_OPTIONS } from "./tool-options";
 
 function memoryOf(nodes: RunningNode[]): NodeMemory[] {
 	return nodes.map(n => {
@@ -79,7 +82,7 @@ async function benchEmbedded(port: number, opts: BenchOptions): Promise<ModeResu
 }
 
 async function benchCluster(port: number, opts: BenchOptions): Promise<ModeResult> {
-	const namespace = `bench-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+	const namespace = `${process.env.NAMESPACE || "bench"}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 	const cluster = await startCluster({
 		basePort: port,
 		namespace,
@@ -126,23 +129,20 @@ async function benchBare(port: number, opts: BenchOptions): Promise<{ result: Ro
 }
 
 async function main(): Promise<void> {
-	const args = parseArgs(process.argv.slice(2));
+	const args = parseToolArgs("bench", TOOL_OPTIONS.bench.summary, TOOL_OPTIONS.bench.spec);
 	const opts: BenchOptions = {
-		durationSec: numberArg(args, "duration", 10),
-		warmupSec: numberArg(args, "warmup", 5),
-		connections: numberArg(args, "connections", 32),
-		users: numberArg(args, "users", 32),
-		quiet: !args.has("verbose"),
+		durationSec: args.duration,
+		warmupSec: args.warmup,
+		connections: args.connections,
+		users: args.users,
+		quiet: !args.verbose,
 	};
-	const only = args.get("only");
-	const basePort = numberArg(args, "port", 18080);
+	const only = args.only;
+	const basePort = args.port;
 	process.stdout.write(describeMachine(projectRoot()) + "\n");
 
-	if (args.has("soak")) {
-		const seconds = numberArg(args, "soak", 300);
-		const port = await freePort(basePort);
-		const { report, growth } = await runSoak(port, seconds, opts);
-		process.stdout.write(`\n${report}\n\n${renderTargets(evaluateTargets({ rps: 1 } as RouteResult, undefined, undefined, growth))}\n`);
+	if (args.soak > 0) {
+		process.stdout.write(`\n${await soakAndReport(basePort, args.soak, opts)}\n`);
 		return;
 	}
 

@@ -1,13 +1,20 @@
 /**
  * `npm run cluster`: a local ShopFlow cluster of separate Node processes over NATS with Redis.
- * Two gateway nodes on their own ports, two nodes sharing the stateless services, one node per stateful group.
- * Ctrl-C stops them all.
+ * Two gateway nodes on their own ports, two nodes sharing the stateless services, one node per stateful group;
+ * every node serves its own metrics on a METRICS_PORT. Ctrl-C stops them all.
+ *
+ *   node dist/test/tools/cluster.js [--port 8080] [--metrics-port 9180] [--help]
+ *
+ * The options are in tool-options.ts; NAMESPACE, NATS_URL and REDIS_URL come from the environment.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { connect } from "nats";
 import { streamName } from "../../config/events/policy";
+import { parseToolArgs } from "./args";
+import { isPortFree } from "./ports";
+import { TOOL_OPTIONS } from "./tool-options";
 
 /**
  * glibc malloc settings for every process these tools start, as the Dockerfile sets them. Password hashing
@@ -34,8 +41,8 @@ export interface NodeSpec {
 	name: string;
 	services: string;
 	port?: number;
-	/** Settings of this node only (for example its METRICS_PORT). */
-	env?: Record<string, string>;
+	/** The node's METRICS_PORT (GET /metrics and GET /health); none when absent. */
+	metricsPort?: number;
 }
 
 /** The node layout; stateful groups run once on the embedded store (replicate them only with MONGO_URL). */
@@ -67,6 +74,8 @@ export interface ClusterOptions {
 	extraEnv?: Record<string, string>;
 	layout?: NodeSpec[];
 	quiet?: boolean;
+	/** Gives node i of the layout METRICS_PORT metricsBasePort + i (unless its spec names one). */
+	metricsBasePort?: number;
 	/** A folder where each node's output is appended to `<name>.log` (also when quiet). */
 	logDir?: string;
 }
@@ -91,8 +100,9 @@ export function spawnNode(spec: NodeSpec, opts: ClusterOptions): ChildProcess {
 			NAMESPACE: opts.namespace ?? process.env.NAMESPACE ?? "shopflow-cluster",
 			// Each node its own folder: two processes must never open the same NeDB files.
 			DATA_DIR: path.join(dataDir, spec.name),
+			// An inherited METRICS_PORT would be the same for every node: each gets its own or none.
+			METRICS_PORT: spec.metricsPort === undefined ? undefined : String(spec.metricsPort),
 			...opts.extraEnv,
-			...spec.env,
 		},
 		stdio: ["ignore", "pipe", "pipe"],
 	});
@@ -114,7 +124,7 @@ export function spawnNode(spec: NodeSpec, opts: ClusterOptions): ChildProcess {
 /** Starts every node of the layout as a child process and resolves when each gateway answers /health/ready. */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 	const basePort = opts.basePort ?? 8080;
-	const layout = opts.layout ?? clusterLayout(basePort);
+	const layout = withMetricsPorts(opts.layout ?? clusterLayout(basePort), opts.metricsBasePort);
 	const nodes = layout.map(spec => ({ ...spec, child: spawnNode(spec, opts) }));
 	const gateways = layout.filter(n => n.port).map(n => `http://127.0.0.1:${n.port}`);
 	const stop = async () => {
@@ -152,6 +162,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 	return { nodes, gateways, stop };
 }
 
+/** The layout with METRICS_PORT base + i for node i (nodes that name their own keep it); unchanged without a base. */
+export function withMetricsPorts(layout: NodeSpec[], base: number | undefined): NodeSpec[] {
+	if (base === undefined) return layout;
+	return layout.map((spec, i) => ({ ...spec, metricsPort: spec.metricsPort ?? base + i }));
+}
+
 /** Deletes a namespace's event stream (with its consumers) from JetStream; nothing when there is none. */
 export async function deleteEventStream(natsUrl: string, namespace: string): Promise<void> {
 	const nc = await connect({ servers: natsUrl, timeout: 5000 });
@@ -166,13 +182,20 @@ export async function deleteEventStream(natsUrl: string, namespace: string): Pro
 }
 
 async function main(): Promise<void> {
-	const basePort = Number(process.env.PORT ?? 8080);
-	const cluster = await startCluster({ basePort });
-	process.stdout.write("\nShopFlow cluster is up:\n");
+	const args = parseToolArgs("cluster", TOOL_OPTIONS.cluster.summary, TOOL_OPTIONS.cluster.spec);
+	const layout = withMetricsPorts(clusterLayout(args.port), args["metrics-port"] || undefined);
+	for (const spec of layout)
+		for (const [port, what, option] of [[spec.port, "gateway", "--port"], [spec.metricsPort, "METRICS_PORT", "--metrics-port"]] as const)
+			if (port !== undefined && !(await isPortFree(port))) throw new Error(`port ${port} (${what} of ${spec.name}) is in use: pick others with ${option}`);
+	const cluster = await startCluster({ basePort: args.port, layout });
+	process.stdout.write(`\nShopFlow cluster is up (namespace ${process.env.NAMESPACE ?? "shopflow-cluster"}):\n`);
 	for (const n of cluster.nodes) {
 		const where = n.port ? `http://127.0.0.1:${n.port}/api/v1` : "no HTTP port";
-		process.stdout.write(`  ${n.name.padEnd(12)} pid ${String(n.child.pid).padEnd(8)} ${n.services.padEnd(32)} ${where}\n`);
+		const metrics = n.metricsPort ? `metrics http://127.0.0.1:${n.metricsPort}/metrics` : "";
+		process.stdout.write(`  ${n.name.padEnd(12)} pid ${String(n.child.pid).padEnd(8)} ${n.services.padEnd(28)} ${where.padEnd(30)} ${metrics}\n`.trimEnd() + "\n");
 	}
+	const targets = cluster.nodes.filter(n => n.metricsPort).map(n => `"127.0.0.1:${n.metricsPort}"`);
+	if (targets.length > 0) process.stdout.write(`Prometheus scrape targets (every node counts what it does itself): [${targets.join(", ")}]\n`);
 	process.stdout.write("Press Ctrl-C to stop every node.\n\n");
 	let stopping = false;
 	const shutdown = async () => {

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { request, type Customer } from "./http-client";
-import type { OrderView } from "./invariants";
+import { paymentsOf, type OrderView } from "./invariants";
 import { expectedMilestones, MILESTONES, type Milestone } from "../../services/notifications/messages";
 
 /** One checkout click as the client saw it: its answer, or that the answer was lost (the shop died under it). */
@@ -58,11 +58,10 @@ async function notificationsOf(base: string, c: Customer): Promise<NotificationR
 	return out;
 }
 
-/** Whether a failed or cancelled order's charge was refunded, from its payment (null when it cannot be read). */
+/** Whether a failed or cancelled order's money was given back, from all its payments (undefined when unreadable). */
 async function wasRefunded(base: string, adminToken: string, o: OrderView): Promise<boolean | undefined> {
-	if (!o.payment_id) return undefined;
-	const res = await request<{ refunded_cents?: number }>(base, "GET", `/api/v1/payments/${encodeURIComponent(o.payment_id)}`, { token: adminToken });
-	return res.status === 200 ? (res.body.refunded_cents ?? 0) > 0 : undefined;
+	const payments = await paymentsOf(base, adminToken, o.id);
+	return payments ? payments.rows.some(p => (p.refunded_cents ?? 0) > 0) : undefined;
 }
 
 /**

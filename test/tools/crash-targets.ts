@@ -93,7 +93,7 @@ export async function clusterTarget(opts: { port: number; natsPort: number; name
 	await nats.start();
 	const gatewayPort = await freePort(opts.port);
 	const metricsPort = await freePort(gatewayPort + 2);
-	const layout: NodeSpec[] = clusterLayout(gatewayPort).map(n => (n.name === "orders" ? { ...n, env: { METRICS_PORT: String(metricsPort) } } : n));
+	const layout: NodeSpec[] = clusterLayout(gatewayPort).map(n => (n.name === "orders" ? { ...n, metricsPort } : n));
 	const clusterOpts: ClusterOptions = {
 		basePort: gatewayPort,
 		natsUrl: nats.url,

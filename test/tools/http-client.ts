@@ -21,8 +21,24 @@ export interface RequestOptions {
 	timeoutMs?: number;
 }
 
-/** One request; network errors reject, every HTTP status resolves. */
-export function request<T = Record<string, unknown>>(base: string, method: string, path: string, opts: RequestOptions = {}): Promise<JsonResponse<T>> {
+/**
+ * One request; network errors reject, every HTTP status resolves. A read sent on a kept-alive socket that the
+ * server closed at that moment (its keep-alive timeout) is sent again once on a new socket, as Node's docs advise;
+ * a write is never repeated.
+ */
+export async function request<T = Record<string, unknown>>(base: string, method: string, path: string, opts: RequestOptions = {}): Promise<JsonResponse<T>> {
+	try {
+		return await requestOnce<T>(base, method, path, opts);
+	} catch (err) {
+		if (!(err instanceof StaleSocketError) || (method !== "GET" && method !== "HEAD")) throw err instanceof StaleSocketError ? err.cause : err;
+		return requestOnce<T>(base, method, path, opts);
+	}
+}
+
+/** A request that failed on a reused keep-alive socket before any answer (ECONNRESET, "socket hang up"). */
+class StaleSocketError extends Error {}
+
+function requestOnce<T>(base: string, method: string, path: string, opts: RequestOptions): Promise<JsonResponse<T>> {
 	const url = new URL(path, base);
 	const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
 	const headers: Record<string, string> = { accept: "application/json", ...opts.headers };
@@ -33,9 +49,11 @@ export function request<T = Record<string, unknown>>(base: string, method: strin
 	if (opts.token) headers.authorization = `Bearer ${opts.token}`;
 	const started = performance.now();
 	return new Promise((resolve, reject) => {
+		let answered = false;
 		const req = http.request(
 			{ agent, hostname: url.hostname, port: url.port, path: url.pathname + url.search, method, headers, timeout: opts.timeoutMs ?? 30_000 },
 			res => {
+				answered = true;
 				const chunks: Buffer[] = [];
 				res.on("data", (c: Buffer) => chunks.push(c));
 				res.on("end", () => {
@@ -52,7 +70,10 @@ export function request<T = Record<string, unknown>>(base: string, method: strin
 			},
 		);
 		req.on("timeout", () => req.destroy(new Error(`${method} ${path} timed out`)));
-		req.on("error", reject);
+		req.on("error", (err: NodeJS.ErrnoException) => {
+			const stale = req.reusedSocket && !answered && (err.code === "ECONNRESET" || err.message === "socket hang up");
+			reject(stale ? new StaleSocketError(err.message, { cause: err }) : err);
+		});
 		if (payload !== undefined) req.write(payload);
 		req.end();
 	});

@@ -5,15 +5,19 @@
  *
  *   node dist/test/tools/loadgen.js [--users 20] [--duration 60] [--behavior "payment:error=0.1"]
  *        [--url http://127.0.0.1:8080[,http://127.0.0.1:8081]] [--think 100-1000] [--stock 2000] [--settle 60]
+ *        [--port 18200] [--help]
  *
- * Without --url it starts an embedded shop of its own. It assumes nobody else buys while it runs (the stock check
+ * Without --url it starts an embedded shop of its own (on --port or the next free port; it inherits NAMESPACE).
+ * The options are in tool-options.ts. It assumes nobody else buys while it runs (the stock check
  * compares on-hand units before and after).
  */
 import { ensureStock, listProducts, loginAdmin, registerCustomers, request } from "./http-client";
 import { LoadStats, virtualUser, type TaskName } from "./journeys";
 import { checkInvariants, ordersOf, stockSnapshot, waitUntilSettled } from "./invariants";
 import { freePort, startEmbeddedShop, type StartedProcess } from "./processes";
-import { ms, numberArg, parseArgs, renderTable } from "./stats";
+import { parseToolArgs } from "./args";
+import { ms, renderTable } from "./stats";
+import { parseThink, parseUrls, TOOL_OPTIONS } from "./tool-options";
 
 interface LoadOptions {
 	urls: string[] | null;
@@ -23,22 +27,22 @@ interface LoadOptions {
 	think: [number, number];
 	stock: number;
 	settleSec: number;
+	port: number;
 }
 
 function parseOptions(argv: string[]): LoadOptions {
-	const args = parseArgs(argv);
-	const think = (args.get("think") ?? "100-1000").split("-").map(Number);
-	if (think.length !== 2 || think.some(n => !Number.isFinite(n) || n < 0) || think[0] > think[1])
-		throw new Error(`--think must look like 100-1000 (milliseconds), got "${args.get("think")}"`);
-	const stockRaw = args.get("stock");
+	const args = parseToolArgs("loadgen", TOOL_OPTIONS.loadgen.summary, TOOL_OPTIONS.loadgen.spec, argv);
+	const think = parseThink(args.think);
+	if (!think) throw new Error(`--think passed its check but cannot be read: "${args.think}"`);
 	return {
-		urls: args.get("url")?.split(",").map(u => u.trim().replace(/\/+$/, "").replace(/\/api\/v1$/, "")).filter(Boolean) ?? null,
-		users: Math.round(numberArg(args, "users", 20)),
-		durationSec: numberArg(args, "duration", 60),
-		behavior: args.get("behavior") ?? null,
-		think: [think[0], think[1]],
-		stock: stockRaw === "0" ? 0 : numberArg(args, "stock", 2000),
-		settleSec: numberArg(args, "settle", 60),
+		urls: args.url === "" ? null : parseUrls(args.url),
+		users: args.users,
+		durationSec: args.duration,
+		behavior: args.behavior === "" ? null : args.behavior,
+		think,
+		stock: args.stock,
+		settleSec: args.settle,
+		port: args.port,
 	};
 }
 
@@ -65,7 +69,7 @@ async function main(): Promise<number> {
 	const opts = parseOptions(process.argv.slice(2));
 	let shop: StartedProcess | null = null;
 	if (!opts.urls) {
-		const port = await freePort(18200);
+		const port = await freePort(opts.port);
 		process.stdout.write(`starting an embedded shop on port ${port}...\n`);
 		shop = await startEmbeddedShop(port, { quiet: true });
 		opts.urls = [shop.url];

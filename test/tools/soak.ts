@@ -1,11 +1,18 @@
 /**
  * `npm run bench -- --soak 300`: a long load on the embedded shop (checkouts by virtual users plus catalog reads)
  * with the process's RSS sampled every few seconds; the growth is measured from the end of the warm-up
- * (the first fifth of the run, at most a minute) to the end.
+ * (the first fifth of the run, at most a minute) to the end. Also on its own (`npm run soak`):
+ *
+ *   node dist/test/tools/soak.js [--seconds 300] [--users 32] [--port 18080] [--verbose] [--help]
+ *
+ * The options are in tool-options.ts; the embedded shop inherits NAMESPACE.
  */
-import { prepareShop, runAutocannon, runCheckoutLoop, type BenchOptions } from "./bench-runners";
-import { readMemory, startEmbeddedShop } from "./processes";
+import { prepareShop, runAutocannon, runCheckoutLoop, type BenchOptions, type RouteResult } from "./bench-runners";
+import { evaluateTargets, renderTargets } from "./bench-report";
+import { parseToolArgs } from "./args";
+import { freePort, readMemory, startEmbeddedShop } from "./processes";
 import { mb, ms, renderTable } from "./stats";
+import { TOOL_OPTIONS } from "./tool-options";
 
 export interface SoakOutcome {
 	report: string;
@@ -54,3 +61,25 @@ export async function runSoak(port: number, seconds: number, opts: BenchOptions)
 		await shop.stop();
 	}
 }
+
+/** The soak on the next free port from basePort, its report and the RSS growth target (bench --soak and soak). */
+export async function soakAndReport(basePort: number, seconds: number, opts: BenchOptions): Promise<string> {
+	const { report, growth } = await runSoak(await freePort(basePort), seconds, opts);
+	return `${report}\n\n${renderTargets(evaluateTargets({ rps: 1 } as RouteResult, undefined, undefined, growth))}`;
+}
+
+async function main(): Promise<void> {
+	const args = parseToolArgs("soak", TOOL_OPTIONS.soak.summary, TOOL_OPTIONS.soak.spec);
+	// Connections and warm-up are not used by the soak (4 reading connections, its own warm-up).
+	const opts = { durationSec: args.seconds, warmupSec: 0, connections: 4, users: args.users, quiet: !args.verbose };
+	process.stdout.write(`${await soakAndReport(args.port, args.seconds, opts)}\n`);
+}
+
+if (require.main === module)
+	main().then(
+		() => process.exit(0),
+		err => {
+			process.stderr.write(`soak failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+			process.exit(1);
+		},
+	);

@@ -1,5 +1,5 @@
 import type { DeliveryResult, Delivery } from "../../../../config/events/bus";
-import { openMemoryBus } from "../../../../config/events/memory-bus";
+import { MAX_IN_FLIGHT_PER_GROUP, openMemoryBus } from "../../../../config/events/memory-bus";
 import { createMessage } from "../../../../config/events/policy";
 
 const ns = (): string => `t-mb-${Math.random().toString(36).slice(2)}`;
@@ -28,6 +28,35 @@ describe("the in-process event bus", () => {
 		expect(got).toHaveLength(3);
 		await a.close();
 		await b.close();
+	});
+
+	it("runs at most MAX_IN_FLIGHT_PER_GROUP deliveries of a group at once and starts the next as each ends", async () => {
+		const bus = openMemoryBus(ns());
+		let running = 0;
+		let peak = 0;
+		let done = 0;
+		const gates: Array<() => void> = [];
+		await bus.subscribe({ group: "g", eventName: "x.happened", mode: "durable" }, async () => {
+			running++;
+			peak = Math.max(peak, running);
+			await new Promise<void>(r => gates.push(r));
+			running--;
+			done++;
+			return { kind: "ack" };
+		});
+		const total = MAX_IN_FLIGHT_PER_GROUP * 3 + 7;
+		for (let i = 0; i < total; i++) await bus.publish(createMessage("s", "x.happened", {}, {}, new Date(), `e${i}`));
+		for (let i = 0; i < 200 && running < MAX_IN_FLIGHT_PER_GROUP; i++) await wait(5);
+		await wait(20);
+		expect(running).toBe(MAX_IN_FLIGHT_PER_GROUP);
+		for (let i = 0; i < 1000 && done < total; i++) {
+			gates.splice(0).forEach(open => open());
+			await wait(2);
+		}
+		expect(done).toBe(total);
+		expect(peak).toBe(MAX_IN_FLIGHT_PER_GROUP);
+		expect(await bus.whenConsumed?.(`e${total - 1}`)).toBe(true);
+		await bus.close();
 	});
 
 	it("redelivers after the asked delay with the next attempt number", async () => {

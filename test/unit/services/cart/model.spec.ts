@@ -1,4 +1,4 @@
-import { cartId, parseCart, priceCart, quantityOf, setQuantity, subtractLines, type StoredCart } from "../../../../services/cart/model";
+import { cartId, parseCart, priceCart, pricedLines, quantityOf, setQuantity, subtractLines, type StoredCart } from "../../../../services/cart/model";
 
 const now = new Date(0);
 const rows = [
@@ -53,5 +53,12 @@ describe("cart model", () => {
 		const view = priceCart("u1", cart, rows);
 		expect(view.subtotal).toBe(19.99);
 		expect(view.unavailable.map(l => l.product_id)).toEqual(["gone", "old-1"]);
+	});
+
+	it("counts the subtotal in cents of the sellable lines only, and Infinity rather than a rounded sum beyond safe integers", () => {
+		const cart = { items: [{ product_id: "old-1", quantity: 1 }, { product_id: "laptop-123", quantity: 2 }], updated_at: null };
+		expect(pricedLines(cart, rows)).toMatchObject({ currency: "USD", subtotal_cents: 199998, unavailable: [{ product_id: "old-1", quantity: 1 }] });
+		const huge = [{ id: "h", name: "Huge", price_cents: Number.MAX_SAFE_INTEGER, currency: "USD", active: true }];
+		expect(pricedLines({ items: [{ product_id: "h", quantity: 2 }], updated_at: null }, huge).subtotal_cents).toBe(Number.POSITIVE_INFINITY);
 	});
 });

@@ -28,6 +28,9 @@ describe("product model", () => {
 		expect(checkPrice(0)).toMatchObject({ ok: false, message: expect.stringContaining("positive") });
 		expect(checkPrice(-1)).toMatchObject({ ok: false });
 		expect(checkPrice(Number.NaN)).toMatchObject({ ok: false });
+		expect(checkPrice(1_000_000)).toEqual({ ok: true, value: 100_000_000 });
+		// Beyond the largest price the message is the size, even where floating point cannot tell the decimals.
+		for (const huge of [1_000_000.01, 1e20, Number.MAX_VALUE]) expect(checkPrice(huge)).toEqual({ ok: false, message: "must not exceed 1000000" });
 		expect(checkPrice(2_000_000)).toMatchObject({ ok: false, message: expect.stringContaining("exceed") });
 	});
 
