@@ -184,7 +184,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			// orders.create had the time left less orderMarginMs: answer within that margin, before the caller's deadline.
 			const timeout = Math.min(this.remainingMs(ctx, started) - this.opts.orderMarginMs / 4, this.opts.orderMarginMs);
 			if (timeout < 100) return null;
-			return ctx.call<OrderCreateResult | null, Record<string, unknown>>("orders.byKey", { idempotency_key: orderKey, user_id: userId }, { timeout }).catch(() => null);
+			return ctx.call<OrderCreateResult | null, Record<string, unknown>>("orders.byKey", { idempotency_key: orderKey, user_id: userId }, { timeout, retries: 0 }).catch(() => null);
 		},
 
 		/** What is left of the request's time (its timeout less what has passed). */
