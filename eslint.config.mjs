@@ -15,7 +15,17 @@ const SERVICES = fs
 const rule = (regex, message) => ({ regex, message });
 const NO_BOOT = rule("(^|/)config/boot(/|$)", "config/boot is the composition root: nothing imports it but the tests.");
 const NO_TEST = rule("(^|/)test/", "production code never imports the tests or their tools.");
-const restrict = (files, patterns) => ({ files, rules: { "no-restricted-imports": ["error", { patterns: [NO_BOOT, NO_TEST, ...patterns] }] } });
+// The configuration is parsed once, by the composition root, and passed on (services and mixins read it with
+// `configOf(this)`): nothing else reads the environment.
+const NO_LOAD_CONFIG = {
+	regex: "(^|/)env$",
+	importNames: ["loadConfig"],
+	message: "only config/boot parses the configuration; a service or mixin reads it with configOf(this), other code is given it.",
+};
+const restrict = (files, patterns) => ({
+	files,
+	rules: { "no-restricted-imports": ["error", { patterns: [NO_BOOT, NO_TEST, NO_LOAD_CONFIG, ...patterns] }] },
+});
 
 const importRules = [
 	// The shared kernel imports nothing of ours.
@@ -60,6 +70,8 @@ const importRules = [
 	),
 	// What can be set (env.ts, the resilience policy) depends on nothing of ours.
 	restrict(["config/*.ts"], [rule("^\\.\\./|(^|/)middlewares(/|$)", "config/env.ts and config/resilience.ts import nothing of ours.")]),
+	// The broker options (part of the composition root) are built from the configuration they are given.
+	{ files: ["moleculer.config.ts"], rules: { "no-restricted-imports": ["error", { patterns: [NO_TEST, NO_LOAD_CONFIG] }] } },
 ];
 
 export default tseslint.config(

@@ -1,9 +1,11 @@
 /**
- * Broker options for every ShopFlow node, built from `config/`. Each setting is documented where it is set.
+ * Broker options for every ShopFlow node, built from the configuration that config/boot/ parsed once. Each setting
+ * is documented where it is set. Importing this file reads nothing: there is no default export for moleculer-runner
+ * (ShopFlow starts with config/boot/start.ts).
  */
 import type { BrokerOptions } from "moleculer";
 import { uuid } from "./services/common/ids";
-import { getConfig, type Config } from "./config/env";
+import type { Config } from "./config/env";
 import { resilience } from "./config/resilience";
 import { GatewayPrometheusReporter } from "./config/boot/metrics-reporter";
 import { brokerMiddlewares } from "./config/middlewares";
@@ -23,7 +25,7 @@ export function redisOptions(url: string): Record<string, unknown> {
 }
 
 /** Builds the broker options for a configuration; tests pass overrides such as a node id. */
-export function createBrokerOptions(config: Config = getConfig(), overrides: Partial<BrokerOptions> = {}): BrokerOptions {
+export function createBrokerOptions(config: Config, overrides: Partial<BrokerOptions> = {}): BrokerOptions {
 	return {
 		namespace: config.namespace,
 		nodeID: config.nodeId,
@@ -98,5 +100,3 @@ export function createBrokerOptions(config: Config = getConfig(), overrides: Par
 		...overrides,
 	};
 }
-
-export default createBrokerOptions();

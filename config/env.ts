@@ -1,5 +1,6 @@
 /**
- * Every setting of ShopFlow, read once from the environment and validated.
+ * Every setting of ShopFlow, read once from the environment and validated. Only the composition root
+ * (config/boot/) calls `loadConfig`; everything else is given the result (`configOf(service)` in a service or mixin).
  * Unset means the embedded choice: a user who installs nothing but Node runs the whole shop.
  */
 import path from "node:path";
@@ -273,16 +274,15 @@ export function loadConfig(env: Env = process.env): Config {
 	};
 }
 
-let cached: Config | null = null;
+/** The service setting that carries the configuration (config/middlewares/service-config.ts puts it on every service). */
+export const CONFIG_SETTING = "$config";
 
-/** The configuration of this process, read once. */
-export function getConfig(): Config {
-	if (!cached) cached = loadConfig();
-	return cached;
-}
-
-/** Replaces the process configuration (tests that start brokers with other settings). */
-export function setConfig(config: Config): Config {
-	cached = config;
+/**
+ * The configuration of the broker a service runs on: parsed once at boot (config/boot/start.ts) and given to
+ * every service as `settings.$config`, which Moleculer keeps out of the service's published settings.
+ */
+export function configOf(service: { name: string; settings: object }): Config {
+	const config = (service.settings as { [CONFIG_SETTING]?: Config })[CONFIG_SETTING];
+	if (!config) throw new Error(`service '${service.name}' has no configuration: create it on a broker built by createBrokerOptions(config)`);
 	return config;
 }

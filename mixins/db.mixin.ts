@@ -4,7 +4,7 @@
  * before its `started` handlers run.
  */
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { getConfig } from "../config/env";
+import { configOf } from "../config/env";
 import { closeAdapter, connectAdapter, openAdapter } from "./db/adapters";
 import { Repository, type CollectionSpec, type Doc, type StoreAdapter } from "./db/repository";
 
@@ -38,7 +38,7 @@ export function DbMixin(collections: Record<string, CollectionSpec>): Partial<Se
 			storageHealth: {
 				visibility: "public",
 				async handler(this: DbThis, _ctx: Context): Promise<{ ok: boolean; store: string }> {
-					const cfg = getConfig();
+					const cfg = configOf(this);
 					return { ok: await this.storageHealthy(), store: cfg.mongoUrl ? "mongodb" : cfg.dataDir ? "nedb-file" : "nedb-memory" };
 				},
 			},
@@ -67,7 +67,7 @@ export function DbMixin(collections: Record<string, CollectionSpec>): Partial<Se
 			},
 		},
 		created(this: DbThis) {
-			const cfg = getConfig();
+			const cfg = configOf(this);
 			// Several DbMixin instances in one service add to the same maps.
 			this.$adapters ??= new Map();
 			this.$repositories ??= new Map();
@@ -78,7 +78,7 @@ export function DbMixin(collections: Record<string, CollectionSpec>): Partial<Se
 			}
 		},
 		async started(this: DbThis) {
-			const cfg = getConfig();
+			const cfg = configOf(this);
 			for (const name of Object.keys(collections)) await connectAdapter(this.$adapters.get(name) as Adapter, cfg, collections[name].indexes);
 			this.$dbOpen = true;
 		},

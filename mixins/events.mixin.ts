@@ -17,7 +17,7 @@
  *   metrics apply to them, and an injected failure takes the same retry and dead-letter path as any error.
  */
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { getConfig } from "../config/env";
+import { configOf } from "../config/env";
 import type { DomainEvent, EventName } from "../services/common/events";
 import { createMessage, type EventMessage, type RetryPolicy } from "./events/policy";
 import { EventsRuntime, STAGED_EVENTS_FIELD, type EventStats, type Invoker, type RedriveResult } from "./events/runtime";
@@ -132,7 +132,7 @@ export function EventsMixin<TThis = Service>(opts: EventsMixinOptions<TThis> = {
 
 		created(this: EventsThis) {
 			const invokers = new Map<string, Invoker>();
-			const runtime = new EventsRuntime(this, getConfig(), invokers, {
+			const runtime = new EventsRuntime(this, configOf(this), invokers, {
 				fanout: opts.fanout ?? "service",
 				retry: opts.retry ?? {},
 				stagedIn: opts.stagedIn ?? [],

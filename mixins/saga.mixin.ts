@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { getConfig } from "../config/env";
+import { configOf } from "../config/env";
 import { createKeyValueStore, type KeyValueStore } from "./kv/store";
 import { callTracked } from "./saga/calls";
 import {
@@ -210,7 +210,7 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 		methods: methods as unknown as ServiceSchema["methods"],
 
 		created(this: SagaThis<D>) {
-			const cfg = getConfig();
+			const cfg = configOf(this);
 			this.$sagaKv = createKeyValueStore(cfg.redisUrl, cfg.namespace);
 			this.$sagaRuns = new Map();
 			this.$sagaPrepared = new Set();

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
 import ApiGateway from "moleculer-web";
-import { getConfig, type Config } from "../config/env";
+import type { Config } from "../config/env";
 import { createKeyValueStore, type KeyValueStore } from "../mixins/kv/store";
 import { findMetricsText } from "./common/metrics";
 import { apiAliases } from "./api/routes";
@@ -48,7 +48,7 @@ interface ApiVars {
 type ApiThis = ServiceThis<ApiVars>;
 
 /** The gateway schema for a configuration (port, limits and stores are read from it). */
-export function createApiService(config: Config = getConfig()): ServiceSchema {
+export function createApiService(config: Config): ServiceSchema {
 	const kv = createKeyValueStore(config.redisUrl, config.namespace);
 	return defineService<ApiVars>({
 		name: "api",

@@ -5,7 +5,7 @@
  * Every change is a compare-and-set on the user's key.
  */
 import type { Context } from "moleculer";
-import { getConfig } from "../config/env";
+import { configOf } from "../config/env";
 import { createKeyValueStore, type KeyValueStore } from "../mixins/kv/store";
 import { DependencyUnavailableError, InsufficientStockError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
@@ -242,7 +242,7 @@ const CartService = defineService<CartVars, CartMethods>({
 	},
 
 	created(this: CartThis) {
-		const config = getConfig();
+		const config = configOf(this);
 		this.kv = createKeyValueStore(config.redisUrl, config.namespace);
 	},
 

@@ -10,7 +10,7 @@ import { uuid } from "./common/ids";
 import type { Context } from "moleculer";
 import { collectUpstreamCalls, takeUpstreamCalls } from "./common/call-chain";
 import { DbMixin, type DbMethods, type Repository } from "../mixins/db.mixin";
-import { getConfig } from "../config/env";
+import { configOf } from "../config/env";
 import { IdempotencyKeyExpiry } from "./checkout/retention";
 import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { CART_CLAIM, CheckoutClaims, type Claim, type RequestDoc } from "./checkout/claims";
@@ -321,10 +321,11 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			},
 			this.opts.staleClaimMs,
 		);
+		const { retention } = configOf(this);
 		this.keyExpiry = new IdempotencyKeyExpiry(
 			this.requests(),
 			// A cart version's claim only answers repeated clicks and takeovers: an hour is plenty.
-			{ ttlMs: getConfig().retention.idempotencyKeyTtlMs, shortLived: { query: { body_hash: CART_CLAIM }, ttlMs: Math.min(3_600_000, getConfig().retention.idempotencyKeyTtlMs) } },
+			{ ttlMs: retention.idempotencyKeyTtlMs, shortLived: { query: { body_hash: CART_CLAIM }, ttlMs: Math.min(3_600_000, retention.idempotencyKeyTtlMs) } },
 			this.logger,
 		);
 	},

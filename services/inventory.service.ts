@@ -8,7 +8,7 @@
  */
 import { uuid } from "./common/ids";
 import type { Context } from "moleculer";
-import { getConfig, type Config } from "../config/env";
+import { configOf, type Config } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { EVENTS } from "./common/events";
@@ -397,7 +397,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 	},
 
 	created(this: InventoryThis) {
-		this.config = getConfig();
+		this.config = configOf(this);
 		this.stockStore = new StockStore(this.collection<StockRow>("stock"));
 		this.sweeping = false;
 		this.sweepTimer = null;

@@ -8,7 +8,7 @@
  */
 import type { Context } from "moleculer";
 import { Errors } from "moleculer";
-import { getConfig } from "../config/env";
+import { configOf } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
 import { EventsMixin, type EventsMethods, type DomainEventHandler, type StagedEvent } from "../mixins/events.mixin";
 import { EVENTS, type DomainEvent, type NotificationSentPayload } from "./common/events";
@@ -165,7 +165,7 @@ const NotificationsService = defineService<NotificationsVars, NotificationsMetho
 	},
 
 	created(this: NotificationsThis) {
-		const { retention } = getConfig();
+		const { retention } = configOf(this);
 		this.channels = new ChannelCache(retention.channelCacheMs);
 		this.retention = new NotificationRetention(
 			this.collection<NotificationDoc>("notifications"),

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Context } from "moleculer";
-import { getConfig, type Config } from "../config/env";
+import { configOf, type Config } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
 import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { EVENTS, type DomainEvent, type ReviewCreatedPayload } from "./common/events";
@@ -357,7 +357,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 	},
 
 	created(this: ProductsThis) {
-		this.config = getConfig();
+		this.config = configOf(this);
 	},
 
 	async started(this: ProductsThis) {

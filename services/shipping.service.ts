@@ -4,7 +4,7 @@
  * Each order has at most one shipment: its id is derived from the order id and order_id is a unique index.
  */
 import type { Context } from "moleculer";
-import { getConfig } from "../config/env";
+import { configOf } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { EVENTS, type OrderDeliveredPayload, type OrderShippedPayload } from "./common/events";
@@ -294,7 +294,7 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 
 	created(this: ShippingThis) {
 		this.opts = this.settings as unknown as ShippingSettings;
-		this.deliveryDelayMs = this.opts.deliveryDelayMs ?? getConfig().shippingDeliveryDelayMs;
+		this.deliveryDelayMs = this.opts.deliveryDelayMs ?? configOf(this).shippingDeliveryDelayMs;
 		this.timers = new Map();
 		this.sweeper = null;
 	},

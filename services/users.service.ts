@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Context } from "moleculer";
-import { getConfig, type Config } from "../config/env";
+import { configOf, type Config } from "../config/env";
 import { createKeyValueStore, type KeyValueStore } from "../mixins/kv/store";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
 import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
@@ -373,7 +373,7 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 	},
 
 	created(this: UsersThis) {
-		this.config = getConfig();
+		this.config = configOf(this);
 		this.kv = createKeyValueStore(this.config.redisUrl, this.config.namespace);
 		this.throttle = new LoginThrottle(this.kv, this.config.loginThrottle);
 		if (this.config.jwtSecretIsDefault && !this.config.isTest)

@@ -1,10 +1,13 @@
 /**
  * Creates a ShopFlow broker with the services one node runs. Used by `npm start`, the REPL and the tests.
+ * The configuration parsed at boot goes to the broker options and, through them, to every service: a service
+ * reads it with `configOf(this)` (config/middlewares/service-config.ts puts it in its settings); a service file
+ * whose default export is a factory (the gateway, whose settings are made of it) is called with it.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { ServiceBroker, type BrokerOptions, type ServiceSchema } from "moleculer";
-import { ConfigError, getConfig, type Config } from "../env";
+import { ConfigError, type Config } from "../env";
 import { createBrokerOptions } from "../../moleculer.config";
 import { installRequestMetrics } from "../middlewares/request-metrics";
 import { batchClientSocketWrites } from "./socket-batching";
@@ -27,7 +30,7 @@ export function selectServices(list: string[] | null): ServiceName[] {
 type SchemaExport = ServiceSchema | ((config: Config) => ServiceSchema);
 
 /** Loads the schema of one service from services/<name>.service.(ts|js); a factory export is given the config. */
-export function loadServiceSchema(name: ServiceName, config: Config = getConfig()): ServiceSchema {
+export function loadServiceSchema(name: ServiceName, config: Config): ServiceSchema {
 	const base = path.join(SERVICES_DIR, `${name}.service`);
 	const file = [".js", ".ts"].map(ext => base + ext).find(f => fs.existsSync(f));
 	if (!file) throw new Error(`service file for '${name}' not found at ${base}.(ts|js)`);
@@ -38,14 +41,15 @@ export function loadServiceSchema(name: ServiceName, config: Config = getConfig(
 }
 
 export interface ShopBrokerOptions {
-	config?: Config;
+	/** The configuration parsed at boot (config/boot/start.ts), given to the broker options and every service. */
+	config: Config;
 	services?: ServiceName[];
 	broker?: Partial<BrokerOptions>;
 }
 
 /** A broker with the chosen services created (not yet started). */
-export function createShopBroker(opts: ShopBrokerOptions = {}): ServiceBroker {
-	const config = opts.config ?? getConfig();
+export function createShopBroker(opts: ShopBrokerOptions): ServiceBroker {
+	const { config } = opts;
 	// Before the transporter and the stores connect: one write per event-loop turn on each of their sockets.
 	batchClientSocketWrites();
 	const broker = new ServiceBroker(createBrokerOptions(config, opts.broker));

@@ -10,6 +10,7 @@
  */
 import type { Middleware } from "moleculer";
 import type { Config } from "../env";
+import { ServiceConfigMiddleware } from "./service-config";
 import { BehaviorMiddleware } from "./behavior";
 import { RetryGuardMiddleware } from "./retry-guard";
 import { CallChainMiddleware } from "./call-chain";
@@ -17,8 +18,10 @@ import { OpenTelemetryMiddleware } from "./otel";
 import { BusinessMetricsMiddleware } from "./business-metrics";
 
 /** The middleware list for a configuration. */
-export function brokerMiddlewares(_config: Config): Middleware[] {
+export function brokerMiddlewares(config: Config): Middleware[] {
 	return [
+		// Wraps no handler: gives every service the broker's configuration (settings.$config) as it is created.
+		ServiceConfigMiddleware(config),
 		BehaviorMiddleware(),
 		RetryGuardMiddleware(),
 		CallChainMiddleware(),

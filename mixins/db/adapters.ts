@@ -24,7 +24,8 @@ function createNeDbAdapter(serviceName: string, collection: string, dataDir: str
 }
 
 /** Creates the declared indexes of a collection (NeDB: one field at a time). */
-export async function createIndexes(adapter: Adapter, mongo: boolean, indexes: IndexSpec[]): Promise<void> {
+export async function createIndexes(adapter: Adapter, indexes: IndexSpec[]): Promise<void> {
+	const mongo = adapter instanceof MongoAdapter;
 	for (const ix of indexes) {
 		if (mongo) {
 			const coll = adapter.collection as { createIndex(spec: object, opts: object): Promise<unknown> };
@@ -95,7 +96,7 @@ export async function connectAdapter(adapter: StoreAdapter, config: Config, inde
 	if (!config.mongoUrl) useNeDbPromiseApi(adapter);
 	// NeDB appends every write to its file; compact it once a minute.
 	(adapter.db as { setAutocompactionInterval?(ms: number): void } | undefined)?.setAutocompactionInterval?.(60_000);
-	await createIndexes(adapter, !!config.mongoUrl, indexes);
+	await createIndexes(adapter, indexes);
 }
 
 /** Disconnects an adapter. */

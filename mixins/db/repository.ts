@@ -3,7 +3,6 @@
  * MongoDB, duplicate keys as DuplicateKeyError. Which store is in use is decided by adapters.ts.
  */
 import type { ServiceBroker } from "moleculer";
-import { getConfig } from "../../config/env";
 import { uuid } from "../../services/common/ids";
 import { createIndexes } from "./adapters";
 
@@ -112,7 +111,7 @@ export class Repository<T extends Doc> {
 
 	/** Creates an index unless it exists (both stores treat a second identical request as a no-op). */
 	async ensureIndex(spec: IndexSpec): Promise<void> {
-		await createIndexes(this.adapter, !!getConfig().mongoUrl, [spec]);
+		await createIndexes(this.adapter, [spec]);
 	}
 
 	async findById(id: string): Promise<T | null> {

@@ -5,7 +5,7 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { ServiceBroker } from "moleculer";
-import { loadConfig, setConfig, type Config } from "../../config/env";
+import { loadConfig, type Config } from "../../config/env";
 import { createShopBroker } from "../../config/boot/broker";
 import { brokerMiddlewares } from "../../config/middlewares";
 import { ChaosObserver } from "./observer";
@@ -33,18 +33,16 @@ export interface ChaosShopOptions {
 
 /** Starts an embedded shop for one scenario (its own namespace, so nothing leaks between scenarios). */
 export async function startChaosShop(opts: ChaosShopOptions = {}): Promise<ChaosShop> {
-	const config = setConfig(
-		loadConfig({
-			NODE_ENV: "development",
-			NAMESPACE: `${opts.namespace ?? "chaos"}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
-			PORT: String(opts.port ?? 0),
-			DATA_DIR: "memory",
-			LOG_LEVEL: opts.logLevel ?? "error",
-			SEED_DEMO_DATA: "true",
-			DELIVERY_DELAY_MS: "300",
-			RATE_LIMIT_PER_MINUTE: "10000000",
-		}),
-	);
+	const config = loadConfig({
+		NODE_ENV: "development",
+		NAMESPACE: `${opts.namespace ?? "chaos"}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
+		PORT: String(opts.port ?? 0),
+		DATA_DIR: "memory",
+		LOG_LEVEL: opts.logLevel ?? "error",
+		SEED_DEMO_DATA: "true",
+		DELIVERY_DELAY_MS: "300",
+		RATE_LIMIT_PER_MINUTE: "10000000",
+	});
 	const observer = new ChaosObserver();
 	const broker = createShopBroker({ config, broker: { middlewares: [...brokerMiddlewares(config), observer.middleware()] } });
 	await broker.start();

@@ -5,7 +5,7 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { ServiceBroker } from "moleculer";
-import { loadConfig, setConfig, type Config } from "../../config/env";
+import { loadConfig, type Config } from "../../config/env";
 import { createShopBroker } from "../../config/boot/broker";
 import type { ServiceName } from "../../services/common/names";
 
@@ -27,7 +27,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 /** Creates and starts a broker with the given services. */
 export async function startShop(services: ServiceName[], env: Record<string, string> = {}, nodeId?: string): Promise<Shop> {
-	const config = setConfig(testConfig(env));
+	const config = testConfig(env);
 	const broker = createShopBroker({ config, services, broker: nodeId ? { nodeID: nodeId } : {} });
 	await broker.start();
 	let url = "";

@@ -7,7 +7,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
-import { setConfig } from "../../config/env";
 import { createShopBroker } from "../../config/boot/broker";
 import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
 import { EventsRetention } from "../../mixins/events/retention";
@@ -57,7 +56,7 @@ describe.each([
 			EVENTS_PRUNE_INTERVAL_MS: "20",
 			...(files ? { DATA_DIR: dir } : {}),
 		};
-		const config = setConfig(testConfig(env));
+		const config = testConfig(env);
 		broker = createShopBroker({ config, services: [] });
 		broker.createService(ledger);
 		broker.createService(audit);
@@ -105,7 +104,7 @@ describe.each([
 		const events = svc(broker, "audit").$events;
 		await svc(broker, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o-old" });
 		await until(() => seen.length === 1);
-		const { retention } = setConfig(testConfig({}));
+		const { retention } = testConfig({});
 		const logger = broker.getLogger("test");
 		expect(await new EventsRetention(events.store, retention, logger, () => Date.now() + retention.dedupeWindowMs - 1000).runOnce()).toMatchObject({ processed: 0 });
 		expect(await events.store.processedCount()).toBe(1);

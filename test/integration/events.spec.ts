@@ -7,7 +7,6 @@ import os from "node:os";
 import path from "node:path";
 import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
 import { parseBehavior } from "../../services/common/behavior";
-import { setConfig } from "../../config/env";
 import { createShopBroker } from "../../config/boot/broker";
 import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods } from "../../mixins/events.mixin";
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
@@ -93,7 +92,7 @@ const shelf: ServiceSchema = defineService<object, EventsMethods & DbMethods>({
 });
 
 async function startNode(env: Record<string, string>, nodeID: string, schemas: ServiceSchema[]): Promise<ServiceBroker> {
-	const config = setConfig(testConfig(env));
+	const config = testConfig(env);
 	const broker = createShopBroker({ config, services: [], broker: { nodeID } });
 	for (const s of schemas) broker.createService(s);
 	await broker.start();

@@ -3,7 +3,6 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { ServiceBroker } from "moleculer";
 import { createShopBroker } from "../../config/boot/broker";
-import { setConfig } from "../../config/env";
 import { GatewayPrometheusReporter } from "../../config/boot/metrics-reporter";
 import { http, loginAdmin, registerCustomer, startShop, testConfig, type Shop } from "../helpers/shop";
 
@@ -106,7 +105,7 @@ describe("GET /metrics", () => {
 
 	beforeAll(async () => {
 		// Moleculer collects process and host metrics everywhere but under NODE_ENV=test: switched on as in a deployment.
-		const config = setConfig(testConfig({ ...PRODUCTION, PORT: "0", METRICS_TOKEN: token }));
+		const config = testConfig({ ...PRODUCTION, PORT: "0", METRICS_TOKEN: token });
 		broker = createShopBroker({
 			config,
 			services: ["api"],

@@ -11,7 +11,6 @@ import os from "node:os";
 import path from "node:path";
 import type { ServiceBroker } from "moleculer";
 import { createShopBroker } from "../../config/boot/broker";
-import { setConfig } from "../../config/env";
 import { NATS_URL, testConfig } from "../helpers/shop";
 
 jest.setTimeout(180_000);
@@ -80,7 +79,6 @@ describe("inventory crash safety", () => {
 	}
 
 	beforeAll(async () => {
-		setConfig(testConfig(env));
 		broker = createShopBroker({ config: testConfig({ NATS_URL, NAMESPACE: ns, LOG_LEVEL: "fatal" }), services: [], broker: { nodeID: `driver-${ns}` } });
 		await broker.start();
 		await up();

@@ -6,7 +6,7 @@
 import type { ServiceBroker } from "moleculer";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { setConfig, type Config } from "../../config/env";
+import type { Config } from "../../config/env";
 import { createShopBroker } from "../../config/boot/broker";
 import { findPrometheusReporter } from "../../config/boot/metrics-reporter";
 import type { ServiceName } from "../../services/common/names";
@@ -28,7 +28,7 @@ describe("metrics of a cluster", () => {
 
 	/** Starts one node of the cluster with the given services and variables. */
 	async function node(id: string, services: ServiceName[], env: Record<string, string>): Promise<{ broker: ServiceBroker; config: Config }> {
-		const config = setConfig(testConfig({ NAMESPACE: ns, NATS_URL, ...env }));
+		const config = testConfig({ NAMESPACE: ns, NATS_URL, ...env });
 		const broker = createShopBroker({ config, services, broker: { nodeID: `${id}-${ns}` } });
 		await broker.start();
 		brokers.push(broker);

@@ -4,7 +4,7 @@
  * customer's channel once.
  */
 import type { ServiceBroker, ServiceSchema } from "moleculer";
-import { setConfig, type Config } from "../../config/env";
+import type { Config } from "../../config/env";
 import { createShopBroker } from "../../config/boot/broker";
 import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
 import { EVENTS, type DomainEvent, type EventName } from "../../services/common/events";
@@ -44,7 +44,7 @@ describe("notification retention", () => {
 	const retention = (): NotificationRetention => (broker.getLocalService("notifications") as unknown as { retention: NotificationRetention }).retention;
 
 	beforeAll(async () => {
-		config = setConfig(testConfig({ NAMESPACE: `t-ntfr-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, NOTIFICATIONS_KEEP_PER_USER: "3" }));
+		config = testConfig({ NAMESPACE: `t-ntfr-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`, NOTIFICATIONS_KEEP_PER_USER: "3" });
 		broker = createShopBroker({ config, services: ["api", "users", "notifications"] });
 		broker.createService(ledger);
 		await broker.start();

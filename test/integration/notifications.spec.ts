@@ -5,7 +5,7 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
-import { setConfig, type Config } from "../../config/env";
+import type { Config } from "../../config/env";
 import { createShopBroker } from "../../config/boot/broker";
 import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
 import { EVENTS, type DomainEvent, type EventName } from "../../services/common/events";
@@ -39,7 +39,7 @@ interface Started {
 }
 
 async function startGateway(): Promise<Started> {
-	const config = setConfig(testConfig({ NAMESPACE: `t-ntf-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` }));
+	const config = testConfig({ NAMESPACE: `t-ntf-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` });
 	const broker = createShopBroker({ config, services: ["api", "users", "notifications"] });
 	broker.createService(ledger);
 	await broker.start();
@@ -182,7 +182,7 @@ describe("notifications on two replicas over NATS JetStream", () => {
 			["n2", ["notifications"]],
 		];
 		for (const [id, services] of nodes) {
-			const config = setConfig(testConfig(env));
+			const config = testConfig(env);
 			const broker = createShopBroker({ config, services, broker: { nodeID: `${id}-${ns}` } });
 			if (id === "gw") broker.createService(ledger);
 			await broker.start();

@@ -12,7 +12,6 @@ import path from "node:path";
 import Redis from "ioredis";
 import type { Context, Middleware, ServiceBroker } from "moleculer";
 import { createShopBroker } from "../../config/boot/broker";
-import { setConfig } from "../../config/env";
 import { brokerMiddlewares } from "../../config/middlewares";
 import { NATS_URL, REDIS_URL, testConfig } from "../helpers/shop";
 import { fakeServices, netCharged, newFakeState } from "./orders-fakes";
@@ -133,7 +132,7 @@ describe("orders crash recovery with stand-in payments, inventory and shipping",
 	let broker: ServiceBroker;
 
 	beforeAll(async () => {
-		const config = setConfig(testConfig(brokerEnv));
+		const config = testConfig(brokerEnv);
 		broker = createShopBroker({ config, services: [], broker: { nodeID: `deps-${ns}` } });
 		for (const schema of fakeServices(fake)) broker.createService(schema);
 		await broker.start();
@@ -238,7 +237,7 @@ describe("orders crash recovery with the real payments, inventory and shipping",
 	const product = `crash-laptop-${Date.now()}`;
 
 	beforeAll(async () => {
-		const config = setConfig(testConfig(brokerEnv));
+		const config = testConfig(brokerEnv);
 		broker = createShopBroker({
 			config,
 			services: ["products", "inventory", "payments", "shipping"],

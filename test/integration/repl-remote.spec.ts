@@ -5,7 +5,6 @@
  */
 import type { ServiceBroker } from "moleculer";
 import { createShopBroker } from "../../config/boot/broker";
-import { setConfig } from "../../config/env";
 import { NATS_URL, testConfig } from "../helpers/shop";
 
 const ns = `t-repl-remote-${process.pid}-${Date.now()}`;
@@ -15,10 +14,10 @@ describe("a REPL node on another machine", () => {
 	let repl: ServiceBroker;
 
 	beforeAll(async () => {
-		shop = createShopBroker({ config: setConfig(testConfig({ NAMESPACE: ns, NATS_URL })), services: ["users"], broker: { nodeID: `shop-${ns}` } });
+		shop = createShopBroker({ config: testConfig({ NAMESPACE: ns, NATS_URL }), services: ["users"], broker: { nodeID: `shop-${ns}` } });
 		await shop.start();
 		// As `npm run repl` builds it: the services come from SERVICES.
-		const config = setConfig(testConfig({ NAMESPACE: ns, NATS_URL, SERVICES: "none" }));
+		const config = testConfig({ NAMESPACE: ns, NATS_URL, SERVICES: "none" });
 		repl = createShopBroker({ config, broker: { nodeID: `repl-${ns}` } });
 		await repl.start();
 		await repl.waitForServices(["users"], 10_000);

@@ -2,7 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ServiceBroker } from "moleculer";
-import { setConfig } from "../../../config/env";
+
+import { ServiceConfigMiddleware } from "../../../config/middlewares/service-config";
 import { DbMixin, DuplicateKeyError, type Repository } from "../../../mixins/db.mixin";
 import { testConfig } from "../../helpers/shop";
 
@@ -14,8 +15,8 @@ interface Row {
 }
 
 async function startStore(dataDir: string | null): Promise<{ broker: ServiceBroker; repo: Repository<Row> }> {
-	setConfig(testConfig(dataDir ? { DATA_DIR: dataDir } : {}));
-	const broker = new ServiceBroker({ logger: false });
+	const config = testConfig(dataDir ? { DATA_DIR: dataDir } : {});
+	const broker = new ServiceBroker({ logger: false, middlewares: [ServiceConfigMiddleware(config)] });
 	const svc = broker.createService({
 		name: "store",
 		mixins: [DbMixin({ rows: { indexes: [{ fields: ["sku"], unique: true }] } })],
@@ -76,8 +77,7 @@ describe("DbMixin", () => {
 	});
 
 	it("says its collections are open only between started and stopped", async () => {
-		setConfig(testConfig({}));
-		const broker = new ServiceBroker({ logger: false });
+		const broker = new ServiceBroker({ logger: false, middlewares: [ServiceConfigMiddleware(testConfig({}))] });
 		const svc = broker.createService({ name: "store", mixins: [DbMixin({ rows: {} })] }) as unknown as { collectionsOpen(): boolean };
 		expect(svc.collectionsOpen()).toBe(false);
 		await broker.start();
