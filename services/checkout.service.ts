@@ -6,9 +6,9 @@
  * by that claim, neither this action nor orders.create is retried as a new attempt, and orders.create gets what is
  * left of the request's time, so it answers (or places nothing) before the caller gives up.
  */
-import { uuid } from "../config/ids";
+import { uuid } from "./common/ids";
 import type { Context } from "moleculer";
-import { collectUpstreamCalls, takeUpstreamCalls } from "../config/call-chain";
+import { collectUpstreamCalls, takeUpstreamCalls } from "./common/call-chain";
 import { DbMixin, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { getConfig } from "../config/env";
 import { IdempotencyKeyExpiry } from "./checkout/retention";
@@ -16,11 +16,10 @@ import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationFai
 import { CART_CLAIM, CheckoutClaims, type Claim, type RequestDoc } from "./checkout/claims";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, objectWithoutNulls, type ServiceThis } from "./common/schema";
-import { addressParams } from "./users/params";
-import { callDependency } from "./checkout/dependency";
+import { callDependency } from "./common/dependency";
 import { assertChargeable } from "./payments/client";
-import type { CheckoutDetails } from "./users.service";
-import type { CheckoutCart } from "./cart.service";
+import { addressParams, type CheckoutDetails } from "./users/client";
+import type { CheckoutCart } from "./cart/client";
 import {
 	bodyHash,
 	checkoutResponse,

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseBehavior } from "../../config/behavior";
+import { parseBehavior } from "../../services/common/behavior";
 import { http, NATS_URL, REDIS_URL, registerCustomer, startShop, type Shop } from "../helpers/shop";
 import type { PublicOrder } from "../../services/orders/model";
 

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { connect } from "nats";
-import { streamName } from "../../config/events/policy";
+import { streamName } from "../../mixins/events/policy";
 import { parseToolArgs } from "./args";
 import { isPortFree } from "./ports";
 import { TOOL_OPTIONS } from "./tool-options";
@@ -83,7 +83,7 @@ export interface ClusterOptions {
 /** Starts one node of a cluster as a child process (startCluster's nodes, and a node started again after a kill). */
 export function spawnNode(spec: NodeSpec, opts: ClusterOptions): ChildProcess {
 	const root = projectRoot();
-	const entry = path.join(root, "dist", "config", "start.js");
+	const entry = path.join(root, "dist", "config", "boot", "start.js");
 	if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
 	const dataDir = opts.dataDir ?? path.join(root, "data", "cluster");
 	const child = spawn(process.execPath, ["--enable-source-maps", entry], {

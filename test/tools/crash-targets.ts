@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { connect } from "nats";
-import { streamName } from "../../config/events/policy";
+import { streamName } from "../../mixins/events/policy";
 import { checkEventFiles } from "./crash-checks";
 import { clusterLayout, spawnNode, startCluster, type Cluster, type ClusterOptions, type NodeSpec } from "./cluster";
 import { waitForHttp } from "./http-client";
