@@ -3,6 +3,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Errors } from "moleculer";
+import { CheckoutOutcomeUnknownError } from "../common/errors";
 
 interface ErrorLike {
 	name?: string;
@@ -118,6 +119,20 @@ export function describeError(err: ErrorLike, production: boolean): Record<strin
 }
 
 /** A call to a service that no reachable node offers becomes a retryable 503 naming the service. */
+/**
+ * Actions that must not run twice and that the gateway never retries: when the answer is lost on the way (the node
+ * left the cluster or the call timed out), what happened is unknown, and the customer is told so and to send the
+ * same request again, which their claims answer with the same order instead of a second one.
+ */
+const ANSWER_ONCE_ACTIONS = new Set(["checkout.start"]);
+
+/** A lost answer of an answer-once action (REQUEST_REJECTED, REQUEST_TIMEOUT) as OutcomeUnknownError; others unchanged. */
+export function asOutcomeUnknown(err: Error, action: string | undefined): Error {
+	const type = (err as ErrorLike).type;
+	if (!action || !ANSWER_ONCE_ACTIONS.has(action) || (type !== "REQUEST_REJECTED" && type !== "REQUEST_TIMEOUT")) return err;
+	return new CheckoutOutcomeUnknownError(action);
+}
+
 export function asDependencyError(err: Error): Error {
 	const e = err as ErrorLike;
 	if (e.name !== "ServiceNotFoundError" && e.name !== "ServiceNotAvailableError") return err;
