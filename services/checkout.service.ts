@@ -159,8 +159,10 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				// A request that died may have placed the order already (its cart then emptied): that order is the answer.
 				outcome = (claim.takenOver ? await this.placedOrder(ctx, started, doc.order_key ?? orderKey) : null) ?? (await this.placeOrder(ctx, started, doc.order_key ?? orderKey));
 			} catch (err) {
-				// Nothing was placed (bad input) or the outcome is unknown: the key may be used again, for the same order key.
-				await this.claims.giveBack(doc).catch(() => undefined);
+				// Nothing was placed (bad input): the key may be used again. The outcome is unknown: the key's retry takes the
+				// record over and asks orders for the key's order first, whatever the cart holds by then.
+				if (err instanceof CheckoutOutcomeUnknownError) await this.claims.abandon(doc).catch(() => undefined);
+				else await this.claims.giveBack(doc).catch(() => undefined);
 				throw err;
 			} finally {
 				this.running.delete(doc.id);
@@ -237,7 +239,8 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			} catch (err) {
 				// Nothing was placed: the cart is free again. When the outcome is unknown the claim stays, so that a retry
 				// takes it over (its owner is gone) with the same order key, and finds or places that one order.
-				if (!(err instanceof CheckoutOutcomeUnknownError)) await this.claims.giveBack(claimDoc).catch(() => undefined);
+				if (err instanceof CheckoutOutcomeUnknownError) await this.claims.abandon(claimDoc).catch(() => undefined);
+				else await this.claims.giveBack(claimDoc).catch(() => undefined);
 				throw err;
 			} finally {
 				this.running.delete(claimDoc.id);
