@@ -1,6 +1,6 @@
 /**
  * ShopFlow's Prometheus reporter. It renders this node's metrics (with the request metrics of
- * installRequestMetrics) for the gateway's `GET /metrics`, and, when the node has a METRICS_PORT, serves them on
+ * RequestMetricsMiddleware) for the gateway's `GET /metrics`, and, when the node has a METRICS_PORT, serves them on
  * that port too, as Moleculer's own Prometheus reporter does: every node counts what it does (orders on the orders
  * node, refunds on the payments node), so in a cluster Prometheus scrapes every node, not only the gateways.
  * The same port answers GET /health, the health check of nodes without a gateway (Dockerfile, docker-compose.yml).
@@ -96,7 +96,7 @@ export class GatewayPrometheusReporter extends Prometheus implements MetricsText
 		return { status: started && transporter !== "down" ? "ok" : "down", node_id: broker.nodeID, started, transporter };
 	}
 
-	/** The Prometheus text exposition of this node's metrics, with the request metrics of installRequestMetrics. */
+	/** The Prometheus text exposition of this node's metrics, with the request metrics of RequestMetricsMiddleware. */
 	render(): string {
 		const broker = (this.registry as unknown as { broker: ServiceBroker }).broker;
 		const requests = requestMetricsOf(broker).render();
