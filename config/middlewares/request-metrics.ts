@@ -10,9 +10,10 @@
  * are not kept: `histogram_quantile()` over the buckets gives them in Prometheus.
  *
  * `RequestMetricsMiddleware` is Moleculer's Metrics middleware with these hooks in the place of its action and
- * event hooks.
+ * event hooks; it also counts the domain events this node publishes in `moleculer_event_emit_total{event}`.
  */
-import type { Context, Middleware, ServiceBroker } from "moleculer";
+import { METRIC, type Context, type Middleware, type ServiceBroker } from "moleculer";
+import { onPublished } from "../../services/common/published";
 import { moleculerMiddlewareFactory } from "./moleculer-internals";
 
 /** Moleculer's default histogram buckets, in milliseconds. */
@@ -177,5 +178,8 @@ export function RequestMetricsMiddleware(broker: ServiceBroker): Middleware {
 	const moleculers = moleculerMiddlewareFactory("Metrics").call(broker, broker) ?? {};
 	if (!broker.isMetricsEnabled()) return { ...moleculers, name: "RequestMetrics" };
 	const ours = requestMetricsHooks(requestMetricsOf(broker));
+	// A domain event published by a service of this node counts as one of its emitted events, once (the relay
+	// announces it when the bus took it; services/common/published.ts).
+	onPublished(broker, e => broker.metrics.increment(METRIC.MOLECULER_EVENT_EMIT_TOTAL, { event: e.name }));
 	return { ...moleculers, name: "RequestMetrics", ...ours } as unknown as Middleware;
 }
