@@ -12,7 +12,7 @@ import { findMetricsText } from "./common/metrics";
 import { apiAliases } from "./api/routes";
 import { rateLimitStoreFactory } from "./api/rate-limit-store";
 import { checkReadiness, type Readiness } from "./api/health";
-import { asDependencyError, asOutcomeUnknown, bodyParserErrors, clientKey, correlationId, describeError, OutcomeUnknownError, retryAfterSeconds } from "./api/http";
+import { asDependencyError, asOutcomeUnknown, bodyParserErrors, clientKey, correlationId, describeError, retryAfterSeconds } from "./api/http";
 import { checkBehaviorCaller, checkMetricsToken, corsSettings, writeSecurityHeaders } from "./api/security";
 import { applyBehavior } from "./api/behavior";
 import { deadLetterActions } from "../mixins/events/dead-letters";
@@ -218,7 +218,7 @@ export function createApiService(config: Config): ServiceSchema {
 			sendError(req: IncomingMessage, res: ServerResponse, err: Error): void {
 				const e = asDependencyError(asOutcomeUnknown(err, (req as GatewayRequest).$action?.name)) as Errors.MoleculerError;
 				if (e.code === 429 && !res.headersSent) res.setHeader("Retry-After", String(retryAfterSeconds(e, res)));
-				if (e instanceof OutcomeUnknownError && !res.headersSent) res.setHeader("Retry-After", "1");
+				if (e.type === "CHECKOUT_OUTCOME_UNKNOWN" && !res.headersSent) res.setHeader("Retry-After", "1");
 				return gatewayMethods.sendError.call(this, req, res, e);
 			},
 
