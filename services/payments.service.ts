@@ -15,6 +15,7 @@ import { GatewayBreaker, BreakerOpenError, type BreakerOptions, type BreakerSnap
 import { SimulatedGateway, GatewayUnavailableError, type PaymentGateway, type SimulatedGatewayOptions } from "./payments/gateway";
 import { PaymentDeclinedError, PaymentGatewayUnavailableError } from "./payments/errors";
 import { MAX_CHARGE_CENTS } from "./payments/client";
+import { isBreakerFailure } from "../config/resilience";
 import {
 	decideExistingCharge,
 	netChargedCents,
@@ -76,6 +77,15 @@ type Ctx<P> = Context<P, ShopMeta>;
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 const KEY = { type: "string", min: 1, max: 300 } as const;
 
+/**
+ * Moleculer's breaker on charge and refund judges this service, not the external gateway: a gateway failure
+ * (PAYMENT_GATEWAY_UNAVAILABLE) is the opossum breaker's to count, so a customer's `card-error` checkouts never make
+ * `payments.charge` "not available" to everyone (answers keep the documented type).
+ */
+const GATEWAY_AWARE_BREAKER = {
+	check: (err: Error) => isBreakerFailure(err) && (err as { type?: unknown }).type !== "PAYMENT_GATEWAY_UNAVAILABLE",
+};
+
 const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 	name: "payments",
 	mixins: [
@@ -94,6 +104,7 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 		/** Charges an order once per idempotency key: 402 when declined, retryable 503 when the gateway is down. */
 		charge: {
 			visibility: "public",
+			circuitBreaker: GATEWAY_AWARE_BREAKER,
 			params: {
 				order_id: { type: "string", min: 1, max: 100 },
 				user_id: { type: "string", min: 1, max: 100 },
@@ -114,6 +125,7 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 		/** Gives a captured payment back in full; any number of calls refund it once. */
 		refund: {
 			visibility: "public",
+			circuitBreaker: GATEWAY_AWARE_BREAKER,
 			params: {
 				payment_id: { type: "string", min: 1, max: 100 },
 				reason: { type: "string", max: 300, optional: true },
