@@ -12,7 +12,7 @@ import { findPrometheusReporter } from "../config/metrics";
 import { apiAliases } from "./api/routes";
 import { rateLimitStoreFactory } from "./api/rate-limit-store";
 import { checkReadiness, type Readiness } from "./api/health";
-import { asDependencyError, bodyParserErrors, clientKey, correlationId, describeError, retryAfterSeconds } from "./api/http";
+import { asDependencyError, asRateLimitedError, bodyParserErrors, clientKey, correlationId, describeError, retryAfterSeconds } from "./api/http";
 import { checkBehaviorCaller, checkMetricsToken, corsSettings, writeSecurityHeaders } from "./api/security";
 import { applyBehavior } from "./api/behavior";
 import { deadLetterActions } from "./api/dead-letters";
@@ -216,8 +216,12 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 
 			/** Sends an error; a service that no node offers right now is a 503 (a dependency is down), not a 404; a 429 says when to retry. */
 			sendError(req: IncomingMessage, res: ServerResponse, err: Error): void {
-				const e = asDependencyError(err) as Errors.MoleculerError;
-				if (e.code === 429 && !res.headersSent) res.setHeader("Retry-After", String(retryAfterSeconds(e, res)));
+				let e = asDependencyError(err) as Errors.MoleculerError;
+				if (e.code === 429) {
+					const retryAfter = retryAfterSeconds(e, res);
+					if (!res.headersSent) res.setHeader("Retry-After", String(retryAfter));
+					e = asRateLimitedError(e, retryAfter) as Errors.MoleculerError;
+				}
 				return gatewayMethods.sendError.call(this, req, res, e);
 			},
 
