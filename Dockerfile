@@ -1,6 +1,6 @@
 # ShopFlow: one image for every role; SERVICES picks what a container runs.
 
-# --- build: compile TypeScript with the dev dependencies ---
+# --- build: compile the production code (tsconfig.build.json: no tests, no tools) with the dev dependencies ---
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -9,7 +9,6 @@ COPY tsconfig.json tsconfig.build.json moleculer.config.ts ./
 COPY config ./config
 COPY mixins ./mixins
 COPY services ./services
-COPY test/tools ./test/tools
 RUN npx tsc -p tsconfig.build.json
 
 # --- runtime: production dependencies and the compiled code only ---
@@ -28,8 +27,8 @@ RUN mkdir -p /app/data && chown -R node:node /app/data
 USER node
 # 8080: the gateway (PORT); 9100: each node's metrics and health when METRICS_PORT=9100 (docker-compose.yml sets it).
 EXPOSE 8080 9100
-# Fits the node's role: a gateway node on PORT /health/ready, any other node on METRICS_PORT /health (config/healthcheck.ts).
+# Fits the node's role: a gateway node on PORT /health/ready, any other node on METRICS_PORT /health (config/boot/healthcheck.ts).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
-  CMD ["node", "dist/config/healthcheck.js"]
+  CMD ["node", "dist/config/boot/healthcheck.js"]
 # DEP0174: moleculer-db promisifies NeDB methods that already return promises; harmless, silenced.
-CMD ["node", "--enable-source-maps", "--disable-warning=DEP0174", "dist/config/start.js"]
+CMD ["node", "--enable-source-maps", "--disable-warning=DEP0174", "dist/config/boot/start.js"]

@@ -1,6 +1,66 @@
-// ESLint flat config: recommended JavaScript and TypeScript rules over the whole source tree.
+// ESLint flat config: recommended JavaScript and TypeScript rules over the whole source tree, and the import rules
+// of the layout (docs/architecture.md, "Where the code lives"). Each block below gives `no-restricted-imports` the
+// complete list for its files (a later block replaces the rule's options of an earlier one, it does not add to them).
+import fs from "node:fs";
+import path from "node:path";
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+
+/** Services that have a `services/<name>.service.ts`. */
+const SERVICES = fs
+	.readdirSync(path.join(import.meta.dirname, "services"))
+	.filter(f => f.endsWith(".service.ts"))
+	.map(f => f.slice(0, -".service.ts".length));
+
+const rule = (regex, message) => ({ regex, message });
+const NO_BOOT = rule("(^|/)config/boot(/|$)", "config/boot is the composition root: nothing imports it but the tests.");
+const NO_TEST = rule("(^|/)test/", "production code never imports the tests or their tools.");
+const restrict = (files, patterns) => ({ files, rules: { "no-restricted-imports": ["error", { patterns: [NO_BOOT, NO_TEST, ...patterns] }] } });
+
+const importRules = [
+	// The shared kernel imports nothing of ours.
+	restrict(["services/common/**/*.ts"], [rule("^\\.\\./", "services/common imports nothing of ours (only packages and services/common).")]),
+	// A service (its .service.ts file and its flat folder) imports services/common, other services' client.ts,
+	// mixins and config/env.
+	...SERVICES.flatMap(name => [
+		restrict(
+			[`services/${name}.service.ts`],
+			[
+				rule(`^\\./(?!common/|${name}/)[^/]+/(?!client$)`, `a service imports another service only through its client.ts (services/<name>/client.ts).`),
+				rule("^\\./[^/]+$", "a service never imports another service's file: use its services/<name>/client.ts."),
+				rule("^\\.\\./(?!mixins/|config/env$)", "a service imports services/common, other services' client.ts, mixins and config/env only."),
+			],
+		),
+		restrict(
+			[`services/${name}/**/*.ts`],
+			[
+				rule(
+					`^\\.\\./(?!\\.\\./|common/|${name}/|${name}\\.service$|[^/]+/client$)`,
+					"a service imports another service only through its client.ts (services/<name>/client.ts).",
+				),
+				rule("^\\.\\./\\.\\./(?!mixins/|config/env$)", "a service imports services/common, other services' client.ts, mixins and config/env only."),
+			],
+		),
+	]),
+	// Mixins never import a service's folder (services/common excepted) or a middleware.
+	restrict(
+		["mixins/**/*.ts"],
+		[
+			rule("(^|/)services/(?!common/)", "a mixin never imports a service (services/common excepted)."),
+			rule("(^|/)config/middlewares(/|$)", "a mixin never imports a middleware."),
+		],
+	),
+	// Middlewares observe through ctx, events and actions, never through a mixin.
+	restrict(
+		["config/middlewares/**/*.ts"],
+		[
+			rule("(^|/)mixins(/|$)", "a middleware never imports a mixin: it observes through ctx, events and actions."),
+			rule("(^|/)services/(?!common/)", "a middleware imports no service (services/common excepted)."),
+		],
+	),
+	// What can be set (env.ts, the resilience policy) depends on nothing of ours.
+	restrict(["config/*.ts"], [rule("^\\.\\./|(^|/)middlewares(/|$)", "config/env.ts and config/resilience.ts import nothing of ours.")]),
+];
 
 export default tseslint.config(
 	{ ignores: ["dist/", "node_modules/", "coverage/", "data/"] },
@@ -13,6 +73,7 @@ export default tseslint.config(
 			"@typescript-eslint/no-explicit-any": "error",
 		},
 	},
+	...importRules,
 	{
 		files: ["**/*.js", "**/*.cjs"],
 		languageOptions: { globals: { module: "writable", require: "readonly", process: "readonly", __dirname: "readonly" } },

@@ -2,12 +2,12 @@
  * Broker options for every ShopFlow node, built from `config/`. Each setting is documented where it is set.
  */
 import type { BrokerOptions } from "moleculer";
-import { uuid } from "./config/ids";
+import { uuid } from "./services/common/ids";
 import { getConfig, type Config } from "./config/env";
 import { resilience } from "./config/resilience";
-import { GatewayPrometheusReporter } from "./config/metrics";
+import { GatewayPrometheusReporter } from "./config/boot/metrics-reporter";
 import { brokerMiddlewares } from "./config/middlewares";
-import { replOptions } from "./config/repl-commands";
+import { replOptions } from "./config/boot/repl-commands";
 
 /** ioredis options from a redis:// URL (the cacher takes options, not a URL). */
 export function redisOptions(url: string): Record<string, unknown> {
@@ -74,7 +74,7 @@ export function createBrokerOptions(config: Config = getConfig(), overrides: Par
 		// Prometheus metrics, served by the gateway's GET /metrics and, with METRICS_PORT, by every node on its own port.
 		metrics: { enabled: true, reporter: [new GatewayPrometheusReporter({ port: config.metricsPort }) as unknown as "Prometheus"] },
 
-		// Moleculer's own tracer is off: the call-chain and OpenTelemetry middlewares (config/middlewares.ts) record
+		// Moleculer's own tracer is off: the call-chain and OpenTelemetry middlewares (config/middlewares/index.ts) record
 		// every call, and a second tracer with no exporter only cost CPU. Params and meta never go on spans (they
 		// hold passwords and tokens) if it is switched on.
 		tracing: {
@@ -89,7 +89,7 @@ export function createBrokerOptions(config: Config = getConfig(), overrides: Par
 		// Operator commands of `npm run repl` (saga log, orders by status, dead letters, checkout, breakers).
 		replOptions,
 
-		// Context, request and span ids as flat strings (config/ids.ts says why: Moleculer's own are string trees).
+		// Context, request and span ids as flat strings (services/common/ids.ts says why: Moleculer's own are string trees).
 		uidGenerator: () => uuid(),
 
 		// Give in-flight requests time to finish on SIGTERM.

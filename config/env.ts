@@ -3,7 +3,6 @@
  * Unset means the embedded choice: a user who installs nothing but Node runs the whole shop.
  */
 import path from "node:path";
-import { CLAIM_STALE_MS } from "./events/policy";
 
 export class ConfigError extends Error {
 	constructor(public readonly variable: string, message: string) {
@@ -45,9 +44,10 @@ export interface Config {
 	/** Most bytes of response bodies the gateway's response cache holds. */
 	gatewayCacheMaxBytes: number;
 	bodyLimit: string;
-	chaosEnabled: boolean;
+	/** CHAOS_ENABLED: whether behaviors (fault injection) are applied; on outside production by default. */
+	behaviorEnabled: boolean;
 	/** CHAOS_PUBLIC: in production with CHAOS_ENABLED, anyone may send a behavior (otherwise admins only). */
-	chaosPublic: boolean;
+	behaviorPublic: boolean;
 	/** Allowed browser origins; an empty list (production without CORS_ORIGINS) allows no foreign origin. */
 	corsOrigins: string | string[];
 	/** METRICS_TOKEN: when set, GET /metrics needs `Authorization: Bearer <token>`. */
@@ -136,6 +136,9 @@ export interface RetentionSettings {
 }
 
 const MINUTE_MS = 60_000;
+
+/** A consumer's claim on an event older than this is taken over: its holder crashed or stopped mid-handler. */
+export const CLAIM_STALE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 
 /**
@@ -263,8 +266,8 @@ export function loadConfig(env: Env = process.env): Config {
 		gatewayCacheMaxEntries: int(env, "GATEWAY_CACHE_MAX_ENTRIES", 1000, 1, 1_000_000),
 		gatewayCacheMaxBytes: int(env, "GATEWAY_CACHE_MAX_KB", 16 * 1024, 16, 4 * 1024 * 1024) * 1024,
 		bodyLimit,
-		chaosEnabled: isProduction ? bool(env, "CHAOS_ENABLED", false) : bool(env, "CHAOS_ENABLED", true),
-		chaosPublic: bool(env, "CHAOS_PUBLIC", false),
+		behaviorEnabled: isProduction ? bool(env, "CHAOS_ENABLED", false) : bool(env, "CHAOS_ENABLED", true),
+		behaviorPublic: bool(env, "CHAOS_PUBLIC", false),
 		corsOrigins: cors === "*" ? "*" : cors.split(",").map(s => s.trim()).filter(Boolean),
 		metricsToken: str(env, "METRICS_TOKEN") ?? null,
 		loginThrottle: loadLoginThrottle(env),

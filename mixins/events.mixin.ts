@@ -9,19 +9,19 @@
  *   the service gets every event published while it runs (read models such as search).
  * - Delivery is at least once; a consumer runs once per `event_id` (claims kept in `<service>.events_processed`,
  *   or a map of the process with a memory store, for EVENTS_DEDUPE_WINDOW_MS; sent outbox rows are kept
- *   EVENTS_OUTBOX_RETENTION_MS; see config/events/retention.ts).
+ *   EVENTS_OUTBOX_RETENTION_MS; see mixins/events/retention.ts).
  *   A handler that throws is retried with back-off (100, 200, 400, 800 ms by default) without holding up other
  *   events or consumers; after the last attempt the event goes to `<service>.events_dead_letters`, which the
  *   `deadLetters` and `redriveDeadLetter` actions (and the gateway's admin routes) list and redrive.
- * - Handlers run through the broker's event middlewares, so fault injection (`message-bus`), tracing and
+ * - Handlers run through the broker's event middlewares, so behaviors (`message-bus`), tracing and
  *   metrics apply to them, and an injected failure takes the same retry and dead-letter path as any error.
  */
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { getConfig } from "../config/env";
 import type { DomainEvent, EventName } from "../services/common/events";
-import { createMessage, type EventMessage, type RetryPolicy } from "../config/events/policy";
-import { EventsRuntime, STAGED_EVENTS_FIELD, type EventStats, type Invoker, type RedriveResult } from "../config/events/runtime";
-import type { DeadLetter } from "../config/events/store";
+import { createMessage, type EventMessage, type RetryPolicy } from "./events/policy";
+import { EventsRuntime, STAGED_EVENTS_FIELD, type EventStats, type Invoker, type RedriveResult } from "./events/runtime";
+import type { DeadLetter } from "./events/store";
 
 export { STAGED_EVENTS_FIELD };
 export type { DeadLetter, EventMessage, EventStats, RedriveResult };

@@ -1,5 +1,5 @@
 /**
- * Runs sagas of the pure engine (services/orders/saga-engine.ts) inside a Moleculer service:
+ * Runs sagas of the pure engine (mixins/saga/engine.ts) inside a Moleculer service:
  * - step actions are Moleculer calls, so the broker's retry policy and circuit breaker handle technical
  *   failures (business failures are never retried);
  * - the saga state is stored after every step through the service's store (a collection, or the order itself);
@@ -10,7 +10,8 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { getConfig } from "../config/env";
-import { createKeyValueStore, type KeyValueStore } from "../config/kv";
+import { createKeyValueStore, type KeyValueStore } from "./kv/store";
+import { callTracked } from "./saga/calls";
 import {
 	SagaEngine,
 	createSagaState,
@@ -18,7 +19,7 @@ import {
 	type BackoffOptions,
 	type SagaDefinition,
 	type SagaState,
-} from "../services/orders/saga-engine";
+} from "./saga/engine";
 
 /** Calls one action for a saga step. */
 export type SagaCaller = (action: string, params: Record<string, unknown>) => Promise<unknown>;
@@ -110,12 +111,12 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 			let stall: (s: SagaState<D>) => void = () => undefined;
 			const stalled = new Promise<SagaState<D>>(resolve => (stall = resolve));
 			const local: LocalRun<D> = { lost: false, detached: !ctx, stall };
-			// Calls carry the request's context (trace, meta, fault injection) until a compensation stalls: from then
+			// Calls carry the request's context (trace, meta, behavior) until a compensation stalls: from then
 			// on the saga runs on its own, so that a fault injected into that one request cannot block it forever.
 			const call: SagaCaller = (action, params) =>
 				ctx && !local.detached
-					? this.broker.call(action, params, { parentCtx: ctx, meta: ctx.meta as object })
-					: this.broker.call(action, params);
+					? callTracked(this.broker, action, params, { parentCtx: ctx, meta: ctx.meta as object })
+					: callTracked(this.broker, action, params);
 			this.$sagaRuns.set(state.id, local);
 			this.$sagaPrepared.delete(state.id);
 			const done = this.$sagaEngine

@@ -7,15 +7,15 @@ import type { Context, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { getConfig, type Config } from "../config/env";
-import { createKeyValueStore, type KeyValueStore } from "../config/kv";
-import { findPrometheusReporter } from "../config/metrics";
+import { createKeyValueStore, type KeyValueStore } from "../mixins/kv/store";
+import { findMetricsText } from "./common/metrics";
 import { apiAliases } from "./api/routes";
 import { rateLimitStoreFactory } from "./api/rate-limit-store";
 import { checkReadiness, type Readiness } from "./api/health";
-import { asDependencyError, asRateLimitedError, bodyParserErrors, clientKey, correlationId, describeError, retryAfterSeconds } from "./api/http";
+import { asDependencyError, asOutcomeUnknown, asRateLimitedError, bodyParserErrors, clientKey, correlationId, describeError, OutcomeUnknownError, retryAfterSeconds } from "./api/http";
 import { checkBehaviorCaller, checkMetricsToken, corsSettings, writeSecurityHeaders } from "./api/security";
 import { applyBehavior } from "./api/behavior";
-import { deadLetterActions } from "./api/dead-letters";
+import { deadLetterActions } from "../mixins/events/dead-letters";
 import { traceActions } from "./api/traces";
 import { cachedReadEvents, cachedReadMethods, createResponseCache, ResponseCacheCounts } from "./api/cached-reads";
 import type { ResponseCache } from "./api/response-cache";
@@ -165,7 +165,7 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 				handler(this: ApiThis, ctx: Context<unknown, ShopMeta>): string {
 					ctx.meta.$responseHeaders = { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" };
 					this.responseCacheCounts.flush(this.broker);
-					const reporter = findPrometheusReporter(this.broker.metrics);
+					const reporter = findMetricsText(this.broker.metrics);
 					return reporter ? reporter.render() : "";
 				},
 			},
@@ -194,7 +194,7 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 				if (m[1].length > MAX_TOKEN_LENGTH) throw new UnauthorizedError("Token is not valid", "INVALID_TOKEN");
 				// Where only admins may inject faults, nobody's behavior applies before we know who is asking.
 				const behavior = ctx.meta.behavior;
-				if (behavior !== undefined && config.isProduction && !config.chaosPublic) delete ctx.meta.behavior;
+				if (behavior !== undefined && config.isProduction && !config.behaviorPublic) delete ctx.meta.behavior;
 				try {
 					return (await ctx.call("users.resolveToken", { token: m[1] })) as AuthUser;
 				} finally {
@@ -216,12 +216,13 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 
 			/** Sends an error; a service that no node offers right now is a 503 (a dependency is down), not a 404; a 429 says when to retry. */
 			sendError(req: IncomingMessage, res: ServerResponse, err: Error): void {
-				let e = asDependencyError(err) as Errors.MoleculerError;
+				let e = asDependencyError(asOutcomeUnknown(err, (req as GatewayRequest).$action?.name)) as Errors.MoleculerError;
 				if (e.code === 429) {
 					const retryAfter = retryAfterSeconds(e, res);
 					if (!res.headersSent) res.setHeader("Retry-After", String(retryAfter));
 					e = asRateLimitedError(e, retryAfter) as Errors.MoleculerError;
 				}
+				if (e instanceof OutcomeUnknownError && !res.headersSent) res.setHeader("Retry-After", "1");
 				return gatewayMethods.sendError.call(this, req, res, e);
 			},
 

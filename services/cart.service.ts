@@ -6,11 +6,11 @@
  */
 import type { Context } from "moleculer";
 import { getConfig } from "../config/env";
-import { createKeyValueStore, type KeyValueStore } from "../config/kv";
+import { createKeyValueStore, type KeyValueStore } from "../mixins/kv/store";
 import { DependencyUnavailableError, InsufficientStockError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
-import { callDependency } from "./checkout/dependency";
+import { callDependency } from "./common/dependency";
 import { assertChargeable } from "./payments/client";
 import {
 	cartId,

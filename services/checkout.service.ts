@@ -6,9 +6,9 @@
  * by that claim, neither this action nor orders.create is retried as a new attempt, and orders.create gets what is
  * left of the request's time, so it answers (or places nothing) before the caller gives up.
  */
-import { uuid } from "../config/ids";
+import { uuid } from "./common/ids";
 import type { Context } from "moleculer";
-import { collectUpstreamCalls, takeUpstreamCalls } from "../config/call-chain";
+import { collectUpstreamCalls, takeUpstreamCalls } from "./common/call-chain";
 import { DbMixin, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { getConfig } from "../config/env";
 import { IdempotencyKeyExpiry } from "./checkout/retention";
@@ -16,11 +16,10 @@ import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationFai
 import { CART_CLAIM, CheckoutClaims, type Claim, type RequestDoc } from "./checkout/claims";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, objectWithoutNulls, type ServiceThis } from "./common/schema";
-import { addressParams } from "./users/params";
-import { callDependency } from "./checkout/dependency";
+import { callDependency } from "./common/dependency";
 import { assertChargeable } from "./payments/client";
-import type { CheckoutDetails } from "./users.service";
-import type { CheckoutCart } from "./cart.service";
+import { addressParams, type CheckoutDetails } from "./users/client";
+import type { CheckoutCart } from "./cart/client";
 import {
 	bodyHash,
 	checkoutResponse,
@@ -71,6 +70,7 @@ interface CheckoutMethods extends DbMethods {
 	placeOnce(ctx: Context<StartParams, ShopMeta>, started: number, key: string): Promise<Outcome>;
 	placeOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string | null): Promise<Outcome>;
 	placedOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string): Promise<Outcome | null>;
+	orderByKey(ctx: Context<StartParams, ShopMeta>, started: number, userId: string, orderKey: string): Promise<OrderCreateResult | null>;
 	remainingMs(ctx: Context<StartParams, ShopMeta>, started: number): number;
 	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart): Promise<Outcome>;
 }
@@ -178,6 +178,14 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			return { status: checkoutStatus(found), body: checkoutResponse(found, traceId, Date.now() - started, []) };
 		},
 
+		/** The order placed under `orderKey`, or null when there is none or orders cannot tell before the caller gives up. */
+		async orderByKey(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, userId: string, orderKey: string): Promise<OrderCreateResult | null> {
+			// orders.create had the time left less orderMarginMs: answer within that margin, before the caller's deadline.
+			const timeout = Math.min(this.remainingMs(ctx, started) - this.opts.orderMarginMs / 4, this.opts.orderMarginMs);
+			if (timeout < 100) return null;
+			return ctx.call<OrderCreateResult | null, Record<string, unknown>>("orders.byKey", { idempotency_key: orderKey, user_id: userId }, { timeout, retries: 0 }).catch(() => null);
+		},
+
 		/** What is left of the request's time (its timeout less what has passed). */
 		remainingMs(this: CheckoutThis, ctx: Ctx<StartParams>, started: number): number {
 			const timeout = ctx.options?.timeout ?? 0;
@@ -254,22 +262,31 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			const left = this.remainingMs(ctx, started);
 			if (left < this.opts.minOrderTimeMs) throw new DependencyUnavailableError("orders", `orders is unavailable: only ${Math.max(0, Math.round(left))} ms left of the request`);
 			const callOpts = Number.isFinite(left) ? { timeout: left - this.opts.orderMarginMs } : {};
-			const result = await callDependency(
-				"orders",
-				ctx.call<OrderCreateResult, Record<string, unknown>>(
-					"orders.create",
-					{
-						user_id: userId,
-						items: priced.items,
-						currency: priced.currency,
-						shipping_address: details.shipping_address,
-						payment: { token: details.payment.token, method_id: details.payment.method_id },
-						idempotency_key: orderKey,
-						respond_async: wantsAsync(ctx.meta.headers?.prefer),
-					},
-					callOpts,
-				),
-			);
+			let result: OrderCreateResult;
+			try {
+				result = await callDependency(
+					"orders",
+					ctx.call<OrderCreateResult, Record<string, unknown>>(
+						"orders.create",
+						{
+							user_id: userId,
+							items: priced.items,
+							currency: priced.currency,
+							shipping_address: details.shipping_address,
+							payment: { token: details.payment.token, method_id: details.payment.method_id },
+							idempotency_key: orderKey,
+							respond_async: wantsAsync(ctx.meta.headers?.prefer),
+						},
+						callOpts,
+					),
+				);
+			} catch (err) {
+				// The orders node may have died (or timed out) after it stored the order: its saga goes on elsewhere, so that
+				// order is the answer, not a 503 to a customer who will be charged.
+				const placed = err instanceof DependencyUnavailableError ? await this.orderByKey(ctx, started, userId, orderKey) : null;
+				if (!placed) throw err;
+				result = placed;
+			}
 			const status = checkoutStatus(result);
 			// A placed order takes its lines out of the cart; a failed one leaves the cart for another try.
 			if (status === 201 || status === 202)

@@ -6,7 +6,7 @@
  * give back, ship, put back) happens once whatever the moment of a crash; a reservation whose status still owes
  * stock work is marked `dirty` in the same write, and the work is finished by the caller, a repeat, or the sweep.
  */
-import { uuid } from "../config/ids";
+import { uuid } from "./common/ids";
 import type { Context } from "moleculer";
 import { getConfig, type Config } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
@@ -15,8 +15,7 @@ import { EVENTS } from "./common/events";
 import { ConflictError, DependencyUnavailableError, InsufficientStockError, NotFoundError } from "./common/errors";
 import type { ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
-import { DEMO_STOCK } from "./products/demo-catalog";
-import type { PricingRow } from "./products.service";
+import { DEMO_STOCK, type PricingRow } from "./products/client";
 import {
 	availabilityAnswer,
 	fellBelow,

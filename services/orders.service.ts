@@ -4,7 +4,7 @@
  * order's status and its saga state are always written together; every transition is appended to the order's
  * history and announced as `order.updated`.
  */
-import { uuid } from "../config/ids";
+import { uuid } from "./common/ids";
 import type { Context } from "moleculer";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
@@ -13,6 +13,7 @@ import { EVENTS, type DomainEvent, type OrderCancelledPayload, type OrderCreated
 import { ConflictError, DependencyUnavailableError, NotFoundError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
+import type { Page } from "./common/paging";
 import { OrderNotCancellableError } from "./orders/errors";
 import { assertChargeable } from "./payments/client";
 import { newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
@@ -20,16 +21,9 @@ import { applySagaProgress } from "./orders/progress";
 import { createParams, findParams, idParams, listParams, type CreateParams, type FindParams, type IdParams, type ListParams } from "./orders/params";
 import { orderSaga } from "./orders/steps";
 import { advanceTo, FAILURE_REASONS, IllegalTransitionError, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
-import type { SagaState } from "./orders/saga-engine";
+import type { SagaState } from "../mixins/saga/engine";
 import { recentOrdersOf, sagaOver } from "./orders/recent";
 
-interface Page<T> {
-	rows: T[];
-	total: number;
-	page: number;
-	page_size: number;
-	total_pages: number;
-}
 interface Stats {
 	total: number;
 	by_status: Record<string, number>;
@@ -103,7 +97,8 @@ const OrdersService = defineService<object, OrdersMethods>({
 			},
 			async shouldAbort(state) {
 				const doc = await (this as OrdersThis).orders().findById(orderIdOf(state.id));
-				return doc?.cancel_requested ? "CANCELLED" : null;
+				// A cancel that lost the race to shipping (the parcel left while it waited, then this node died) undoes nothing.
+				return doc?.cancel_requested && isCancellable(doc.status) ? "CANCELLED" : null;
 			},
 		}),
 	],

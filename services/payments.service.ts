@@ -3,7 +3,7 @@
  * circuit breaker. Every charge is idempotent per idempotency key (a unique index claims the key before the
  * gateway is called, so concurrent duplicates charge once); a payment is refunded at most once.
  */
-import { uuid } from "../config/ids";
+import { uuid } from "./common/ids";
 import type { Context } from "moleculer";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";

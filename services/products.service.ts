@@ -13,30 +13,27 @@ import { PRODUCTS_CHANGED_BROADCAST } from "./common/broadcasts";
 import { ConflictError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { created, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
+import { pageWindow, pagingParams, toPage, type Page } from "./common/paging";
 import { fetchAvailability, isCallable } from "./inventory/client";
 import { changedFields, demoProduct, newProduct, priceChange } from "./products/changes";
 import { ensureCategory, insertIfAbsent } from "./products/store";
 import { DEMO_CATEGORIES, DEMO_PRODUCTS } from "./products/demo-catalog";
 import {
 	checkPrice,
-	pageWindow,
 	slugify,
 	SLUG_PATTERN,
 	toApiProduct,
-	toPage,
 	toSnapshot,
 	toStored,
 	type ApiProduct,
 	type Availability,
 	type CategoryDoc,
-	type Page,
 	type ProductDoc,
 	type ProductSnapshot,
 } from "./products/model";
 import {
 	createParams,
 	listParams,
-	pagingParams,
 	updateParams,
 	type ListParams,
 	type ProductInput,

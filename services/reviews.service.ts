@@ -9,9 +9,8 @@ import { EVENTS, type DomainEvent, type OrderDeliveredPayload } from "./common/e
 import { ConflictError, DependencyUnavailableError, NotFoundError } from "./common/errors";
 import { created, requireUser, type ShopMeta } from "./common/meta";
 import { defineService, withoutNulls, type ServiceThis } from "./common/schema";
-import type { PricingRow } from "./products.service";
-import { pageWindow } from "./products/model";
-import { pagingParams } from "./products/params";
+import type { PricingRow } from "./products/client";
+import { pageWindow, pagingParams } from "./common/paging";
 import {
 	authorName,
 	averageOf,

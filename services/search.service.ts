@@ -18,8 +18,8 @@ import { SEARCH_CHANGED_BROADCAST } from "./common/broadcasts";
 import type { ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { fetchAvailability } from "./inventory/client";
-import { slugify, toApiProduct, type ApiProduct, type Page, type ProductSnapshot } from "./products/model";
-import { pagingParams } from "./products/params";
+import { pagingParams, type Page } from "./common/paging";
+import { slugify, toApiProduct, type ApiProduct, type ProductSnapshot } from "./products/client";
 import { problemOf, SearchIndex, SORT_ORDERS, type Facets, type SortOrder } from "./search/index";
 
 interface QueryParams {

@@ -5,10 +5,10 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "moleculer";
 import { getConfig, type Config } from "../config/env";
-import { createKeyValueStore, type KeyValueStore } from "../config/kv";
+import { createKeyValueStore, type KeyValueStore } from "../mixins/kv/store";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
 import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
-import { uuid } from "../config/ids";
+import { uuid } from "./common/ids";
 import { EVENTS } from "./common/events";
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationFailedError } from "./common/errors";
 import { created, requireUser, type AuthUser, type ShopMeta } from "./common/meta";

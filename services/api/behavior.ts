@@ -1,5 +1,5 @@
 /**
- * Fault injection at the gateway: reads `?behavior=` or `X-Behavior`, refuses a malformed one with 400 and puts
+ * Behavior at the gateway: reads `?behavior=` or `X-Behavior`, refuses a malformed one with 400 and puts
  * the parsed rules in `ctx.meta.behavior`, from where they travel with every call and event across nodes.
  * In production a behavior is refused unless CHAOS_ENABLED=true.
  */
@@ -7,7 +7,7 @@ import type { IncomingMessage } from "node:http";
 import type { Context } from "moleculer";
 import { Errors } from "moleculer";
 import type { Config } from "../../config/env";
-import { BehaviorParseError, parseBehavior, type Behavior } from "../../config/behavior";
+import { BehaviorParseError, parseBehavior, type Behavior } from "../common/behavior";
 import type { ShopMeta } from "../common/meta";
 
 /** 400: a behavior string that does not parse; names the bad token. */
@@ -17,7 +17,7 @@ export class InvalidBehaviorError extends Errors.MoleculerClientError {
 	}
 }
 
-/** 403: fault injection is switched off on this deployment. */
+/** 403: behaviors are switched off on this deployment. */
 export class BehaviorDisabledError extends Errors.MoleculerClientError {
 	constructor() {
 		super("Fault injection (behavior) is disabled in production; set CHAOS_ENABLED=true to allow it", 403, "BEHAVIOR_DISABLED");
@@ -42,10 +42,10 @@ export function behaviorString(req: BehaviorRequest): string | null {
 	return header === undefined ? null : header;
 }
 
-/** Parses a behavior string for the gateway: 400 when malformed, 403 when fault injection is disabled. */
-export function gatewayBehavior(raw: string | null, config: Pick<Config, "chaosEnabled">): Behavior | null {
+/** Parses a behavior string for the gateway: 400 when malformed, 403 when behaviors are disabled. */
+export function gatewayBehavior(raw: string | null, config: Pick<Config, "behaviorEnabled">): Behavior | null {
 	if (raw === null || raw.trim() === "") return null;
-	if (!config.chaosEnabled) throw new BehaviorDisabledError();
+	if (!config.behaviorEnabled) throw new BehaviorDisabledError();
 	try {
 		return parseBehavior(raw);
 	} catch (err) {

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServiceBroker } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { Config } from "../../config/env";
-import { METRICS } from "../../config/tracing/business-metrics.middleware";
+import { METRICS } from "../common/metrics";
 import { PRODUCTS_CHANGED_BROADCAST, SEARCH_CHANGED_BROADCAST } from "../common/broadcasts";
 import { cacheKey, notModified, ResponseCache, type CachedResponse } from "./response-cache";
 import { correlationId } from "./http";

@@ -3,7 +3,7 @@
  */
 import type { ServiceBroker } from "moleculer";
 import type { Config } from "../../config/env";
-import type { KeyValueStore } from "../../config/kv";
+import type { KeyValueStore } from "../../mixins/kv/store";
 
 export interface Readiness {
 	status: "ok" | "unavailable";

@@ -131,6 +131,32 @@ export function describeError(err: ErrorLike, production: boolean): Record<strin
 }
 
 /** A call to a service that no reachable node offers becomes a retryable 503 naming the service. */
+/**
+ * Actions that must not run twice and that the gateway never retries: when the answer is lost on the way (the node
+ * left the cluster or the call timed out), what happened is unknown, and the customer is told so and to send the
+ * same request again, which their claims answer with the same order instead of a second one.
+ */
+const ANSWER_ONCE_ACTIONS = new Set(["checkout.start"]);
+
+/** The error a customer gets when a checkout's answer was lost: 503 CHECKOUT_OUTCOME_UNKNOWN, safe to repeat. */
+export class OutcomeUnknownError extends Errors.MoleculerRetryableError {
+	constructor(action: string) {
+		super(
+			"The checkout's answer was lost on its way; it may have been placed. Send the same request again (same cart or Idempotency-Key): it answers the order if there is one, and places none twice",
+			503,
+			"CHECKOUT_OUTCOME_UNKNOWN",
+			{ action, retry: "same request" },
+		);
+	}
+}
+
+/** A lost answer of an answer-once action (REQUEST_REJECTED, REQUEST_TIMEOUT) as OutcomeUnknownError; others unchanged. */
+export function asOutcomeUnknown(err: Error, action: string | undefined): Error {
+	const type = (err as ErrorLike).type;
+	if (!action || !ANSWER_ONCE_ACTIONS.has(action) || (type !== "REQUEST_REJECTED" && type !== "REQUEST_TIMEOUT")) return err;
+	return new OutcomeUnknownError(action);
+}
+
 export function asDependencyError(err: Error): Error {
 	const e = err as ErrorLike;
 	if (e.name !== "ServiceNotFoundError" && e.name !== "ServiceNotAvailableError") return err;

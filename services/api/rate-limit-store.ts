@@ -2,7 +2,7 @@
  * moleculer-web rate-limit store on ShopFlow's key-value store: per-client counters in Redis when REDIS_URL is
  * set (shared by every gateway node), in process otherwise.
  */
-import type { KeyValueStore } from "../../config/kv";
+import type { KeyValueStore } from "../../mixins/kv/store";
 
 export interface RateLimitStoreOptions {
 	kv: KeyValueStore;

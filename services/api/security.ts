@@ -35,15 +35,15 @@ export function corsSettings(config: Pick<Config, "corsOrigins">): Record<string
 }
 
 /**
- * Where fault injection is switched on in production (a staging shop), a behavior takes an admin's token unless
+ * Where behaviors are switched on in production (a staging shop), a behavior takes an admin's token unless
  * CHAOS_PUBLIC=true, so that nobody can take such a shop down anonymously. Outside production nothing changes.
  */
 export function checkBehaviorCaller(
 	hasBehavior: boolean,
 	user: AuthUser | null | undefined,
-	config: Pick<Config, "isProduction" | "chaosPublic">,
+	config: Pick<Config, "isProduction" | "behaviorPublic">,
 ): void {
-	if (!hasBehavior || !config.isProduction || config.chaosPublic) return;
+	if (!hasBehavior || !config.isProduction || config.behaviorPublic) return;
 	if (!user)
 		throw new UnauthorizedError("Fault injection (behavior) on this deployment needs an admin token (or CHAOS_PUBLIC=true)", "BEHAVIOR_NEEDS_ADMIN");
 	if (user.role !== "admin")

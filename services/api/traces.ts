@@ -4,7 +4,7 @@
  */
 import type { ActionSchema, Context } from "moleculer";
 import type { Config } from "../../config/env";
-import { collectCallChain, type CallRecord } from "../../config/call-chain";
+import { collectCallChain, type CallRecord } from "../common/call-chain";
 import { NotFoundError } from "../common/errors";
 
 interface TraceParams {

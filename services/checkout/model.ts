@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { DEFAULT_CURRENCY } from "../common/money";
-import type { CatalogRow } from "../cart/model";
+import type { CatalogRow } from "../cart/client";
 
 export interface CartLine {
 	product_id: string;

@@ -4,7 +4,7 @@
  * background in bounded batches, like the other retention passes.
  */
 import type { Logger } from "moleculer";
-import { BackgroundPass, removeMatching } from "../../config/background-pass";
+import { BackgroundPass, removeMatching } from "../../mixins/db/background-pass";
 import type { Repository } from "../../mixins/db.mixin";
 
 export interface IdempotencyRecord {

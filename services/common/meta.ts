@@ -13,7 +13,7 @@ export interface AuthUser {
 export interface ShopMeta {
 	/** The authenticated caller, set by the gateway from the Bearer token. */
 	user?: AuthUser;
-	/** Fault-injection rules parsed by the gateway. */
+	/** Behavior rules parsed by the gateway. */
 	behavior?: unknown;
 	/** moleculer-web: the HTTP status of the response. */
 	$statusCode?: number;

@@ -1,5 +1,5 @@
 /**
- * Moleculer service names and the seed's names that users may use for them (fault injection, REPL, SERVICES).
+ * Moleculer service names and the seed's names that users may use for them (behavior, REPL, SERVICES).
  */
 export const SERVICE_NAMES = [
 	"api",

@@ -1,7 +1,7 @@
 /**
  * A stored notification and its public shape.
  */
-import type { EventMessage } from "../../config/events/policy";
+import type { EventMessage } from "../../mixins/events/policy";
 import type { Milestone } from "./messages";
 
 export interface NotificationDoc {

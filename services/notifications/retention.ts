@@ -6,7 +6,7 @@
  * is never removed (the staged-event sweep publishes it first).
  */
 import type { Logger } from "moleculer";
-import { BackgroundPass, removeMatching } from "../../config/background-pass";
+import { BackgroundPass, removeMatching } from "../../mixins/db/background-pass";
 import type { Repository } from "../../mixins/db.mixin";
 import type { NotificationDoc } from "./model";
 

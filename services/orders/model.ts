@@ -3,7 +3,7 @@
  */
 import { fromCents, sumCents } from "../common/money";
 import { initialState, type FailureReason, type HistoryEntry, type OrderStatus } from "./state-machine";
-import type { SagaState, SagaStatus, StepError, StepStatus } from "./saga-engine";
+import type { SagaState, SagaStatus, StepError, StepStatus } from "../../mixins/saga/engine";
 
 export interface OrderItemDoc {
 	product_id: string;

@@ -3,7 +3,7 @@
  * path, compensation shows as COMPENSATING, and the end is FAILED with the failing step's reason, or CANCELLED.
  * Pure and idempotent: applying the same saga state twice changes nothing the second time.
  */
-import type { SagaState } from "./saga-engine";
+import type { SagaState } from "../../mixins/saga/engine";
 import { STEP_MEANING } from "./steps";
 import { advanceTo, isTerminal, transition, type FailureReason, type OrderState } from "./state-machine";
 

@@ -4,7 +4,7 @@
  * revision: a version another writer has overtaken only costs the refused write and a read from the store.
  */
 import type { OrderDoc } from "./model";
-import { isTerminalSaga } from "./saga-engine";
+import { isTerminalSaga } from "../../mixins/saga/engine";
 
 /** Orders remembered at most (oldest forgotten first): the sagas in flight on one node fit many times over. */
 const LIMIT = 2_000;

@@ -3,7 +3,7 @@
  * payment (charge → refund), inventory (reserve → release), shipping (create → cancel).
  * Pure: the calls go through the `call` function the saga mixin gives it.
  */
-import type { FailureKind, SagaDefinition, StepContext } from "./saga-engine";
+import type { FailureKind, SagaDefinition, StepContext } from "../../mixins/saga/engine";
 import type { OrderSagaData } from "./model";
 import type { FailureReason, OrderStatus } from "./state-machine";
 

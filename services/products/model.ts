@@ -42,16 +42,6 @@ export interface CategoryDoc {
 	name: string;
 }
 
-export interface Page<T> {
-	rows: T[];
-	total: number;
-	page: number;
-	page_size: number;
-	total_pages: number;
-}
-
-export const MAX_PAGE_SIZE = 100;
-export const DEFAULT_PAGE_SIZE = 20;
 /** The largest price a product may have (one million units). */
 export const MAX_PRICE_CENTS = 100_000_000;
 
@@ -129,14 +119,4 @@ export function categoryTitle(slug: string): string {
 /** Tags trimmed, lower-cased, de-duplicated. */
 export function normaliseTags(tags: string[] | undefined): string[] {
 	return [...new Set((tags ?? []).map(t => t.trim().toLowerCase()).filter(Boolean))];
-}
-
-/** Offset and limit of a page (pages count from 1). */
-export function pageWindow(page: number, pageSize: number): { offset: number; limit: number } {
-	return { offset: (page - 1) * pageSize, limit: pageSize };
-}
-
-/** A page of rows with its totals. */
-export function toPage<T>(rows: T[], total: number, page: number, pageSize: number): Page<T> {
-	return { rows, total, page, page_size: pageSize, total_pages: Math.ceil(total / pageSize) };
 }

@@ -2,7 +2,7 @@
  * fastest-validator schemas of the products actions, beside their TypeScript types.
  */
 import { withoutNulls } from "../common/schema";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./model";
+import { pagingParams } from "../common/paging";
 
 export interface ListParams {
 	category?: string;
@@ -24,12 +24,6 @@ export interface ProductInput {
 }
 
 export type ProductUpdateInput = Partial<Omit<ProductInput, "id">> & { id: string };
-
-/** Pages: query values arrive as strings, so numbers are converted; above 100 rows a page is refused. */
-export const pagingParams = {
-	page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, default: 1 },
-	page_size: { type: "number", integer: true, min: 1, max: MAX_PAGE_SIZE, convert: true, default: DEFAULT_PAGE_SIZE },
-} as const;
 
 export const listParams = {
 	category: { type: "string", min: 1, max: 64, trim: true, lowercase: true, optional: true },

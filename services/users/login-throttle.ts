@@ -13,7 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { Errors } from "moleculer";
-import type { KeyValueStore } from "../../config/kv";
+import type { KeyValueStore } from "../../mixins/kv/store";
 import type { LoginThrottleSettings } from "../../config/env";
 
 /** 429: too many failed attempts; `data.retry_after` (seconds) becomes the Retry-After header. */

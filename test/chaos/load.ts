@@ -3,7 +3,7 @@
  * behavior, `concurrency` at a time, with a progress line; optionally searches beside them (scenario 7).
  */
 import { request, registerCustomer, type Customer } from "../tools/http-client";
-import { collectCallChain, type CallRecord } from "../../config/call-chain";
+import { collectCallChain, type CallRecord } from "../../services/common/call-chain";
 import type { ChaosShop } from "./shop";
 import type { Scenario } from "./scenarios";
 

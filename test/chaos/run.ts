@@ -8,8 +8,8 @@
  * The options are in test/tools/tool-options.ts; NAMESPACE prefixes each scenario's namespace.
  * Exits 1 when any invariant is violated.
  */
-import { INJECTED_FAULTS_METRIC } from "../../config/fault-injection";
-import { METRICS } from "../../config/tracing/business-metrics.middleware";
+import { INJECTED_FAULTS_METRIC } from "../../config/middlewares/behavior";
+import { METRICS } from "../../services/common/metrics";
 import { parseToolArgs } from "../tools/args";
 import { parseScenarios, TOOL_OPTIONS } from "../tools/tool-options";
 import { allOrders, checkInvariants, stockSnapshot, waitForQuiescence } from "./invariants";

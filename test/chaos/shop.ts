@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { ServiceBroker } from "moleculer";
 import { loadConfig, setConfig, type Config } from "../../config/env";
-import { createShopBroker } from "../../config/broker";
+import { createShopBroker } from "../../config/boot/broker";
 import { brokerMiddlewares } from "../../config/middlewares";
 import { ChaosObserver } from "./observer";
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { ServiceBroker } from "moleculer";
 import { loadConfig, setConfig, type Config } from "../../config/env";
-import { createShopBroker } from "../../config/broker";
+import { createShopBroker } from "../../config/boot/broker";
 import type { ServiceName } from "../../services/common/names";
 
 export const NATS_URL = process.env.TEST_NATS_URL ?? "nats://127.0.0.1:4222";

@@ -1,5 +1,5 @@
-import type { EventBus } from "../../config/events/bus";
-import type { EventsRuntime } from "../../config/events/runtime";
+import type { EventBus } from "../../mixins/events/buses/bus";
+import type { EventsRuntime } from "../../mixins/events/runtime";
 import type { DbMethods } from "../../mixins/db.mixin";
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
 

@@ -4,7 +4,7 @@
  * and a checkout whose order call is slower than its caller can wait.
  */
 import type { ServiceBroker } from "moleculer";
-import { parseBehavior } from "../../config/behavior";
+import { parseBehavior } from "../../services/common/behavior";
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
 
 interface CheckoutBody {

@@ -8,12 +8,12 @@ import os from "node:os";
 import path from "node:path";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { setConfig } from "../../config/env";
-import { createShopBroker } from "../../config/broker";
+import { createShopBroker } from "../../config/boot/broker";
 import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
-import { EventsRetention } from "../../config/events/retention";
-import type { EventsRuntime } from "../../config/events/runtime";
-import type { EventBus } from "../../config/events/bus";
-import type { EventMessage } from "../../config/events/policy";
+import { EventsRetention } from "../../mixins/events/retention";
+import type { EventsRuntime } from "../../mixins/events/runtime";
+import type { EventBus } from "../../mixins/events/buses/bus";
+import type { EventMessage } from "../../mixins/events/policy";
 import { EVENTS, type DomainEvent } from "../../services/common/events";
 import { testConfig } from "../helpers/shop";
 

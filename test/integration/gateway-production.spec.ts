@@ -2,9 +2,9 @@ import os from "node:os";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { ServiceBroker } from "moleculer";
-import { createShopBroker } from "../../config/broker";
+import { createShopBroker } from "../../config/boot/broker";
 import { setConfig } from "../../config/env";
-import { GatewayPrometheusReporter } from "../../config/metrics";
+import { GatewayPrometheusReporter } from "../../config/boot/metrics-reporter";
 import { http, loginAdmin, registerCustomer, startShop, testConfig, type Shop } from "../helpers/shop";
 
 /** What a production deployment must set; everything else is left at its production default. */

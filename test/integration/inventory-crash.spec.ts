@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { ServiceBroker } from "moleculer";
-import { createShopBroker } from "../../config/broker";
+import { createShopBroker } from "../../config/boot/broker";
 import { setConfig } from "../../config/env";
 import { NATS_URL, testConfig } from "../helpers/shop";
 
@@ -42,7 +42,7 @@ interface OrderTrack {
 }
 
 function startInventory(nodeId: string, env: Record<string, string>): ChildProcess {
-	return spawn(process.execPath, [path.join(ROOT, "dist", "config", "start.js")], {
+	return spawn(process.execPath, [path.join(ROOT, "dist", "config", "boot", "start.js")], {
 		cwd: ROOT,
 		env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", PORT: "0", SERVICES: "inventory", NODE_ID: nodeId, LOG_LEVEL: "warn", SEED_DEMO_DATA: "true", ...env },
 		stdio: "ignore",

@@ -7,8 +7,8 @@ import type { ServiceBroker } from "moleculer";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { setConfig, type Config } from "../../config/env";
-import { createShopBroker } from "../../config/broker";
-import { findPrometheusReporter } from "../../config/metrics";
+import { createShopBroker } from "../../config/boot/broker";
+import { findPrometheusReporter } from "../../config/boot/metrics-reporter";
 import type { ServiceName } from "../../services/common/names";
 import { NATS_URL, http, loginAdmin, registerCustomer, testConfig } from "../helpers/shop";
 

@@ -5,7 +5,7 @@
  */
 import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { setConfig, type Config } from "../../config/env";
-import { createShopBroker } from "../../config/broker";
+import { createShopBroker } from "../../config/boot/broker";
 import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
 import { EVENTS, type DomainEvent, type EventName } from "../../services/common/events";
 import type { NotificationRetention } from "../../services/notifications/retention";

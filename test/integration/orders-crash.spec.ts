@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import Redis from "ioredis";
 import type { Context, Middleware, ServiceBroker } from "moleculer";
-import { createShopBroker } from "../../config/broker";
+import { createShopBroker } from "../../config/boot/broker";
 import { setConfig } from "../../config/env";
 import { brokerMiddlewares } from "../../config/middlewares";
 import { NATS_URL, REDIS_URL, testConfig } from "../helpers/shop";
@@ -31,7 +31,7 @@ interface Child {
 }
 
 function startOrdersNode(nodeId: string, env: Record<string, string>): Child {
-	const proc = spawn(process.execPath, [path.join(ROOT, "dist", "config", "start.js")], {
+	const proc = spawn(process.execPath, [path.join(ROOT, "dist", "config", "boot", "start.js")], {
 		cwd: ROOT,
 		env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", PORT: "0", SERVICES: "orders", NODE_ID: nodeId, LOG_LEVEL: "info", ...env },
 		stdio: ["ignore", "pipe", "pipe"],

@@ -23,6 +23,11 @@ export interface FakeState {
 	refuseStreets: Set<string>;
 	/** When true, shipping.create answers a technical 500 after doing its work (lost answer). */
 	loseShippingAnswers: boolean;
+	/**
+	 * When true, inventory.reserve does its work and loses the answer (a retryable timeout), and every later try
+	 * finds no endpoint (SERVICE_NOT_AVAILABLE), as when the node died right after the reservation.
+	 */
+	reserveThenVanish: boolean;
 }
 
 export function newFakeState(stock: Record<string, number>, delayMs = 0): FakeState {
@@ -37,6 +42,7 @@ export function newFakeState(stock: Record<string, number>, delayMs = 0): FakeSt
 		failRefunds: 0,
 		refuseStreets: new Set(),
 		loseShippingAnswers: false,
+		reserveThenVanish: false,
 	};
 }
 
@@ -104,6 +110,8 @@ export function fakeServices(state: FakeState): ServiceSchema[] {
 				async handler(ctx: Context<P>) {
 					await note("inventory.reserve", ctx.params);
 					const p = ctx.params as { order_id: string; items: Array<{ product_id: string; quantity: number }> };
+					if (state.reserveThenVanish && state.reservations.has(p.order_id))
+						throw new Errors.ServiceNotAvailableError({ action: "inventory.reserve", nodeID: "inventory-node" });
 					const existing = state.reservations.get(p.order_id);
 					if (existing && existing.status !== "RELEASED") return { order_id: p.order_id, status: "RESERVED", lines: existing.lines };
 					if (existing) throw new Errors.MoleculerClientError("reservation was released", 409, "RESERVATION_RELEASED");
@@ -112,6 +120,7 @@ export function fakeServices(state: FakeState): ServiceSchema[] {
 							throw new Errors.MoleculerClientError(`Insufficient stock for '${i.product_id}'`, 409, "INSUFFICIENT_STOCK", { product_id: i.product_id });
 					for (const i of p.items) state.available.set(i.product_id, (state.available.get(i.product_id) ?? 0) - i.quantity);
 					state.reservations.set(p.order_id, { lines: p.items, status: "RESERVED" });
+					if (state.reserveThenVanish) throw new Errors.RequestTimeoutError({ action: "inventory.reserve", nodeID: "inventory-node" });
 					return { order_id: p.order_id, status: "RESERVED", lines: p.items };
 				},
 			},

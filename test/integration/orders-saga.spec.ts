@@ -4,7 +4,7 @@ import { EVENTS, type DomainEvent } from "../../services/common/events";
 import { startShop, type Shop } from "../helpers/shop";
 import { fakeServices, netCharged, newFakeState, type FakeState } from "./orders-fakes";
 import { newOrderDoc, newOrderIds, sagaDataFor, type OrderResult, type PublicOrder } from "../../services/orders/model";
-import { createSagaState } from "../../services/orders/saga-engine";
+import { createSagaState } from "../../mixins/saga/engine";
 import { orderSaga } from "../../services/orders/steps";
 import { recentOrdersOf } from "../../services/orders/recent";
 
@@ -66,6 +66,7 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		fake.delayMs = 0;
 		fake.refuseStreets.clear();
 		fake.loseShippingAnswers = false;
+		fake.reserveThenVanish = false;
 	});
 
 	it("charges, reserves and ships: the order ends SHIPPED with its history and decimal money", async () => {
@@ -145,6 +146,17 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		expect(fake.log).toContain(`shipping.cancel ${id}`);
 		expect(fake.shipments.get(id)?.status).toBe("CANCELLED");
 		expect(fake.onHand.get("laptop-123")).toBe(10);
+		expect(netCharged(fake, id)).toBe(0);
+	});
+
+	it("releases a reservation whose answer was lost even when the retries then found no inventory node", async () => {
+		fake.reserveThenVanish = true;
+		const res = await create();
+		const id = res.order.id;
+		expect(res.order).toMatchObject({ status: "FAILED", failure_reason: "INVENTORY_UNAVAILABLE" });
+		expect(res.saga.steps[1]).toMatchObject({ status: "COMPENSATED", error: { type: "SERVICE_NOT_AVAILABLE" } });
+		expect(fake.log).toContain(`inventory.release ${id}`);
+		expect(fake.available.get("laptop-123")).toBe(10);
 		expect(netCharged(fake, id)).toBe(0);
 	});
 
@@ -354,6 +366,32 @@ describe("orders saga recovery (saga mixin leases)", () => {
 		const log = (await shop.broker.call("orders.sagaLog", { id: sagaId })) as { status: string; steps: Array<{ attempts: number }>; lease_owner: string | null };
 		expect(log).toMatchObject({ status: "COMPLETED", lease_owner: null });
 		expect(log.steps[1].attempts).toBe(2);
+	});
+
+	it("does not undo an order that shipped while a cancel waited and its node died: the resumed saga completes it", async () => {
+		const svc = shop.broker.getLocalService("orders") as unknown as OrdersInternals;
+		const { orderId, sagaId } = newOrderIds(`${Date.now()}-late-cancel`);
+		const data = sagaDataFor(orderId, orderInput());
+		const saga = createSagaState(orderSaga(async () => null), sagaId, data);
+		const key = (step: string) => `${sagaId}:${step}`;
+		const charge = await shop.broker.call("payments.charge", { order_id: orderId, user_id: alice.id, amount_cents: data.total_cents, currency: "USD", token: "card-456", idempotency_key: key("payment") });
+		const reserved = await shop.broker.call("inventory.reserve", { order_id: orderId, items: data.items.map(i => ({ product_id: i.product_id, quantity: i.quantity })), idempotency_key: key("inventory") });
+		saga.steps[0] = { ...saga.steps[0], status: "DONE", attempts: 1, result: charge };
+		saga.steps[1] = { ...saga.steps[1], status: "DONE", attempts: 1, result: reserved };
+		// The dead node was shipping when it died; the parcel left (shipping told orders: SHIPPED) and the customer's cancel came too late.
+		saga.steps[2] = { ...saga.steps[2], status: "RUNNING", attempts: 1 };
+		const doc = newOrderDoc(saga, undefined, [], new Date().toISOString());
+		const history = ["PAID", "STOCK_RESERVED", "SHIPPED"].map(status => ({ status, at: doc.created_at, reason: "before the crash" }));
+		await svc.collection("orders").insert({ ...doc, status: "SHIPPED", cancel_requested: true, history: [...doc.history, ...history] });
+		await svc.$sagaKv.set(`saga-lease:${sagaId}`, "dead-node:1234", 1);
+
+		await new Promise(r => setTimeout(r, 1100));
+		await svc.recoverSagas();
+		await waitFor(async () => ((await shop.broker.call("orders.sagaLog", { id: sagaId })) as { status: string }).status === "COMPLETED");
+		const order = (await shop.broker.call("orders.get", { id: orderId }, { meta: { user: alice } })) as PublicOrder;
+		expect(order.status).toBe("SHIPPED");
+		expect(netCharged(fake, orderId)).toBe(data.total_cents);
+		expect(fake.log).not.toContain(`inventory.release ${orderId}`);
 	});
 
 	it("never takes over a saga that this node prepared and is about to run, so it runs once", async () => {

@@ -16,7 +16,7 @@ import {
 import type { Context, ServiceSchema } from "moleculer";
 import { http, NATS_URL, registerCustomer, startShop, type Shop } from "../helpers/shop";
 import { startChaosShop } from "../chaos/shop";
-import { collectCallChain } from "../../config/call-chain";
+import { collectCallChain } from "../../services/common/call-chain";
 
 /** A span kept in memory: what an exporter would receive. */
 class MemorySpan implements Span {

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-const START = path.resolve(__dirname, "..", "..", "dist", "config", "start.js");
+const START = path.resolve(__dirname, "..", "..", "dist", "config", "boot", "start.js");
 /** The development secret that the source code and README publish (config/env.ts). */
 const DEV_JWT_SECRET = "shopflow-development-secret-do-not-use-in-production";
 /** The placeholders a `cp .env.example .env` leaves in place (read from the file, so they stay in step). */

@@ -1,6 +1,6 @@
 import type { REPLServer } from "node:repl";
 import type { ServiceBroker } from "moleculer";
-import { replCommands, replOptions } from "../../config/repl-commands";
+import { replCommands, replOptions } from "../../config/boot/repl-commands";
 import { startChaosShop, type ChaosShop } from "../chaos/shop";
 import { registerCustomer } from "../helpers/shop";
 

@@ -4,7 +4,7 @@
  * moleculer-repl's `call <action> [params] [meta]` passes).
  */
 import type { ServiceBroker } from "moleculer";
-import { createShopBroker } from "../../config/broker";
+import { createShopBroker } from "../../config/boot/broker";
 import { setConfig } from "../../config/env";
 import { NATS_URL, testConfig } from "../helpers/shop";
 

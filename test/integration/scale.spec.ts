@@ -1,5 +1,5 @@
 import type { Context, Middleware, ServiceBroker } from "moleculer";
-import { createShopBroker } from "../../config/broker";
+import { createShopBroker } from "../../config/boot/broker";
 import { NATS_URL, REDIS_URL, testConfig } from "../helpers/shop";
 import { startCluster, type Cluster, type NodeSpec } from "../tools/cluster";
 

@@ -8,7 +8,7 @@ import net from "node:net";
 import path from "node:path";
 import { NATS_URL } from "../helpers/shop";
 
-const entry = path.resolve(__dirname, "..", "..", "dist", "config", "start.js");
+const entry = path.resolve(__dirname, "..", "..", "dist", "config", "boot", "start.js");
 
 /** A port on which nothing listens (taken from the system, then given back). */
 async function closedPort(): Promise<number> {

@@ -64,8 +64,13 @@ function readNumber(name: string, raw: string, s: { min?: number; max?: number; 
 
 /** parseStrict for a tool's main: prints the usage for --help (exit 0) or the error and usage (exit 2). */
 export function parseToolArgs<S extends Record<string, OptionSpec>>(tool: string, summary: string, spec: S, argv = process.argv.slice(2)): Parsed<S> {
+	return parseToolArgsWith(tool, summary, spec, a => parseStrict(a, spec), argv);
+}
+
+/** parseToolArgs with the tool's own parser (parseStrict plus rules between options). */
+export function parseToolArgsWith<T>(tool: string, summary: string, spec: Record<string, OptionSpec>, parse: (argv: string[]) => T | "help", argv = process.argv.slice(2)): T {
 	try {
-		const parsed = parseStrict(argv, spec);
+		const parsed = parse(argv);
 		if (parsed !== "help") return parsed;
 		process.stdout.write(usage(tool, summary, spec));
 		process.exit(0);

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { connect } from "nats";
-import { streamName } from "../../config/events/policy";
+import { streamName } from "../../mixins/events/policy";
 import { parseToolArgs } from "./args";
 import { isPortFree } from "./ports";
 import { TOOL_OPTIONS } from "./tool-options";
@@ -65,8 +65,7 @@ export interface Cluster {
 	stop(): Promise<void>;
 }
 
-/** Starts every node of the layout as a child process and resolves when each gateway answers /health/ready. */
-export async function startCluster(opts: {
+export interface ClusterOptions {
 	basePort?: number;
 	natsUrl?: string;
 	redisUrl?: string;
@@ -77,43 +76,56 @@ export async function startCluster(opts: {
 	quiet?: boolean;
 	/** Gives node i of the layout METRICS_PORT metricsBasePort + i (unless its spec names one). */
 	metricsBasePort?: number;
-}): Promise<Cluster> {
-	const basePort = opts.basePort ?? 8080;
+	/** A folder where each node's output is appended to `<name>.log` (also when quiet). */
+	logDir?: string;
+}
+
+/** Starts one node of a cluster as a child process (startCluster's nodes, and a node started again after a kill). */
+export function spawnNode(spec: NodeSpec, opts: ClusterOptions): ChildProcess {
 	const root = projectRoot();
-	const entry = path.join(root, "dist", "config", "start.js");
+	const entry = path.join(root, "dist", "config", "boot", "start.js");
 	if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
 	const dataDir = opts.dataDir ?? path.join(root, "data", "cluster");
-	const layout = withMetricsPorts(opts.layout ?? clusterLayout(basePort), opts.metricsBasePort);
-	const nodes = layout.map(spec => {
-		const child = spawn(process.execPath, ["--enable-source-maps", entry], {
-			cwd: root,
-			env: {
-				...process.env,
-				...mallocEnv(),
-				NODE_ENV: process.env.NODE_ENV === "production" ? "production" : "development",
-				SERVICES: spec.services,
-				NODE_ID: `${spec.name}-${process.pid}`,
-				PORT: String(spec.port ?? 0),
-				NATS_URL: opts.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222",
-				REDIS_URL: opts.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-				NAMESPACE: opts.namespace ?? process.env.NAMESPACE ?? "shopflow-cluster",
-				// Each node its own folder: two processes must never open the same NeDB files.
-				DATA_DIR: path.join(dataDir, spec.name),
-				// An inherited METRICS_PORT would be the same for every node: each gets its own or none.
-				METRICS_PORT: spec.metricsPort === undefined ? undefined : String(spec.metricsPort),
-				...opts.extraEnv,
-			},
-			stdio: ["ignore", "pipe", "pipe"],
-		});
-		const prefix = `[${spec.name}] `;
-		const forward = (chunk: Buffer, out: NodeJS.WriteStream) => {
-			if (opts.quiet) return;
-			for (const line of chunk.toString().split("\n")) if (line.trim()) out.write(prefix + line + "\n");
-		};
-		child.stdout?.on("data", c => forward(c, process.stdout));
-		child.stderr?.on("data", c => forward(c, process.stderr));
-		return { ...spec, child };
+	const child = spawn(process.execPath, ["--enable-source-maps", entry], {
+		cwd: root,
+		env: {
+			...process.env,
+			...mallocEnv(),
+			NODE_ENV: process.env.NODE_ENV === "production" ? "production" : "development",
+			SERVICES: spec.services,
+			NODE_ID: `${spec.name}-${process.pid}`,
+			PORT: String(spec.port ?? 0),
+			NATS_URL: opts.natsUrl ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+			REDIS_URL: opts.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+			NAMESPACE: opts.namespace ?? process.env.NAMESPACE ?? "shopflow-cluster",
+			// Each node its own folder: two processes must never open the same NeDB files.
+			DATA_DIR: path.join(dataDir, spec.name),
+			// An inherited METRICS_PORT would be the same for every node: each gets its own or none.
+			METRICS_PORT: spec.metricsPort === undefined ? undefined : String(spec.metricsPort),
+			...opts.extraEnv,
+		},
+		stdio: ["ignore", "pipe", "pipe"],
 	});
+	const prefix = `[${spec.name}] `;
+	const logFile = opts.logDir ? fs.createWriteStream(path.join(opts.logDir, `${spec.name}.log`), { flags: "a" }) : null;
+	logFile?.on("error", () => undefined);
+	// "close" comes after the last output (the pipes are closed), unlike "exit".
+	if (logFile) child.once("close", (code, signal) => logFile.end(`--- ${new Date().toISOString()} pid ${child.pid} exited (${signal ?? code})\n`));
+	const forward = (chunk: Buffer, out: NodeJS.WriteStream) => {
+		logFile?.write(chunk);
+		if (opts.quiet) return;
+		for (const line of chunk.toString().split("\n")) if (line.trim()) out.write(prefix + line + "\n");
+	};
+	child.stdout?.on("data", c => forward(c, process.stdout));
+	child.stderr?.on("data", c => forward(c, process.stderr));
+	return child;
+}
+
+/** Starts every node of the layout as a child process and resolves when each gateway answers /health/ready. */
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+	const basePort = opts.basePort ?? 8080;
+	const layout = withMetricsPorts(opts.layout ?? clusterLayout(basePort), opts.metricsBasePort);
+	const nodes = layout.map(spec => ({ ...spec, child: spawnNode(spec, opts) }));
 	const gateways = layout.filter(n => n.port).map(n => `http://127.0.0.1:${n.port}`);
 	const stop = async () => {
 		await Promise.all(

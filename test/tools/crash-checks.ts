@@ -18,6 +18,8 @@ export interface Click {
 	answeredIds: Set<string>;
 	/** No answer ever came (an unkeyed request the shop died under): reported as timed out on the client. */
 	lost: boolean;
+	/** What each attempt was answered, for the reports: "<status> <sent at> +<ms>" (an order id when there was one). */
+	answers?: string[];
 }
 
 /** Orders per click and per key: one click is at most one order, every order is some click's answer or a lost click's. */
@@ -31,8 +33,11 @@ export function checkClicks(clicks: Click[], orders: Map<string, OrderView & { u
 	const unnamedBy = new Map<string, string[]>();
 	for (const o of orders.values()) if (!answered.has(o.id)) unnamedBy.set(o.user_id, [...(unnamedBy.get(o.user_id) ?? []), o.id]);
 	for (const [user, ids] of unnamedBy)
-		if (ids.length > (lostBy.get(user) ?? 0))
-			violations.push(`customer ${user} has ${ids.length} orders no answer named (${ids.join(", ")}) but only ${lostBy.get(user) ?? 0} checkouts lost their answer`);
+		if (ids.length > (lostBy.get(user) ?? 0)) {
+			const noOrder = clicks.filter(c => c.customer === user && c.answeredIds.size === 0 && !c.lost).flatMap(c => c.answers ?? []);
+			const seen = noOrder.length > 0 ? `; answers without an order: ${noOrder.join(", ")}` : "";
+			violations.push(`customer ${user} has ${ids.length} orders no answer named (${ids.join(", ")}) but only ${lostBy.get(user) ?? 0} checkouts lost their answer${seen}`);
+		}
 	return violations;
 }
 
@@ -123,4 +128,34 @@ export function checkEventFiles(dataDir: string): { violations: string[]; counts
 			}
 	}
 	return { violations, counts };
+}
+
+/**
+ * Inventory's own records against the settled orders, read from the stopped shop's files (any folder holding
+ * `inventory.*.db`): an order that shipped has a COMMITTED reservation, one that failed or was cancelled holds
+ * none, no reservation is left PENDING, RESERVED or with stock work owed (`dirty`), and no stock row still holds
+ * units for an order.
+ */
+export function checkReservationFiles(dirs: string[], orders: Map<string, OrderView>): string[] {
+	const violations: string[] = [];
+	for (const dir of dirs) {
+		const file = (coll: string) => path.join(dir, `inventory.${coll}.db`);
+		if (!fs.existsSync(file("reservations"))) continue;
+		const byOrder = new Map(readNeDbFile(file("reservations")).map(r => [String(r.order_id), r]));
+		for (const [id, r] of byOrder) {
+			const o = orders.get(id);
+			if (r.status === "PENDING" || r.status === "RESERVED") violations.push(`reservation of order ${id} is still ${String(r.status)}${o ? ` (order ${o.status})` : ""}`);
+			if (r.dirty) violations.push(`reservation of order ${id} (${String(r.status)}) still owes stock work`);
+		}
+		for (const o of orders.values()) {
+			const status = byOrder.get(o.id)?.status;
+			if ((o.status === "SHIPPED" || o.status === "DELIVERED") && status !== "COMMITTED") violations.push(`order ${o.id} is ${o.status} but its reservation is ${String(status ?? "missing")}`);
+			if ((o.status === "FAILED" || o.status === "CANCELLED") && status === "COMMITTED") violations.push(`order ${o.id} is ${o.status} but its reservation is COMMITTED`);
+		}
+		if (!fs.existsSync(file("stock"))) continue;
+		for (const row of readNeDbFile(file("stock")))
+			for (const [key, units] of Object.entries((row.holds ?? {}) as Record<string, number>))
+				if (units > 0) violations.push(`stock row ${String(row._id)} still holds ${units} unit(s) for ${key}`);
+	}
+	return violations;
 }

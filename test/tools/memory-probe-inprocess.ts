@@ -58,7 +58,7 @@ function collections(broker: ServiceBroker): Array<[string, Clearable]> {
 async function startInProcess(port: number): Promise<{ broker: ServiceBroker; url: string }> {
 	Object.assign(process.env, { NODE_ENV: "development", DATA_DIR: "memory", LOG_LEVEL: "warn", RATE_LIMIT_PER_MINUTE: "10000000", PORT: String(port) });
 	for (const name of ["NATS_URL", "REDIS_URL", "MONGO_URL", "SERVICES"]) delete process.env[name];
-	const { createShopBroker } = await import("../../config/broker");
+	const { createShopBroker } = await import("../../config/boot/broker");
 	const broker = createShopBroker();
 	await broker.start();
 	return { broker, url: `http://127.0.0.1:${port}` };

@@ -76,7 +76,7 @@ export async function startNodeProcess(opts: {
 export function startEmbeddedShop(port: number, opts: { quiet?: boolean; env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<StartedProcess> {
 	return startNodeProcess({
 		name: "embedded",
-		script: path.join("config", "start.js"),
+		script: path.join("config", "boot", "start.js"),
 		port,
 		readyPath: "/health/ready",
 		quiet: opts.quiet,

@@ -5,7 +5,7 @@ describe("loadConfig", () => {
 		const c = loadConfig({});
 		expect(c).toMatchObject({ nodeEnv: "development", port: 8080, natsUrl: null, redisUrl: null, mongoUrl: null, services: null });
 		expect(c.dataDir).toMatch(/data$/);
-		expect(c.chaosEnabled).toBe(true);
+		expect(c.behaviorEnabled).toBe(true);
 	});
 
 	it("keeps every collection in memory under NODE_ENV=test unless DATA_DIR is set", () => {
@@ -84,11 +84,11 @@ describe("loadConfig", () => {
 		expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40) })).toThrow(/ADMIN_PASSWORD/);
 		const ok = loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_PASSWORD: "long-enough-pass" });
 		expect(ok.isProduction).toBe(true);
-		expect(ok.chaosEnabled).toBe(false);
+		expect(ok.behaviorEnabled).toBe(false);
 	});
 
 	it("turns fault injection on in production only with CHAOS_ENABLED=true", () => {
 		const c = loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_PASSWORD: "long-enough-pass", CHAOS_ENABLED: "true" });
-		expect(c.chaosEnabled).toBe(true);
+		expect(c.behaviorEnabled).toBe(true);
 	});
 });

@@ -6,8 +6,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../../../config/env";
-import { healthUrl } from "../../../config/healthcheck";
-import { selectServices } from "../../../config/broker";
+import { healthUrl } from "../../../config/boot/healthcheck";
+import { selectServices } from "../../../config/boot/broker";
 
 // js-yaml is in the lockfile (a dev dependency of ESLint); it reads YAML 1.2 with merge keys, as Compose does.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -82,7 +82,7 @@ describe("docker-compose.yml", () => {
 			const config = loadConfig(env);
 			const url = healthUrl(config);
 			expect({ name, url }).toEqual({ name, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//) });
-			// The compose check asks the very URL that config/healthcheck.ts (the Dockerfile's HEALTHCHECK) would.
+			// The compose check asks the very URL that config/boot/healthcheck.ts (the Dockerfile's HEALTHCHECK) would.
 			expect({ name, check: s.healthcheck?.test.join(" ") }).toEqual({ name, check: expect.stringContaining(`fetch('${url}')`) });
 			const gateway = selectServices(config.services).includes("api");
 			expect({ name, url }).toEqual({ name, url: gateway ? "http://127.0.0.1:8080/health/ready" : "http://127.0.0.1:9100/health" });
@@ -129,6 +129,15 @@ describe(".env.example", () => {
 describe("the Dockerfile", () => {
 	it("runs the role-aware health check", () => {
 		const dockerfile = fs.readFileSync(path.join(root, "Dockerfile"), "utf8");
-		expect(dockerfile).toMatch(/HEALTHCHECK [^\n]*\\\n\s+CMD \["node", "dist\/config\/healthcheck\.js"\]/);
+		expect(dockerfile).toMatch(/HEALTHCHECK [^\n]*\\\n\s+CMD \["node", "dist\/config\/boot\/healthcheck\.js"\]/);
+	});
+
+	it("builds the production code only: no tests or tools in the image", () => {
+		const dockerfile = fs.readFileSync(path.join(root, "Dockerfile"), "utf8");
+		const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)].map(m => m[1]);
+		expect(copied.join("\n")).not.toMatch(/\btest\b/);
+		expect(dockerfile).toMatch(/tsc -p tsconfig\.build\.json/);
+		const build = JSON.parse(fs.readFileSync(path.join(root, "tsconfig.build.json"), "utf8")) as { include: string[] };
+		expect(build.include.filter(p => p.startsWith("test"))).toEqual([]);
 	});
 });

@@ -1,5 +1,5 @@
 import type { ServiceBroker } from "moleculer";
-import { loadServiceSchema } from "../../../config/broker";
+import { loadServiceSchema } from "../../../config/boot/broker";
 import type { DbMethods } from "../../../mixins/db.mixin";
 import { EventsMixin, type EventsMethods } from "../../../mixins/events.mixin";
 import { EVENTS } from "../../../services/common/events";

@@ -1,5 +1,5 @@
 import type { ServiceBroker } from "moleculer";
-import { loadServiceSchema } from "../../../config/broker";
+import { loadServiceSchema } from "../../../config/boot/broker";
 import { EventsMixin, type EventsMethods } from "../../../mixins/events.mixin";
 import { EVENTS } from "../../../services/common/events";
 import { DEMO_PRODUCTS } from "../../../services/products/demo-catalog";

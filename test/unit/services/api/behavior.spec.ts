@@ -27,7 +27,7 @@ describe("the gateway's behavior reading", () => {
 
 	it("treats an empty behavior as none", () => {
 		expect(gatewayBehavior("", config)).toBeNull();
-		expect(gatewayBehavior(null, { chaosEnabled: false })).toBeNull();
+		expect(gatewayBehavior(null, { behaviorEnabled: false })).toBeNull();
 	});
 
 	it("refuses a malformed behavior with 400 naming the token", () => {
@@ -39,7 +39,7 @@ describe("the gateway's behavior reading", () => {
 	});
 
 	it("refuses any behavior when fault injection is disabled", () => {
-		expect(() => gatewayBehavior("latency=5ms", { chaosEnabled: false })).toThrow(expect.objectContaining({ code: 403, type: "BEHAVIOR_DISABLED" }));
+		expect(() => gatewayBehavior("latency=5ms", { behaviorEnabled: false })).toThrow(expect.objectContaining({ code: 403, type: "BEHAVIOR_DISABLED" }));
 	});
 });
 

@@ -6,7 +6,7 @@ const customer = { id: "u1", email: "c@example.com", name: "C", role: "customer"
 const admin = { ...customer, role: "admin" as const };
 
 describe("checkBehaviorCaller", () => {
-	const staging = { isProduction: true, chaosPublic: false };
+	const staging = { isProduction: true, behaviorPublic: false };
 
 	it("asks for an admin's token for a behavior in production", () => {
 		expect(() => checkBehaviorCaller(true, null, staging)).toThrow(expect.objectContaining({ code: 401, type: "BEHAVIOR_NEEDS_ADMIN" }));
@@ -16,8 +16,8 @@ describe("checkBehaviorCaller", () => {
 	});
 
 	it("lets anyone send a behavior with CHAOS_PUBLIC=true and outside production", () => {
-		expect(() => checkBehaviorCaller(true, null, { isProduction: true, chaosPublic: true })).not.toThrow();
-		expect(() => checkBehaviorCaller(true, null, { isProduction: false, chaosPublic: false })).not.toThrow();
+		expect(() => checkBehaviorCaller(true, null, { isProduction: true, behaviorPublic: true })).not.toThrow();
+		expect(() => checkBehaviorCaller(true, null, { isProduction: false, behaviorPublic: false })).not.toThrow();
 	});
 });
 

@@ -1,5 +1,5 @@
 import { newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaLog, toSagaSummary } from "../../../../services/orders/model";
-import { createSagaState } from "../../../../services/orders/saga-engine";
+import { createSagaState } from "../../../../mixins/saga/engine";
 import { orderSaga } from "../../../../services/orders/steps";
 
 const NOW = "2026-01-01T00:00:00.000Z";

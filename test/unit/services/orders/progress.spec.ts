@@ -1,5 +1,5 @@
 import { applySagaProgress } from "../../../../services/orders/progress";
-import { createSagaState, type SagaState, type StepStatus } from "../../../../services/orders/saga-engine";
+import { createSagaState, type SagaState, type StepStatus } from "../../../../mixins/saga/engine";
 import { initialState } from "../../../../services/orders/state-machine";
 
 const AT = "2026-01-01T00:00:00.000Z";

@@ -1,4 +1,4 @@
-import { categoryTitle, checkPrice, normaliseTags, pageWindow, slugify, toApiProduct, toPage, toSnapshot, type ProductDoc } from "../../../../services/products/model";
+import { categoryTitle, checkPrice, normaliseTags, slugify, toApiProduct, toSnapshot, type ProductDoc } from "../../../../services/products/model";
 
 const doc: ProductDoc = {
 	id: "laptop-123",
@@ -51,11 +51,5 @@ describe("product model", () => {
 	it("normalises tags", () => {
 		expect(normaliseTags([" New", "new", "", "Sale"])).toEqual(["new", "sale"]);
 		expect(normaliseTags(undefined)).toEqual([]);
-	});
-
-	it("computes page windows and totals", () => {
-		expect(pageWindow(3, 20)).toEqual({ offset: 40, limit: 20 });
-		expect(toPage([1, 2], 41, 3, 20)).toEqual({ rows: [1, 2], total: 41, page: 3, page_size: 20, total_pages: 3 });
-		expect(toPage([], 0, 1, 20).total_pages).toBe(0);
 	});
 });

@@ -1,4 +1,4 @@
-import { MemoryKeyValueStore } from "../../../../config/kv";
+import { MemoryKeyValueStore } from "../../../../mixins/kv/store";
 import { LoginThrottle, type AttemptSubject } from "../../../../services/users/login-throttle";
 
 const settings = { maxFailuresPerAccount: 3, maxFailuresPerAddress: 5, lockMs: 30_000, windowMs: 900_000 };

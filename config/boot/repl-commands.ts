@@ -1,0 +1,213 @@
+/**
+ * Operator commands for moleculer-repl (`npm run repl`), each documented in `help`:
+ * saga, orders, deadletters, redrive, checkout, breakers, trace, behavior.
+ * Wire them with `replOptions` (BrokerOptions.replOptions) below.
+ */
+import type { ReplOptions, ServiceBroker } from "moleculer";
+import { BehaviorParseError, formatBehavior, parseBehavior, type Behavior } from "../../services/common/behavior";
+import { collectCallChain } from "../../services/common/call-chain";
+import { deadLetterInstances, mergeDeadLetters } from "../../mixins/events/dead-letters";
+import type { DeadLetter } from "../../mixins/events.mixin";
+import { serviceOfDeadLetter } from "../../mixins/events/policy";
+
+type Row = Array<string | number>;
+interface Helpers {
+	table(rows: Row[], opts?: unknown): string;
+}
+interface Args {
+	options: Record<string, unknown>;
+	[positional: string]: unknown;
+}
+
+export interface ReplCommand {
+	command: string;
+	description: string;
+	alias?: string[];
+	options?: Array<{ option: string; description: string }>;
+	action(broker: ServiceBroker, args: Args, helpers: Helpers): Promise<void>;
+}
+
+const print = (text: string): void => {
+	process.stdout.write(`${text}\n`);
+};
+
+function printTable(helpers: Helpers, header: string[], rows: Row[]): void {
+	if (rows.length === 0) print("(none)");
+	else print(helpers.table([header, ...rows]));
+}
+
+/** Runs a command body and prints an error instead of throwing into the REPL. */
+async function guarded(fn: () => Promise<void>): Promise<void> {
+	try {
+		await fn();
+	} catch (err) {
+		const e = err as { name?: string; message?: string; code?: number };
+		print(`>> ${e.name ?? "Error"}${e.code ? ` (${e.code})` : ""}: ${e.message ?? String(err)}`);
+	}
+}
+
+function behaviorOption(raw: unknown): Behavior | undefined {
+	if (typeof raw !== "string" || raw.trim() === "") return undefined;
+	return parseBehavior(raw);
+}
+
+interface Order {
+	id: string;
+	user_id: string;
+	status: string;
+	failure_reason: string | null;
+	total: number;
+	currency: string;
+	created_at: string;
+}
+
+export const replCommands: ReplCommand[] = [
+	{
+		command: "saga <orderId>",
+		description: "Show an order's saga log (steps, compensations, lease owner): orders.sagaLog",
+		async action(broker, args) {
+			await guarded(async () => print(JSON.stringify(await broker.call("orders.sagaLog", { id: String(args.orderId) }), null, 2)));
+		},
+	},
+	{
+		command: "orders [status]",
+		description: "List orders, optionally by status (PENDING, PAID, STOCK_RESERVED, SHIPPED, DELIVERED, COMPENSATING, FAILED, CANCELLED)",
+		options: [{ option: "-l, --limit <n>", description: "at most n orders (default 50)" }],
+		async action(broker, args, helpers) {
+			await guarded(async () => {
+				const status = typeof args.status === "string" ? args.status.toUpperCase() : undefined;
+				const limit = Number(args.options.limit ?? 50);
+				const { rows } = (await broker.call("orders.find", { ...(status ? { status } : {}), limit })) as { rows: Order[] };
+				printTable(
+					helpers,
+					["id", "user", "status", "reason", "total", "created"],
+					rows.map(o => [o.id, o.user_id, o.status, o.failure_reason ?? "", `${o.total} ${o.currency}`, o.created_at]),
+				);
+				print(`${rows.length} order(s)`);
+			});
+		},
+	},
+	{
+		command: "deadletters",
+		description: "List dead-lettered events of every service on every node (newest first)",
+		options: [
+			{ option: "-s, --service <name>", description: "only this consuming service" },
+			{ option: "--all", description: "include redriven ones" },
+		],
+		async action(broker, args, helpers) {
+			await guarded(async () => {
+				const only = typeof args.options.service === "string" ? args.options.service : undefined;
+				const lists = await Promise.all(
+					deadLetterInstances(broker, only).map(async inst => {
+						const res = (await broker.call(
+							`${inst.service}.deadLetters`,
+							{ status: args.options.all ? "all" : "dead", limit: 500 },
+							{ nodeID: inst.nodeID, retries: 0 },
+						)) as { rows: DeadLetter[] };
+						return res.rows;
+					}),
+				);
+				const { rows, total } = mergeDeadLetters(lists, 1, 200);
+				printTable(
+					helpers,
+					["id", "event", "consumer", "status", "attempts", "failed at", "error"],
+					rows.map(d => [d.id, d.event_name, d.consumer, d.status, d.attempts, d.failed_at, d.error.slice(0, 60)]),
+				);
+				print(`${total} dead letter(s)`);
+			});
+		},
+	},
+	{
+		command: "redrive <id>",
+		description: "Deliver one dead letter to its consumer again (its id from `deadletters`)",
+		async action(broker, args) {
+			await guarded(async () => {
+				const id = String(args.id);
+				const service = serviceOfDeadLetter(id);
+				const inst = service ? deadLetterInstances(broker, service)[0] : undefined;
+				if (!inst) throw new Error(`no running service holds dead letter ${id}`);
+				print(JSON.stringify(await broker.call(`${inst.service}.redriveDeadLetter`, { id }, { nodeID: inst.nodeID, retries: 0 }), null, 2));
+			});
+		},
+	},
+	{
+		command: "checkout <userId>",
+		description: "Run a checkout for a user (their cart, or --product), with an optional behavior string",
+		options: [
+			{ option: "-b, --behavior <behavior>", description: "e.g. payment:error=503:0.5 or inventory:latency=500-1000ms" },
+			{ option: "-p, --product <id>", description: "add this product to the user's cart first" },
+			{ option: "-q, --quantity <n>", description: "quantity of --product (default 1)" },
+			{ option: "--payment <token>", description: "payment method id or token (default card-456)" },
+			{ option: "--address <street>", description: "shipping address street line (default '1 Main St')" },
+		],
+		async action(broker, args, helpers) {
+			await guarded(async () => {
+				const behavior = behaviorOption(args.options.behavior);
+				const user = (await broker.call("users.get", { id: String(args.userId) })) as { id: string; email: string; name: string; role: string };
+				const meta = { user: { id: user.id, email: user.email, name: user.name, role: user.role }, headers: {}, ...(behavior ? { behavior } : {}) };
+				if (typeof args.options.product === "string")
+					await broker.call("cart.add", { product_id: args.options.product, quantity: Number(args.options.quantity ?? 1) }, { meta });
+				const res = (await broker.call(
+					"checkout.start",
+					{ payment_method: String(args.options.payment ?? "card-456"), shipping_address: String(args.options.address ?? "1 Main St") },
+					{ meta },
+				)) as { order: Order; trace_id: string; duration: number; saga: { steps: Array<{ name: string; status: string; duration: number }> }; upstream_calls: Array<{ name: string; action: string; code: number; duration: number }> };
+				print(`order ${res.order.id}: ${res.order.status}${res.order.failure_reason ? ` (${res.order.failure_reason})` : ""}, ${res.duration} ms, trace ${res.trace_id}`);
+				if (behavior) print(`behavior: ${formatBehavior(behavior)}`);
+				printTable(helpers, ["step", "status", "ms"], res.saga.steps.map(s => [s.name, s.status, s.duration]));
+				printTable(helpers, ["service", "action", "code", "ms"], res.upstream_calls.map(c => [c.name, c.action, c.code, c.duration]));
+			});
+		},
+	},
+	{
+		command: "breakers",
+		description: "Show circuit breaker states: the payment gateway's (payments.breakerState) and Moleculer's per endpoint on this node",
+		async action(broker, _args, helpers) {
+			await guarded(async () => {
+				try {
+					const snap = (await broker.call("payments.breakerState", {}, { retries: 0 })) as { name: string; state: string; stats: Record<string, number> };
+					print(`payment gateway breaker: ${snap.state} ${JSON.stringify(snap.stats)}`);
+				} catch (err) {
+					print(`payment gateway breaker: unknown (${(err as Error).message})`);
+				}
+				const store = (broker as unknown as { CircuitBreakerStore?: Map<string, { state: string; count: number; failures: number }> }).CircuitBreakerStore;
+				const rows = [...(store?.entries() ?? [])].map(([ep, item]) => [ep, item.state, item.failures, item.count]);
+				printTable(helpers, ["endpoint (node:action)", "state", "failures", "calls"], rows);
+			});
+		},
+	},
+	{
+		command: "trace <traceId>",
+		description: "Show the call chain of a recent request across all nodes (its X-Trace-Id)",
+		async action(broker, args, helpers) {
+			await guarded(async () => {
+				const calls = await collectCallChain(broker, String(args.traceId));
+				printTable(
+					helpers,
+					["service", "action", "code", "ms", "node", "fault"],
+					calls.map(c => [c.consumer ? `${c.name} → ${c.consumer}` : c.name, c.action, c.code, c.duration, c.node, c.fault ?? ""]),
+				);
+			});
+		},
+	},
+	{
+		command: "behavior <behavior>",
+		description: "Parse a behavior string and show its rules per target (nothing is applied)",
+		async action(_broker, args) {
+			try {
+				print(JSON.stringify(parseBehavior(String(args.behavior)), null, 2));
+			} catch (err) {
+				print(`>> ${err instanceof BehaviorParseError ? err.message : String(err)}`);
+			}
+		},
+	},
+];
+
+/**
+ * The REPL options for BrokerOptions.replOptions. moleculer's typings declare a command's args as string[];
+ * moleculer-repl actually passes the parsed object typed as Args above.
+ */
+export const replOptions: ReplOptions = {
+	delimiter: "shopflow $",
+	customCommands: replCommands as unknown as NonNullable<ReplOptions["customCommands"]>,
+};
