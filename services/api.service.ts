@@ -13,6 +13,7 @@ import { apiAliases } from "./api/routes";
 import { rateLimitStoreFactory } from "./api/rate-limit-store";
 import { checkReadiness, type Readiness } from "./api/health";
 import { asDependencyError, asOutcomeUnknown, asRateLimitedError, bodyParserErrors, clientKey, correlationId, describeError, OutcomeUnknownError, retryAfterSeconds } from "./api/http";
+import { checkBodyShape } from "./api/body-shape";
 import { checkBehaviorCaller, checkMetricsToken, corsSettings, writeSecurityHeaders } from "./api/security";
 import { applyBehavior } from "./api/behavior";
 import { deadLetterActions } from "../mixins/events/dead-letters";
@@ -96,11 +97,13 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 					mappingPolicy: "restrict",
 					aliases: apiAliases,
 					bodyParsers: {
-						json: { strict: true, limit: config.bodyLimit },
+						// Not strict: `null`, `"x"` or `3` are read, so checkBodyShape can say what is wrong with them.
+						json: { strict: false, limit: config.bodyLimit },
 						urlencoded: false,
 					},
-					// A body that cannot be read (bad gzip, bad charset) is the client's error, not a 500.
-					use: [bodyParserErrors],
+					// A body that cannot be read (bad gzip, bad charset) is the client's error, not a 500; one that is not
+					// an object of fields, or carries `__proto__`, is refused before any action runs.
+					use: [bodyParserErrors, checkBodyShape],
 					rateLimit: {
 						window: 60_000,
 						limit: config.rateLimitPerMinute,
