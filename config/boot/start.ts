@@ -39,7 +39,10 @@ async function main(): Promise<void> {
 		// Before the broker: its transporter and Redis clients would retry without end and without naming the address.
 		await checkConnections(config);
 		// Loaded after the configuration is validated: the broker options read it when their module loads.
-		const { createShopBroker } = await import("./broker");
+		const { createShopBroker, selectServices } = await import("./broker");
+		// Before the broker too: a port in use would be its fatal error with a stack, not naming the variable.
+		const { checkPorts } = await import("./ports");
+		await checkPorts(config, selectServices(config.services).includes("api"));
 		broker = createShopBroker({ config });
 	} catch (err) {
 		if (err instanceof ConfigError) fail(err.message);
