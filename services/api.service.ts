@@ -12,7 +12,7 @@ import { findMetricsText } from "./common/metrics";
 import { apiAliases } from "./api/routes";
 import { rateLimitStoreFactory } from "./api/rate-limit-store";
 import { checkReadiness, type Readiness } from "./api/health";
-import { asDependencyError, asOutcomeUnknown, asRateLimitedError, bodyParserErrors, clientKey, correlationId, describeError, OutcomeUnknownError, retryAfterSeconds } from "./api/http";
+import { asDependencyError, asOutcomeUnknown, asRateLimitedError, bodyParserErrors, clientKey, correlationId, describeError, retryAfterSeconds } from "./api/http";
 import { checkBodyShape } from "./api/body-shape";
 import { checkBehaviorCaller, checkMetricsToken, corsSettings, writeSecurityHeaders } from "./api/security";
 import { applyBehavior } from "./api/behavior";
@@ -225,7 +225,7 @@ export function createApiService(config: Config = getConfig()): ServiceSchema {
 					if (!res.headersSent) res.setHeader("Retry-After", String(retryAfter));
 					e = asRateLimitedError(e, retryAfter) as Errors.MoleculerError;
 				}
-				if (e instanceof OutcomeUnknownError && !res.headersSent) res.setHeader("Retry-After", "1");
+				if (e.type === "CHECKOUT_OUTCOME_UNKNOWN" && !res.headersSent) res.setHeader("Retry-After", "1");
 				return gatewayMethods.sendError.call(this, req, res, e);
 			},
 

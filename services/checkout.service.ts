@@ -12,7 +12,7 @@ import { collectUpstreamCalls, takeUpstreamCalls } from "./common/call-chain";
 import { DbMixin, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { getConfig } from "../config/env";
 import { IdempotencyKeyExpiry } from "./checkout/retention";
-import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationFailedError } from "./common/errors";
+import { CheckoutOutcomeUnknownError, ConflictError, DependencyUnavailableError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { CART_CLAIM, CheckoutClaims, type Claim, type RequestDoc } from "./checkout/claims";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, objectWithoutNulls, type ServiceThis } from "./common/schema";
@@ -235,7 +235,9 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			try {
 				outcome = (cartClaim.takenOver ? await this.placedOrder(ctx, started, orderKey) : null) ?? (await this.createOrder(ctx, started, cart, orderKey, priced));
 			} catch (err) {
-				await this.claims.giveBack(claimDoc).catch(() => undefined);
+				// Nothing was placed: the cart is free again. When the outcome is unknown the claim stays, so that a retry
+				// takes it over (its owner is gone) with the same order key, and finds or places that one order.
+				if (!(err instanceof CheckoutOutcomeUnknownError)) await this.claims.giveBack(claimDoc).catch(() => undefined);
 				throw err;
 			} finally {
 				this.running.delete(claimDoc.id);
@@ -263,6 +265,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			if (left < this.opts.minOrderTimeMs) throw new DependencyUnavailableError("orders", `orders is unavailable: only ${Math.max(0, Math.round(left))} ms left of the request`);
 			const callOpts = Number.isFinite(left) ? { timeout: left - this.opts.orderMarginMs } : {};
 			let result: OrderCreateResult;
+			let lostOnTheWay = false;
 			try {
 				result = await callDependency(
 					"orders",
@@ -278,12 +281,19 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 							respond_async: wantsAsync(ctx.meta.headers?.prefer),
 						},
 						callOpts,
-					),
+					).catch((err: unknown) => {
+						// Timed out, or its node left mid-call: orders.create may have stored the order.
+						const name = (err as { name?: string } | null)?.name;
+						lostOnTheWay = name === "RequestTimeoutError" || name === "RequestRejectedError";
+						throw err;
+					}),
 				);
 			} catch (err) {
 				// The orders node may have died (or timed out) after it stored the order: its saga goes on elsewhere, so that
 				// order is the answer, not a 503 to a customer who will be charged.
 				const placed = err instanceof DependencyUnavailableError ? await this.orderByKey(ctx, started, userId, orderKey) : null;
+				// Unknown whether it exists: the customer is told so, and the claim keeps its order key for their retry.
+				if (!placed && lostOnTheWay) throw new CheckoutOutcomeUnknownError();
 				if (!placed) throw err;
 				result = placed;
 			}

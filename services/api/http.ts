@@ -3,6 +3,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Errors } from "moleculer";
+import { CheckoutOutcomeUnknownError } from "../common/errors";
 
 interface ErrorLike {
 	name?: string;
@@ -138,23 +139,11 @@ export function describeError(err: ErrorLike, production: boolean): Record<strin
  */
 const ANSWER_ONCE_ACTIONS = new Set(["checkout.start"]);
 
-/** The error a customer gets when a checkout's answer was lost: 503 CHECKOUT_OUTCOME_UNKNOWN, safe to repeat. */
-export class OutcomeUnknownError extends Errors.MoleculerRetryableError {
-	constructor(action: string) {
-		super(
-			"The checkout's answer was lost on its way; it may have been placed. Send the same request again (same cart or Idempotency-Key): it answers the order if there is one, and places none twice",
-			503,
-			"CHECKOUT_OUTCOME_UNKNOWN",
-			{ action, retry: "same request" },
-		);
-	}
-}
-
 /** A lost answer of an answer-once action (REQUEST_REJECTED, REQUEST_TIMEOUT) as OutcomeUnknownError; others unchanged. */
 export function asOutcomeUnknown(err: Error, action: string | undefined): Error {
 	const type = (err as ErrorLike).type;
 	if (!action || !ANSWER_ONCE_ACTIONS.has(action) || (type !== "REQUEST_REJECTED" && type !== "REQUEST_TIMEOUT")) return err;
-	return new OutcomeUnknownError(action);
+	return new CheckoutOutcomeUnknownError(action);
 }
 
 export function asDependencyError(err: Error): Error {

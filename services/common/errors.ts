@@ -61,6 +61,22 @@ export class InsufficientStockError extends MoleculerClientError {
 }
 
 /** 503: a dependency is down; the caller may retry. */
+/**
+ * A checkout whose answer was lost (the orders call timed out or its node left, and asking orders by key could not
+ * tell): the order may exist. 503 with the advice to send the same request again, which the claims answer with the
+ * same order, never a second one.
+ */
+export class CheckoutOutcomeUnknownError extends MoleculerRetryableError {
+	constructor(action = "checkout.start") {
+		super(
+			"The checkout's answer was lost on its way; it may have been placed. Send the same request again (same cart or Idempotency-Key): it answers the order if there is one, and places none twice",
+			503,
+			"CHECKOUT_OUTCOME_UNKNOWN",
+			{ action, retry: "same request" },
+		);
+	}
+}
+
 export class DependencyUnavailableError extends MoleculerRetryableError {
 	constructor(dependency: string, message?: string) {
 		super(message ?? `${dependency} is unavailable`, 503, "SERVICE_UNAVAILABLE", { dependency });

@@ -22,7 +22,7 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "shopflow-checkout-crash-"
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 function startOrdersNode(): ChildProcess {
-	return spawn(process.execPath, [path.join(ROOT, "dist", "config", "start.js")], {
+	return spawn(process.execPath, [path.join(ROOT, "dist", "config", "boot", "start.js")], {
 		cwd: ROOT,
 		env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", PORT: "0", SERVICES: "orders", NODE_ID: nodeId, LOG_LEVEL: "warn", NATS_URL, REDIS_URL, NAMESPACE: ns, DATA_DIR: dataDir },
 		stdio: "ignore",
@@ -85,6 +85,44 @@ describe("checkout when the orders node dies under orders.create", () => {
 		for (let i = 0; i < 150; i++) {
 			mine = (await http<{ rows: PublicOrder[] }>(shop.url, "GET", "/api/v1/orders", { token: customer.token })).body.rows ?? [];
 			if (mine.length === 1 && mine[0].status === "SHIPPED") break;
+			await sleep(200);
+		}
+		expect(mine.map(o => [o.id, o.status])).toEqual([[stored[0].id, "SHIPPED"]]);
+	});
+
+	it("tells the customer the outcome is unknown while the node stays down, and the same click sent again gets that one order", async () => {
+		const customer = await registerCustomer(shop.url);
+		expect((await http(shop.url, "POST", "/api/v1/cart/add", { token: customer.token, body: { product_id: "laptop-123", quantity: 1 } })).status).toBe(200);
+		const body = { shipping_address: { street: "2 Crash Lane", city: "Springfield", postal_code: "12345", country: "US" }, payment_method: "card-456" };
+		const first = http<{ type?: string; order?: { id: string } }>(shop.url, "POST", "/api/v1/checkout?behavior=payments:latency=4s", { token: customer.token, body });
+		const live = children[children.length - 1];
+		let stored: PublicOrder[] = [];
+		for (let i = 0; i < 100 && stored.length === 0; i++) {
+			await sleep(100);
+			stored = (await shop.broker.call<{ rows: PublicOrder[] }, object>("orders.find", { user_id: customer.id, limit: 10 }, { nodeID: nodeId })).rows;
+		}
+		expect(stored).toHaveLength(1);
+		live.kill("SIGKILL");
+		await exited(live);
+
+		// The orders node stays down: its pending call is rejected once it is declared gone, and nobody can say more.
+		const answer = await first;
+		expect(answer.status).toBe(503);
+		expect(answer.body.type).toBe("CHECKOUT_OUTCOME_UNKNOWN");
+		expect(answer.headers.get("retry-after")).toBe("1");
+
+		children.push(startOrdersNode());
+		await shop.broker.waitForServices(["orders"], 30_000);
+		let again = await http<{ type?: string; order?: { id: string } }>(shop.url, "POST", "/api/v1/checkout", { token: customer.token, body });
+		for (let i = 0; i < 30 && !again.body.order; i++) {
+			await sleep(1000);
+			again = await http<{ type?: string; order?: { id: string } }>(shop.url, "POST", "/api/v1/checkout", { token: customer.token, body });
+		}
+		expect(again.body.order?.id).toBe(stored[0].id);
+		let mine: PublicOrder[] = [];
+		for (let i = 0; i < 150; i++) {
+			mine = (await http<{ rows: PublicOrder[] }>(shop.url, "GET", "/api/v1/orders", { token: customer.token })).body.rows ?? [];
+			if (mine.length >= 1 && mine.every(o => o.status === "SHIPPED")) break;
 			await sleep(200);
 		}
 		expect(mine.map(o => [o.id, o.status])).toEqual([[stored[0].id, "SHIPPED"]]);
