@@ -15,7 +15,7 @@ import { GatewayBreaker, BreakerOpenError, type BreakerOptions, type BreakerSnap
 import { SimulatedGateway, GatewayUnavailableError, type PaymentGateway, type SimulatedGatewayOptions } from "./payments/gateway";
 import { PaymentDeclinedError, PaymentGatewayUnavailableError } from "./payments/errors";
 import { MAX_CHARGE_CENTS } from "./payments/client";
-import { isBreakerFailure } from "../config/resilience";
+import { getConfig } from "../config/env";
 import {
 	decideExistingCharge,
 	netChargedCents,
@@ -83,7 +83,11 @@ const KEY = { type: "string", min: 1, max: 300 } as const;
  * `payments.charge` "not available" to everyone (answers keep the documented type).
  */
 const GATEWAY_AWARE_BREAKER = {
-	check: (err: Error) => isBreakerFailure(err) && (err as { type?: unknown }).type !== "PAYMENT_GATEWAY_UNAVAILABLE",
+	// As the broker-wide check (config/resilience.ts, isBreakerFailure): server-side failures only, less the gateway's.
+	check: (err: Error) => {
+		const e = err as { code?: unknown; type?: unknown };
+		return typeof e.code === "number" && e.code >= 500 && e.type !== "PAYMENT_GATEWAY_UNAVAILABLE";
+	},
 };
 
 const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
@@ -377,7 +381,9 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 
 	created(this: PaymentsThis) {
 		this.opts = this.settings as unknown as PaymentsSettings;
-		this.gateway = new SimulatedGateway(this.opts.gateway);
+		// In production without fault injection a customer's `card-error` must not take the gateway down for everyone.
+		const config = getConfig();
+		this.gateway = new SimulatedGateway({ simulateOutages: !config.isProduction || config.behaviorEnabled, ...this.opts.gateway });
 		this.breaker = new GatewayBreaker("payment-gateway", this.opts.breaker);
 		this.breaker.onStateChange(state => this.logger[state === "OPEN" ? "warn" : "info"](`Payment gateway circuit breaker is now ${state}`));
 	},

@@ -54,3 +54,30 @@ describe("a customer's card-error checkouts and the other customers", () => {
 		expect(direct).toMatchObject({ type: "PAYMENT_GATEWAY_UNAVAILABLE", code: 503 });
 	}, 60_000);
 });
+
+describe("the card-error test token in production", () => {
+	const PRODUCTION = { NODE_ENV: "production", JWT_SECRET: "a-production-secret-of-at-least-32-chars", ADMIN_PASSWORD: "a-strong-admin-pass", DATA_DIR: "memory" };
+	const charge = (shop: Shop, key: string) =>
+		shop.broker
+			.call("payments.charge", { order_id: `o-${key}`, user_id: "u-1", amount_cents: 100, currency: "USD", token: "card-error", idempotency_key: key }, { retries: 0 })
+			.then(() => null, (err: { type?: string; code?: number }) => err);
+
+	it("is declined (402) with fault injection off, so no customer can open the shared gateway breaker", async () => {
+		const shop = await startShop(["payments"], { ...PRODUCTION, NAMESPACE: `t-pay-prod-${Date.now()}-${Math.random()}` });
+		try {
+			for (let i = 0; i < 12; i++) expect(await charge(shop, `k-prod-${i}`)).toMatchObject({ code: 402, type: "PAYMENT_DECLINED" });
+			expect((await shop.broker.call<{ state: string }>("payments.breakerState")).state).toBe("CLOSED");
+		} finally {
+			await shop.stop();
+		}
+	});
+
+	it("still simulates an outage with CHAOS_ENABLED=true, as in development", async () => {
+		const shop = await startShop(["payments"], { ...PRODUCTION, CHAOS_ENABLED: "true", NAMESPACE: `t-pay-chaos-${Date.now()}-${Math.random()}` });
+		try {
+			expect(await charge(shop, "k-chaos")).toMatchObject({ code: 503, type: "PAYMENT_GATEWAY_UNAVAILABLE" });
+		} finally {
+			await shop.stop();
+		}
+	});
+});
