@@ -237,7 +237,8 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			} catch (err) {
 				// Nothing was placed: the cart is free again. When the outcome is unknown the claim stays, so that a retry
 				// takes it over (its owner is gone) with the same order key, and finds or places that one order.
-				if (!(err instanceof CheckoutOutcomeUnknownError)) await this.claims.giveBack(claimDoc).catch(() => undefined);
+				if (err instanceof CheckoutOutcomeUnknownError) await this.claims.abandon(claimDoc).catch(() => undefined);
+				else await this.claims.giveBack(claimDoc).catch(() => undefined);
 				throw err;
 			} finally {
 				this.running.delete(claimDoc.id);

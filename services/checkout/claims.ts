@@ -100,6 +100,14 @@ export class CheckoutClaims {
 		await this.repo.updateWhere({ id: doc.id, claimed_at: doc.claimed_at }, { $set: { state: "DONE", status_code: status, response } });
 	}
 
+	/**
+	 * Leaves a claimed record to whoever comes next, keeping its order key: the outcome is unknown (orders.create's
+	 * answer was lost), and the customer's retry, on any node, takes it over at once and finds or places that order.
+	 */
+	async abandon(doc: RequestDoc): Promise<void> {
+		await this.repo.updateWhere({ id: doc.id, claimed_at: doc.claimed_at }, { $set: { claimed_at: 0 } });
+	}
+
 	/** Gives a claimed record back (nothing was placed, or the order failed and the cart may be tried again). */
 	async giveBack(doc: RequestDoc): Promise<void> {
 		await this.repo.removeWhere({ id: doc.id, claimed_at: doc.claimed_at });

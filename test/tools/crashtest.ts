@@ -84,13 +84,17 @@ async function customer(s: Shared, c: Customer, n: number): Promise<void> {
 				else click.lost = true;
 				continue;
 			}
-			// "Outcome unknown, send the same request again": a client without a key does so (its cart claim answers it).
-			for (let again = 0; !keyed && !res.body?.order?.id && res.body?.type === "CHECKOUT_OUTCOME_UNKNOWN" && again < 60; again++) {
-				await sleep(1000);
-				const next = await request<{ order?: { id: string }; type?: string }>(base, "POST", "/api/v1/checkout", { token: c.token, body, headers, timeoutMs: 70_000 }).catch(() => null);
-				if (!next) break;
-				res = next;
-				click.answers?.push(`${res.status}${res.body?.type ? ` ${res.body.type}` : ""} (sent again)`);
+			// "Outcome unknown, send the same request again": a client without a key does so (its cart claim answers it),
+			// through 5xx and 409 CHECKOUT_IN_PROGRESS, for up to 90 s; if that never tells, its answer counts as lost.
+			if (!keyed && !res.body?.order?.id && res.body?.type === "CHECKOUT_OUTCOME_UNKNOWN") {
+				for (let again = 0; again < 90 && !res.body?.order?.id && (res.status >= 500 || res.body?.type === "CHECKOUT_IN_PROGRESS"); again++) {
+					await sleep(1000);
+					const next = await request<{ order?: { id: string }; type?: string }>(base, "POST", "/api/v1/checkout", { token: c.token, body, headers, timeoutMs: 70_000 }).catch(() => null);
+					if (!next) continue;
+					res = next;
+					click.answers?.push(`${res.status}${res.body?.type ? ` ${res.body.type}` : ""} (sent again)`);
+				}
+				if (!res.body?.order?.id) click.lost = true;
 			}
 			const id = res.body?.order?.id;
 			if (res.status >= 500) s.serverErrors[res.status] = (s.serverErrors[res.status] ?? 0) + 1;
