@@ -159,8 +159,10 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				// A request that died may have placed the order already (its cart then emptied): that order is the answer.
 				outcome = (claim.takenOver ? await this.placedOrder(ctx, started, doc.order_key ?? orderKey) : null) ?? (await this.placeOrder(ctx, started, doc.order_key ?? orderKey));
 			} catch (err) {
-				// Nothing was placed (bad input) or the outcome is unknown: the key may be used again, for the same order key.
-				await this.claims.giveBack(doc).catch(() => undefined);
+				// Nothing was placed (bad input): the key may be used again. The outcome is unknown: the key's retry takes the
+				// record over and asks orders for the key's order first, whatever the cart holds by then.
+				if (err instanceof CheckoutOutcomeUnknownError) await this.claims.abandon(doc).catch(() => undefined);
+				else await this.claims.giveBack(doc).catch(() => undefined);
 				throw err;
 			} finally {
 				this.running.delete(doc.id);

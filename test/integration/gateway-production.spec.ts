@@ -129,7 +129,7 @@ describe("GET /metrics", () => {
 		expect(text).toMatch(/^process_memory_rss \d+/m);
 		expect(text).toMatch(/^os_memory_total \d+/m);
 		const user = os.userInfo();
-		for (const series of ["os_user_username{", "os_user_homedir{", "os_hostname{", "os_network_address{", "os_network_mac{", "process_arguments{"])
+		for (const series of ["os_user_username{", "os_user_homedir{", "os_hostname{", "os_release{", "os_network_address{", "os_network_mac{", "process_arguments{"])
 			expect(text).not.toContain(series);
 		expect(text).not.toContain(`"${user.homedir}"`);
 		const macs = Object.values(os.networkInterfaces()).flatMap(list => (list ?? []).map(i => i.mac)).filter(m => m !== "00:00:00:00:00:00");
