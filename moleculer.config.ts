@@ -84,7 +84,10 @@ export function createBrokerOptions(config: Config = getConfig(), overrides: Par
 			tags: { action: { params: false, meta: false }, event: { params: false, meta: false } },
 		},
 
+		// ShopFlow's middlewares, then Moleculer's own, listed by config/middlewares/index.ts (request metrics in the
+		// place of Moleculer's Metrics middleware), so Moleculer does not add its own again.
 		middlewares: brokerMiddlewares(config),
+		internalMiddlewares: false,
 
 		// Operator commands of `npm run repl` (saga log, orders by status, dead letters, checkout, breakers).
 		replOptions,

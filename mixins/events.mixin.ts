@@ -118,7 +118,7 @@ export function EventsMixin<TThis = Service>(opts: EventsMixinOptions<TThis> = {
 		methods: {
 			async publish<T extends object>(this: EventsThis, ctx: Context | null, event: EventName, payload: T): Promise<DomainEvent<T>> {
 				const message = createMessage(this.name, event, payload, metaOf(ctx));
-				await this.$events.publish(message as unknown as EventMessage, ctx);
+				await this.$events.publish(message as unknown as EventMessage);
 				return message.event as DomainEvent<T>;
 			},
 			stageEvent<T extends object>(this: EventsThis, ctx: Context | null, event: EventName, payload: T): StagedEvent<T> {

@@ -17,7 +17,7 @@ import type { Page } from "./common/paging";
 import { OrderNotCancellableError } from "./orders/errors";
 import { assertChargeable } from "./payments/client";
 import { newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
-import { applySagaProgress } from "./orders/progress";
+import { applySagaProgress, sagaOutcome } from "./orders/progress";
 import { createParams, findParams, idParams, listParams, type CreateParams, type FindParams, type IdParams, type ListParams } from "./orders/params";
 import { orderSaga } from "./orders/steps";
 import { advanceTo, FAILURE_REASONS, IllegalTransitionError, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
@@ -362,9 +362,9 @@ const OrdersService = defineService<object, OrdersMethods>({
 			return events;
 		},
 
-		/** The create answer: the order and its saga's steps. */
+		/** The create answer: the order, its saga's steps, and how it ends when it did not go through. */
 		orderResult(this: OrdersThis, doc: OrderDoc): OrderResult {
-			return { order: toPublicOrder(doc), saga: toSagaSummary(doc.saga) };
+			return { order: toPublicOrder(doc), saga: toSagaSummary(doc.saga), outcome: sagaOutcome(doc.saga) };
 		},
 
 		/** The order a repeated idempotency key stands for; another user's key is a conflict, never their order. */

@@ -6,7 +6,6 @@ import path from "node:path";
 import { ServiceBroker, type BrokerOptions, type ServiceSchema } from "moleculer";
 import { ConfigError, getConfig, type Config } from "../env";
 import { createBrokerOptions } from "../../moleculer.config";
-import { installRequestMetrics } from "../middlewares/request-metrics";
 import { batchClientSocketWrites } from "./socket-batching";
 import { SERVICE_NAMES, resolveServiceName, type ServiceName } from "../../services/common/names";
 
@@ -49,8 +48,6 @@ export function createShopBroker(opts: ShopBrokerOptions = {}): ServiceBroker {
 	// Before the transporter and the stores connect: one write per event-loop turn on each of their sockets.
 	batchClientSocketWrites();
 	const broker = new ServiceBroker(createBrokerOptions(config, opts.broker));
-	// Moleculer's request metrics, recorded at a fraction of the cost (config/middlewares/request-metrics.ts).
-	installRequestMetrics(broker);
 	for (const name of opts.services ?? selectServices(config.services)) broker.createService(loadServiceSchema(name, config));
 	return broker;
 }

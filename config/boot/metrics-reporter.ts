@@ -1,13 +1,13 @@
 /**
  * ShopFlow's Prometheus reporter. It renders this node's metrics (with the request metrics of
- * installRequestMetrics) for the gateway's `GET /metrics`, and, when the node has a METRICS_PORT, serves them on
+ * RequestMetricsMiddleware) for the gateway's `GET /metrics`, and, when the node has a METRICS_PORT, serves them on
  * that port too, as Moleculer's own Prometheus reporter does: every node counts what it does (orders on the orders
  * node, refunds on the payments node), so in a cluster Prometheus scrapes every node, not only the gateways.
  * The same port answers GET /health, the health check of nodes without a gateway (Dockerfile, docker-compose.yml).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { MetricReporters, type MetricRegistry, type ServiceBroker } from "moleculer";
+import { MetricReporters, type MetricRegistry } from "moleculer";
 import { requestMetricsOf } from "../middlewares/request-metrics";
 import { METRICS_TEXT, type MetricsText } from "../../services/common/metrics";
 
@@ -43,7 +43,7 @@ export class GatewayPrometheusReporter extends Prometheus implements MetricsText
 	override init(registry: MetricRegistry): void {
 		Base.prototype.init.call(this, registry);
 		if (this.listenPort === null) return;
-		const broker = (registry as unknown as { broker: ServiceBroker }).broker;
+		const broker = registry.broker;
 		const server = http.createServer((req, res) => this.serve(req, res));
 		this.metricsServer = server;
 		server.on("error", err => broker.fatal(`METRICS_PORT: cannot listen on ${this.listenHost}:${this.listenPort} (${err.message})`, err, true));
@@ -89,16 +89,16 @@ export class GatewayPrometheusReporter extends Prometheus implements MetricsText
 
 	/** This node's health: ok once its services have started and while its transporter (if any) is connected. */
 	health(): { status: "ok" | "down"; node_id: string; started: boolean; transporter: "none" | "ok" | "down" } {
-		const broker = (this.registry as unknown as { broker: ServiceBroker & { started?: boolean; stopping?: boolean } }).broker;
-		const transit = (broker as unknown as { transit?: { connected?: boolean } }).transit;
+		const broker = this.registry.broker;
+		const transit = broker.transit;
 		const transporter = !transit ? "none" : transit.connected ? "ok" : "down";
 		const started = broker.started === true && broker.stopping !== true;
 		return { status: started && transporter !== "down" ? "ok" : "down", node_id: broker.nodeID, started, transporter };
 	}
 
-	/** The Prometheus text exposition of this node's metrics, with the request metrics of installRequestMetrics. */
+	/** The Prometheus text exposition of this node's metrics, with the request metrics of RequestMetricsMiddleware. */
 	render(): string {
-		const broker = (this.registry as unknown as { broker: ServiceBroker }).broker;
+		const broker = this.registry.broker;
 		const requests = requestMetricsOf(broker).render();
 		const rest = this.generatePrometheusResponse();
 		return requests ? `${rest.trimEnd()}\n${requests}\n` : rest;
@@ -107,6 +107,6 @@ export class GatewayPrometheusReporter extends Prometheus implements MetricsText
 
 /** Finds the gateway reporter among a broker's metric reporters. */
 export function findPrometheusReporter(registry: MetricRegistry): GatewayPrometheusReporter | undefined {
-	const reporters = (registry as unknown as { reporter?: unknown[] }).reporter ?? [];
+	const reporters: unknown[] = registry.reporter ?? [];
 	return reporters.find((r): r is GatewayPrometheusReporter => r instanceof GatewayPrometheusReporter);
 }

@@ -1,10 +1,13 @@
 /**
- * Business metrics for Prometheus, observed from the domain events a node emits (no service code involved):
- * orders created, completed, failed by reason, cancelled, refunds, saga compensations; plus the state of
- * Moleculer's circuit breakers per target, from the `$circuit-breaker.*` events this node broadcasts.
+ * Business metrics for Prometheus, observed from the domain events this node's services publish (the relay announces
+ * each one once, services/common/published.ts; no service code involved): orders created, completed, failed by
+ * reason, cancelled, refunds, saga compensations; the state of Moleculer's circuit breakers per target, from the
+ * `$circuit-breaker.*` events this node broadcasts; and, as the one writer of these gauges, the dead letters and
+ * unsent events of this node's services, read from their `eventStats` actions.
  */
 import type { Middleware, ServiceBroker } from "moleculer";
 import { METRICS } from "../../services/common/metrics";
+import { onPublished } from "../../services/common/published";
 import { hideHostDetails } from "./business-metrics/host-details";
 
 /** How often each node reads the event statistics of its local services. */
@@ -14,7 +17,6 @@ const EVENT_STATS_INTERVAL_MS = 5000;
 export const BREAKER_STATES = { closed: 0, "half-opened": 1, opened: 2 } as const;
 
 interface OrderEvent {
-	event_id?: string;
 	order_id?: string;
 	id?: string;
 	status?: string;
@@ -23,7 +25,10 @@ interface OrderEvent {
 	order?: { id?: string; status?: string; failure_reason?: string | null };
 }
 
-/** Remembers what it has seen, up to a bound, so that a redelivered event is counted once. */
+/**
+ * Remembers which order transitions it has counted, up to a bound: a cancellation is published both as
+ * order.cancelled and as order.updated CANCELLED, and counts once.
+ */
 class SeenSet {
 	private readonly set = new Set<string>();
 	constructor(private readonly limit = 50_000) {}
@@ -36,10 +41,9 @@ class SeenSet {
 	}
 }
 
-/** Counts business facts from one emitted event; exported for unit tests. */
+/** Counts business facts from one published event; exported for unit tests. */
 export function observeEvent(broker: ServiceBroker, seen: SeenSet, name: string, payload: unknown): void {
 	const p = (payload ?? {}) as OrderEvent;
-	if (p.event_id && !seen.first(`event:${p.event_id}`)) return;
 	const orderId = p.order_id ?? p.order?.id ?? p.id ?? "";
 	const status = (p.status ?? p.order?.status ?? "").toUpperCase();
 	const transition = (s: string): boolean => !orderId || seen.first(`${orderId}:${s}`);
@@ -84,12 +88,6 @@ export function observeBreaker(broker: ServiceBroker, name: string, payload: unk
 }
 
 type EmitFn = (event: string, payload?: unknown, opts?: unknown) => Promise<unknown>;
-type MethodFn = (...args: unknown[]) => unknown;
-
-interface StagedMessage {
-	name?: string;
-	event?: unknown;
-}
 
 /** The business-metrics middleware. */
 export function BusinessMetricsMiddleware(): Middleware {
@@ -144,13 +142,14 @@ export function BusinessMetricsMiddleware(): Middleware {
 			reg(METRICS.BREAKER_STATE, "gauge", "Circuit breaker state per target: 0 closed, 1 half-open, 2 open", ["target_node", "service", "action"]);
 			reg(METRICS.BREAKER_TRANSITIONS, "counter", "Circuit breaker state changes", ["target_node", "service", "action", "state"]);
 			reg(METRICS.DEAD_LETTERS, "gauge", "Events in a service's dead-letter store (same value on every replica: use max by service)", ["service"]);
-			reg(METRICS.PENDING_OUTBOX, "gauge", "Events stored in a service's outbox and not yet relayed", ["service"]);
+			reg(METRICS.PENDING_OUTBOX, "gauge", "Events not yet handed to the bus: outbox rows plus documents holding staged events", ["service"]);
 			reg(METRICS.GATEWAY_CACHE, "counter", "Anonymous catalog reads at the gateway, by whether its response cache answered (hit) or not (miss)", ["result"]);
 			// Series that exist from the start read 0 instead of being absent until the first occurrence.
 			for (const name of [METRICS.ORDERS_CREATED, METRICS.ORDERS_CANCELLED, METRICS.REFUNDS, METRICS.COMPENSATIONS]) broker.metrics.increment(name, undefined, 0);
 			for (const status of ["SHIPPED", "DELIVERED"]) broker.metrics.increment(METRICS.ORDERS_COMPLETED, { status }, 0);
 			for (const reason of ["PAYMENT_ERROR", "OUT_OF_STOCK", "INVENTORY_UNAVAILABLE", "SHIPPING_ERROR"]) broker.metrics.increment(METRICS.ORDERS_FAILED, { reason }, 0);
 			for (const result of ["hit", "miss"]) broker.metrics.increment(METRICS.GATEWAY_CACHE, { result }, 0);
+			onPublished(broker, e => safely(() => observeEvent(broker, seen, e.name, e.payload)));
 		},
 
 		started() {
@@ -162,30 +161,6 @@ export function BusinessMetricsMiddleware(): Middleware {
 		stopped() {
 			if (statsTimer) clearInterval(statsTimer);
 			statsTimer = null;
-		},
-
-		/** Domain events go through EventsMixin's outbox, not broker.emit: observe its publish methods. */
-		localMethod(next: MethodFn, method: { name: string }): MethodFn {
-			if (method.name === "publish")
-				return async function observedPublish(...args: unknown[]): Promise<unknown> {
-					const published = await next(...args);
-					safely(() => observeEvent(broker, seen, String(args[1]), published));
-					return published;
-				};
-			if (method.name === "publishStaged")
-				return async function observedPublishStaged(...args: unknown[]): Promise<unknown> {
-					const res = await next(...args);
-					for (const m of (args[2] ?? []) as StagedMessage[]) safely(() => observeEvent(broker, seen, String(m.name), m.event));
-					return res;
-				};
-			return next;
-		},
-
-		emit(next: EmitFn): EmitFn {
-			return function observedEmit(event, payload, opts) {
-				safely(() => observeEvent(broker, seen, event, payload));
-				return next(event, payload, opts);
-			};
 		},
 
 		broadcast(next: EmitFn): EmitFn {

@@ -1,12 +1,12 @@
 /**
- * The broker middlewares of ShopFlow, one per file in this folder, listed here in order. Moleculer wraps handlers
- * with the first middleware innermost, and its own middlewares (validator, circuit breaker, timeout, retry,
- * metrics, ...) outside all of these. So, from the handler outwards: the behavior (fault injection) runs just
- * before the handler (an injected error is seen by the retry policy and the breaker; each retried attempt is a new
- * call), the retry guard stops a failure from being retried again by every caller up the chain, the call-chain
- * record and the OpenTelemetry span include the injected delay, and the business metrics observe emitted events
- * and breaker changes. The request metrics (request-metrics.ts) are not in this list: they take the place of
- * Moleculer's own Metrics hooks among its internal middlewares (installed by config/boot/broker.ts).
+ * The broker middlewares of ShopFlow, one per file in this folder, listed here in order, followed by Moleculer's own
+ * (the broker runs with `internalMiddlewares: false`, see moleculer-internals.ts). Moleculer wraps handlers with the
+ * first middleware innermost. So, from the handler outwards: the behavior (fault injection) runs just before the
+ * handler (an injected error is seen by the retry policy and the breaker; each retried attempt is a new call), the
+ * retry guard stops a failure from being retried again by every caller up the chain, the call-chain record and the
+ * OpenTelemetry span include the injected delay, and the business metrics count published domain events and breaker
+ * changes. Then Moleculer's middlewares (validator, cacher, bulkhead, circuit breaker, timeout, retry, ...), with the
+ * request metrics (request-metrics.ts) in the place of Moleculer's Metrics middleware.
  */
 import type { Middleware } from "moleculer";
 import type { Config } from "../env";
@@ -15,14 +15,14 @@ import { RetryGuardMiddleware } from "./retry-guard";
 import { CallChainMiddleware } from "./call-chain";
 import { OpenTelemetryMiddleware } from "./otel";
 import { BusinessMetricsMiddleware } from "./business-metrics";
+import { RequestMetricsMiddleware } from "./request-metrics";
+import { byFactory, moleculerMiddlewares, type MiddlewareEntry } from "./moleculer-internals";
 
-/** The middleware list for a configuration. */
-export function brokerMiddlewares(_config: Config): Middleware[] {
-	return [
-		BehaviorMiddleware(),
-		RetryGuardMiddleware(),
-		CallChainMiddleware(),
-		OpenTelemetryMiddleware(),
-		BusinessMetricsMiddleware(),
-	];
+/**
+ * The middleware list for a configuration (a string names one of Moleculer's built-in middlewares), for a broker
+ * created with `internalMiddlewares: false`. `extra` (tests) go after ShopFlow's, inside Moleculer's.
+ */
+export function brokerMiddlewares(_config: Config, extra: Middleware[] = []): MiddlewareEntry[] {
+	const ours: MiddlewareEntry[] = [BehaviorMiddleware(), RetryGuardMiddleware(), CallChainMiddleware(), OpenTelemetryMiddleware(), BusinessMetricsMiddleware()];
+	return [...ours, ...extra, ...moleculerMiddlewares({ Metrics: byFactory(RequestMetricsMiddleware) })];
 }

@@ -9,10 +9,12 @@
  * call and plain number updates; the text is rendered only when `/metrics` is scraped. Client-side quantiles
  * are not kept: `histogram_quantile()` over the buckets gives them in Prometheus.
  *
- * `installRequestMetrics` puts these hooks where Moleculer's action and event hooks were; it must run before
- * any service is created.
+ * `RequestMetricsMiddleware` is Moleculer's Metrics middleware with these hooks in the place of its action and
+ * event hooks; it also counts the domain events this node publishes in `moleculer_event_emit_total{event}`.
  */
-import type { Context, ServiceBroker } from "moleculer";
+import { METRIC, type Context, type Middleware, type ServiceBroker } from "moleculer";
+import { onPublished } from "../../services/common/published";
+import { moleculerMiddlewareFactory } from "./moleculer-internals";
 
 /** Moleculer's default histogram buckets, in milliseconds. */
 export const BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
@@ -51,7 +53,7 @@ export class RequestMetrics {
 
 const stores = new WeakMap<ServiceBroker, RequestMetrics>();
 
-/** The request metrics of a broker (empty when the middleware is not installed). */
+/** The request metrics of a broker (empty when the middleware is not listed). */
 export function requestMetricsOf(broker: ServiceBroker): RequestMetrics {
 	let m = stores.get(broker);
 	if (!m) {
@@ -165,26 +167,19 @@ function requestMetricsHooks(store: RequestMetrics): Hooks {
 	};
 }
 
-interface MiddlewareRegistry {
-	list: Array<Record<string, unknown> & { name?: string }>;
-	registeredHooks: Record<string, unknown[]>;
-}
-
 /**
- * Puts these hooks in the place of the action and event hooks of Moleculer's Metrics middleware (its cheaper
- * emit, transit and transporter counters stay). Same place, so the same calls are counted as before: outside
- * the validator, cacher, bulkhead, breaker, timeout and retry, so cache hits, refused calls and timeouts
- * count, and a call retried inside counts once. Call it before any service is created; without Moleculer's
- * Metrics middleware (metrics disabled) nothing is recorded.
+ * The request metrics middleware: Moleculer's Metrics middleware (its cheaper emit, transit and transporter counters,
+ * and the registration of every `moleculer_*` metric) with these action and event hooks instead of its own. Listed
+ * in the place of Moleculer's Metrics (config/middlewares/index.ts, through moleculer-internals.ts), so the same
+ * calls are counted as before: outside the validator, cacher, bulkhead, breaker, timeout and retry, so cache hits,
+ * refused calls and timeouts count, and a call retried inside counts once. With metrics disabled nothing is recorded.
  */
-export function installRequestMetrics(broker: ServiceBroker): void {
-	const mws = (broker as unknown as { middlewares: MiddlewareRegistry }).middlewares;
-	const moleculer = mws.list.find(m => m.name === "Metrics");
-	if (!moleculer) return;
+export function RequestMetricsMiddleware(broker: ServiceBroker): Middleware {
+	const moleculers = moleculerMiddlewareFactory("Metrics").call(broker, broker) ?? {};
+	if (!broker.isMetricsEnabled()) return { ...moleculers, name: "RequestMetrics" };
 	const ours = requestMetricsHooks(requestMetricsOf(broker));
-	for (const hook of ["localAction", "remoteAction", "localEvent"] as const) {
-		const list = mws.registeredHooks[hook];
-		const at = list ? list.indexOf(moleculer[hook]) : -1;
-		if (at >= 0) list[at] = ours[hook];
-	}
+	// A domain event published by a service of this node counts as one of its emitted events, once (the relay
+	// announces it when the bus took it; services/common/published.ts).
+	onPublished(broker, e => broker.metrics.increment(METRIC.MOLECULER_EVENT_EMIT_TOTAL, { event: e.name }));
+	return { ...moleculers, name: "RequestMetrics", ...ours } as unknown as Middleware;
 }

@@ -38,10 +38,6 @@ export interface EventStats {
 }
 
 const STAGED_GRACE_MS = 5_000;
-const GAUGES: Array<[string, string]> = [
-	["shopflow.events.dead_letters", "Events a consumer gave up on, waiting in the dead-letter store"],
-	["shopflow.events.outbox_pending", "Events not yet handed to the bus: outbox rows plus documents holding staged events"],
-];
 
 export class EventsRuntime {
 	readonly group: string;
@@ -135,8 +131,8 @@ export class EventsRuntime {
 	}
 
 	/** Stores the message in the outbox, then hands it to the bus (relay/relay.ts). */
-	publish(message: EventMessage, ctx: Context | null = null): Promise<void> {
-		return this.relay.publish(message, ctx);
+	publish(message: EventMessage): Promise<void> {
+		return this.relay.publish(message);
 	}
 
 	/** Publishes the staged events of a document, then removes them from it (relay/relay.ts). */
@@ -161,7 +157,6 @@ export class EventsRuntime {
 			try {
 				await this.relayPending(this.opts.relayIntervalMs);
 				await this.sweepStaged(this.ticks === 0 ? 0 : STAGED_GRACE_MS);
-				if (this.ticks % 10 === 0) await this.updateGauges();
 				this.ticks++;
 			} catch (err) {
 				this.logger.warn(`event relay: ${errorText(err)}`);
@@ -169,17 +164,6 @@ export class EventsRuntime {
 		})();
 		await this.relaying;
 		this.relaying = null;
-	}
-
-	/** Prometheus gauges per service and node: dead letters waiting and outbox rows not yet relayed. */
-	private async updateGauges(): Promise<void> {
-		const metrics = this.broker.metrics;
-		if (!metrics?.isEnabled()) return;
-		for (const [name, description] of GAUGES)
-			if (!metrics.getMetric(name)) metrics.register({ name, type: "gauge", labelNames: ["service"], description });
-		const c = await this.pendingCounts();
-		metrics.set(GAUGES[0][0], c.dead_letters, { service: this.service.name });
-		metrics.set(GAUGES[1][0], c.pending_outbox, { service: this.service.name });
 	}
 
 	/** One delivery to this consumer (consumer/deliveries.ts). */

@@ -30,6 +30,6 @@ export interface MetricsText {
 
 /** The reporter that renders this node's metrics text, among a broker's metric reporters. */
 export function findMetricsText(registry: MetricRegistry): MetricsText | undefined {
-	const reporters = (registry as unknown as { reporter?: unknown[] }).reporter ?? [];
+	const reporters: unknown[] = registry.reporter ?? [];
 	return reporters.find((r): r is MetricsText => typeof r === "object" && r !== null && (r as Partial<MetricsText>)[METRICS_TEXT] === true);
 }

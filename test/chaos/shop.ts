@@ -46,7 +46,7 @@ export async function startChaosShop(opts: ChaosShopOptions = {}): Promise<Chaos
 		}),
 	);
 	const observer = new ChaosObserver();
-	const broker = createShopBroker({ config, broker: { middlewares: [...brokerMiddlewares(config), observer.middleware()] } });
+	const broker = createShopBroker({ config, broker: { middlewares: brokerMiddlewares(config, [observer.middleware()]) } });
 	await broker.start();
 	const api = broker.getLocalService("api") as unknown as { server: Server };
 	const url = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;

@@ -131,7 +131,7 @@ describe("notifications through the gateway", () => {
 		const res = await http<string>(shop.url, "GET", "/metrics");
 		expect(res.status).toBe(200);
 		expect(res.body).toMatch(/shopflow_events_dead_letters\{[^}]*service="notifications"[^}]*\} 0/);
-		expect(res.body).toMatch(/shopflow_events_outbox_pending\{[^}]*service="ledger"[^}]*\} 0/);
+		expect(res.body).toMatch(/shopflow_events_pending_outbox\{[^}]*service="ledger"[^}]*\} 0/);
 	});
 
 	it("refuses the list without a token", async () => {

@@ -242,7 +242,7 @@ describe("orders crash recovery with the real payments, inventory and shipping",
 		broker = createShopBroker({
 			config,
 			services: ["products", "inventory", "payments", "shipping"],
-			broker: { nodeID: `deps-${ns}`, middlewares: [...brokerMiddlewares(config), SlowDependencies] },
+			broker: { nodeID: `deps-${ns}`, middlewares: brokerMiddlewares(config, [SlowDependencies]) },
 		});
 		await broker.start();
 		await broker.call("products.create", { id: product, name: "Crash Laptop", brand: "Acme", category: "laptops", price: 100 }, admin);

@@ -31,7 +31,8 @@ export function checkClicks(clicks: Click[], orders: Map<string, OrderView & { u
 	const lostBy = new Map<string, number>();
 	for (const c of clicks) if (c.lost) lostBy.set(c.customer, (lostBy.get(c.customer) ?? 0) + 1);
 	const unnamedBy = new Map<string, string[]>();
-	for (const o of orders.values()) if (!answered.has(o.id)) unnamedBy.set(o.user_id, [...(unnamedBy.get(o.user_id) ?? []), o.id]);
+	for (const o of orders.values())
+		if (!answered.has(o.id)) unnamedBy.set(o.user_id, [...(unnamedBy.get(o.user_id) ?? []), `${o.id} ${o.status} created ${o.history?.[0]?.at?.slice(11, 23) ?? "?"}`]);
 	for (const [user, ids] of unnamedBy)
 		if (ids.length > (lostBy.get(user) ?? 0)) {
 			const noOrder = clicks.filter(c => c.customer === user && c.answeredIds.size === 0 && !c.lost).flatMap(c => c.answers ?? []);

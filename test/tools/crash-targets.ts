@@ -71,7 +71,10 @@ export async function embeddedTarget(opts: { port: number; namespace: string }):
 			target.up = true;
 		},
 		outage: () => Promise.reject(new Error("the embedded shop has no NATS")),
-		inFlight: async () => eventFileCounts([root]).counts,
+		inFlight: async () => {
+			const c = eventFileCounts([root]).counts;
+			return { staged: c.staged, outbox_pending: c.outbox_pending, claims_processing: c.claims_processing };
+		},
 		async finish(idleMs) {
 			await stopChild(shop.child);
 			shop = await start();

@@ -77,7 +77,7 @@ async function customer(s: Shared, c: Customer, n: number): Promise<void> {
 			const sent = new Date();
 			try {
 				res = await request<{ order?: { id: string }; type?: string }>(base, "POST", "/api/v1/checkout", { token: c.token, body, headers, timeoutMs: 70_000 });
-				click.answers = [`${res.status}${res.body?.type ? ` ${res.body.type}` : ""} sent ${sent.toISOString().slice(11, 23)} +${Math.round(res.ms)} ms`];
+				click.answers = [`${keyed ? "keyed" : "unkeyed"} ${res.status}${res.body?.type ? ` ${res.body.type}` : ""} sent ${sent.toISOString().slice(11, 23)} +${Math.round(res.ms)} ms`];
 			} catch (err) {
 				if (notSent(err)) s.clicks.pop();
 				else if (keyed) s.retry.push({ click, body, headers });
@@ -218,6 +218,7 @@ async function retryKeyed(s: Shared, customers: Customer[]): Promise<void> {
 		const { c, base } = owner.get(r.click.customer) as { c: Customer; base: string };
 		for (let attempt = 0; ; attempt++) {
 			const res = await request<{ order?: { id: string }; type?: string }>(base, "POST", "/api/v1/checkout", { token: c.token, body: r.body, headers: r.headers, timeoutMs: 70_000 }).catch(() => null);
+			if (res && (res.status < 500 || attempt === 0)) r.click.answers?.push(`${res.status}${res.body?.type ? ` ${res.body.type}` : ""} (key ${String(r.headers["Idempotency-Key"])} sent again)`);
 			if (res?.body?.order?.id) {
 				r.click.answeredIds.add(res.body.order.id);
 				s.tokens.set(res.body.order.id, r.click.token);

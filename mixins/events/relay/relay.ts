@@ -3,7 +3,8 @@
  * handed to the bus; events staged in a service's own documents are handed over and pulled from them; what the
  * bus did not take (a crash, a refusal) is relayed again from the outbox and swept from the documents later.
  */
-import type { Context, Logger, Service, ServiceBroker } from "moleculer";
+import type { Logger, Service, ServiceBroker } from "moleculer";
+import { announcePublished } from "../../../services/common/published";
 import type { EventBus } from "../buses/bus";
 import type { IndexSpec } from "../../db.mixin";
 import { errorText, type EventMessage } from "../policy";
@@ -15,7 +16,6 @@ export const STAGED_EVENTS_FIELD = "pending_events";
 /** Documents per sweep query, and how long one sweep of one collection may go on working through a backlog. */
 const SWEEP_BATCH = 100;
 const SWEEP_BUDGET_MS = 100;
-const OBSERVER_GROUP = "$events.observers";
 
 export type StagedCollection = {
 	find(q: object, o: object): Promise<Array<{ id: string; pending_events?: EventMessage[] }>>;
@@ -67,21 +67,20 @@ export class EventRelay {
 	}
 
 	/** Stores the message in the outbox, then hands it to the bus; a failed hand-over is retried by the relay. */
-	async publish(message: EventMessage, ctx: Context | null = null): Promise<void> {
+	async publish(message: EventMessage): Promise<void> {
 		await this.store.addToOutbox(message);
-		await this.observe(message, ctx);
 		if (!this.relayPaused) await this.relayOne(message);
 	}
 
 	/**
-	 * Shows the stored event to broker middlewares that watch `emit` (business metrics, traces) without delivering
-	 * it through Moleculer: the group named here has no endpoints, so nothing is sent anywhere.
+	 * Hands one event to the bus and, once the bus took it, announces it to this node's observers (business
+	 * metrics): the one place where a published event is observed, so each is observed once (again only when the
+	 * bus takes it a second time, after a crash or a failed write of its sent mark).
 	 */
-	private async observe(message: EventMessage, ctx: Context | null): Promise<void> {
+	private async handOver(bus: EventBus, message: EventMessage): Promise<void> {
+		await bus.publish(message);
 		try {
-			const opts = { groups: [OBSERVER_GROUP] };
-			if (ctx) await ctx.emit(message.name, message.event, opts);
-			else await this.broker.emit(message.name, message.event, opts);
+			announcePublished(this.broker, { name: message.name, source: message.source, event_id: message.event_id, payload: message.event });
 		} catch (err) {
 			this.logger.debug(`event observers failed: ${errorText(err)}`);
 		}
@@ -95,12 +94,12 @@ export class EventRelay {
 	 */
 	async publishStaged(coll: StagedCollection, docId: string, messages: EventMessage[]): Promise<boolean> {
 		if (messages.length === 0) return true;
-		for (const m of messages) await this.observe(m, null);
-		if (this.relayPaused || !this.bus) return false;
+		const bus = this.bus;
+		if (this.relayPaused || !bus) return false;
 		const sent: string[] = [];
 		for (const m of messages) {
 			try {
-				await this.bus.publish(m);
+				await this.handOver(bus, m);
 				sent.push(m.event_id);
 			} catch (err) {
 				this.logger.warn(`event ${m.name} ${m.event_id} not relayed yet (stays staged): ${errorText(err)}`);
@@ -139,10 +138,11 @@ export class EventRelay {
 	}
 
 	private async relayOne(message: EventMessage): Promise<boolean> {
-		if (!this.bus) return false;
+		const bus = this.bus;
+		if (!bus) return false;
 		if (this.inFlight(message.event_id)) return true;
 		try {
-			await this.bus.publish(message);
+			await this.handOver(bus, message);
 			await this.onceConsumed([message.event_id], () => this.store.markSent(message.event_id));
 			return true;
 		} catch (err) {

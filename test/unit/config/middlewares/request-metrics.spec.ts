@@ -1,7 +1,8 @@
 import { Errors, ServiceBroker } from "moleculer";
 import { createShopBroker } from "../../../../config/boot/broker";
 import { findPrometheusReporter } from "../../../../config/boot/metrics-reporter";
-import { RequestMetrics, installRequestMetrics, observe, requestMetricsOf } from "../../../../config/middlewares/request-metrics";
+import { RequestMetrics, RequestMetricsMiddleware, observe, requestMetricsOf } from "../../../../config/middlewares/request-metrics";
+import { byFactory, moleculerMiddlewares } from "../../../../config/middlewares/moleculer-internals";
 import { testConfig } from "../../../helpers/shop";
 
 function line(text: string, prefix: string): string | undefined {
@@ -30,8 +31,13 @@ describe("request metrics", () => {
 	});
 
 	it("counts calls, failures and event handler runs per caller on a real broker, replacing Moleculer's own", async () => {
-		const broker = new ServiceBroker({ logger: false, metrics: { enabled: true }, cacher: "Memory" });
-		installRequestMetrics(broker);
+		const broker = new ServiceBroker({
+			logger: false,
+			metrics: { enabled: true },
+			cacher: "Memory",
+			internalMiddlewares: false,
+			middlewares: moleculerMiddlewares({ Metrics: byFactory(RequestMetricsMiddleware) }),
+		});
 		broker.createService({
 			name: "math",
 			actions: {
