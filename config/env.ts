@@ -72,6 +72,11 @@ export interface Config {
 
 const DEV_JWT_SECRET = "shopflow-development-secret-do-not-use-in-production";
 const DEV_ADMIN_PASSWORD = "admin-password";
+/** The placeholders .env.example ships (README: `cp .env.example .env`): as public as the development values. */
+const EXAMPLE_JWT_SECRET = "replace-with-at-least-32-random-characters";
+const EXAMPLE_ADMIN_PASSWORD = "replace-with-a-long-admin-password";
+/** Whether a value is one of the published ones, in any letter case (`ADMIN-PASSWORD` is as guessable). */
+const isPublished = (value: string | undefined, published: string): boolean => value?.toLowerCase() === published;
 
 type Env = Record<string, string | undefined>;
 
@@ -209,16 +214,20 @@ export function loadConfig(env: Env = process.env): Config {
 		throw new ConfigError("JWT_SECRET", "is required when NODE_ENV=production (at least 32 characters)");
 	if (jwtSecretRaw && jwtSecretRaw.length < 32 && isProduction)
 		throw new ConfigError("JWT_SECRET", "must be at least 32 characters long in production");
-	if (isProduction && jwtSecretRaw === DEV_JWT_SECRET)
+	if (isProduction && isPublished(jwtSecretRaw, DEV_JWT_SECRET))
 		throw new ConfigError("JWT_SECRET", "is the published development secret; set a secret of your own in production");
+	if (isProduction && isPublished(jwtSecretRaw, EXAMPLE_JWT_SECRET))
+		throw new ConfigError("JWT_SECRET", "is the .env.example placeholder; set a secret of your own in production");
 
 	const adminPasswordRaw = str(env, "ADMIN_PASSWORD");
 	if (isProduction && !adminPasswordRaw)
 		throw new ConfigError("ADMIN_PASSWORD", "is required when NODE_ENV=production");
 	if (adminPasswordRaw && adminPasswordRaw.length < 8)
 		throw new ConfigError("ADMIN_PASSWORD", "must be at least 8 characters long");
-	if (isProduction && adminPasswordRaw === DEV_ADMIN_PASSWORD)
+	if (isProduction && isPublished(adminPasswordRaw, DEV_ADMIN_PASSWORD))
 		throw new ConfigError("ADMIN_PASSWORD", `is the documented default "${DEV_ADMIN_PASSWORD}"; choose another in production`);
+	if (isProduction && isPublished(adminPasswordRaw, EXAMPLE_ADMIN_PASSWORD))
+		throw new ConfigError("ADMIN_PASSWORD", "is the .env.example placeholder; choose another in production");
 
 	const adminEmail = (str(env, "ADMIN_EMAIL") ?? "admin@shopflow.local").toLowerCase();
 	if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) throw new ConfigError("ADMIN_EMAIL", `is not an email address: "${adminEmail}"`);

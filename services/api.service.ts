@@ -12,7 +12,8 @@ import { findMetricsText } from "./common/metrics";
 import { apiAliases } from "./api/routes";
 import { rateLimitStoreFactory } from "./api/rate-limit-store";
 import { checkReadiness, type Readiness } from "./api/health";
-import { asDependencyError, asOutcomeUnknown, bodyParserErrors, clientKey, correlationId, describeError, retryAfterSeconds } from "./api/http";
+import { asDependencyError, asOutcomeUnknown, asRateLimitedError, bodyParserErrors, clientKey, correlationId, describeError, retryAfterSeconds } from "./api/http";
+import { checkBodyShape } from "./api/body-shape";
 import { checkBehaviorCaller, checkMetricsToken, corsSettings, writeSecurityHeaders } from "./api/security";
 import { applyBehavior } from "./api/behavior";
 import { deadLetterActions } from "../mixins/events/dead-letters";
@@ -96,11 +97,13 @@ export function createApiService(config: Config): ServiceSchema {
 					mappingPolicy: "restrict",
 					aliases: apiAliases,
 					bodyParsers: {
-						json: { strict: true, limit: config.bodyLimit },
+						// Not strict: `null`, `"x"` or `3` are read, so checkBodyShape can say what is wrong with them.
+						json: { strict: false, limit: config.bodyLimit },
 						urlencoded: false,
 					},
-					// A body that cannot be read (bad gzip, bad charset) is the client's error, not a 500.
-					use: [bodyParserErrors],
+					// A body that cannot be read (bad gzip, bad charset) is the client's error, not a 500; one that is not
+					// an object of fields, or carries `__proto__`, is refused before any action runs.
+					use: [bodyParserErrors, checkBodyShape],
 					rateLimit: {
 						window: 60_000,
 						limit: config.rateLimitPerMinute,
@@ -216,8 +219,12 @@ export function createApiService(config: Config): ServiceSchema {
 
 			/** Sends an error; a service that no node offers right now is a 503 (a dependency is down), not a 404; a 429 says when to retry. */
 			sendError(req: IncomingMessage, res: ServerResponse, err: Error): void {
-				const e = asDependencyError(asOutcomeUnknown(err, (req as GatewayRequest).$action?.name)) as Errors.MoleculerError;
-				if (e.code === 429 && !res.headersSent) res.setHeader("Retry-After", String(retryAfterSeconds(e, res)));
+				let e = asDependencyError(asOutcomeUnknown(err, (req as GatewayRequest).$action?.name)) as Errors.MoleculerError;
+				if (e.code === 429) {
+					const retryAfter = retryAfterSeconds(e, res);
+					if (!res.headersSent) res.setHeader("Retry-After", String(retryAfter));
+					e = asRateLimitedError(e, retryAfter) as Errors.MoleculerError;
+				}
 				if (e.type === "CHECKOUT_OUTCOME_UNKNOWN" && !res.headersSent) res.setHeader("Retry-After", "1");
 				return gatewayMethods.sendError.call(this, req, res, e);
 			},

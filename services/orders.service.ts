@@ -17,7 +17,7 @@ import type { Page } from "./common/paging";
 import { OrderNotCancellableError } from "./orders/errors";
 import { assertChargeable } from "./payments/client";
 import { newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
-import { applySagaProgress } from "./orders/progress";
+import { applySagaProgress, sagaOutcome } from "./orders/progress";
 import { createParams, findParams, idParams, listParams, type CreateParams, type FindParams, type IdParams, type ListParams } from "./orders/params";
 import { orderSaga } from "./orders/steps";
 import { advanceTo, FAILURE_REASONS, IllegalTransitionError, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
@@ -34,7 +34,7 @@ interface OrdersMethods extends DbMethods, EventsMethods, SagaMethods<OrderSagaD
 	orders(): Repository<OrderDoc>;
 	storeNewOrder(ctx: Ctx<unknown>, saga: SagaState<OrderSagaData>, key?: string): Promise<{ doc: OrderDoc; existing?: OrderDoc }>;
 	ownOrder(ctx: Ctx<unknown>, id: string): Promise<OrderDoc>;
-	settledOrder(id: string, waitMs: number): Promise<OrderDoc>;
+	settledOrder(id: string, waitMs: number, settled?: (status: OrderStatus) => boolean): Promise<OrderDoc>;
 	updateOrder(id: string, change: (doc: OrderDoc) => OrderDoc): Promise<OrderDoc | null>;
 	saveSagaState(state: SagaState<OrderSagaData>): Promise<void>;
 	transitionEvents(before: OrderDoc, after: OrderDoc): StagedEvent[];
@@ -59,6 +59,8 @@ function timeLeft(ctx: Context): number {
 /** How long `cancel` waits for the saga to undo itself before answering with the order as it is. */
 const CANCEL_WAIT_MS = 15_000;
 const CANCELLABLE: OrderStatus[] = ["PENDING", "PAID", "STOCK_RESERVED"];
+/** Whether a cancel's outcome is known: the order can no longer be cancelled and is not being undone either. */
+const cancelDecided = (status: OrderStatus): boolean => !isCancellable(status) && status !== "COMPENSATING";
 
 const OrdersService = defineService<object, OrdersMethods>({
 	name: "orders",
@@ -185,7 +187,10 @@ const OrdersService = defineService<object, OrdersMethods>({
 				if (!isCancellable(doc.status)) throw new OrderNotCancellableError(doc.id, doc.status);
 				// The saga sees the request before its next step and undoes what it did.
 				const n = await this.orders().updateWhere({ id: doc.id, status: { $in: CANCELLABLE } }, { $set: { cancel_requested: true } });
-				const current = n > 0 ? await this.settledOrder(doc.id, CANCEL_WAIT_MS) : ((await this.orders().findById(doc.id)) ?? doc);
+				// Waits until the cancel is decided (CANCELLED, or SHIPPED/FAILED when the saga got there first), at most
+				// until just before the caller gives up; a SHIPPED order is not terminal, so waiting for that took 10 s.
+				const waitMs = Math.min(CANCEL_WAIT_MS, timeLeft(ctx) - ANSWER_MARGIN_MS);
+				const current = n > 0 ? await this.settledOrder(doc.id, waitMs, cancelDecided) : ((await this.orders().findById(doc.id)) ?? doc);
 				if (current.status === "SHIPPED" || current.status === "DELIVERED" || current.status === "FAILED")
 					throw new OrderNotCancellableError(doc.id, current.status);
 				if (current.status !== "CANCELLED") ctx.meta.$statusCode = 202;
@@ -259,11 +264,11 @@ const OrdersService = defineService<object, OrdersMethods>({
 			return { doc };
 		},
 
-		/** The order once it is terminal, or as it stands after `waitMs`. */
-		async settledOrder(this: OrdersThis, id: string, waitMs: number): Promise<OrderDoc> {
+		/** The order once it is settled (terminal unless told otherwise), or as it stands after `waitMs`. */
+		async settledOrder(this: OrdersThis, id: string, waitMs: number, settled: (status: OrderStatus) => boolean = isTerminal): Promise<OrderDoc> {
 			const deadline = Date.now() + waitMs;
 			let doc = await this.orders().findById(id);
-			while (doc && !isTerminal(doc.status) && Date.now() < deadline) {
+			while (doc && !settled(doc.status) && Date.now() < deadline) {
 				await new Promise(r => setTimeout(r, 50));
 				doc = await this.orders().findById(id);
 			}
@@ -357,9 +362,9 @@ const OrdersService = defineService<object, OrdersMethods>({
 			return events;
 		},
 
-		/** The create answer: the order and its saga's steps. */
+		/** The create answer: the order, its saga's steps, and how it ends when it did not go through. */
 		orderResult(this: OrdersThis, doc: OrderDoc): OrderResult {
-			return { order: toPublicOrder(doc), saga: toSagaSummary(doc.saga) };
+			return { order: toPublicOrder(doc), saga: toSagaSummary(doc.saga), outcome: sagaOutcome(doc.saga) };
 		},
 
 		/** The order a repeated idempotency key stands for; another user's key is a conflict, never their order. */

@@ -15,6 +15,7 @@ import { GatewayBreaker, BreakerOpenError, type BreakerOptions, type BreakerSnap
 import { SimulatedGateway, GatewayUnavailableError, type PaymentGateway, type SimulatedGatewayOptions } from "./payments/gateway";
 import { PaymentDeclinedError, PaymentGatewayUnavailableError } from "./payments/errors";
 import { MAX_CHARGE_CENTS } from "./payments/client";
+import { configOf } from "../config/env";
 import {
 	decideExistingCharge,
 	netChargedCents,
@@ -76,6 +77,19 @@ type Ctx<P> = Context<P, ShopMeta>;
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 const KEY = { type: "string", min: 1, max: 300 } as const;
 
+/**
+ * Moleculer's breaker on charge and refund judges this service, not the external gateway: a gateway failure
+ * (PAYMENT_GATEWAY_UNAVAILABLE) is the opossum breaker's to count, so a customer's `card-error` checkouts never make
+ * `payments.charge` "not available" to everyone (answers keep the documented type).
+ */
+const GATEWAY_AWARE_BREAKER = {
+	// As the broker-wide check (config/resilience.ts, isBreakerFailure): server-side failures only, less the gateway's.
+	check: (err: Error) => {
+		const e = err as { code?: unknown; type?: unknown };
+		return typeof e.code === "number" && e.code >= 500 && e.type !== "PAYMENT_GATEWAY_UNAVAILABLE";
+	},
+};
+
 const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 	name: "payments",
 	mixins: [
@@ -94,6 +108,7 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 		/** Charges an order once per idempotency key: 402 when declined, retryable 503 when the gateway is down. */
 		charge: {
 			visibility: "public",
+			circuitBreaker: GATEWAY_AWARE_BREAKER,
 			params: {
 				order_id: { type: "string", min: 1, max: 100 },
 				user_id: { type: "string", min: 1, max: 100 },
@@ -114,6 +129,7 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 		/** Gives a captured payment back in full; any number of calls refund it once. */
 		refund: {
 			visibility: "public",
+			circuitBreaker: GATEWAY_AWARE_BREAKER,
 			params: {
 				payment_id: { type: "string", min: 1, max: 100 },
 				reason: { type: "string", max: 300, optional: true },
@@ -365,7 +381,9 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 
 	created(this: PaymentsThis) {
 		this.opts = this.settings as unknown as PaymentsSettings;
-		this.gateway = new SimulatedGateway(this.opts.gateway);
+		// In production without fault injection a customer's `card-error` must not take the gateway down for everyone.
+		const config = configOf(this);
+		this.gateway = new SimulatedGateway({ simulateOutages: !config.isProduction || config.behaviorEnabled, ...this.opts.gateway });
 		this.breaker = new GatewayBreaker("payment-gateway", this.opts.breaker);
 		this.breaker.onStateChange(state => this.logger[state === "OPEN" ? "warn" : "info"](`Payment gateway circuit breaker is now ${state}`));
 	},

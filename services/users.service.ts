@@ -14,6 +14,7 @@ import { ConflictError, NotFoundError, UnauthorizedError, ValidationFailedError 
 import { created, requireUser, type AuthUser, type ShopMeta } from "./common/meta";
 import { defineService, objectWithoutNulls, withoutNulls, type ServiceThis } from "./common/schema";
 import { hashPassword } from "./users/password";
+import { signupHashing, signupWaitMs, SignupsBusyError } from "./users/hash-slots";
 import { LoginThrottle } from "./users/login-throttle";
 import { credentialEvents, credentialMethods, type CredentialMethods } from "./users/credentials";
 import { signToken, verifyToken } from "./users/jwt";
@@ -107,7 +108,10 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 			},
 			async handler(this: UsersThis, ctx: Ctx<RegisterParams>): Promise<AuthResult> {
 				const email = normaliseEmail(ctx.params.email);
-				const doc = { id: uuid(), ...newUser(email, ctx.params.name, await hashPassword(ctx.params.password), "customer") };
+				// A sign-up that cannot get a hashing slot before its caller gives up is refused, not created after the caller left.
+				const hashed = await signupHashing.run(() => hashPassword(ctx.params.password), signupWaitMs(ctx));
+				if (!hashed.ok) throw new SignupsBusyError();
+				const doc = { id: uuid(), ...newUser(email, ctx.params.name, hashed.value, "customer") };
 				// user.registered goes in with the account, so a crash right after the insert cannot lose it.
 				const registered = this.stageEvent(ctx, EVENTS.USER_REGISTERED, { user_id: doc.id, email: doc.email, name: doc.name });
 				let user: UserDoc;

@@ -40,7 +40,10 @@ async function main(): Promise<void> {
 		// Before the broker: its transporter and Redis clients would retry without end and without naming the address.
 		await checkConnections(config);
 		// Loaded after the configuration is validated and the stores answer, so that a bad setting fails fast.
-		const { createShopBroker } = await import("./broker");
+		const { createShopBroker, selectServices } = await import("./broker");
+		// Before the broker too: a port in use would be its fatal error with a stack, not naming the variable.
+		const { checkPorts } = await import("./ports");
+		await checkPorts(config, selectServices(config.services).includes("api"));
 		broker = createShopBroker({ config });
 	} catch (err) {
 		if (err instanceof ConfigError) fail(err.message);

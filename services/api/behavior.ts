@@ -10,10 +10,19 @@ import type { Config } from "../../config/env";
 import { BehaviorParseError, parseBehavior, type Behavior } from "../common/behavior";
 import type { ShopMeta } from "../common/meta";
 
-/** 400: a behavior string that does not parse; names the bad token. */
+/** At most `max` characters of a client's text; a longer one is cut and says how long it was. */
+function clip(text: string, max: number): string {
+	return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+}
+
+/**
+ * 400: a behavior string that does not parse. The bad token is echoed once, in `data.token`, cut to 100
+ * characters; the message is the reason (which may quote part of the token), cut to 200: a 7,000-character
+ * `?behavior=` gets a short answer, not the whole input twice.
+ */
 export class InvalidBehaviorError extends Errors.MoleculerClientError {
 	constructor(err: BehaviorParseError) {
-		super(`Invalid behavior: ${err.message}`, 400, "INVALID_BEHAVIOR", { token: err.token, reason: err.reason });
+		super(`Invalid behavior: ${clip(err.reason, 200)}`, 400, "INVALID_BEHAVIOR", { token: clip(err.token, 100) });
 	}
 }
 

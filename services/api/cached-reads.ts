@@ -166,7 +166,7 @@ async function serveHit(gw: CachingGateway, req: CachingRequest, res: ServerResp
 	res.setHeader("X-Request-ID", correlationId(req) ?? traceId);
 	res.setHeader("X-Trace-Id", traceId);
 	if (route.rateLimit && (await overRateLimit(route.rateLimit, req, res))) {
-		gw.sendError(req, res, new RateLimitExceeded("RATE_LIMIT_EXCEEDED"));
+		gw.sendError(req, res, new RateLimitExceeded("RATE_LIMITED"));
 		return true;
 	}
 	sendCached(req, res, entry, "HIT");

@@ -87,6 +87,19 @@ export function retryAfterSeconds(err: { data?: unknown }, res: ServerResponse, 
 	return 1;
 }
 
+/**
+ * The rate limiter's 429 in the one error shape: moleculer-web's RateLimitExceeded carries no type and no data,
+ * so it becomes RATE_LIMITED with `data.retry_after` (seconds, as in the Retry-After header).
+ */
+export function asRateLimitedError(err: Error, retryAfter: number): Error {
+	if (err.name !== "RateLimitExceeded") return err;
+	const e = new Errors.MoleculerClientError(`Too many requests from this address; retry after ${retryAfter} s`, 429, "RATE_LIMITED", {
+		retry_after: retryAfter,
+	});
+	e.name = "RateLimitExceeded";
+	return e;
+}
+
 /** The JSON body of an error response: name, message, code, type, data. */
 export function describeError(err: ErrorLike, production: boolean): Record<string, unknown> {
 	const code = typeof err.code === "number" && err.code >= 400 && err.code < 600 ? err.code : 500;

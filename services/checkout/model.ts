@@ -1,6 +1,6 @@
 /**
  * Checkout in pure code: the request fingerprint behind Idempotency-Key, re-pricing cart lines from the catalog,
- * the HTTP status of a saga's outcome, and the response body. No moleculer here.
+ * the HTTP status of an order's outcome, and the response body. No moleculer here.
  */
 import { createHash } from "node:crypto";
 import { DEFAULT_CURRENCY } from "../common/money";
@@ -40,9 +40,16 @@ export interface OrderLike {
 	failure_reason?: string | null;
 	items: Array<{ product_id: string; quantity: number }>;
 }
+/** How an order that did not go through ends: the reason and HTTP status its failing saga step declares (orders decides). */
+export interface OrderOutcome {
+	failure_reason: string | null;
+	http_status: number;
+}
 export interface OrderCreateResult<O extends OrderLike = OrderLike> {
 	order: O;
 	saga: { id: string; status?: string; steps: SagaStepLike[] };
+	/** Set by orders once the saga is undoing itself or was undone. */
+	outcome?: OrderOutcome | null;
 }
 
 export interface UpstreamCall {
@@ -120,29 +127,17 @@ export function repriceLines(lines: CartLine[], rows: CatalogRow[]): RepriceResu
 	return { ok: true, items, currency: currency ?? DEFAULT_CURRENCY, total_cents: items.reduce((s, i) => s + i.price_cents * i.quantity, 0) };
 }
 
-/** Whether a failed step failed for a technical reason (a dependency down after retries) rather than a business one. */
-export function isTechnicalFailure(error: StepErrorLike | undefined): boolean {
-	if (!error) return false;
-	if (error.kind === "technical") return true;
-	if (error.kind === "business") return false;
-	return error.retryable === true || (error.code ?? 500) >= 500;
-}
-
 /**
- * The HTTP status of a checkout: 201 shipped; 202 still running (asked for, or not finished yet). A saga that
- * failed, or is undoing a failed step, answers 503 when the failing step was technical, else 402 for a payment
- * decline and 409 for stock, shipping or a cancel.
+ * The HTTP status of a checkout: 201 shipped; 202 still running (asked for, or not finished yet). An order that
+ * failed, was cancelled, or is undoing a failed step answers what orders says its outcome means (402 a declined
+ * card, 409 stock, shipping or a cancel, 503 a dependency down after retries); checkout never reads step names.
  */
 export function checkoutStatus(result: OrderCreateResult): number {
-	const { order, saga } = result;
+	const { order, outcome } = result;
 	if (order.status === "SHIPPED" || order.status === "DELIVERED") return 201;
 	if (order.status !== "FAILED" && order.status !== "CANCELLED" && order.status !== "COMPENSATING") return 202;
-	const failed = saga.steps.find(s => s.status === "FAILED" && s.error) ?? saga.steps.find(s => s.error);
-	if (order.failure_reason === "INVENTORY_UNAVAILABLE" || isTechnicalFailure(failed?.error)) return 503;
-	// While compensating, the order has no failure_reason yet: a decline (402) of the failing step tells it.
-	const reason = order.failure_reason ?? (failed?.error?.code === 402 ? "PAYMENT_ERROR" : null);
-	if (reason === "PAYMENT_ERROR") return 402;
-	return 409;
+	// An order that did not go through always comes with its outcome; without one, the generic "not placed".
+	return outcome?.http_status ?? 409;
 }
 
 /** The checkout response body. */

@@ -70,9 +70,21 @@ export interface SagaSummary {
 	steps: Array<{ name: string; status: StepStatus; duration: number; error?: Omit<StepError, "data" | "reached"> }>;
 }
 
+/**
+ * How an order that did not go through ends, or is ending (also while COMPENSATING, before the order has its
+ * failure_reason): the reason its failing step declares (null for a cancel) and the HTTP status a checkout
+ * answers with. Internal to orders.create's answer; the REST order shape does not carry it.
+ */
+export interface SagaOutcome {
+	failure_reason: FailureReason | null;
+	http_status: number;
+}
+
 export interface OrderResult {
 	order: PublicOrder;
 	saga: SagaSummary;
+	/** Null while the saga goes forward or once it completed. */
+	outcome: SagaOutcome | null;
 }
 
 /** The order in the API's shape. */

@@ -1,17 +1,32 @@
 /**
- * How the saga's progress moves the order through its state machine: each completed step advances the happy
- * path, compensation shows as COMPENSATING, and the end is FAILED with the failing step's reason, or CANCELLED.
+ * How the saga's progress moves the order through its state machine: each completed step advances the order to
+ * the status the step declares, compensation shows as COMPENSATING, and the end is FAILED with the failing
+ * step's declared reason, or CANCELLED. Only the steps' declarations (orders/steps.ts) say what a step means.
  * Pure and idempotent: applying the same saga state twice changes nothing the second time.
  */
 import type { SagaState } from "../../mixins/saga/engine";
-import { STEP_MEANING } from "./steps";
-import { advanceTo, isTerminal, transition, type FailureReason, type OrderState } from "./state-machine";
+import type { SagaOutcome } from "./model";
+import { CANCELLED_HTTP_STATUS, ORDER_STEPS, UNDECLARED_FAILURE, type FailureMeaning, type OrderStep, type StepMeaning } from "./steps";
+import { advanceTo, isTerminal, transition, type OrderState } from "./state-machine";
 
-/** The failure reason of a failed saga: what its failing step declares for that kind of failure. */
-export function failureReasonOf(saga: SagaState): FailureReason {
-	const meaning = STEP_MEANING[saga.failed_step ?? ""];
-	if (!meaning) return "PAYMENT_ERROR";
-	return meaning.failure[saga.error?.kind ?? "business"];
+function meaningOf(steps: readonly OrderStep[], name: string | null): StepMeaning | undefined {
+	return steps.find(s => s.name === name)?.meaning;
+}
+
+/** What the failing step of a saga declares for its kind of failure. */
+function failureOf(saga: SagaState, steps: readonly OrderStep[]): FailureMeaning {
+	return meaningOf(steps, saga.failed_step)?.failure[saga.error?.kind ?? "business"] ?? UNDECLARED_FAILURE;
+}
+
+/**
+ * How a saga that is undoing itself, or was undone, ends for the order: the failing step's declared reason and
+ * HTTP status, or no reason and 409 for a cancel. Null while it goes forward or once it completed.
+ */
+export function sagaOutcome(saga: SagaState, steps: readonly OrderStep[] = ORDER_STEPS): SagaOutcome | null {
+	if (saga.status === "RUNNING" || saga.status === "COMPLETED") return null;
+	if (saga.abort_reason) return { failure_reason: null, http_status: CANCELLED_HTTP_STATUS };
+	const failure = failureOf(saga, steps);
+	return { failure_reason: failure.reason, http_status: failure.http };
 }
 
 export interface ProgressFields extends OrderState {
@@ -19,13 +34,15 @@ export interface ProgressFields extends OrderState {
 	shipment_id: string | null;
 }
 
-function resultField(saga: SagaState, step: string, field: string): string | null {
-	const rec = saga.steps.find(s => s.name === step);
-	if (!rec) return null;
-	// A done step has it in its result; a refused one (a declined payment) may name it in the error's data.
-	const source = rec.status === "DONE" ? rec.result : rec.error?.data;
-	const v = (source as Record<string, unknown> | undefined)?.[field];
-	return typeof v === "string" ? v : null;
+/** The value of `field` from the step that declares it records it: its result, or a refusal's error data (a declined payment). */
+function recordedField(saga: SagaState, steps: readonly OrderStep[], field: "payment_id" | "shipment_id"): string | null {
+	for (const rec of saga.steps) {
+		if (!meaningOf(steps, rec.name)?.records?.includes(field)) continue;
+		const source = rec.status === "DONE" ? rec.result : rec.error?.data;
+		const v = (source as Record<string, unknown> | undefined)?.[field];
+		if (typeof v === "string") return v;
+	}
+	return null;
 }
 
 function compensationReason(saga: SagaState): string {
@@ -33,16 +50,16 @@ function compensationReason(saga: SagaState): string {
 	return `${saga.failed_step ?? "a step"} failed: ${saga.error?.message ?? "unknown error"}`;
 }
 
-/** The order after the saga state is taken into account. */
-export function applySagaProgress<T extends ProgressFields>(order: T, saga: SagaState, at: string): T {
+/** The order after the saga state is taken into account, with the meaning its steps declare. */
+export function applySagaProgress<T extends ProgressFields>(order: T, saga: SagaState, at: string, steps: readonly OrderStep[] = ORDER_STEPS): T {
 	let o: T = { ...order };
-	o.payment_id = resultField(saga, "payment", "payment_id") ?? o.payment_id;
-	o.shipment_id = resultField(saga, "shipping", "shipment_id") ?? o.shipment_id;
+	o.payment_id = recordedField(saga, steps, "payment_id") ?? o.payment_id;
+	o.shipment_id = recordedField(saga, steps, "shipment_id") ?? o.shipment_id;
 	if (isTerminal(o.status)) return o;
 
 	if (saga.status === "RUNNING" || saga.status === "COMPLETED") {
 		for (const step of saga.steps) {
-			const target = STEP_MEANING[step.name]?.success;
+			const target = meaningOf(steps, step.name)?.success;
 			if (step.status !== "DONE" || !target || o.status === "COMPENSATING") continue;
 			o = advanceTo(o, target, { at, reason: `${step.name} step done` });
 		}
@@ -57,5 +74,5 @@ export function applySagaProgress<T extends ProgressFields>(order: T, saga: Saga
 
 	// COMPENSATED: the end of a failed or cancelled saga.
 	if (saga.abort_reason) return transition(o, "CANCELLED", { at, reason: `${saga.abort_reason.toLowerCase()} by the customer` });
-	return transition(o, "FAILED", { at, reason: compensationReason(saga), failureReason: failureReasonOf(saga) });
+	return transition(o, "FAILED", { at, reason: compensationReason(saga), failureReason: failureOf(saga, steps).reason });
 }

@@ -3,25 +3,41 @@
  * payment (charge → refund), inventory (reserve → release), shipping (create → cancel).
  * Pure: the calls go through the `call` function the saga mixin gives it.
  */
-import type { FailureKind, SagaDefinition, StepContext } from "../../mixins/saga/engine";
+import type { FailureKind, SagaDefinition, SagaStep, StepContext } from "../../mixins/saga/engine";
 import type { OrderSagaData } from "./model";
 import type { FailureReason, OrderStatus } from "./state-machine";
 
-/** What a step means for the order: its status once done, and its failure reason by kind of failure. */
-export interface StepMeaning {
-	success: OrderStatus;
-	failure: Record<FailureKind, FailureReason>;
+/** What a failed step means: the order's failure reason and the HTTP status a checkout answers with. */
+export interface FailureMeaning {
+	reason: FailureReason;
+	http: number;
 }
 
 /**
- * The meaning of each step of the order saga, declared beside the steps: inventory fails
- * OUT_OF_STOCK only when stock was short, INVENTORY_UNAVAILABLE when it could not answer.
+ * What a step means for the order: its status once done, its failure by kind of failure (business: a final
+ * answer such as a decline; technical: the dependency stayed down after retries), and the order fields its
+ * result fills (a field of the same name in the result, or in a refusal's error data).
  */
-export const STEP_MEANING: Readonly<Record<string, StepMeaning>> = {
-	payment: { success: "PAID", failure: { business: "PAYMENT_ERROR", technical: "PAYMENT_ERROR" } },
-	inventory: { success: "STOCK_RESERVED", failure: { business: "OUT_OF_STOCK", technical: "INVENTORY_UNAVAILABLE" } },
-	shipping: { success: "SHIPPED", failure: { business: "SHIPPING_ERROR", technical: "SHIPPING_ERROR" } },
-};
+export interface StepMeaning {
+	success: OrderStatus;
+	failure: Record<FailureKind, FailureMeaning>;
+	records?: ReadonlyArray<"payment_id" | "shipment_id">;
+}
+
+/** A step of the order saga: the generic step and, beside its action and compensation, what it means. */
+export interface OrderStep extends SagaStep<OrderSagaData> {
+	meaning: StepMeaning;
+}
+
+export interface OrderSagaDefinition extends SagaDefinition<OrderSagaData> {
+	steps: OrderStep[];
+}
+
+/** The HTTP status of a checkout whose saga the customer cancelled (nothing failed, the order did not go through). */
+export const CANCELLED_HTTP_STATUS = 409;
+
+/** The failure of a step this definition does not declare (a saga stored by another version of it). */
+export const UNDECLARED_FAILURE: FailureMeaning = { reason: "PAYMENT_ERROR", http: 409 };
 
 /** Calls a Moleculer action (ctx.call or broker.call, chosen by the saga mixin). */
 export type ActionCaller = (action: string, params: Record<string, unknown>) => Promise<unknown>;
@@ -49,13 +65,22 @@ async function refundOrder(call: ActionCaller, c: StepContext<OrderSagaData>): P
 
 export const ORDER_SAGA = "order-checkout";
 
-/** The order saga's steps, calling other services through `call`. */
-export function orderSaga(call: ActionCaller): SagaDefinition<OrderSagaData> {
+/**
+ * The order saga's steps, calling other services through `call`. Inventory fails OUT_OF_STOCK only when stock
+ * was short (409), INVENTORY_UNAVAILABLE when it could not answer (503); a payment gateway that stayed down is
+ * still a PAYMENT_ERROR, but answered 503 rather than a decline's 402.
+ */
+export function orderSaga(call: ActionCaller): OrderSagaDefinition {
 	return {
 		name: ORDER_SAGA,
 		steps: [
 			{
 				name: "payment",
+				meaning: {
+					success: "PAID",
+					failure: { business: { reason: "PAYMENT_ERROR", http: 402 }, technical: { reason: "PAYMENT_ERROR", http: 503 } },
+					records: ["payment_id"],
+				},
 				action: c =>
 					call("payments.charge", {
 						order_id: c.data.order_id,
@@ -69,6 +94,10 @@ export function orderSaga(call: ActionCaller): SagaDefinition<OrderSagaData> {
 			},
 			{
 				name: "inventory",
+				meaning: {
+					success: "STOCK_RESERVED",
+					failure: { business: { reason: "OUT_OF_STOCK", http: 409 }, technical: { reason: "INVENTORY_UNAVAILABLE", http: 503 } },
+				},
 				action: c =>
 					call("inventory.reserve", {
 						order_id: c.data.order_id,
@@ -79,6 +108,11 @@ export function orderSaga(call: ActionCaller): SagaDefinition<OrderSagaData> {
 			},
 			{
 				name: "shipping",
+				meaning: {
+					success: "SHIPPED",
+					failure: { business: { reason: "SHIPPING_ERROR", http: 409 }, technical: { reason: "SHIPPING_ERROR", http: 503 } },
+					records: ["shipment_id"],
+				},
 				action: c =>
 					call("shipping.create", {
 						order_id: c.data.order_id,
@@ -92,3 +126,6 @@ export function orderSaga(call: ActionCaller): SagaDefinition<OrderSagaData> {
 		],
 	};
 }
+
+/** The order saga's steps as declared, for reading their meaning (their calls are never made). */
+export const ORDER_STEPS: readonly OrderStep[] = orderSaga(() => Promise.reject(new Error("ORDER_STEPS is a declaration: its calls are never made"))).steps;

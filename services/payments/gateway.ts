@@ -50,6 +50,12 @@ export interface SimulatedGatewayOptions {
 	/** Simulated network latency range in ms. */
 	minLatencyMs?: number;
 	maxLatencyMs?: number;
+	/**
+	 * Whether `card-error` makes the gateway fail like one that is down (true by default). Off in production without
+	 * fault injection: there one customer's test token would open the shared gateway breaker for everybody, so the
+	 * token is declined like any card the gateway does not accept.
+	 */
+	simulateOutages?: boolean;
 }
 
 const KEY_MEMORY = 100_000;
@@ -64,8 +70,10 @@ export class SimulatedGateway implements PaymentGateway {
 	private readonly refunds = new Map<string, RefundResult>();
 	private readonly minLatency: number;
 	private readonly maxLatency: number;
+	private readonly simulateOutages: boolean;
 
 	constructor(opts: SimulatedGatewayOptions = {}) {
+		this.simulateOutages = opts.simulateOutages ?? true;
 		this.minLatency = opts.minLatencyMs ?? 2;
 		this.maxLatency = Math.max(this.minLatency, opts.maxLatencyMs ?? 6);
 	}
@@ -84,9 +92,15 @@ export class SimulatedGateway implements PaymentGateway {
 	/** Charges the token, declines it, or fails like a gateway that is down. */
 	async charge(req: ChargeRequest): Promise<ChargeResult> {
 		await this.latency();
-		if (req.token === ERROR_TOKEN) throw new GatewayUnavailableError("payment gateway did not answer (simulated outage for card-error)");
+		if (req.token === ERROR_TOKEN && this.simulateOutages) throw new GatewayUnavailableError("payment gateway did not answer (simulated outage for card-error)");
 		const seen = this.charges.get(req.idempotency_key);
 		if (seen) return seen;
+		if (req.token === ERROR_TOKEN)
+			return this.remember(this.charges, req.idempotency_key, {
+				approved: false,
+				decline_code: "test_token_refused",
+				message: "The test token card-error simulates an outage only where fault injection is on (CHAOS_ENABLED)",
+			});
 		if (req.token === DECLINED_TOKEN)
 			return this.remember(this.charges, req.idempotency_key, { approved: false, decline_code: "card_declined", message: "The card was declined" });
 		return this.remember(this.charges, req.idempotency_key, { approved: true, charge_id: ref("ch", req.idempotency_key) });

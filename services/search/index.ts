@@ -201,7 +201,8 @@ export class SearchIndex {
 		const brand = query.brand?.trim().toLowerCase();
 		const category = query.category?.trim().toLowerCase();
 		const hits: Hit[] = [];
-		const facets: Facets = { brand: {}, category: {} };
+		// Counted in objects without a prototype: a brand named `constructor`, `toString` or `__proto__` is a key like any other.
+		const facets: Facets = { brand: Object.create(null) as Record<string, number>, category: Object.create(null) as Record<string, number> };
 		for (const entry of this.entries.values()) {
 			const p = entry.product;
 			if (brand && p.brand.toLowerCase() !== brand) continue;

@@ -28,25 +28,44 @@ const TERMINAL = new Set(["DELIVERED", "FAILED", "CANCELLED"]);
 
 export type StockSnapshot = Map<string, Levels>;
 
+/** How long a read waits for a circuit breaker that the scenario's faults opened (half-open after 5 s). */
+const BREAKER_WAIT_MS = 15_000;
+
+/**
+ * A read for the checks: a call that finds its service's endpoints behind an open circuit breaker
+ * (SERVICE_NOT_AVAILABLE, left open by the scenario's faults) is tried again until the breaker lets it through.
+ */
+async function read(shop: ChaosShop, action: string, params: Record<string, unknown> = {}): Promise<unknown> {
+	const end = Date.now() + BREAKER_WAIT_MS;
+	for (;;) {
+		try {
+			return await shop.broker.call(action, params);
+		} catch (err) {
+			if ((err as { type?: string }).type !== "SERVICE_NOT_AVAILABLE" || Date.now() > end) throw err;
+			await new Promise(r => setTimeout(r, 250));
+		}
+	}
+}
+
 /** Stock of the products a scenario sells. */
 export async function stockSnapshot(shop: ChaosShop): Promise<StockSnapshot> {
 	const out: StockSnapshot = new Map();
 	for (const id of shop.products) {
-		const l = (await shop.broker.call("inventory.levels", { product_id: id })) as Levels;
+		const l = (await read(shop, "inventory.levels", { product_id: id })) as Levels;
 		out.set(id, { on_hand: l.on_hand, reserved: l.reserved });
 	}
 	return out;
 }
 
 export async function allOrders(shop: ChaosShop): Promise<Order[]> {
-	return ((await shop.broker.call("orders.find", { limit: 10_000 })) as { rows: Order[] }).rows;
+	return ((await read(shop, "orders.find", { limit: 10_000 })) as { rows: Order[] }).rows;
 }
 
 async function deadLetterKeys(shop: ChaosShop): Promise<Set<string>> {
 	const keys = new Set<string>();
 	for (const svc of shop.broker.services) {
 		if (!svc.actions || typeof (svc.actions as Record<string, unknown>).deadLetters !== "function") continue;
-		const { rows } = (await shop.broker.call(`${svc.name}.deadLetters`, { status: "all", limit: 500 })) as {
+		const { rows } = (await read(shop, `${svc.name}.deadLetters`, { status: "all", limit: 500 })) as {
 			rows: Array<{ service: string; event_id: string }>;
 		};
 		for (const d of rows) keys.add(`${d.service}|${d.event_id}`);
@@ -69,7 +88,7 @@ async function pendingOutbox(shop: ChaosShop): Promise<number> {
 	let n = 0;
 	for (const svc of shop.broker.services) {
 		if (!svc.actions || typeof (svc.actions as Record<string, unknown>).eventStats !== "function") continue;
-		n += ((await shop.broker.call(`${svc.name}.eventStats`)) as { pending_outbox: number }).pending_outbox;
+		n += ((await read(shop, `${svc.name}.eventStats`)) as { pending_outbox: number }).pending_outbox;
 	}
 	return n;
 }
@@ -101,7 +120,7 @@ export async function checkInvariants(shop: ChaosShop, before: StockSnapshot, lo
 	for (const o of orders) if (!TERMINAL.has(o.status)) violations.push(`order ${o.id} ended ${o.status}, not a terminal status`);
 
 	for (const o of orders) {
-		const { net_charged_cents } = (await shop.broker.call("payments.listByOrder", { order_id: o.id })) as { net_charged_cents: number };
+		const { net_charged_cents } = (await read(shop, "payments.listByOrder", { order_id: o.id })) as { net_charged_cents: number };
 		const shipped = o.status === "SHIPPED" || o.status === "DELIVERED";
 		const expected = shipped ? toCents(o.total) : 0;
 		if (net_charged_cents !== expected) violations.push(`order ${o.id} (${o.status}) has ${net_charged_cents} cents charged, expected ${expected}`);

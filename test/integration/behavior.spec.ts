@@ -116,6 +116,17 @@ describe("fault injection and call chains", () => {
 		expect(again.status).toBe(401);
 	});
 
+	it("answers an overlong behavior briefly: the token once, cut to 100 characters (audit D18)", async () => {
+		const long = `payment:latency=${"9".repeat(7000)}ms`;
+		const res = await http<{ type: string; message: string; data: { token: string } }>(shop.url, "POST", `/api/v1/users/login?behavior=${long}`, {
+			body: { email: "x@example.com", password: "long-enough" },
+		});
+		expect(res.status).toBe(400);
+		expect(res.body.type).toBe("INVALID_BEHAVIOR");
+		expect(res.body.data.token).toBe(`${long.slice(0, 100)}… (${long.length} characters)`);
+		expect(JSON.stringify(res.body).length).toBeLessThan(600);
+	});
+
 	it("applies a behavior from the X-Behavior header through the gateway and exposes the chain by trace id", async () => {
 		const res = await http(shop.url, "POST", "/api/v1/users/login", {
 			body: { email: `h${Date.now()}@example.com`, password: "long-enough" },

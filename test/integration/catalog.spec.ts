@@ -183,4 +183,24 @@ describe("catalog through the gateway", () => {
 		}, 1000);
 		expect(Date.now() - started).toBeLessThan(1000);
 	});
+
+	it("counts brands and categories named constructor, toString, valueOf and __proto__ like any other in search facets (audit D5)", async () => {
+		const products = [
+			{ id: "facetprobe-1", brand: "constructor", category: "constructor" },
+			{ id: "facetprobe-2", brand: "toString", category: "valueof" },
+			{ id: "facetprobe-3", brand: "__proto__", category: "hasownproperty" },
+			{ id: "facetprobe-4", brand: "__proto__", category: "constructor" },
+		];
+		for (const p of products) {
+			const res = await http(shop.url, "POST", "/api/v1/products", { token: adminToken, body: { ...p, name: `Facetprobe ${p.id}`, price: 5 } });
+			expect(res.status).toBe(201);
+		}
+		await eventually(async () => {
+			const res = await http<SearchBody>(shop.url, "GET", "/api/v1/search?q=facetprobe");
+			expect(res.body.total).toBe(4);
+			// Compared as entries: `__proto__` in an object literal would set the prototype, not a key.
+			expect(Object.entries(res.body.facets.brand).sort()).toEqual([["__proto__", 2], ["constructor", 1], ["toString", 1]]);
+			expect(Object.entries(res.body.facets.category).sort()).toEqual([["constructor", 2], ["hasownproperty", 1], ["valueof", 1]]);
+		});
+	});
 });

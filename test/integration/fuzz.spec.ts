@@ -167,7 +167,10 @@ describe("fuzzing every write route through the gateway", () => {
 		const before = await stateFor(spec);
 		const res = await send();
 		if (res.status >= 500) throw new Error(`${spec.method} ${p} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
-		if (res.status >= 400) expect(await stateFor(spec)).toEqual(before);
+		// A checkout that ran and failed (402 declined card, 409 out of stock) answers with its order: that is a write
+		// that happened, not a refusal; every other 4xx must leave the state as it was.
+		const ranAndFailed = typeof res.body === "object" && res.body !== null && "order" in res.body;
+		if (res.status >= 400 && !ranAndFailed) expect(await stateFor(spec)).toEqual(before);
 	}
 
 	it.each(Object.keys(routes))("answers generated bodies on %s below 500 and stores nothing when it refuses", async name => {

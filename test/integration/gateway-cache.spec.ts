@@ -218,6 +218,7 @@ describe("gateway response cache: rate limit and bounds", () => {
 		expect(over.status).toBe(429);
 		expect(over.headers.get("x-rate-limit-remaining")).toBe("0");
 		expect(over.headers.get("x-cache")).toBeNull();
+		expect(over.body).toMatchObject({ code: 429, type: "RATE_LIMITED", data: { retry_after: Number(over.headers.get("retry-after")) } });
 		// Another client still has its budget and gets the cached answer.
 		expect((await get("/api/v1/products", "203.0.113.8")).headers.get("x-cache")).toBe("HIT");
 	});

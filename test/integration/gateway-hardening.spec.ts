@@ -102,7 +102,7 @@ describe("the gateway with bad input and hostile headers", () => {
 describe("the gateway's rate limit", () => {
 	let shop: Shop;
 	beforeAll(async () => {
-		shop = await startShop(["api", "users"], { RATE_LIMIT_PER_MINUTE: "2" });
+		shop = await startShop(["api", "users", "products"], { RATE_LIMIT_PER_MINUTE: "2" });
 	});
 	afterAll(() => shop.stop());
 
@@ -117,5 +117,12 @@ describe("the gateway's rate limit", () => {
 		expect(statuses).toEqual([401, 401, 429]);
 		expect(Number(last?.get("retry-after"))).toBeGreaterThanOrEqual(1);
 		expect(Number(last?.get("retry-after"))).toBeLessThanOrEqual(60);
+	});
+
+	it("answers the 429 in the one error shape: type RATE_LIMITED and data.retry_after equal to Retry-After (audit D6)", async () => {
+		const res = await http<{ name: string; message: string; code: number; type: string; data: { retry_after: number } }>(shop.url, "GET", "/api/v1/products");
+		expect(res.status).toBe(429);
+		expect(res.body).toMatchObject({ code: 429, type: "RATE_LIMITED", data: { retry_after: Number(res.headers.get("retry-after")) } });
+		expect(res.body.message).toMatch(/retry after \d+ s/);
 	});
 });

@@ -72,6 +72,7 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 	it("charges, reserves and ships: the order ends SHIPPED with its history and decimal money", async () => {
 		const res = await create();
 		expect(res.order).toMatchObject({ status: "SHIPPED", failure_reason: null, total: 1050.99, currency: "USD", user_id: alice.id });
+		expect(res.outcome).toBeNull();
 		expect(res.order.id).toMatch(/^ord_/);
 		expect(res.order.items[0]).toEqual({ product_id: "laptop-123", name: "Laptop", price: 999.99, quantity: 1 });
 		expect(res.order.payment_id).toEqual(expect.any(String));
@@ -88,6 +89,7 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 	it("fails a declined payment with PAYMENT_ERROR and never calls inventory", async () => {
 		const res = await create({ payment: { token: "card-declined" } });
 		expect(res.order).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
+		expect(res.outcome).toEqual({ failure_reason: "PAYMENT_ERROR", http_status: 402 });
 		expect(res.order.history.map(h => h.status)).toEqual(["PENDING", "FAILED"]);
 		expect(res.saga.steps[0]).toMatchObject({ name: "payment", status: "FAILED", error: { code: 402, type: "PAYMENT_DECLINED", retryable: false } });
 		expect(fake.log.some(l => l.startsWith("inventory."))).toBe(false);
@@ -99,6 +101,7 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		const res = await create();
 		const id = res.order.id;
 		expect(res.order).toMatchObject({ status: "FAILED", failure_reason: "OUT_OF_STOCK" });
+		expect(res.outcome).toEqual({ failure_reason: "OUT_OF_STOCK", http_status: 409 });
 		expect(res.order.history.map(h => h.status)).toEqual(["PENDING", "PAID", "COMPENSATING", "FAILED"]);
 		expect(res.saga.steps[1]).toMatchObject({ status: "FAILED", error: { code: 409, type: "INSUFFICIENT_STOCK" } });
 		expect(fake.log).toEqual([`payments.charge ${id}`, `inventory.reserve ${id}`, `payments.refund ${res.order.payment_id}`]);
@@ -154,6 +157,7 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		const res = await create();
 		const id = res.order.id;
 		expect(res.order).toMatchObject({ status: "FAILED", failure_reason: "INVENTORY_UNAVAILABLE" });
+		expect(res.outcome).toEqual({ failure_reason: "INVENTORY_UNAVAILABLE", http_status: 503 });
 		expect(res.saga.steps[1]).toMatchObject({ status: "COMPENSATED", error: { type: "SERVICE_NOT_AVAILABLE" } });
 		expect(fake.log).toContain(`inventory.release ${id}`);
 		expect(fake.available.get("laptop-123")).toBe(10);
@@ -164,6 +168,7 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		const res = await create({ payment: { token: "card-error" } });
 		expect(res.order).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
 		expect(res.saga.steps[0].error).toMatchObject({ code: 503, retryable: true });
+		expect(res.outcome).toEqual({ failure_reason: "PAYMENT_ERROR", http_status: 503 });
 		expect(fake.log.filter(l => l.startsWith("payments.charge")).length).toBeGreaterThan(1);
 		expect(fake.log).toContain(`payments.listByOrder ${res.order.id}`);
 		expect(fake.log.some(l => l.startsWith("inventory."))).toBe(false);
@@ -291,7 +296,9 @@ describe("orders saga when a compensation keeps failing", () => {
 		const t0 = Date.now();
 		const res = (await shop.broker.call("orders.create", orderInput())) as OrderResult;
 		expect(Date.now() - t0).toBeLessThan(5_000);
-		expect(res.order.status).toBe("COMPENSATING");
+		expect(res.order).toMatchObject({ status: "COMPENSATING", failure_reason: null });
+		// The outcome is known before the order has its failure_reason: what the failing step declares.
+		expect(res.outcome).toEqual({ failure_reason: "OUT_OF_STOCK", http_status: 409 });
 		expect(netCharged(fake, res.order.id)).toBe(105_099);
 		fake.failRefunds = 0;
 		await waitFor(async () => ((await shop.broker.call("orders.get", { id: res.order.id }, { meta: { user: alice } })) as PublicOrder).status === "FAILED", 20_000);

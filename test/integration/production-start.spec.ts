@@ -1,9 +1,17 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
 const START = path.resolve(__dirname, "..", "..", "dist", "config", "boot", "start.js");
 /** The development secret that the source code and README publish (config/env.ts). */
 const DEV_JWT_SECRET = "shopflow-development-secret-do-not-use-in-production";
+/** The placeholders a `cp .env.example .env` leaves in place (read from the file, so they stay in step). */
+const EXAMPLE = Object.fromEntries(
+	readFileSync(path.resolve(__dirname, "..", "..", ".env.example"), "utf8")
+		.split("\n")
+		.filter(l => /^[A-Z_]+=/.test(l))
+		.map(l => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]),
+) as Record<string, string>;
 
 /** Runs the compiled `npm start` with the given environment (nothing ambient); it must stop on its own. */
 function start(env: Record<string, string>): { status: number | null; lines: string[] } {
@@ -29,5 +37,16 @@ describe("starting in production", () => {
 		expect(status).toBe(1);
 		expect(lines).toHaveLength(1);
 		expect(lines[0]).toMatch(/^ShopFlow cannot start: ADMIN_PASSWORD: /);
+	});
+
+	it.each([
+		["JWT_SECRET", { JWT_SECRET: EXAMPLE.JWT_SECRET, ADMIN_PASSWORD: "a-strong-admin-pass" }],
+		["ADMIN_PASSWORD", { JWT_SECRET: "a-production-secret-of-at-least-32-chars", ADMIN_PASSWORD: EXAMPLE.ADMIN_PASSWORD }],
+		["ADMIN_PASSWORD", { JWT_SECRET: "a-production-secret-of-at-least-32-chars", ADMIN_PASSWORD: "ADMIN-PASSWORD" }],
+	])("refuses a published value (.env.example placeholder, or the default in capitals) with one line naming %s", (name, env) => {
+		const { status, lines } = start(env);
+		expect(status).toBe(1);
+		expect(lines).toHaveLength(1);
+		expect(lines[0]).toMatch(new RegExp(`^ShopFlow cannot start: ${name}: `));
 	});
 });

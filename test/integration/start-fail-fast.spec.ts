@@ -88,3 +88,34 @@ describe("starting against NATS or Redis that is not there", () => {
 		expect(res.stderr.trim()).toBe('ShopFlow cannot start: CONNECT_TIMEOUT_MS: must be a whole number, got "soon"');
 	}, 60_000);
 });
+
+describe("starting on a port that is taken (audit D17)", () => {
+	let taken: net.Server;
+	let port: number;
+	beforeAll(async () => {
+		taken = net.createServer();
+		await new Promise<void>(resolve => taken.listen(0, "127.0.0.1", resolve));
+		port = (taken.address() as net.AddressInfo).port;
+	});
+	afterAll(() => new Promise(resolve => taken.close(resolve)));
+
+	it("stops with one line naming PORT and the port when the gateway's port is in use", async () => {
+		const res = await startShop({ SERVICES: "api,users", PORT: String(port) });
+		expect(res.code).toBe(1);
+		expect(res.stderr.trim()).toBe(`ShopFlow cannot start: PORT: port ${port} is already in use`);
+		expect(res.stdout).not.toContain("ServiceBroker is started");
+	}, 60_000);
+
+	it("stops with one line naming METRICS_PORT when the metrics port is in use", async () => {
+		const res = await startShop({ SERVICES: "cart", METRICS_PORT: String(port) });
+		expect(res.code).toBe(1);
+		expect(res.stderr.trim()).toBe(`ShopFlow cannot start: METRICS_PORT: port ${port} is already in use`);
+	}, 60_000);
+
+	it("stops with one line naming METRICS_PORT when it is the same as PORT", async () => {
+		const free = await closedPort();
+		const res = await startShop({ SERVICES: "api,users", PORT: String(free), METRICS_PORT: String(free) });
+		expect(res.code).toBe(1);
+		expect(res.stderr.trim()).toBe(`ShopFlow cannot start: METRICS_PORT: is ${free}, the same as PORT; give each its own port`);
+	}, 60_000);
+});

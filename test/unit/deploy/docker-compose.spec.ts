@@ -1,7 +1,8 @@
 /**
  * docker-compose.yml, .env.example and the Dockerfile's health check, read as data (there is no Docker engine in
  * the test environment): only the gateway is published, every container has a health check that fits its role, and
- * every variable the compose file asks for is in .env.example with a placeholder the shop accepts in production.
+ * every variable the compose file asks for is in .env.example; production refuses its secrets' placeholders, and
+ * accepts the file once an operator has replaced them.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -37,6 +38,11 @@ const example = new Map(
 		.filter(l => /^[A-Z_][A-Z0-9_]*=/.test(l))
 		.map(l => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] as const),
 );
+
+/** .env.example after `cp .env.example .env` and replacing the placeholders of the secrets, as the docs ask. */
+function filledExample(): Map<string, string> {
+	return new Map([...example, ["JWT_SECRET", "an-operator-chosen-secret-of-40-characters!"], ["ADMIN_PASSWORD", "an-operator-chosen-admin-password"]]);
+}
 
 /** Compose's interpolation of ${VAR}, ${VAR:-default} and ${VAR:?message} from the given variables. */
 function interpolate(value: string, vars: Map<string, string>): string {
@@ -76,7 +82,7 @@ describe("docker-compose.yml", () => {
 	});
 
 	it("checks the gateway's readiness and every other node's own health port, as the image's health check does", () => {
-		const vars = new Map(example);
+		const vars = filledExample();
 		for (const [name, s] of shopNodes) {
 			const env = Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), vars)]));
 			const config = loadConfig(env);
@@ -91,8 +97,16 @@ describe("docker-compose.yml", () => {
 		expect(shopNodes.length).toBeGreaterThanOrEqual(5);
 	});
 
-	it("gives every node a valid production configuration from .env.example's placeholders", () => {
-		const vars = new Map(example);
+	it("refuses .env.example's secret placeholders in production, naming the variable (audit D4)", () => {
+		const env = Object.fromEntries(
+			Object.entries(compose.services.gateway.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), new Map(example))]),
+		);
+		expect(() => loadConfig(env)).toThrow(/^JWT_SECRET: /);
+		expect(() => loadConfig({ ...env, JWT_SECRET: "an-operator-chosen-secret-of-40-characters!" })).toThrow(/^ADMIN_PASSWORD: /);
+	});
+
+	it("gives every node a valid production configuration from .env.example once its secrets are replaced", () => {
+		const vars = filledExample();
 		for (const [name, s] of shopNodes) {
 			const env = Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), vars)]));
 			const config = loadConfig(env);

@@ -37,19 +37,19 @@ const fakeOrders = {
 				const items = ctx.params.items.map(i => ({ product_id: i.product_id, name: i.name, price: i.price_cents / 100, quantity: i.quantity }));
 				const order = (status: string, failure_reason: string | null = null) => ({ id: `ord_${createCalls.length}`, user_id: ctx.params.user_id, status, failure_reason, items });
 				const saga = (steps: object[]) => ({ id: `saga_${createCalls.length}`, status: "X", steps });
-				if (ctx.params.respond_async) return { order: order("PENDING"), saga: saga([step("payment", "PENDING")]) };
+				if (ctx.params.respond_async) return { order: order("PENDING"), saga: saga([step("payment", "PENDING")]), outcome: null };
+				// orders tells how a failed order ends (outcome); the steps' errors disagree, so a status taken from them would show.
+				const failed = (reason: string, http: number, steps: object[]) => ({ order: order("FAILED", reason), saga: saga(steps), outcome: { failure_reason: reason, http_status: http } });
+				const odd = { code: 500, type: "ODD", retryable: false, kind: "business" };
 				switch (ctx.params.payment.token) {
 					case "card-declined":
-						return { order: order("FAILED", "PAYMENT_ERROR"), saga: saga([step("payment", "FAILED", { code: 402, type: "PAYMENT_DECLINED", retryable: false, kind: "business" })]) };
+						return failed("PAYMENT_ERROR", 402, [step("payment", "FAILED", odd)]);
 					case "card-error":
-						return { order: order("FAILED", "PAYMENT_ERROR"), saga: saga([step("payment", "FAILED", { code: 503, type: "PAYMENT_GATEWAY_UNAVAILABLE", retryable: true, kind: "technical" })]) };
+						return failed("PAYMENT_ERROR", 503, [step("payment", "FAILED", odd)]);
 					case "card-oos":
-						return {
-							order: order("FAILED", "OUT_OF_STOCK"),
-							saga: saga([step("payment", "COMPENSATED"), step("inventory", "FAILED", { code: 409, type: "INSUFFICIENT_STOCK", retryable: false, kind: "business" })]),
-						};
+						return failed("OUT_OF_STOCK", 409, [step("payment", "COMPENSATED"), step("inventory", "FAILED", { ...odd, code: 402 })]);
 					default:
-						return { order: order("SHIPPED"), saga: saga([step("payment", "DONE"), step("inventory", "DONE"), step("shipping", "DONE")]) };
+						return { order: order("SHIPPED"), saga: saga([step("payment", "DONE"), step("inventory", "DONE"), step("shipping", "DONE")]), outcome: null };
 				}
 			},
 		},
@@ -148,7 +148,7 @@ describe("checkout service", () => {
 		["card-declined", 402, "PAYMENT_ERROR"],
 		["card-error", 503, "PAYMENT_ERROR"],
 		["card-oos", 409, "OUT_OF_STOCK"],
-	])("answers a failed saga with %s as %d and keeps the cart for another try", async (token, status, reason) => {
+	])("answers a failed saga with %s as the %d its outcome declares and keeps the cart for another try", async (token, status, reason) => {
 		const c = await customer([["mouse-1", 1]]);
 		const res = await c.call({ ...body, payment_method: token });
 		expect(res.status).toBe(status);

@@ -1,9 +1,10 @@
 import { bodyHash, canonicalJson, checkoutResponse, checkoutStatus, isValidIdempotencyKey, repriceLines, wantsAsync } from "../../../../services/checkout/model";
 
 const step = (name: string, status: string, error?: object) => ({ name, status, duration: 3, ...(error ? { error } : {}) });
-const result = (status: string, failure_reason: string | null, steps: ReturnType<typeof step>[]) => ({
+const result = (status: string, failure_reason: string | null, steps: ReturnType<typeof step>[], outcome: { failure_reason: string | null; http_status: number } | null = null) => ({
 	order: { id: "ord_1", status, failure_reason, items: [] },
 	saga: { id: "saga_1", status: "COMPENSATED", steps },
+	outcome,
 });
 const declined = { code: 402, type: "PAYMENT_DECLINED", message: "declined", retryable: false, kind: "business" };
 const gatewayDown = { code: 503, type: "PAYMENT_GATEWAY_UNAVAILABLE", message: "down", retryable: true, kind: "technical" };
@@ -56,22 +57,27 @@ describe("checkout model", () => {
 	it.each([
 		["a shipped order", result("SHIPPED", null, [step("payment", "DONE"), step("inventory", "DONE"), step("shipping", "DONE")]), 201],
 		["an accepted pending order", result("PENDING", null, [step("payment", "PENDING")]), 202],
-		["a declined card", result("FAILED", "PAYMENT_ERROR", [step("payment", "FAILED", declined)]), 402],
-		["a gateway that stayed down", result("FAILED", "PAYMENT_ERROR", [step("payment", "FAILED", gatewayDown)]), 503],
-		["stock that ran out", result("FAILED", "OUT_OF_STOCK", [step("payment", "COMPENSATED"), step("inventory", "FAILED", outOfStock)]), 409],
-		["inventory that stayed down", result("FAILED", "INVENTORY_UNAVAILABLE", [step("payment", "COMPENSATED"), step("inventory", "FAILED", { code: 503, retryable: true })]), 503],
-		["a cancelled order", result("CANCELLED", null, []), 409],
-		["an order still undoing a declined payment", result("COMPENSATING", null, [step("payment", "COMPENSATING", declined)]), 402],
-		["an order still undoing a gateway outage", result("COMPENSATING", null, [step("payment", "COMPENSATING", gatewayDown)]), 503],
-		["an order still refunding after stock ran out", result("COMPENSATING", null, [step("payment", "COMPENSATING"), step("inventory", "FAILED", outOfStock)]), 409],
+		["a declined card", result("FAILED", "PAYMENT_ERROR", [step("payment", "FAILED", declined)], { failure_reason: "PAYMENT_ERROR", http_status: 402 }), 402],
+		["a gateway that stayed down", result("FAILED", "PAYMENT_ERROR", [step("payment", "FAILED", gatewayDown)], { failure_reason: "PAYMENT_ERROR", http_status: 503 }), 503],
+		["stock that ran out", result("FAILED", "OUT_OF_STOCK", [step("payment", "COMPENSATED"), step("inventory", "FAILED", outOfStock)], { failure_reason: "OUT_OF_STOCK", http_status: 409 }), 409],
+		["inventory that stayed down", result("FAILED", "INVENTORY_UNAVAILABLE", [step("payment", "COMPENSATED"), step("inventory", "FAILED", { code: 503, retryable: true })], { failure_reason: "INVENTORY_UNAVAILABLE", http_status: 503 }), 503],
+		["a cancelled order", result("CANCELLED", null, [], { failure_reason: null, http_status: 409 }), 409],
+		["an order still undoing a declined payment", result("COMPENSATING", null, [step("payment", "COMPENSATING", declined)], { failure_reason: "PAYMENT_ERROR", http_status: 402 }), 402],
+		["an order still undoing a gateway outage", result("COMPENSATING", null, [step("payment", "COMPENSATING", gatewayDown)], { failure_reason: "PAYMENT_ERROR", http_status: 503 }), 503],
+		["an order still refunding after stock ran out", result("COMPENSATING", null, [step("payment", "COMPENSATING"), step("inventory", "FAILED", outOfStock)], { failure_reason: "OUT_OF_STOCK", http_status: 409 }), 409],
 		["an order still being paid", result("PAID", null, [step("payment", "DONE"), step("inventory", "RUNNING")]), 202],
 	])("answers %s with the right status", (_what, res, status) => {
 		expect(checkoutStatus(res)).toBe(status);
 	});
 
-	it("classifies a step error without a kind by its code and retryability", () => {
-		expect(checkoutStatus(result("FAILED", "PAYMENT_ERROR", [step("payment", "FAILED", { code: 402, retryable: false })]))).toBe(402);
-		expect(checkoutStatus(result("FAILED", "PAYMENT_ERROR", [step("payment", "FAILED", { code: 500 })]))).toBe(503);
+	it("answers with the status orders declares for the outcome, never one read from step names or step errors", () => {
+		// A step named like the payment, failing like a decline: the outcome orders computed is what counts.
+		expect(checkoutStatus(result("FAILED", "SHIPPING_ERROR", [step("payment", "FAILED", declined)], { failure_reason: "SHIPPING_ERROR", http_status: 503 }))).toBe(503);
+		expect(checkoutStatus(result("COMPENSATING", null, [step("payment", "COMPENSATING", gatewayDown)], { failure_reason: "PAYMENT_ERROR", http_status: 402 }))).toBe(402);
+	});
+
+	it("answers 409 for an order that did not go through and came without an outcome", () => {
+		expect(checkoutStatus(result("FAILED", "PAYMENT_ERROR", [step("payment", "FAILED", declined)]))).toBe(409);
 	});
 
 	it("builds the response body with saga steps, trace id, duration and upstream calls", () => {

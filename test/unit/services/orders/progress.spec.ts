@@ -1,5 +1,6 @@
-import { applySagaProgress } from "../../../../services/orders/progress";
-import { createSagaState, type SagaState, type StepStatus } from "../../../../mixins/saga/engine";
+import { applySagaProgress, sagaOutcome } from "../../../../services/orders/progress";
+import { ORDER_STEPS, orderSaga, type OrderStep } from "../../../../services/orders/steps";
+import { createSagaState, type FailureKind, type SagaState, type StepError, type StepStatus } from "../../../../mixins/saga/engine";
 import { initialState } from "../../../../services/orders/state-machine";
 
 const AT = "2026-01-01T00:00:00.000Z";
@@ -65,5 +66,54 @@ describe("applySagaProgress", () => {
 	it("leaves a terminal order's status alone", () => {
 		const failed = applySagaProgress(order(), saga("COMPENSATED", ["FAILED", "PENDING", "PENDING"], { failed_step: "payment" }), AT);
 		expect(applySagaProgress(failed, saga("COMPENSATED", ["FAILED", "PENDING", "PENDING"]), AT).history).toEqual(failed.history);
+	});
+});
+
+const failing = (kind: FailureKind, code: number): StepError => ({ code, type: "X", message: "x", retryable: kind === "technical", kind, reached: true });
+
+describe("sagaOutcome", () => {
+	it.each([
+		["a declined card", "payment", failing("business", 402), "COMPENSATED", "PAYMENT_ERROR", 402],
+		["a payment gateway that stayed down", "payment", failing("technical", 503), "COMPENSATED", "PAYMENT_ERROR", 503],
+		["stock that ran out, while the payment is refunded", "inventory", failing("business", 409), "COMPENSATING", "OUT_OF_STOCK", 409],
+		["inventory that could not answer", "inventory", failing("technical", 503), "COMPENSATED", "INVENTORY_UNAVAILABLE", 503],
+		["a refused shipment", "shipping", failing("business", 422), "COMPENSATED", "SHIPPING_ERROR", 409],
+		["shipping that stayed down, while stock is released", "shipping", failing("technical", 504), "COMPENSATING", "SHIPPING_ERROR", 503],
+	] as const)("gives %s the reason and HTTP status its step declares", (_what, failedStep, error, status, reason, http) => {
+		expect(sagaOutcome(saga(status, ["COMPENSATED", "COMPENSATED", "FAILED"], { failed_step: failedStep, error }))).toEqual({ failure_reason: reason, http_status: http });
+	});
+
+	it("gives a cancel no reason and 409, and a saga going forward or completed no outcome", () => {
+		expect(sagaOutcome(saga("COMPENSATING", ["COMPENSATING", "PENDING", "PENDING"], { abort_reason: "CANCELLED" }))).toEqual({ failure_reason: null, http_status: 409 });
+		expect(sagaOutcome(saga("RUNNING", ["DONE", "RUNNING", "PENDING"]))).toBeNull();
+		expect(sagaOutcome(saga("COMPLETED", ["DONE", "DONE", "DONE"]))).toBeNull();
+	});
+});
+
+describe("the order saga's declarations", () => {
+	it("declare every step's meaning beside its action and compensation", () => {
+		const def = orderSaga(async () => null);
+		expect(def.steps.map(s => [s.name, s.meaning.success, typeof s.action, typeof s.compensation])).toEqual([
+			["payment", "PAID", "function", "function"],
+			["inventory", "STOCK_RESERVED", "function", "function"],
+			["shipping", "SHIPPED", "function", "function"],
+		]);
+		expect(ORDER_STEPS.map(s => s.meaning)).toEqual(def.steps.map(s => s.meaning));
+	});
+
+	it("are the only source of what a step means: other steps, other meanings", () => {
+		// The same names declared otherwise: nothing else decides from the name.
+		const steps: OrderStep[] = [
+			{ ...ORDER_STEPS[0], meaning: { success: "PAID", failure: { business: { reason: "SHIPPING_ERROR", http: 409 }, technical: { reason: "SHIPPING_ERROR", http: 503 } } } },
+			{ ...ORDER_STEPS[1], meaning: { success: "STOCK_RESERVED", failure: ORDER_STEPS[1].meaning.failure, records: ["shipment_id"] } },
+			{ ...ORDER_STEPS[2], meaning: { ...ORDER_STEPS[2].meaning, records: [] } },
+		];
+		const running = saga("RUNNING", ["DONE", "DONE", "RUNNING"]);
+		running.steps[1].result = { shipment_id: "shp_from_inventory" };
+		// The payment here declares no recorded field, the inventory the shipment id.
+		expect(applySagaProgress(order(), running, AT, steps)).toMatchObject({ status: "STOCK_RESERVED", payment_id: null, shipment_id: "shp_from_inventory" });
+		const declined = saga("COMPENSATED", ["FAILED", "PENDING", "PENDING"], { failed_step: "payment", error: failing("business", 402) });
+		expect(sagaOutcome(declined, steps)).toEqual({ failure_reason: "SHIPPING_ERROR", http_status: 409 });
+		expect(applySagaProgress(order(), declined, AT, steps)).toMatchObject({ status: "FAILED", failure_reason: "SHIPPING_ERROR" });
 	});
 });
