@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { DEFAULT_CURRENCY } from "../common/money";
 import type { CatalogRow } from "../cart/client";
+import type { OrderResult } from "../orders/client";
 
 export interface CartLine {
 	product_id: string;
@@ -51,6 +52,10 @@ export interface OrderCreateResult<O extends OrderLike = OrderLike> {
 	/** Set by orders once the saga is undoing itself or was undone. */
 	outcome?: OrderOutcome | null;
 }
+
+/** Checkout reads orders' answer (services/orders/client.ts) through the fields above: tsc fails here if they part. */
+type ReadsOrdersAnswer = OrderResult extends OrderCreateResult ? true : never;
+export const READS_ORDERS_ANSWER: ReadsOrdersAnswer = true;
 
 export interface UpstreamCall {
 	name: string;
