@@ -234,8 +234,11 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			const orderKey = claimDoc.order_key as string;
 			this.running.add(claimDoc.id);
 			let outcome: Outcome;
+			let placedHere = false;
 			try {
-				outcome = (cartClaim.takenOver ? await this.placedOrder(ctx, started, orderKey) : null) ?? (await this.createOrder(ctx, started, cart, orderKey, priced));
+				const found = cartClaim.takenOver ? await this.placedOrder(ctx, started, orderKey) : null;
+				placedHere = !found;
+				outcome = found ?? (await this.createOrder(ctx, started, cart, orderKey, priced));
 			} catch (err) {
 				// Nothing was placed: the cart is free again. When the outcome is unknown the claim stays, so that a retry
 				// takes it over (its owner is gone) with the same order key, and finds or places that one order.
@@ -246,8 +249,20 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				this.running.delete(claimDoc.id);
 			}
 			// A failed order leaves the cart as it was, free for another try (a new order); a placed one answers repeats.
-			if (outcome.status === 201 || outcome.status === 202) await this.claims.finish(claimDoc, outcome.status, null);
-			else await this.claims.giveBack(claimDoc);
+			if (outcome.status !== 201 && outcome.status !== 202) {
+				await this.claims.giveBack(claimDoc);
+				return outcome;
+			}
+			await this.claims.finish(claimDoc, outcome.status, null);
+			// Only then does the order take its lines out of the cart: a repeated click in between finds the cart as it was
+			// and its claim done (the same order), never an empty cart that would answer an older order.
+			if (placedHere) {
+				const order = outcome.body.order;
+				await ctx.call("cart.clearFor", { user_id: cart.user_id, items: orderedLines(order.items) }).catch(err =>
+					// The order stands either way; a cart that kept its lines is a nuisance, not a reason to answer an error.
+					this.logger.warn(`Order ${order.id} placed but the cart of ${cart.user_id} was not cleared: ${String(err)}`),
+				);
+			}
 			return outcome;
 		},
 
@@ -301,12 +316,6 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				result = placed;
 			}
 			const status = checkoutStatus(result);
-			// A placed order takes its lines out of the cart; a failed one leaves the cart for another try.
-			if (status === 201 || status === 202)
-				await ctx.call("cart.clearFor", { user_id: userId, items: orderedLines(result.order.items) }).catch(err =>
-					// The order stands either way; a cart that kept its lines is a nuisance, not a reason to answer an error.
-					this.logger.warn(`Order ${result.order.id} placed but the cart of ${userId} was not cleared: ${String(err)}`),
-				);
 
 			const traceId = ctx.requestID ?? ctx.id;
 			const calls = takeUpstreamCalls(ctx).map(c => ({ name: c.name, action: c.action, code: c.code, duration: c.duration }));
