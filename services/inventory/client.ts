@@ -3,7 +3,16 @@
  * no retries; null when inventory does not answer, so product pages and search results still render.
  */
 import type { Context } from "moleculer";
-import type { AvailabilityResult } from "./model";
+import type { AvailabilityResult, StockLine } from "./model";
+
+/** inventory.reserve's answer (a repeated call answers the same). */
+export interface ReservationAnswer {
+	order_id: string;
+	status: "RESERVED";
+	lines: StockLine[];
+}
+/** The answer of inventory.release ("RELEASED" or "NONE") and inventory.commit ("COMMITTED"). */
+export type StatusAnswer<S extends string> = { order_id: string; status: S };
 
 export interface DisplayAvailability {
 	available: number;
