@@ -24,8 +24,8 @@ export const AVAILABILITY_TIMEOUT_MS = 1500;
 
 /** Whether an action has an endpoint now (calling one that has none only logs a warning and fails). */
 export function isCallable(ctx: Context, action: string): boolean {
-	const registry = ctx.broker.registry as unknown as { actions: { isAvailable(name: string): boolean } };
-	return registry.actions.isAvailable(action);
+	// The registry's endpoint list of the action (undefined when no node has it), as `$node.actions` reads it.
+	return ctx.broker.registry.getActionEndpoints(action)?.hasAvailable() === true;
 }
 
 /** Available units per product id (0 for products without stock), or null when inventory is unavailable. */
