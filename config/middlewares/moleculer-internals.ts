@@ -1,9 +1,11 @@
 /**
- * The one place where ShopFlow depends on a Moleculer internal (something Moleculer neither documents nor declares
- * in its typings, so that neither tsc nor its changelog would tell us it changed). Everything else uses Moleculer's
+ * The one place where ShopFlow depends on a Moleculer internal (something Moleculer does not document, whether or not
+ * its typings declare it, so that its changelog would not tell us it changed). Everything else uses Moleculer's
  * public surface: the broker's methods, the registry's list queries (`getServiceList`, `getNodeList`,
- * `getActionEndpoints`, which `$node.*` answer with), the metric registry's methods, the reporters' documented
- * extension points. The lint rule `no-restricted-syntax` (eslint.config.mjs) refuses the known internals anywhere else.
+ * `getActionEndpoints`, which `$node.*` answer with), the metric registry's methods, the reporters' extension points.
+ * The lint rule `no-restricted-syntax` (eslint.config.mjs) refuses the known internals anywhere else. One exception
+ * remains: the transporter's typed `broker.transit.connected`, read by the gateway's readiness (services/api/health.ts)
+ * and the node health (config/boot/metrics-reporter.ts), since a service may not import this file.
  *
  * - Moleculer's built-in middlewares, in the order `ServiceBroker.registerMiddlewares` adds them
  *   (`INTERNAL_MIDDLEWARES` in moleculer/src/service-broker.js, not exported), and their factories (moleculer's
@@ -14,6 +16,7 @@
  * - Freezing a metric (its `set` replaced), so that Moleculer's periodic update of process metrics cannot refill it.
  * - Running only the base reporter's `init` for a reporter that extends Moleculer's Prometheus reporter without
  *   its HTTP server.
+ * - Rejecting the requests pending on a node (the transit's, typed but undocumented), for node-restart.ts.
  *
  * test/unit/config/middlewares/moleculer-internals.spec.ts fails when Moleculer changes any of these.
  */
@@ -109,4 +112,12 @@ type ReporterInit = (this: unknown, registry: MetricRegistry) => void;
 export function initAsBaseReporter(reporter: object, registry: MetricRegistry): void {
 	const Base = moleculer.MetricReporters.Base as unknown as { prototype: { init: ReporterInit } };
 	Base.prototype.init.call(reporter, registry);
+}
+
+/**
+ * Rejects the requests this node is waiting on from `nodeID` with RequestRejectedError, as Moleculer does when a node
+ * disconnects (`Transit.removePendingRequestByNodeID`, typed but not documented).
+ */
+export function rejectPendingRequestsTo(broker: ServiceBroker, nodeID: string): void {
+	broker.transit?.removePendingRequestByNodeID(nodeID);
 }
