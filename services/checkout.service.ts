@@ -353,7 +353,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 					const [nodeId, ownerInstance] = owner.split("|");
 					// This node's id with another instance is an earlier run of this process (NODE_ID kept across restarts).
 					if (nodeId === this.broker.nodeID) return ownerInstance === instance && this.running.has(recordId);
-					return this.broker.registry.nodes.get(nodeId)?.available === true;
+					return this.broker.registry.getNodeList({ onlyAvailable: true, withServices: false }).some(n => n.id === nodeId);
 				},
 			},
 			this.opts.staleClaimMs,

@@ -8,6 +8,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { MetricReporters, type MetricRegistry } from "moleculer";
+import { initAsBaseReporter } from "../middlewares/moleculer-internals";
 import { requestMetricsOf } from "../middlewares/request-metrics";
 import { METRICS_TEXT, type MetricsText } from "../../services/common/metrics";
 
@@ -18,7 +19,6 @@ type ReporterInstance = InstanceType<typeof MetricReporters.Prometheus> & {
 };
 
 const Prometheus = MetricReporters.Prometheus as unknown as new (opts?: Record<string, unknown>) => ReporterInstance;
-const Base = MetricReporters.Base as unknown as { prototype: { init(this: unknown, registry: MetricRegistry): void } };
 
 export interface ShopReporterOptions {
 	/** METRICS_PORT: serve GET /metrics on this port (0: any free port); null or absent: only through the gateway. */
@@ -41,7 +41,7 @@ export class GatewayPrometheusReporter extends Prometheus implements MetricsText
 
 	/** Registers with the metric registry; opens the node's metrics port when it has one (a busy port stops the node). */
 	override init(registry: MetricRegistry): void {
-		Base.prototype.init.call(this, registry);
+		initAsBaseReporter(this, registry);
 		if (this.listenPort === null) return;
 		const broker = registry.broker;
 		const server = http.createServer((req, res) => this.serve(req, res));
