@@ -164,7 +164,7 @@ describe("deploy/k8s/base", () => {
 		const shutdownMs = createBrokerOptions(config).tracking?.shutdownTimeout ?? 5000;
 		expect(shutdownMs).toBe(10_000);
 		for (const d of deployments) {
-			const spec = podTemplate(d)?.spec as { terminationGracePeriodSeconds: number };
+			const spec = podTemplate(d)?.spec as unknown as { terminationGracePeriodSeconds: number };
 			const preStop = (shopContainer(d).lifecycle as { preStop: { exec: { command: string[] } } }).preStop.exec.command;
 			expect(preStop[0]).toBe("sleep");
 			// The broker waits up to shutdownTimeout for the calls this node made, then as long for those it handles.
