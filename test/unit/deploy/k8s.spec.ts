@@ -181,6 +181,8 @@ describe("deploy/k8s/base", () => {
 			const services = selectServices(loadConfig(withRealSecrets(effectiveEnv(shopContainer(d)))).services);
 			expect(services.filter(s => !stateless.has(s))).toEqual([]);
 			expect((h.spec as { minReplicas: number }).minReplicas).toBeGreaterThanOrEqual(2);
+			// The autoscaler owns the count: a Deployment's own replicas would reset it on every apply.
+			expect({ deployment: d.metadata.name, replicas: (d.spec as { replicas?: number }).replicas }).toEqual({ deployment: d.metadata.name, replicas: undefined });
 		}
 		const budgets = ofKind("PodDisruptionBudget");
 		expect(budgets.map(b => b.metadata.name).sort()).toEqual([...ROLES].sort());
