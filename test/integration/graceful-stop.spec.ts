@@ -104,7 +104,7 @@ describe("a SIGTERM under load", () => {
 		);
 		termAt = Date.now();
 		child.kill("SIGTERM");
-		const exit = await Promise.race([exited, new Promise<null>(r => setTimeout(r, 25_000, null))]);
+		const exit = await Promise.race([exited, new Promise<null>(r => setTimeout(r, 25_000, null).unref())]);
 		shop = null;
 		// A moment of load against the stopped shop: connections refused.
 		await new Promise(r => setTimeout(r, 300));
