@@ -14,7 +14,7 @@ import { EVENTS } from "./common/events";
 import { ConflictError, DependencyUnavailableError, InsufficientStockError, NotFoundError } from "./common/errors";
 import type { ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
-import { DEMO_STOCK, type PricingRow } from "./products/client";
+import { assertProductManager, DEMO_STOCK, type PricingRow } from "./products/client";
 import {
 	availabilityAnswer,
 	fellBelow,
@@ -208,22 +208,24 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			},
 		},
 
-		/** A product's stock over all warehouses (admin through REST; other services may call it). */
+		/** A product's stock over all warehouses (its shop's owner or an admin through REST; other services may call it). */
 		levels: {
-			roles: ["admin"],
+			auth: "required",
 			params: { product_id: productParam },
 			async handler(this: InventoryThis, ctx: Ctx<ProductParams>): Promise<Levels> {
+				await assertProductManager(ctx, ctx.params.product_id);
 				const levels = await this.levelsOf(ctx.params.product_id);
 				if (levels.warehouses.length === 0) await this.ensureProduct(ctx, ctx.params.product_id);
 				return levels;
 			},
 		},
 
-		/** Adds delivered units to a warehouse (admin). */
+		/** Adds delivered units to a warehouse (its shop's owner or an admin). */
 		restock: {
-			roles: ["admin"],
+			auth: "required",
 			params: restockParams,
 			async handler(this: InventoryThis, ctx: Ctx<RestockParams>): Promise<Levels> {
+				await assertProductManager(ctx, ctx.params.product_id);
 				const { product_id, warehouse_id, quantity } = ctx.params;
 				await this.ensureProduct(ctx, product_id);
 				await this.store().restock(product_id, warehouse_id, quantity);
@@ -231,11 +233,12 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			},
 		},
 
-		/** Sets a warehouse's on_hand after a count (admin); refused below what is reserved there (409). */
+		/** Sets a warehouse's on_hand after a count (its shop's owner or an admin); refused below what is reserved there (409). */
 		setLevel: {
-			roles: ["admin"],
+			auth: "required",
 			params: setLevelParams,
 			async handler(this: InventoryThis, ctx: Ctx<SetLevelParams>): Promise<Levels> {
+				await assertProductManager(ctx, ctx.params.product_id);
 				const { product_id, warehouse_id, on_hand } = ctx.params;
 				await this.ensureProduct(ctx, product_id);
 				const before = (await this.levelsOf(product_id)).available;

@@ -3,23 +3,27 @@
  * Reads go through Moleculer's cacher; every change cleans the cache on every node and is published as a
  * product event for read models (search) and re-pricing.
  */
-import { randomUUID } from "node:crypto";
 import type { Context } from "moleculer";
 import { configOf, type Config } from "../config/env";
-import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
+import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
-import { EVENTS, type DomainEvent, type ReviewCreatedPayload } from "./common/events";
+import { EVENTS, type DomainEvent, type ReviewCreatedPayload, type ShopChangedPayload } from "./common/events";
 import { PRODUCTS_CHANGED_BROADCAST } from "./common/broadcasts";
 import { ConflictError, NotFoundError, ValidationFailedError } from "./common/errors";
-import { created, type ShopMeta } from "./common/meta";
+import type { ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { pageWindow, pagingParams, toPage, type Page } from "./common/paging";
 import { fetchAvailability, isCallable } from "./inventory/client";
-import { changedFields, demoProduct, newProduct, priceChange } from "./products/changes";
+import { changedFields, demoProduct, priceChange } from "./products/changes";
 import { ensureCategory, insertIfAbsent } from "./products/store";
+import { ofShop, shopStats } from "./products/shop-listing";
+import { shopMethods } from "./products/shop-methods";
+import { HOUSE_SHOP_ID, type ShopStats } from "./shops/client";
 import { DEMO_CATEGORIES, DEMO_PRODUCTS } from "./products/demo-catalog";
 import {
 	checkPrice,
+	isListed,
+	LISTED,
 	slugify,
 	SLUG_PATTERN,
 	toApiProduct,
@@ -32,6 +36,7 @@ import {
 	type ProductSnapshot,
 } from "./products/model";
 import {
+	createInShopParams,
 	createParams,
 	listParams,
 	updateParams,
@@ -65,6 +70,9 @@ export interface CategoryRow {
 
 interface ProductsMethods extends DbMethods, EventsMethods {
 	loadActive(id: string): Promise<ProductDoc>;
+	loadManaged(ctx: Context<unknown, ShopMeta>, id: string): Promise<ProductDoc>;
+	createProduct(ctx: Context<ProductInput, ShopMeta>, shopId: string): Promise<ApiProduct>;
+	applyShopStatus(ctx: Context, e: ShopChangedPayload): Promise<number>;
 	availabilityFor(ctx: Context, ids: string[]): Promise<Map<string, Availability> | null>;
 	cleanCache(): Promise<void>;
 	afterChange(events: StagedEvent[], doc: ProductDoc): Promise<void>;
@@ -99,12 +107,20 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 					);
 					if (n > 0) await this.cleanCache();
 				},
+				/** The shop is ACTIVE again: its products return to the catalog and search. */
+				async [EVENTS.SHOP_APPROVED](this: ProductsThis, event: DomainEvent, ctx: Context): Promise<void> {
+					await this.applyShopStatus(ctx, event as unknown as ShopChangedPayload);
+				},
+				/** The shop is suspended: its products leave the catalog and search, and checkout refuses them. */
+				async [EVENTS.SHOP_SUSPENDED](this: ProductsThis, event: DomainEvent, ctx: Context): Promise<void> {
+					await this.applyShopStatus(ctx, event as unknown as ShopChangedPayload);
+				},
 			},
 		}),
 	],
 
 	actions: {
-		/** A page of the catalog, filtered by category and brand, with availability. */
+		/** A page of the catalog, filtered by category, brand and shop, with availability. */
 		list: {
 			params: listParams,
 			async handler(this: ProductsThis, ctx: Ctx<ListParams>): Promise<Page<ApiProduct>> {
@@ -130,7 +146,9 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			params: { id: { type: "string", min: 1, max: 100 } },
 			cache: { keys: ["id"] },
 			async handler(this: ProductsThis, ctx: Ctx<IdParams>): Promise<ProductSnapshot> {
-				return toSnapshot(await this.loadActive(ctx.params.id));
+				const doc = await this.loadActive(ctx.params.id);
+				if (!isListed(doc)) throw new NotFoundError("product", ctx.params.id);
+				return toSnapshot(doc);
 			},
 		},
 
@@ -138,12 +156,13 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 		page: {
 			visibility: "public",
 			params: listParams,
-			cache: { keys: ["category", "brand", "page", "page_size"] },
+			cache: { keys: ["category", "brand", "shop", "page", "page_size"] },
 			async handler(this: ProductsThis, ctx: Ctx<ListParams>): Promise<Page<ProductSnapshot>> {
-				const { category, brand, page, page_size } = ctx.params;
-				const query: Record<string, unknown> = { active: true };
+				const { category, brand, shop, page, page_size } = ctx.params;
+				const query: Record<string, unknown> = { ...LISTED };
 				if (category) query.category = slugify(category);
 				if (brand) query.brand_key = brand.toLowerCase();
+				if (shop) Object.assign(query, ofShop(shop));
 				const repo = this.collection<ProductDoc>("products");
 				const [rows, total] = await Promise.all([
 					// `_id` (the stored id) breaks ties, so that pages never overlap or skip.
@@ -154,7 +173,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			},
 		},
 
-		/** Current names and prices for re-pricing carts and orders; unknown ids are absent, removed ones inactive. */
+		/** Current names and prices for re-pricing carts and orders; unknown ids are absent, removed ones and a suspended shop's inactive. */
 		getMany: {
 			visibility: "public",
 			params: { ids: { type: "array", items: { type: "string", min: 1, max: 100 }, max: 200 } },
@@ -162,11 +181,11 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 				const ids = [...new Set(ctx.params.ids)];
 				if (ids.length === 0) return { rows: [] };
 				const docs = await this.collection<ProductDoc>("products").find({ id: { $in: ids } });
-				return { rows: docs.map(d => ({ id: d.id, name: d.name, price_cents: d.price_cents, currency: d.currency, active: d.active })) };
+				return { rows: docs.map(d => ({ id: d.id, name: d.name, price_cents: d.price_cents, currency: d.currency, active: isListed(d) })) };
 			},
 		},
 
-		/** Every active product, page by page (up to 500 a page), for read models that rebuild themselves. */
+		/** Every listed product, page by page (up to 500 a page), for read models that rebuild themselves. */
 		all: {
 			visibility: "public",
 			params: { ...pagingParams, page_size: { ...pagingParams.page_size, max: 500, default: 200 } },
@@ -174,53 +193,66 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 				const { page, page_size } = ctx.params;
 				const repo = this.collection<ProductDoc>("products");
 				const [rows, total] = await Promise.all([
-					repo.find({ active: true }, { sort: ["_id"], ...pageWindow(page, page_size) }),
-					repo.count({ active: true }),
+					repo.find(LISTED, { sort: ["_id"], ...pageWindow(page, page_size) }),
+					repo.count(LISTED),
 				]);
 				return toPage(rows.map(toSnapshot), total, page, page_size);
 			},
 		},
 
-		/** The categories with how many active products each has. */
+		/** The categories with how many listed products each has. */
 		categories: {
 			cache: { keys: [] },
 			async handler(this: ProductsThis): Promise<{ rows: CategoryRow[] }> {
 				const cats = await this.collection<CategoryDoc>("categories").find({}, { sort: ["name"], limit: 1000 });
 				const products = this.collection<ProductDoc>("products");
 				const rows = await Promise.all(
-					cats.map(async c => ({ id: c.id, name: c.name, product_count: await products.count({ category: c.id, active: true }) })),
+					cats.map(async c => ({ id: c.id, name: c.name, product_count: await products.count({ category: c.id, ...LISTED }) })),
 				);
 				return { rows: rows.filter(r => r.product_count > 0) };
 			},
 		},
 
-		/** Adds a product (admin); product.created is staged in the same write. */
+		/** Adds a product (admin) to `shop_id`, by default the house shop; product.created is staged in the same write. */
 		create: {
 			roles: ["admin"],
 			params: createParams,
 			async handler(this: ProductsThis, ctx: Ctx<ProductInput>): Promise<ApiProduct> {
-				const input = ctx.params;
-				const price = checkPrice(input.price);
-				if (!price.ok) throw new ValidationFailedError("price", price.message);
-				const id = input.id ?? `${slugify(input.name) || "product"}-${randomUUID().slice(0, 6)}`;
-				const doc = newProduct(id, input, price.value, this.categorySlug(input.category), new Date().toISOString());
-				const event = this.stageEvent(ctx, EVENTS.PRODUCT_CREATED, { product_id: id, version: doc.version, product: toSnapshot(doc) });
-				try {
-					await this.collection<ProductDoc>("products").insert({ ...doc, [STAGED_EVENTS_FIELD]: [event] });
-				} catch (err) {
-					if (err instanceof DuplicateKeyError)
-						throw new ConflictError(`id: a product '${id}' already exists`, "PRODUCT_EXISTS", { field: "id", id });
-					throw err;
-				}
-				await this.afterChange([event], doc);
-				created(ctx, `/api/v1/products/${id}`);
-				return toApiProduct(toSnapshot(doc));
+				return this.createProduct(ctx, ctx.params.shop_id ?? HOUSE_SHOP_ID);
 			},
 		},
 
-		/** Changes a product (admin); a new price is also announced as product.price-changed. */
+		/** Adds a product to a shop, by its owner or an admin (403 for anyone else). */
+		createInShop: {
+			auth: "required",
+			params: createInShopParams,
+			async handler(this: ProductsThis, ctx: Ctx<ProductInput & { shop_id: string }>): Promise<ApiProduct> {
+				return this.createProduct(ctx, ctx.params.shop_id);
+			},
+		},
+
+		/** 404 for an unknown product, 403 unless the caller manages its shop; inventory asks before a seller's stock change. */
+		assertManager: {
+			visibility: "public",
+			params: { id: { type: "string", min: 1, max: 100 } },
+			async handler(this: ProductsThis, ctx: Ctx<IdParams>): Promise<{ id: string; shop_id: string }> {
+				const doc = await this.loadManaged(ctx, ctx.params.id);
+				return { id: doc.id, shop_id: doc.shop_id ?? HOUSE_SHOP_ID };
+			},
+		},
+
+		/** Product count and rating of shops (for shops.get and shops.list). */
+		shopStats: {
+			visibility: "public",
+			params: { shop_ids: { type: "array", items: { type: "string", min: 1, max: 100 }, max: 100 } },
+			async handler(this: ProductsThis, ctx: Ctx<{ shop_ids: string[] }>): Promise<Record<string, ShopStats>> {
+				return shopStats(this.collection<ProductDoc>("products"), ctx.params.shop_ids);
+			},
+		},
+
+		/** Changes a product (its shop's owner or an admin); a new price is also announced as product.price-changed. */
 		update: {
-			roles: ["admin"],
+			auth: "required",
 			params: updateParams,
 			async handler(this: ProductsThis, ctx: Ctx<ProductUpdateInput>): Promise<ApiProduct> {
 				const { id, price, category, ...input } = ctx.params;
@@ -233,6 +265,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 				const set = changedFields(input, priceCents, category === undefined ? undefined : this.categorySlug(category));
 				if (Object.keys(set).length === 0)
 					throw new ValidationFailedError("body", "names nothing to change (name, description, brand, category, price, currency, image_url, tags)");
+				await this.loadManaged(ctx, id);
 
 				// Optimistic update on the version: the old price announced is the one actually replaced, and the
 				// events are staged in the same write as the change they report.
@@ -255,12 +288,12 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			},
 		},
 
-		/** Removes a product from the catalog (admin); it stays stored, inactive, for re-pricing to refuse. */
+		/** Removes a product from the catalog (its shop's owner or an admin); it stays stored, inactive, for re-pricing to refuse. */
 		remove: {
-			roles: ["admin"],
+			auth: "required",
 			params: { id: { type: "string", min: 1, max: 100 } },
 			async handler(this: ProductsThis, ctx: Ctx<IdParams>): Promise<{ id: string; deleted: true }> {
-				const current = await this.loadActive(ctx.params.id);
+				const current = await this.loadManaged(ctx, ctx.params.id);
 				const version = current.version + 1;
 				const event = this.stageEvent(ctx, EVENTS.PRODUCT_DELETED, { product_id: current.id, version });
 				const n = await this.collection<ProductDoc>("products").updateWhere(
@@ -300,6 +333,8 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 	},
 
 	methods: {
+		...shopMethods,
+
 		/** The stored, active product, or a 404. */
 		async loadActive(this: ProductsThis, id: string): Promise<ProductDoc> {
 			const doc = await this.collection<ProductDoc>("products").findById(id);

@@ -26,6 +26,7 @@ interface QueryParams {
 	q?: string;
 	brand?: string;
 	category?: string;
+	shop?: string;
 	price_min?: number;
 	price_max?: number;
 	sort: SortOrder;
@@ -121,12 +122,13 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 	],
 
 	actions: {
-		/** Full-text search with brand, category and price filters, sorting, pages and facet counts. */
+		/** Full-text search with brand, category, shop and price filters, sorting, pages and facet counts. */
 		query: {
 			params: {
 				q: { type: "string", max: 200, trim: true, optional: true },
 				brand: { type: "string", min: 1, max: 64, trim: true, optional: true },
 				category: { type: "string", min: 1, max: 64, trim: true, lowercase: true, optional: true },
+				shop: { type: "string", min: 1, max: 100, trim: true, optional: true },
 				price_min: { type: "number", min: 0, max: 1_000_000, convert: true, optional: true },
 				price_max: { type: "number", min: 0, max: 1_000_000, convert: true, optional: true },
 				sort: { type: "enum", values: SORT_ORDERS, default: "relevance" },
@@ -141,6 +143,7 @@ const SearchService = defineService<SearchVars, SearchMethods>({
 					q: ctx.params.q || undefined,
 					brand: ctx.params.brand,
 					category: ctx.params.category === undefined ? undefined : slugify(ctx.params.category),
+					shop: ctx.params.shop,
 					price_min_cents: price_min === undefined ? undefined : Math.ceil(price_min * 100 - 1e-6),
 					price_max_cents: price_max === undefined ? undefined : Math.floor(price_max * 100 + 1e-6),
 					sort: ctx.params.sort,

@@ -386,6 +386,11 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 
 	async started(this: UsersThis) {
 		await this.ensureAdmin();
+		// Their password is public (README): never in production.
+		if (this.config.seedDemoData && !this.config.isProduction) {
+			const n = await this.ensureDemoSellers();
+			if (n > 0) this.logger.info(`Demo seller accounts created: ${n} (README, "Demo marketplace")`);
+		}
 	},
 
 	async stopped(this: UsersThis) {

@@ -34,6 +34,14 @@ export const apiAliases: Record<string, string> = {
 	"PUT /inventory/:product_id": "inventory.setLevel",
 	"POST /inventory/:product_id/restock": "inventory.restock",
 
+	// marketplace: shops and their sellers
+	"GET /shops": "shops.list",
+	"POST /shops": "shops.create",
+	"GET /shops/:id": "shops.get",
+	"POST /shops/:shop_id/products": "products.createInShop",
+	"POST /admin/shops/:id/approve": "shops.approve",
+	"POST /admin/shops/:id/suspend": "shops.suspend",
+
 	// cart, checkout, orders, shipping
 	"GET /cart": "cart.get",
 	"POST /cart/add": "cart.add",

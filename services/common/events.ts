@@ -22,6 +22,9 @@ export const EVENTS = {
 	PAYMENT_FAILED: "payment.failed",
 	PAYMENT_REFUNDED: "payment.refunded",
 	NOTIFICATION_SENT: "notification.sent",
+	SHOP_CREATED: "shop.created",
+	SHOP_APPROVED: "shop.approved",
+	SHOP_SUSPENDED: "shop.suspended",
 } as const;
 
 export type EventName = (typeof EVENTS)[keyof typeof EVENTS];
@@ -130,6 +133,20 @@ export interface ProductSnapshot {
 	version: number;
 	created_at: string;
 	updated_at: string;
+	/** The shop that sells it (rows stored before shops existed belong to the house shop). */
+	shop_id?: string;
+	/** False while its shop is not ACTIVE (pending or suspended): the product is then out of the catalog and search. */
+	shop_listed?: boolean;
+	/** The shop version whose status `shop_listed` reflects (shop events apply only when newer). */
+	shop_version?: number;
+}
+
+/** shop.created, shop.approved and shop.suspended: a shop's status as of its `version`. */
+export interface ShopChangedPayload {
+	shop_id: string;
+	owner_id: string | null;
+	status: "PENDING" | "ACTIVE" | "SUSPENDED";
+	version: number;
 }
 
 /** product.created and product.updated: the product as stored after the change. */

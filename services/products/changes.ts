@@ -4,13 +4,27 @@
 import type { ProductPriceChangedPayload } from "../common/events";
 import { DEFAULT_CURRENCY, fromCents } from "../common/money";
 import { DEMO_CURRENCY, type DemoProduct } from "./demo-catalog";
+import { HOUSE_SHOP_ID } from "../shops/client";
+import { DEMO_SHOP_OF_CATEGORY } from "./demo-catalog";
 import { normaliseTags, type ProductDoc } from "./model";
 import type { ProductInput, ProductUpdateInput } from "./params";
 
+/** The shop a new product goes to: its id, whether the shop is ACTIVE, and the shop version that says so. */
+export interface ShopPlacement {
+	id: string;
+	listed: boolean;
+	version: number;
+}
+
+const HOUSE: ShopPlacement = { id: HOUSE_SHOP_ID, listed: true, version: 0 };
+
 /** A new product from checked input (price already in cents, category already a slug). */
-export function newProduct(id: string, input: ProductInput, priceCents: number, category: string, now: string): ProductDoc {
+export function newProduct(id: string, input: ProductInput, priceCents: number, category: string, now: string, shop: ShopPlacement = HOUSE): ProductDoc {
 	return {
 		id,
+		shop_id: shop.id,
+		shop_listed: shop.listed,
+		shop_version: shop.version,
 		name: input.name,
 		description: input.description ?? "",
 		brand: input.brand,
@@ -32,7 +46,11 @@ export function newProduct(id: string, input: ProductInput, priceCents: number, 
 /** A product of the demo catalog as stored. */
 export function demoProduct(d: DemoProduct, now: string): ProductDoc {
 	return {
-		...newProduct(d.id, { ...d, currency: DEMO_CURRENCY }, Math.round(d.price * 100), d.category, now),
+		...newProduct(d.id, { ...d, currency: DEMO_CURRENCY }, Math.round(d.price * 100), d.category, now, {
+			id: DEMO_SHOP_OF_CATEGORY[d.category] ?? HOUSE_SHOP_ID,
+			listed: true,
+			version: 0,
+		}),
 		image_url: `https://images.shopflow.example/products/${d.id}.jpg`,
 	};
 }

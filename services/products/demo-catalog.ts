@@ -5,6 +5,18 @@
  */
 import type { CategoryDoc } from "./model";
 
+/** The demo shop that sells each demo category (the shops are seeded by `shops`, their owners by `users`). */
+export const DEMO_SHOP_OF_CATEGORY: Record<string, string> = {
+	laptops: "compute-corner",
+	monitors: "compute-corner",
+	accessories: "compute-corner",
+	smartphones: "sound-vision",
+	audio: "sound-vision",
+	cameras: "sound-vision",
+	"smart-home": "home-play",
+	gaming: "home-play",
+};
+
 export interface DemoProduct {
 	id: string;
 	name: string;

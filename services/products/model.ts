@@ -4,6 +4,7 @@
  */
 import type { ProductSnapshot } from "../common/events";
 import { fromCents, hasAtMostTwoDecimals, toCents } from "../common/money";
+import { HOUSE_SHOP_ID } from "../shops/client";
 
 export type { ProductSnapshot };
 
@@ -31,6 +32,8 @@ export interface ApiProduct {
 	tags: string[];
 	rating_average: number;
 	rating_count: number;
+	/** The shop that sells it. */
+	shop_id: string;
 	/** Null when inventory could not be asked. */
 	availability: Availability | null;
 	created_at: string;
@@ -59,11 +62,20 @@ export function toApiProduct(p: ProductSnapshot, availability: Availability | nu
 		tags: p.tags,
 		rating_average: p.rating_average,
 		rating_count: p.rating_count,
+		shop_id: p.shop_id ?? HOUSE_SHOP_ID,
 		availability,
 		created_at: p.created_at,
 		updated_at: p.updated_at,
 	};
 }
+
+/** Whether a stored product is in the catalog: not removed, and its shop ACTIVE. */
+export function isListed(p: Pick<ProductSnapshot, "active" | "shop_listed">): boolean {
+	return p.active && p.shop_listed !== false;
+}
+
+/** The query that selects listed products (rows older than shops have no `shop_listed` and are listed). */
+export const LISTED = { active: true, shop_listed: { $ne: false } } as const;
 
 /** The event form of a stored product: no internal keys, no staged events. */
 export function toSnapshot(p: ProductDoc): ProductSnapshot {

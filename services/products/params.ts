@@ -6,6 +6,7 @@ import { pagingParams } from "../common/paging";
 
 export interface ListParams {
 	category?: string;
+	shop?: string;
 	brand?: string;
 	page: number;
 	page_size: number;
@@ -13,6 +14,8 @@ export interface ListParams {
 
 export interface ProductInput {
 	id?: string;
+	/** The shop that sells it (admins; sellers create through /shops/:shop_id/products). */
+	shop_id?: string;
 	name: string;
 	description?: string;
 	brand: string;
@@ -28,6 +31,7 @@ export type ProductUpdateInput = Partial<Omit<ProductInput, "id">> & { id: strin
 export const listParams = {
 	category: { type: "string", min: 1, max: 64, trim: true, lowercase: true, optional: true },
 	brand: { type: "string", min: 1, max: 64, trim: true, optional: true },
+	shop: { type: "string", min: 1, max: 100, trim: true, optional: true },
 	...pagingParams,
 } as const;
 
@@ -46,6 +50,14 @@ const fields = {
 /** A new product: null in any field is refused (422 naming it), unknown fields are dropped. */
 export const createParams = withoutNulls({
 	id: { type: "string", pattern: /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/, optional: true },
+	shop_id: { type: "string", min: 1, max: 100, optional: true },
+	...fields,
+});
+
+/** A new product in a given shop (its owner or an admin). */
+export const createInShopParams = withoutNulls({
+	id: { type: "string", pattern: /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/, optional: true },
+	shop_id: { type: "string", min: 1, max: 100 },
 	...fields,
 });
 

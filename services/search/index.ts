@@ -4,6 +4,7 @@
  * model holds, a removal leaves a tombstone, and a rating applies only with a higher rating count. Pure code.
  */
 import type { ProductSnapshot } from "../common/events";
+import { HOUSE_SHOP_ID } from "../shops/client";
 import { normalisePhrase, tokenize } from "./text";
 
 export type SortOrder = "relevance" | "price_asc" | "price_desc" | "rating";
@@ -13,6 +14,7 @@ export interface SearchQuery {
 	q?: string;
 	brand?: string;
 	category?: string;
+	shop?: string;
 	price_min_cents?: number;
 	price_max_cents?: number;
 	sort: SortOrder;
@@ -133,12 +135,12 @@ export class SearchIndex {
 		return this.entries.get(id)?.product;
 	}
 
-	/** Stores a product as of its version; an inactive one is removed. Returns whether anything changed. */
+	/** Stores a product as of its version; an inactive one, or one of a shop that is not ACTIVE, is removed. Returns whether anything changed. */
 	upsert(product: ProductSnapshot): boolean {
 		const known = this.versions.get(product.id) ?? 0;
 		if (product.version < known) return false;
 		this.versions.set(product.id, product.version);
-		if (!product.active) return this.entries.delete(product.id);
+		if (!product.active || product.shop_listed === false) return this.entries.delete(product.id);
 		this.entries.set(product.id, entryOf(this.withRating(product)));
 		return true;
 	}
@@ -200,6 +202,7 @@ export class SearchIndex {
 		const phrase = tokens.join(" ");
 		const brand = query.brand?.trim().toLowerCase();
 		const category = query.category?.trim().toLowerCase();
+		const shop = query.shop?.trim();
 		const hits: Hit[] = [];
 		// Counted in objects without a prototype: a brand named `constructor`, `toString` or `__proto__` is a key like any other.
 		const facets: Facets = { brand: Object.create(null) as Record<string, number>, category: Object.create(null) as Record<string, number> };
@@ -207,6 +210,7 @@ export class SearchIndex {
 			const p = entry.product;
 			if (brand && p.brand.toLowerCase() !== brand) continue;
 			if (category && p.category !== category) continue;
+			if (shop && (p.shop_id ?? HOUSE_SHOP_ID) !== shop) continue;
 			if (query.price_min_cents !== undefined && p.price_cents < query.price_min_cents) continue;
 			if (query.price_max_cents !== undefined && p.price_cents > query.price_max_cents) continue;
 			const score = tokens.length ? relevance(entry, tokens, phrase) : 0;

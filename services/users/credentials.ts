@@ -8,6 +8,7 @@ import { DuplicateKeyError, type Repository } from "../../mixins/db.mixin";
 import { DUMMY_HASH, hashPassword, needsRehash, verifyPassword } from "./password";
 import type { AttemptSubject, LoginThrottle } from "./login-throttle";
 import { newUser, type UserDoc } from "./model";
+import { DEMO_SELLERS } from "../shops/client";
 
 /** Tells every users node to drop its cached token resolutions (a profile changed); see forgetCachedUser. */
 export const TOKENS_CHANGED_BROADCAST = "cache.clean.users.tokens";
@@ -25,6 +26,7 @@ export interface CredentialMethods {
 	upgradeHash(user: UserDoc, password: string): Promise<void>;
 	forgetCachedUser(userId: string, tokensChanged: boolean): Promise<void>;
 	ensureAdmin(): Promise<void>;
+	ensureDemoSellers(): Promise<number>;
 }
 
 export const credentialMethods = {
@@ -73,6 +75,22 @@ export const credentialMethods = {
 				`Admin account created: ${this.config.adminEmail} with the development default password "admin-password". Set ADMIN_PASSWORD to choose another.`,
 			);
 		else this.logger.info(`Admin account created: ${this.config.adminEmail}`);
+	},
+
+	/** The demo sellers' accounts (SEED_DEMO_DATA), with fixed ids that their demo shops name as owners. */
+	async ensureDemoSellers(this: CredentialsThis): Promise<number> {
+		const users = this.collection<UserDoc>("users");
+		let n = 0;
+		for (const seller of DEMO_SELLERS) {
+			if ((await users.findById(seller.user_id)) || (await users.findOne({ email: seller.email }))) continue;
+			try {
+				await users.insert({ id: seller.user_id, ...newUser(seller.email, seller.name, await hashPassword(seller.password), "customer") });
+				n++;
+			} catch (err) {
+				if (!(err instanceof DuplicateKeyError)) throw err; // another users node created it first
+			}
+		}
+		return n;
 	},
 };
 

@@ -58,7 +58,7 @@ export function clusterLayout(basePort: number): NodeSpec[] {
 		{ name: "stateless-2", services: "cart,search" },
 		{ name: "checkout", services: "checkout" },
 		{ name: "accounts", services: "users,notifications" },
-		{ name: "catalog", services: "products,inventory,reviews" },
+		{ name: "catalog", services: "products,inventory,reviews,shops" },
 		{ name: "orders", services: "orders,shipping" },
 		{ name: "payments", services: "payments" },
 	];
