@@ -135,3 +135,28 @@ describe("problemOf: which catalog rows the read model can index", () => {
 		expect(problemOf(null)).toBe("the row is not an object");
 	});
 });
+
+describe("SearchIndex and shops", () => {
+	it("drops a product whose shop is not listed and takes it back at a newer version", () => {
+		const index = new SearchIndex();
+		const p = product({ shop_id: "s1" });
+		index.upsert(p);
+		expect(index.upsert({ ...p, shop_listed: false, version: 2 })).toBe(true);
+		expect(index.get(p.id)).toBeUndefined();
+		expect(index.upsert({ ...p, shop_listed: true, version: 1 })).toBe(false);
+		index.upsert({ ...p, shop_listed: true, version: 3 });
+		expect(index.get(p.id)?.version).toBe(3);
+	});
+
+	it("filters by shop, counting facets over that shop only; rows without a shop are the house shop's", () => {
+		const index = new SearchIndex();
+		const a = product({ shop_id: "s1", brand: "Alpha" });
+		const b = product({ shop_id: "s2", brand: "Beta" });
+		const house = product({ brand: "House" });
+		for (const p of [a, b, house]) index.upsert(p);
+		const res = index.search(q({ shop: "s1" }));
+		expect(res.rows.map(h => h.product.id)).toEqual([a.id]);
+		expect(res.facets.brand).toEqual({ Alpha: 1 });
+		expect(index.search(q({ shop: "shopflow" })).rows.map(h => h.product.id)).toEqual([house.id]);
+	});
+});
