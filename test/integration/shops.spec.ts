@@ -5,6 +5,7 @@
  */
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
 import { eventually } from "../helpers/eventually";
+import { DEMO_SELLER_PASSWORD, DEMO_SELLERS } from "../../services/shops/client";
 
 interface ShopBody {
 	id: string;
@@ -211,5 +212,37 @@ describe("shops through the gateway", () => {
 			const placed = await api<{ order: { status: string } }>("POST", "/checkout", { token: buyer.token, body: { shipping_address: ADDRESS, payment_method: "card-456" } });
 			expect(placed.status).toBe(201);
 		});
+	});
+});
+
+describe("the demo marketplace (SEED_DEMO_DATA)", () => {
+	let shop: Shop;
+	const api = <T = Record<string, unknown>>(method: string, path: string, opts: { body?: unknown; token?: string } = {}) =>
+		http<T>(shop.url, method, `/api/v1${path}`, opts);
+	const login = async (email: string): Promise<string> => {
+		const res = await api<{ token: string }>("POST", "/users/login", { body: { email, password: DEMO_SELLER_PASSWORD } });
+		expect(res.status).toBe(200);
+		return res.body.token;
+	};
+
+	beforeAll(async () => {
+		shop = await startShop(["api", "users", "products", "inventory", "shops"], { NAMESPACE: `t-shops-demo-${Date.now()}-${Math.random()}`, SEED_DEMO_DATA: "true" });
+	});
+	afterAll(() => shop.stop());
+
+	it("spreads the catalog over three shops whose documented sellers manage only their own products", async () => {
+		const listed = await api<PageBody<ShopBody>>("GET", "/shops");
+		const demo = listed.body.rows.filter(s => DEMO_SELLERS.some(d => d.shop.id === s.id));
+		expect(demo).toHaveLength(3);
+		for (const s of demo) expect(s.product_count).toBeGreaterThan(0);
+
+		const compute = await login("compute@shopflow.local");
+		expect((await api<ProductBody>("GET", "/products/laptop-123")).body.shop_id).toBe("compute-corner");
+		expect((await api("PUT", "/products/laptop-123", { token: compute, body: { description: "Seller's words" } })).status).toBe(200);
+		expect((await api("POST", "/inventory/laptop-123/restock", { token: compute, body: { warehouse_id: "wh-east", quantity: 1 } })).status).toBe(200);
+		expect((await api("PUT", "/products/iphone-16", { token: compute, body: { description: "Not mine" } })).status).toBe(403);
+		expect((await api("GET", "/inventory/iphone-16", { token: compute })).status).toBe(403);
+		const sound = await login("sound@shopflow.local");
+		expect((await api("PUT", "/products/iphone-16", { token: sound, body: { description: "Mine" } })).status).toBe(200);
 	});
 });
