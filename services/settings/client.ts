@@ -16,6 +16,7 @@ import { completeFlags, defaultSettings, isNewer, type Flags, type FlagName, typ
 
 export {
 	CHANNEL_NAMES,
+	channelsToUse,
 	FLAG_NAMES,
 	isFlagName,
 	shippingCents,
@@ -138,10 +139,12 @@ export function SettingsCacheMixin(): Partial<ServiceSchema> {
 }
 
 /**
- * A customer's saved preferences, or null when they never saved any (then their profile's notification_channel
- * applies). Errors of an unreachable settings service are thrown (callers retry like any dependency failure).
+ * A customer's saved preferences, or null when they never saved any or no node runs the settings service (then
+ * their profile's notification_channel applies). Errors of a settings service that fails are thrown (callers retry
+ * like any dependency failure).
  */
 export async function fetchPreferences(ctx: Context, userId: string): Promise<Preferences | null> {
+	if (!isCallable(ctx.broker, "settings.preferencesOf")) return null;
 	return ctx.call<Preferences | null, { user_id: string }>("settings.preferencesOf", { user_id: userId });
 }
 
