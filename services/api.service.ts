@@ -234,6 +234,12 @@ export function createApiService(config: Config): ServiceSchema {
 				return gatewayMethods.sendError.call(this, req, res, e);
 			},
 
+			/** moleculer-web's error handling, except that a switched-off feature's 503 is an answer, not an error to log. */
+			errorHandler(this: ApiThis, req: IncomingMessage, res: ServerResponse, err: Error): void {
+				if ((err as Errors.MoleculerError).type === "FEATURE_DISABLED") return (this as unknown as { sendError: GatewayMethods["sendError"] }).sendError(req, res, err);
+				return gatewayMethods.errorHandler.call(this, req, res, err);
+			},
+
 			/** moleculer-web's error shape, with validation messages that name the field and no internals on 5xx. */
 			reformatError(err: Errors.MoleculerError): Record<string, unknown> {
 				return describeError(err, config.isProduction);
@@ -252,7 +258,11 @@ export function createApiService(config: Config): ServiceSchema {
 	});
 }
 
-const gatewayMethods = (ApiGateway as unknown as { methods: { sendError(req: IncomingMessage, res: ServerResponse, err: Error): void } }).methods;
+interface GatewayMethods {
+	sendError(req: IncomingMessage, res: ServerResponse, err: Error): void;
+	errorHandler(req: IncomingMessage, res: ServerResponse, err: Error): void;
+}
+const gatewayMethods = (ApiGateway as unknown as { methods: GatewayMethods }).methods;
 const gatewayActions = (ApiGateway as unknown as { actions: { rest: { handler(this: unknown, ctx: Context): unknown } } }).actions;
 
 /** The longest Bearer token the gateway passes on (users.resolveToken's limit). */
