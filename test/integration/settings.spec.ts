@@ -98,10 +98,19 @@ describe("settings through the gateway", () => {
 			expect((await api("GET", "/admin/settings", { token: admin })).body).toEqual(before);
 		});
 
-		it("gives inventory the threshold an admin sets", async () => {
+		it("gives inventory the threshold an admin sets: a fall below it is announced", async () => {
 			await api("PUT", "/admin/settings", { token: admin, body: { low_stock_threshold: 42 } });
 			const inventory = shop.broker.getLocalService("inventory") as unknown as SettingsCacheVars;
 			await eventually(() => expect(inventory.settingsCache.settings.low_stock_threshold).toBe(42), 1000);
+			const product = { id: "threshold-widget", name: "Threshold Widget", brand: "Acme", category: "gadgets", price: 5 };
+			expect((await api("POST", "/products", { token: admin, body: product })).status).toBe(201);
+			await api("POST", "/inventory/threshold-widget/restock", { token: admin, body: { warehouse_id: "wh-central", quantity: 100 } });
+			// 41 is far above the environment's 7: only the setting makes it low.
+			expect((await api("PUT", "/inventory/threshold-widget", { token: admin, body: { warehouse_id: "wh-central", on_hand: 41 } })).status).toBe(200);
+			await eventually(async () => {
+				const notices = await api("GET", "/account/notifications", { token: admin });
+				expect(JSON.stringify(notices.body)).toContain("Stock of threshold-widget is low: 41 left (threshold 42).");
+			}, 5000);
 		});
 	});
 
