@@ -98,9 +98,9 @@ export class SettingsCache {
 	}
 }
 
+/** Whether some node offers the action now (the registry's public endpoint list; undefined when none has it). */
 function isCallable(broker: ServiceBroker, action: string): boolean {
-	const registry = broker.registry as unknown as { actions: { isAvailable(name: string): boolean } };
-	return registry.actions.isAvailable(action);
+	return broker.registry.getActionEndpoints(action)?.hasAvailable() === true;
 }
 
 /** What the mixin adds to a service. */
