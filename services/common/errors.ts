@@ -70,7 +70,6 @@ export class FeatureDisabledError extends MoleculerClientError {
 	}
 }
 
-/** 503: a dependency is down; the caller may retry. */
 /**
  * A checkout whose answer was lost (the orders call timed out or its node left, and asking orders by key could not
  * tell): the order may exist. 503 with the advice to send the same request again, which the claims answer with the
@@ -97,6 +96,7 @@ export class ShuttingDownError extends MoleculerRetryableError {
 	}
 }
 
+/** 503: a dependency is down; the caller may retry. */
 export class DependencyUnavailableError extends MoleculerRetryableError {
 	constructor(dependency: string, message?: string) {
 		super(message ?? `${dependency} is unavailable`, 503, "SERVICE_UNAVAILABLE", { dependency });
