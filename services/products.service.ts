@@ -224,6 +224,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 
 		/** Adds a product to a shop, by its owner or an admin (403 for anyone else). */
 		createInShop: {
+			feature: "marketplace",
 			auth: "required",
 			params: createInShopParams,
 			async handler(this: ProductsThis, ctx: Ctx<ProductInput & { shop_id: string }>): Promise<ApiProduct> {

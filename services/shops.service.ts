@@ -54,6 +54,7 @@ const ShopsService = defineService<ShopsVars, ShopsMethods>({
 	actions: {
 		/** Opens a shop owned by the caller, PENDING until an admin approves it; 409 when its name is taken. */
 		create: {
+			feature: "marketplace",
 			auth: "required",
 			params: createParams,
 			async handler(this: ShopsThis, ctx: Ctx<CreateParams>): Promise<ApiShop> {
@@ -70,6 +71,7 @@ const ShopsService = defineService<ShopsVars, ShopsMethods>({
 
 		/** Makes a shop ACTIVE (admin): its products enter the catalog and search. */
 		approve: {
+			feature: "marketplace",
 			roles: ["admin"],
 			params: idParams,
 			async handler(this: ShopsThis, ctx: Ctx<IdParams>): Promise<ApiShop> {
@@ -79,6 +81,7 @@ const ShopsService = defineService<ShopsVars, ShopsMethods>({
 
 		/** Suspends a shop (admin): its products leave the catalog and search and cannot be checked out. */
 		suspend: {
+			feature: "marketplace",
 			roles: ["admin"],
 			params: idParams,
 			async handler(this: ShopsThis, ctx: Ctx<IdParams>): Promise<ApiShop> {
@@ -88,6 +91,7 @@ const ShopsService = defineService<ShopsVars, ShopsMethods>({
 
 		/** ACTIVE shops for everyone, plus the caller's own whatever their status; admins see all (status= filters). */
 		list: {
+			feature: "marketplace",
 			params: listParams,
 			async handler(this: ShopsThis, ctx: Ctx<ListParams>): Promise<Page<ApiShop>> {
 				const { status, page, page_size } = ctx.params;
@@ -106,6 +110,7 @@ const ShopsService = defineService<ShopsVars, ShopsMethods>({
 
 		/** One shop with its product count and rating; 404 for a shop that is not ACTIVE unless the caller owns it. */
 		get: {
+			feature: "marketplace",
 			params: idParams,
 			async handler(this: ShopsThis, ctx: Ctx<IdParams>): Promise<ApiShop> {
 				const shop = await this.visibleShop(ctx, ctx.params.id);

@@ -14,6 +14,7 @@ export const SERVICE_NAMES = [
 	"payments",
 	"shipping",
 	"notifications",
+	"settings",
 	"shops",
 ] as const;
 

@@ -33,7 +33,7 @@ interface ErrorBody {
 	type: string;
 }
 
-const SERVICES = ["api", "users", "products", "search", "inventory", "reviews", "shops", "cart", "checkout", "orders", "payments", "shipping"] as const;
+const SERVICES = ["api", "users", "products", "search", "inventory", "reviews", "shops", "cart", "checkout", "orders", "payments", "shipping", "settings"] as const;
 const ADDRESS = { street: "1 Market St", city: "Springfield", postal_code: "12345", country: "US" };
 
 describe("shops through the gateway", () => {
@@ -211,6 +211,23 @@ describe("shops through the gateway", () => {
 			}, 1000);
 			const placed = await api<{ order: { status: string } }>("POST", "/checkout", { token: buyer.token, body: { shipping_address: ADDRESS, payment_method: "card-456" } });
 			expect(placed.status).toBe(201);
+		});
+	});
+
+	describe("the marketplace flag", () => {
+		it("answers the shops routes with 503 FEATURE_DISABLED while it is off, and the catalog goes on", async () => {
+			const flag = (enabled: boolean) => api("PUT", "/admin/flags/marketplace", { token: admin, body: { enabled } });
+			expect((await flag(false)).status).toBe(200);
+			try {
+				await eventually(async () => expect((await api<ErrorBody>("GET", "/shops")).body.type).toBe("FEATURE_DISABLED"), 2000);
+				const opened = await api<ErrorBody>("POST", "/shops", { token: alice.token, body: { name: `Late ${tag}` } });
+				expect([opened.status, opened.body.type]).toEqual([503, "FEATURE_DISABLED"]);
+				expect((await api("POST", `/shops/${aliceShop.id}/products`, { token: alice.token, body: { name: "X", brand: "X", category: "gadgets", price: 1 } })).status).toBe(503);
+				expect((await api("GET", "/products")).status).toBe(200);
+			} finally {
+				await flag(true);
+			}
+			await eventually(async () => expect((await api("GET", "/shops")).status).toBe(200), 2000);
 		});
 	});
 });
