@@ -16,9 +16,9 @@ import { pageWindow, pagingParams, toPage, type Page } from "./common/paging";
 import { fetchAvailability, isCallable } from "./inventory/client";
 import { changedFields, demoProduct, priceChange } from "./products/changes";
 import { ensureCategory, insertIfAbsent } from "./products/store";
-import { ofShop, shopStats } from "./products/shop-listing";
-import { shopMethods } from "./products/shop-methods";
-import { HOUSE_SHOP_ID, type ShopStats } from "./shops/client";
+import { ofShop } from "./products/shop-listing";
+import { shopActions, shopMethods } from "./products/shop-methods";
+import { HOUSE_SHOP_ID } from "./shops/client";
 import { DEMO_CATEGORIES, DEMO_PRODUCTS } from "./products/demo-catalog";
 import {
 	checkPrice,
@@ -232,24 +232,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			},
 		},
 
-		/** 404 for an unknown product, 403 unless the caller manages its shop; inventory asks before a seller's stock change. */
-		assertManager: {
-			visibility: "public",
-			params: { id: { type: "string", min: 1, max: 100 } },
-			async handler(this: ProductsThis, ctx: Ctx<IdParams>): Promise<{ id: string; shop_id: string }> {
-				const doc = await this.loadManaged(ctx, ctx.params.id);
-				return { id: doc.id, shop_id: doc.shop_id ?? HOUSE_SHOP_ID };
-			},
-		},
-
-		/** Product count and rating of shops (for shops.get and shops.list). */
-		shopStats: {
-			visibility: "public",
-			params: { shop_ids: { type: "array", items: { type: "string", min: 1, max: 100 }, max: 100 } },
-			async handler(this: ProductsThis, ctx: Ctx<{ shop_ids: string[] }>): Promise<Record<string, ShopStats>> {
-				return shopStats(this.collection<ProductDoc>("products"), ctx.params.shop_ids);
-			},
-		},
+		...shopActions,
 
 		/** Changes a product (its shop's owner or an admin); a new price is also announced as product.price-changed. */
 		update: {

@@ -1,5 +1,5 @@
 /**
- * The products service's methods about shops: who may manage a product (its shop's owner or an admin), products
+ * The products service's actions and methods about shops: who may manage a product (its shop's owner or an admin), products
  * created in a shop, and the listing or hiding of a shop's products when its status changes.
  */
 import { randomUUID } from "node:crypto";
@@ -9,11 +9,11 @@ import { STAGED_EVENTS_FIELD, type StagedEvent } from "../../mixins/events.mixin
 import { EVENTS, type EventName, type ShopChangedPayload } from "../common/events";
 import { ConflictError, ValidationFailedError } from "../common/errors";
 import { created, type ShopMeta } from "../common/meta";
-import { assertShopManager, HOUSE_SHOP_ID } from "../shops/client";
+import { assertShopManager, HOUSE_SHOP_ID, type ShopStats } from "../shops/client";
 import { newProduct } from "./changes";
 import { checkPrice, slugify, toApiProduct, toSnapshot, toStored, type ApiProduct, type ProductDoc } from "./model";
 import type { ProductInput } from "./params";
-import { staleForShop } from "./shop-listing";
+import { shopStats, staleForShop } from "./shop-listing";
 
 /** What these methods use of the products service. */
 interface ShopMethodsThis {
@@ -24,7 +24,29 @@ interface ShopMethodsThis {
 	categorySlug(raw: string): string;
 	cleanCache(): Promise<void>;
 	afterChange(events: StagedEvent[], doc: ProductDoc): Promise<void>;
+	loadManaged(ctx: Context<unknown, ShopMeta>, id: string): Promise<ProductDoc>;
 }
+
+export const shopActions = {
+	/** 404 for an unknown product, 403 unless the caller manages its shop; inventory asks before a seller's stock change. */
+	assertManager: {
+		visibility: "public" as const,
+		params: { id: { type: "string", min: 1, max: 100 } },
+		async handler(this: ShopMethodsThis, ctx: Context<{ id: string }, ShopMeta>): Promise<{ id: string; shop_id: string }> {
+			const doc = await this.loadManaged(ctx, ctx.params.id);
+			return { id: doc.id, shop_id: doc.shop_id ?? HOUSE_SHOP_ID };
+		},
+	},
+
+	/** Product count and rating of shops (for shops.get and shops.list). */
+	shopStats: {
+		visibility: "public" as const,
+		params: { shop_ids: { type: "array", items: { type: "string", min: 1, max: 100 }, max: 100 } },
+		async handler(this: ShopMethodsThis, ctx: Context<{ shop_ids: string[] }, ShopMeta>): Promise<Record<string, ShopStats>> {
+			return shopStats(this.collection<ProductDoc>("products"), ctx.params.shop_ids);
+		},
+	},
+};
 
 export const shopMethods = {
 		/**
