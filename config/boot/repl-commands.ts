@@ -9,6 +9,7 @@ import { collectCallChain } from "../../services/common/call-chain";
 import { deadLetterInstances, mergeDeadLetters } from "../../mixins/events/dead-letters";
 import type { DeadLetter } from "../../mixins/events.mixin";
 import { serviceOfDeadLetter } from "../../mixins/events/policy";
+import { circuitBreakerStates } from "../middlewares/moleculer-internals";
 
 type Row = Array<string | number>;
 interface Helpers {
@@ -170,8 +171,7 @@ export const replCommands: ReplCommand[] = [
 				} catch (err) {
 					print(`payment gateway breaker: unknown (${(err as Error).message})`);
 				}
-				const store = (broker as unknown as { CircuitBreakerStore?: Map<string, { state: string; count: number; failures: number }> }).CircuitBreakerStore;
-				const rows = [...(store?.entries() ?? [])].map(([ep, item]) => [ep, item.state, item.failures, item.count]);
+				const rows = circuitBreakerStates(broker).map(b => [b.endpoint, b.state, b.failures, b.count]);
 				printTable(helpers, ["endpoint (node:action)", "state", "failures", "calls"], rows);
 			});
 		},

@@ -19,6 +19,7 @@ import { OpenTelemetryMiddleware } from "./otel";
 import { BusinessMetricsMiddleware } from "./business-metrics";
 import { RequestMetricsMiddleware } from "./request-metrics";
 import { DeadlineMiddleware } from "./deadline";
+import { NodeRestartMiddleware } from "./node-restart";
 import { byFactory, moleculerMiddlewares, type MiddlewareEntry } from "./moleculer-internals";
 
 /**
@@ -29,6 +30,8 @@ export function brokerMiddlewares(config: Config, extra: Middleware[] = []): Mid
 	const ours: MiddlewareEntry[] = [
 		// Wraps no handler: gives every service the broker's configuration (settings.$config) as it is created.
 		ServiceConfigMiddleware(config),
+		// Wraps no handler: rejects the calls waiting for a node that restarted under the same id.
+		NodeRestartMiddleware(),
 		BehaviorMiddleware(),
 		RetryGuardMiddleware(),
 		CallChainMiddleware(),
