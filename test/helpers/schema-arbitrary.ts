@@ -73,6 +73,8 @@ export function validArb(schema: Schema, known: Known): fc.Arbitrary<unknown> {
 			return numberArb(s);
 		case "boolean":
 			return fc.boolean();
+		case "null":
+			return fc.constant(null);
 		case "array": {
 			const items = s.items && typeof s.items === "object" ? validArb(s.items as Schema, known) : fc.string({ maxLength: 5 });
 			const minLength = num(s.minItems) ?? 0;
@@ -115,7 +117,8 @@ export function wrongValues(schema: Schema): unknown[] {
 		}
 		case "integer":
 		case "number": {
-			const out: unknown[] = [{ nested: true }, [1], s["x-convert"] ? "not-a-number" : "7"];
+			// With `convert` the validator reads "7" and [7] as 7.
+			const out: unknown[] = s["x-convert"] ? [{ nested: true }, "not-a-number"] : [{ nested: true }, [1], "7"];
 			if (num(s.maximum) !== undefined) out.push((s.maximum as number) + 1);
 			if (num(s.minimum) !== undefined) out.push((s.minimum as number) - 1);
 			if (num(s.exclusiveMinimum) !== undefined) out.push(s.exclusiveMinimum);
