@@ -12,8 +12,8 @@ import { eventually } from "../helpers/eventually";
 import { invalidObjectArb, validArb, type Known, type Schema } from "../helpers/schema-arbitrary";
 import { SERVICE_NAMES } from "../../services/common/names";
 
-/** About 130 requests in all (some 35 s here), shared among the write routes, at least 3 each; OPENAPI_FUZZ_RUNS sets runs per route. */
-const TOTAL_RUNS = 130;
+/** About 100 requests in all (some 25 s here, on an idle machine), shared among the write routes, at least 3 each; OPENAPI_FUZZ_RUNS sets runs per route. */
+const TOTAL_RUNS = 100;
 const runsPer = (routes: number): number => Number(process.env.OPENAPI_FUZZ_RUNS ?? Math.max(3, Math.floor(TOTAL_RUNS / routes)));
 const TARGET = "oa-fuzz-target";
 const PASSWORD = "correct-horse-battery";

@@ -47,7 +47,7 @@ describe("the JSON Schema of a params schema", () => {
 				const result = check(structuredClone(value));
 				if (result !== true) throw new Error(`refused ${JSON.stringify(value)}: ${JSON.stringify(result)}`);
 			}),
-			{ numRuns: 100 },
+			{ numRuns: 60 },
 		);
 		const invalid = invalidObjectArb(schema, known);
 		if (!invalid) throw new Error("no invalid value can be made");
@@ -55,7 +55,7 @@ describe("the JSON Schema of a params schema", () => {
 			fc.property(invalid, value => {
 				if (check(structuredClone(value)) === true) throw new Error(`accepted ${JSON.stringify(value)}`);
 			}),
-			{ numRuns: 100 },
+			{ numRuns: 60 },
 		);
 	});
 });
