@@ -2,7 +2,7 @@
  * The `api` service: moleculer-web gateway under /api/v1, with Bearer-JWT authentication through
  * `users.resolveToken`, role checks declared per action, per-client rate limits, health and metrics.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Context, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
 import ApiGateway from "moleculer-web";
@@ -24,10 +24,13 @@ import { cachedReadEvents, cachedReadMethods, createResponseCache, ResponseCache
 import type { ResponseCache } from "./api/response-cache";
 import type { AuthUser, ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
-import { ForbiddenError, UnauthorizedError } from "./common/errors";
+import { ForbiddenError, ShuttingDownError, UnauthorizedError } from "./common/errors";
+import { HttpDrain, type DrainResult } from "./api/drain";
+import { SettingsCacheMixin, type FlagName, type SettingsCacheVars } from "./settings/client";
+import { checkFeature, FEATURE_RETRY_AFTER_SECONDS } from "./api/features";
 
 interface GatewayRequest extends IncomingMessage {
-	$action?: { name?: string; auth?: "required" | "optional" | false; roles?: string[] };
+	$action?: { name?: string; auth?: "required" | "optional" | false; roles?: string[]; feature?: FlagName };
 	$ctx?: Context<unknown, ShopMeta>;
 	$params?: Record<string, unknown>;
 }
@@ -41,13 +44,17 @@ interface GatewayMeta extends ShopMeta {
 /** The HTTP server's handler and the request action of moleculer-web, which the gateway wraps. */
 type HttpHandler = (this: unknown, req: IncomingMessage, res: ServerResponse, next?: unknown) => Promise<void>;
 
-interface ApiVars {
+interface ApiVars extends SettingsCacheVars {
 	kv: KeyValueStore;
 	/** Anonymous catalog answers (null when GATEWAY_CACHE_TTL_MS=0); see api/cached-reads.ts. */
 	responseCache: ResponseCache | null;
 	responseCacheCounts: ResponseCacheCounts;
 	/** The OpenAPI document (api/api-docs.ts), made on demand and dropped when services change. */
 	apiDocument: Promise<OpenApiDocument> | null;
+	/** The graceful stop's bookkeeping of the requests in progress (api/drain.ts). */
+	httpDrain: HttpDrain;
+	/** moleculer-web's HTTP server. */
+	server?: Server;
 }
 
 type ApiThis = ServiceThis<ApiVars>;
@@ -57,7 +64,8 @@ export function createApiService(config: Config): ServiceSchema {
 	const kv = createKeyValueStore(config.redisUrl, config.namespace);
 	return defineService<ApiVars>({
 		name: "api",
-		mixins: [ApiGateway],
+		// The settings cache answers whether a feature is on (api/features.ts).
+		mixins: [ApiGateway, SettingsCacheMixin()],
 
 		settings: {
 			port: config.port,
@@ -191,7 +199,20 @@ export function createApiService(config: Config): ServiceSchema {
 			/** Every request: security headers first, then the response cache and moleculer-web (api/cached-reads.ts). */
 			httpHandler(this: ApiThis, req: IncomingMessage, res: ServerResponse, next?: unknown): Promise<void> {
 				writeSecurityHeaders(req, res);
+				if (!this.httpDrain.admit(res)) {
+					res.setHeader("Retry-After", "1");
+					gatewayMethods.sendError.call(this, req, res, new ShuttingDownError());
+					return Promise.resolve();
+				}
 				return (cachedReadMethods.httpHandler as HttpHandler).call(this, req, res, next);
+			},
+
+			/**
+			 * The gateway's part of a graceful stop (config/boot/shutdown.ts): stops listening, finishes the requests in
+			 * progress and refuses the rest with 503 SHUTTING_DOWN (api/drain.ts).
+			 */
+			drainHttp(this: ApiThis, timeoutMs: number): Promise<DrainResult> {
+				return this.httpDrain.drain(this.server, timeoutMs);
 			},
 
 			/** Resolves a Bearer token to its user; no header means an anonymous caller. */
@@ -212,10 +233,11 @@ export function createApiService(config: Config): ServiceSchema {
 				}
 			},
 
-			/** Enforces the `auth` and `roles` an action declares, and who may inject faults in production. */
+			/** Enforces the `feature`, `auth` and `roles` an action declares, and who may inject faults in production. */
 			authorize(this: ApiThis, ctx: Context<unknown, ShopMeta>, _route: unknown, req: GatewayRequest): void {
-				checkBehaviorCaller(ctx.meta.behavior !== undefined, ctx.meta.user, config);
 				const action = req.$action ?? {};
+				checkFeature(action.feature, this.settingsCache);
+				checkBehaviorCaller(ctx.meta.behavior !== undefined, ctx.meta.user, config);
 				const needsUser = action.auth === "required" || (action.roles?.length ?? 0) > 0;
 				if (!needsUser) return;
 				const user = ctx.meta.user;
@@ -233,7 +255,14 @@ export function createApiService(config: Config): ServiceSchema {
 					e = asRateLimitedError(e, retryAfter) as Errors.MoleculerError;
 				}
 				if (e.type === "CHECKOUT_OUTCOME_UNKNOWN" && !res.headersSent) res.setHeader("Retry-After", "1");
+				if (e.type === "FEATURE_DISABLED" && !res.headersSent) res.setHeader("Retry-After", String(FEATURE_RETRY_AFTER_SECONDS));
 				return gatewayMethods.sendError.call(this, req, res, e);
+			},
+
+			/** moleculer-web's error handling, except that a switched-off feature's 503 is an answer, not an error to log. */
+			errorHandler(this: ApiThis, req: IncomingMessage, res: ServerResponse, err: Error): void {
+				if ((err as Errors.MoleculerError).type === "FEATURE_DISABLED") return (this as unknown as { sendError: GatewayMethods["sendError"] }).sendError(req, res, err);
+				return gatewayMethods.errorHandler.call(this, req, res, err);
 			},
 
 			/** moleculer-web's error shape, with validation messages that name the field and no internals on 5xx. */
@@ -247,6 +276,7 @@ export function createApiService(config: Config): ServiceSchema {
 			this.responseCache = createResponseCache(config);
 			this.responseCacheCounts = new ResponseCacheCounts();
 			this.apiDocument = null;
+			this.httpDrain = new HttpDrain();
 		},
 
 		async stopped(this: ApiThis) {
@@ -255,7 +285,11 @@ export function createApiService(config: Config): ServiceSchema {
 	});
 }
 
-const gatewayMethods = (ApiGateway as unknown as { methods: { sendError(req: IncomingMessage, res: ServerResponse, err: Error): void } }).methods;
+interface GatewayMethods {
+	sendError(req: IncomingMessage, res: ServerResponse, err: Error): void;
+	errorHandler(req: IncomingMessage, res: ServerResponse, err: Error): void;
+}
+const gatewayMethods = (ApiGateway as unknown as { methods: GatewayMethods }).methods;
 const gatewayActions = (ApiGateway as unknown as { actions: { rest: { handler(this: unknown, ctx: Context): unknown } } }).actions;
 
 /** The longest Bearer token the gateway passes on (users.resolveToken's limit). */

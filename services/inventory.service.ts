@@ -44,6 +44,7 @@ import {
 } from "./inventory/params";
 import { ReservationBook } from "./inventory/reservations";
 import { holdKey, StockStore } from "./inventory/stock";
+import { SettingsCacheMixin, type SettingsCacheVars } from "./settings/client";
 
 interface InventoryMethods extends DbMethods, EventsMethods {
 	store(): StockStore;
@@ -54,7 +55,7 @@ interface InventoryMethods extends DbMethods, EventsMethods {
 	announceLow(ctx: Context | null, productId: string, before: number, after: number): Promise<void>;
 	levelsOf(productId: string): Promise<Levels>;
 }
-interface InventoryVars {
+interface InventoryVars extends SettingsCacheVars {
 	config: Config;
 	stockStore: StockStore;
 	reservationBook: ReservationBook;
@@ -76,6 +77,8 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			reservations: { indexes: [{ fields: ["order_id"], unique: true }] },
 		}),
 		EventsMixin({ stagedIn: ["reservations"] }),
+		// The low-stock threshold is a shop setting (LOW_STOCK_THRESHOLD is only its first start's value).
+		SettingsCacheMixin(),
 	],
 
 	actions: {
@@ -303,7 +306,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 
 		/** Publishes inventory.low when a product's available units fell below the threshold. */
 		async announceLow(this: InventoryThis, ctx: Context | null, productId: string, before: number, after: number): Promise<void> {
-			const threshold = this.config.lowStockThreshold;
+			const threshold = this.settingsCache.settings.low_stock_threshold;
 			if (fellBelow(before, after, threshold)) await this.publish(ctx, EVENTS.INVENTORY_LOW, { product_id: productId, available: after, threshold });
 		},
 

@@ -60,7 +60,16 @@ export class InsufficientStockError extends MoleculerClientError {
 	}
 }
 
-/** 503: a dependency is down; the caller may retry. */
+/**
+ * 503: a feature the admins switched off (a settings flag); Retry-After says when to look again. Not retryable by
+ * the broker: the answer stays the same until an admin switches the feature on.
+ */
+export class FeatureDisabledError extends MoleculerClientError {
+	constructor(feature: string, retryAfterSeconds: number) {
+		super(`The ${feature} feature is switched off for now; try again later`, 503, "FEATURE_DISABLED", { feature, retry_after: retryAfterSeconds });
+	}
+}
+
 /**
  * A checkout whose answer was lost (the orders call timed out or its node left, and asking orders by key could not
  * tell): the order may exist. 503 with the advice to send the same request again, which the claims answer with the
@@ -77,6 +86,17 @@ export class CheckoutOutcomeUnknownError extends MoleculerRetryableError {
 	}
 }
 
+/**
+ * 503: this node is stopping (SIGTERM) and took no part of the request; sent with `Connection: close`, so the client
+ * sends it again on a new connection, which reaches another node.
+ */
+export class ShuttingDownError extends MoleculerRetryableError {
+	constructor() {
+		super("This node is shutting down and did not take the request; send it again", 503, "SHUTTING_DOWN", { retry: "same request" });
+	}
+}
+
+/** 503: a dependency is down; the caller may retry. */
 export class DependencyUnavailableError extends MoleculerRetryableError {
 	constructor(dependency: string, message?: string) {
 		super(message ?? `${dependency} is unavailable`, 503, "SERVICE_UNAVAILABLE", { dependency });

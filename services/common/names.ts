@@ -14,6 +14,7 @@ export const SERVICE_NAMES = [
 	"payments",
 	"shipping",
 	"notifications",
+	"settings",
 ] as const;
 
 export type ServiceName = (typeof SERVICE_NAMES)[number];
