@@ -9,6 +9,7 @@
  *   the shipping fee.
  * Pure code: the settings and the voucher come in as plain values.
  */
+import { fromCents, toCents } from "./money";
 
 /** A bill line: its price, quantity, and whether the voucher applies to it (its scope). */
 export interface BillLine {
@@ -27,9 +28,9 @@ export interface BillVoucher {
 	value: number;
 }
 
-/** Shipping and tax as the settings give them, in cents and percents. */
+/** Shipping and tax as the settings service gives them: amounts in decimal units, rates in percent. */
 export interface BillSettings {
-	shipping: { flat_fee_cents: number; free_over_cents: number | null };
+	shipping: { flat_fee: number; free_over: number | null };
 	tax: { default_rate: number; rates: Record<string, number> };
 }
 
@@ -65,7 +66,7 @@ export interface PublicBill {
 }
 
 /** No shipping fee and no tax: what a shop without those settings charges. */
-export const NO_FEES: BillSettings = { shipping: { flat_fee_cents: 0, free_over_cents: null }, tax: { default_rate: 0, rates: {} } };
+export const NO_FEES: BillSettings = { shipping: { flat_fee: 0, free_over: null }, tax: { default_rate: 0, rates: {} } };
 
 /** A percent with at most two decimals as hundredths of a percent (8.25 → 825), so shares are integer arithmetic. */
 export function basisPoints(percent: number): number {
@@ -124,7 +125,8 @@ export function computeBill(input: BillInput): Bill {
 	const subtotal = totals.reduce((a, b) => a + b, 0);
 	const discount = discounts.reduce((a, b) => a + b, 0);
 	const goods = subtotal - discount;
-	const { flat_fee_cents, free_over_cents } = settings.shipping;
+	const flat_fee_cents = toCents(settings.shipping.flat_fee);
+	const free_over_cents = settings.shipping.free_over === null ? null : toCents(settings.shipping.free_over);
 	const freeShipping = voucher?.type === "free_shipping";
 	const shipping = lines.length === 0 || freeShipping || (free_over_cents !== null && goods >= free_over_cents) ? 0 : flat_fee_cents;
 	const rate = taxRateFor(input.country, settings.tax);
@@ -145,7 +147,7 @@ export function computeBill(input: BillInput): Bill {
 
 /** The bill in decimal units, as carts, orders and checkout answers show it. */
 export function toPublicBill(bill: Bill): PublicBill {
-	const units = (c: number): number => c / 100;
+	const units = fromCents;
 	const out: PublicBill = {
 		subtotal: units(bill.subtotal_cents),
 		discount: units(bill.discount_cents),

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { computeBill, shareHalfUp, splitProportionally, taxRateFor, toPublicBill, type BillInput, type BillSettings, type BillVoucher } from "../../../../services/common/bill";
 import { fromCents, toCents } from "../../../../services/common/money";
 
-const SETTINGS: BillSettings = { shipping: { flat_fee_cents: 499, free_over_cents: 5000 }, tax: { default_rate: 8.25, rates: { DE: 19, FR: 20, GB: 0 } } };
+const SETTINGS: BillSettings = { shipping: { flat_fee: 4.99, free_over: 50 }, tax: { default_rate: 8.25, rates: { DE: 19, FR: 20, GB: 0 } } };
 
 const line = fc.record({ price_cents: fc.integer({ min: 0, max: 2_000_000 }), quantity: fc.integer({ min: 1, max: 100 }), eligible: fc.boolean() });
 const voucher: fc.Arbitrary<BillVoucher | null> = fc.oneof(
@@ -12,7 +12,7 @@ const voucher: fc.Arbitrary<BillVoucher | null> = fc.oneof(
 	fc.record({ code: fc.constant("S"), type: fc.constant("free_shipping" as const), value: fc.constant(0) }),
 );
 const settings: fc.Arbitrary<BillSettings> = fc.record({
-	shipping: fc.record({ flat_fee_cents: fc.integer({ min: 0, max: 10_000 }), free_over_cents: fc.option(fc.integer({ min: 0, max: 1_000_000 })) }),
+	shipping: fc.record({ flat_fee: fc.integer({ min: 0, max: 10_000 }).map(c => c / 100), free_over: fc.option(fc.integer({ min: 0, max: 1_000_000 }).map(c => c / 100)) }),
 	tax: fc.record({ default_rate: fc.integer({ min: 0, max: 3000 }).map(v => v / 100), rates: fc.dictionary(fc.constantFrom("DE", "FR", "US"), fc.integer({ min: 0, max: 3000 }).map(v => v / 100)) }),
 });
 const input: fc.Arbitrary<BillInput> = fc.record({
