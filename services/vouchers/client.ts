@@ -28,3 +28,5 @@ export interface ReleaseAnswer {
 
 /** The 422 types that say why a voucher does not apply to a cart. */
 export const NOT_APPLICABLE_TYPES = ["VOUCHER_EXPIRED", "VOUCHER_NOT_STARTED", "VOUCHER_MIN_SUBTOTAL", "VOUCHER_USED_UP", "VOUCHER_NOT_APPLICABLE"] as const;
+
+export { VoucherUnavailableError } from "./errors";
