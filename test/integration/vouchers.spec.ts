@@ -6,7 +6,8 @@
  * resumed saga step) count once.
  */
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
-import { SETTINGS_CHANGED_EVENT, type SettingsSnapshot } from "../../services/settings/client";
+import { SETTINGS_CHANGED_EVENT } from "../../services/settings/client";
+import { snapshot } from "../helpers/settings";
 
 const SERVICES = ["api", "users", "products", "inventory", "cart", "checkout", "orders", "payments", "shipping", "vouchers"] as const;
 const GERMANY = { street: "Unter den Linden 1", city: "Berlin", postal_code: "10117", country: "DE" };
@@ -28,24 +29,6 @@ interface VoucherBody {
 	code: string;
 	uses: number;
 	max_uses: number | null;
-}
-
-/** The shop's settings as the settings service broadcasts them to every node. */
-export function snapshot(version: number): SettingsSnapshot {
-	return {
-		epoch: "test-epoch",
-		version,
-		updated_at: new Date().toISOString(),
-		flags: { checkout: true, reviews: true, vouchers: true, marketplace: true },
-		settings: {
-			store_name: "ShopFlow",
-			currency: "USD",
-			shipping: { flat_fee: 4.99, free_over: 100 },
-			tax: { default_rate: 8.25, rates: { DE: 19, FR: 20 } },
-			low_stock_threshold: 5,
-			marketplace: { commission_percent: 10 },
-		},
-	};
 }
 
 describe("vouchers through the gateway", () => {
