@@ -54,7 +54,7 @@ export function clusterLayout(basePort: number): NodeSpec[] {
 		{ name: "stateless-2", services: "cart,checkout,search" },
 		{ name: "accounts", services: "users,notifications" },
 		{ name: "catalog", services: "products,inventory,reviews" },
-		{ name: "orders", services: "orders,shipping" },
+		{ name: "orders", services: "orders,shipping,vouchers" },
 		{ name: "payments", services: "payments" },
 	];
 }
