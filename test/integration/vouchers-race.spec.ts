@@ -83,7 +83,6 @@ describe("200 customers racing for a 10-use voucher", () => {
 			const paid = await broker.call<{ rows: unknown[] }, object>("payments.listByOrder", { order_id: a.order.id });
 			expect(paid.rows).toEqual([]);
 		}
-		// eslint-disable-next-line no-console
 		console.log(`${CUSTOMERS} checkouts racing for ${USES} uses: ${placed.length} placed, ${failed.length} failed at the voucher step, ${refused.length} refused before placing, in ${took} ms`);
 	}, 60_000);
 
