@@ -103,11 +103,12 @@ export function evaluateTargets(bare: RouteResult, embedded?: ModeResult, cluste
 		const plain = route(m, "POST /checkout");
 		const voucher = route(m, CHECKOUT_WITH_VOUCHER);
 		if (!plain || !voucher || plain.rps === 0) continue;
-		const slower = (plain.rps / Math.max(voucher.rps, 1e-9) - 1) * 100;
+		// The checkout request the customer waits for (its p50); orders/s also pay for the loop's extra POST /cart/voucher.
+		const slower = (voucher.p50 / Math.max(plain.p50, 1e-9) - 1) * 100;
 		out.push({
 			name: `${label} checkout with a voucher <= 15% slower`,
 			met: slower <= 15,
-			detail: `${slower.toFixed(1)}% slower (${Math.round(voucher.rps)} vs ${Math.round(plain.rps)} orders/s); p50 ${ms(voucher.p50)} vs ${ms(plain.p50)} ms`,
+			detail: `p50 ${ms(voucher.p50)} vs ${ms(plain.p50)} ms (${slower >= 0 ? "+" : ""}${slower.toFixed(1)}%); ${Math.round(voucher.rps)} vs ${Math.round(plain.rps)} orders/s`,
 		});
 	}
 	const ep = route(embedded, "GET /products");
