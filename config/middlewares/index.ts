@@ -5,7 +5,8 @@
  * handler (an injected error is seen by the retry policy and the breaker; each retried attempt is a new call), the
  * retry guard stops a failure from being retried again by every caller up the chain, the call-chain record and the
  * OpenTelemetry span include the injected delay, and the business metrics count published domain events and breaker
- * changes. Then Moleculer's middlewares (validator, cacher, bulkhead, circuit breaker, timeout, retry, ...), with the
+ * changes, and the deadline refuses a request that arrived after its caller gave up (and counts the time it spent on
+ * the way against its timeout) before any of ours records or runs it. Then Moleculer's middlewares (validator, cacher, bulkhead, circuit breaker, timeout, retry, ...), with the
  * request metrics (request-metrics.ts) in the place of Moleculer's Metrics middleware.
  */
 import type { Middleware } from "moleculer";
@@ -17,6 +18,8 @@ import { CallChainMiddleware } from "./call-chain";
 import { OpenTelemetryMiddleware } from "./otel";
 import { BusinessMetricsMiddleware } from "./business-metrics";
 import { RequestMetricsMiddleware } from "./request-metrics";
+import { DeadlineMiddleware } from "./deadline";
+import { NodeRestartMiddleware } from "./node-restart";
 import { byFactory, moleculerMiddlewares, type MiddlewareEntry } from "./moleculer-internals";
 
 /**
@@ -27,11 +30,14 @@ export function brokerMiddlewares(config: Config, extra: Middleware[] = []): Mid
 	const ours: MiddlewareEntry[] = [
 		// Wraps no handler: gives every service the broker's configuration (settings.$config) as it is created.
 		ServiceConfigMiddleware(config),
+		// Wraps no handler: rejects the calls waiting for a node that restarted under the same id.
+		NodeRestartMiddleware(),
 		BehaviorMiddleware(),
 		RetryGuardMiddleware(),
 		CallChainMiddleware(),
 		OpenTelemetryMiddleware(),
 		BusinessMetricsMiddleware(),
+		DeadlineMiddleware(),
 	];
 	return [...ours, ...extra, ...moleculerMiddlewares({ Metrics: byFactory(RequestMetricsMiddleware) })];
 }

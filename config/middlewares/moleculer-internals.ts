@@ -59,3 +59,11 @@ export function moleculerMiddlewareFactory(name: MoleculerMiddlewareName): Middl
 	if (typeof factory !== "function") throw new Error(`Moleculer has no built-in middleware "${name}"`);
 	return factory as MiddlewareFactory;
 }
+
+/**
+ * Rejects the requests this node is waiting on from `nodeID` with RequestRejectedError, as Moleculer does when a node
+ * disconnects (`Transit.removePendingRequestByNodeID`, typed but not documented).
+ */
+export function rejectPendingRequestsTo(broker: ServiceBroker, nodeID: string): void {
+	broker.transit?.removePendingRequestByNodeID(nodeID);
+}

@@ -36,10 +36,25 @@ export function checkClicks(clicks: Click[], orders: Map<string, OrderView & { u
 	for (const [user, ids] of unnamedBy)
 		if (ids.length > (lostBy.get(user) ?? 0)) {
 			const noOrder = clicks.filter(c => c.customer === user && c.answeredIds.size === 0 && !c.lost).flatMap(c => c.answers ?? []);
-			const seen = noOrder.length > 0 ? `; answers without an order: ${noOrder.join(", ")}` : "";
+			// Every answer this customer got in the two minutes before each unnamed order was created, orders included.
+			const times = ids.map(i => i.match(/created (\d\d):(\d\d):(\d\d\.\d+)/)).filter(m => m !== null).map(m => seconds(m[1], m[2], m[3]));
+			const near = clicks
+				.filter(c => c.customer === user)
+				.filter(c => {
+					const m = c.answers?.[0]?.match(/sent (\d\d):(\d\d):(\d\d\.\d+)/);
+					const t = m ? seconds(m[1], m[2], m[3]) : NaN;
+					return times.some(o => t >= o - 120 && t <= o + 5);
+				})
+				.map(c => (c.answers ?? []).join(" / "));
+			const seen = (noOrder.length > 0 ? `; answers without an order: ${noOrder.join(", ")}` : "") + (near.length > 0 ? `; clicks in the 2 minutes before: ${near.join(" | ")}` : "");
 			violations.push(`customer ${user} has ${ids.length} orders no answer named (${ids.join(", ")}) but only ${lostBy.get(user) ?? 0} checkouts lost their answer${seen}`);
 		}
 	return violations;
+}
+
+/** Seconds since midnight of an HH:MM:SS.mmm time. */
+function seconds(h: string, m: string, s: string): number {
+	return Number(h) * 3600 + Number(m) * 60 + Number(s);
 }
 
 interface NotificationRow {

@@ -77,7 +77,7 @@ async function customer(s: Shared, c: Customer, n: number): Promise<void> {
 			const sent = new Date();
 			try {
 				res = await request<{ order?: { id: string }; type?: string }>(base, "POST", "/api/v1/checkout", { token: c.token, body, headers, timeoutMs: 70_000 });
-				click.answers = [`${keyed ? "keyed" : "unkeyed"} ${res.status}${res.body?.type ? ` ${res.body.type}` : ""} sent ${sent.toISOString().slice(11, 23)} +${Math.round(res.ms)} ms`];
+				click.answers = [`${keyed ? "keyed" : "unkeyed"} ${res.status}${res.body?.type ? ` ${res.body.type}` : ""}${res.body?.order?.id ? ` ${res.body.order.id}` : ""} sent ${sent.toISOString().slice(11, 23)} +${Math.round(res.ms)} ms`];
 			} catch (err) {
 				if (notSent(err)) s.clicks.pop();
 				else if (keyed) s.retry.push({ click, body, headers });
@@ -92,7 +92,7 @@ async function customer(s: Shared, c: Customer, n: number): Promise<void> {
 					const next = await request<{ order?: { id: string }; type?: string }>(base, "POST", "/api/v1/checkout", { token: c.token, body, headers, timeoutMs: 70_000 }).catch(() => null);
 					if (!next) continue;
 					res = next;
-					click.answers?.push(`${res.status}${res.body?.type ? ` ${res.body.type}` : ""} (sent again)`);
+					click.answers?.push(`${res.status}${res.body?.type ? ` ${res.body.type}` : ""}${res.body?.order?.id ? ` ${res.body.order.id}` : ""} (sent again)`);
 				}
 				if (!res.body?.order?.id) click.lost = true;
 			}
