@@ -23,9 +23,11 @@ import type { ResponseCache } from "./api/response-cache";
 import type { AuthUser, ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { ForbiddenError, UnauthorizedError } from "./common/errors";
+import { SettingsCacheMixin, type FlagName, type SettingsCacheVars } from "./settings/client";
+import { checkFeature, FEATURE_RETRY_AFTER_SECONDS } from "./api/features";
 
 interface GatewayRequest extends IncomingMessage {
-	$action?: { name?: string; auth?: "required" | "optional" | false; roles?: string[] };
+	$action?: { name?: string; auth?: "required" | "optional" | false; roles?: string[]; feature?: FlagName };
 	$ctx?: Context<unknown, ShopMeta>;
 	$params?: Record<string, unknown>;
 }
@@ -39,7 +41,7 @@ interface GatewayMeta extends ShopMeta {
 /** The HTTP server's handler and the request action of moleculer-web, which the gateway wraps. */
 type HttpHandler = (this: unknown, req: IncomingMessage, res: ServerResponse, next?: unknown) => Promise<void>;
 
-interface ApiVars {
+interface ApiVars extends SettingsCacheVars {
 	kv: KeyValueStore;
 	/** Anonymous catalog answers (null when GATEWAY_CACHE_TTL_MS=0); see api/cached-reads.ts. */
 	responseCache: ResponseCache | null;
@@ -53,7 +55,8 @@ export function createApiService(config: Config): ServiceSchema {
 	const kv = createKeyValueStore(config.redisUrl, config.namespace);
 	return defineService<ApiVars>({
 		name: "api",
-		mixins: [ApiGateway],
+		// The settings cache answers whether a feature is on (api/features.ts).
+		mixins: [ApiGateway, SettingsCacheMixin()],
 
 		settings: {
 			port: config.port,
@@ -205,10 +208,11 @@ export function createApiService(config: Config): ServiceSchema {
 				}
 			},
 
-			/** Enforces the `auth` and `roles` an action declares, and who may inject faults in production. */
+			/** Enforces the `feature`, `auth` and `roles` an action declares, and who may inject faults in production. */
 			authorize(this: ApiThis, ctx: Context<unknown, ShopMeta>, _route: unknown, req: GatewayRequest): void {
-				checkBehaviorCaller(ctx.meta.behavior !== undefined, ctx.meta.user, config);
 				const action = req.$action ?? {};
+				checkFeature(action.feature, this.settingsCache);
+				checkBehaviorCaller(ctx.meta.behavior !== undefined, ctx.meta.user, config);
 				const needsUser = action.auth === "required" || (action.roles?.length ?? 0) > 0;
 				if (!needsUser) return;
 				const user = ctx.meta.user;
@@ -226,7 +230,14 @@ export function createApiService(config: Config): ServiceSchema {
 					e = asRateLimitedError(e, retryAfter) as Errors.MoleculerError;
 				}
 				if (e.type === "CHECKOUT_OUTCOME_UNKNOWN" && !res.headersSent) res.setHeader("Retry-After", "1");
+				if (e.type === "FEATURE_DISABLED" && !res.headersSent) res.setHeader("Retry-After", String(FEATURE_RETRY_AFTER_SECONDS));
 				return gatewayMethods.sendError.call(this, req, res, e);
+			},
+
+			/** moleculer-web's error handling, except that a switched-off feature's 503 is an answer, not an error to log. */
+			errorHandler(this: ApiThis, req: IncomingMessage, res: ServerResponse, err: Error): void {
+				if ((err as Errors.MoleculerError).type === "FEATURE_DISABLED") return (this as unknown as { sendError: GatewayMethods["sendError"] }).sendError(req, res, err);
+				return gatewayMethods.errorHandler.call(this, req, res, err);
 			},
 
 			/** moleculer-web's error shape, with validation messages that name the field and no internals on 5xx. */
@@ -247,7 +258,11 @@ export function createApiService(config: Config): ServiceSchema {
 	});
 }
 
-const gatewayMethods = (ApiGateway as unknown as { methods: { sendError(req: IncomingMessage, res: ServerResponse, err: Error): void } }).methods;
+interface GatewayMethods {
+	sendError(req: IncomingMessage, res: ServerResponse, err: Error): void;
+	errorHandler(req: IncomingMessage, res: ServerResponse, err: Error): void;
+}
+const gatewayMethods = (ApiGateway as unknown as { methods: GatewayMethods }).methods;
 const gatewayActions = (ApiGateway as unknown as { actions: { rest: { handler(this: unknown, ctx: Context): unknown } } }).actions;
 
 /** The longest Bearer token the gateway passes on (users.resolveToken's limit). */

@@ -101,6 +101,8 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 	actions: {
 		/** Places an order from the caller's cart: 201 shipped, 202 accepted, 402/409/503 failed, with the saga and call chain. */
 		start: {
+			// Checkout switched off is the shop's maintenance switch: the gateway answers 503 FEATURE_DISABLED.
+			feature: "checkout",
 			auth: "required",
 			// A checkout runs a whole saga, retries and compensations included; orders.create gets what is left of it.
 			timeout: 60_000,

@@ -40,6 +40,7 @@ import {
 	type SetLevelParams,
 } from "./inventory/params";
 import { holdKey, StockStore } from "./inventory/stock";
+import { SettingsCacheMixin, type SettingsCacheVars } from "./settings/client";
 
 export interface ReservationAnswer {
 	order_id: string;
@@ -59,7 +60,7 @@ interface InventoryMethods extends DbMethods, EventsMethods {
 	announceLow(ctx: Context | null, productId: string, before: number, after: number): Promise<void>;
 	levelsOf(productId: string): Promise<Levels>;
 }
-interface InventoryVars {
+interface InventoryVars extends SettingsCacheVars {
 	config: Config;
 	stockStore: StockStore;
 	sweeping: boolean;
@@ -85,6 +86,8 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			reservations: { indexes: [{ fields: ["order_id"], unique: true }] },
 		}),
 		EventsMixin({ stagedIn: ["reservations"] }),
+		// The low-stock threshold is a shop setting (LOW_STOCK_THRESHOLD is only its first start's value).
+		SettingsCacheMixin(),
 	],
 
 	actions: {
@@ -386,7 +389,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 
 		/** Publishes inventory.low when a product's available units fell below the threshold. */
 		async announceLow(this: InventoryThis, ctx: Context | null, productId: string, before: number, after: number): Promise<void> {
-			const threshold = this.config.lowStockThreshold;
+			const threshold = this.settingsCache.settings.low_stock_threshold;
 			if (fellBelow(before, after, threshold)) await this.publish(ctx, EVENTS.INVENTORY_LOW, { product_id: productId, available: after, threshold });
 		},
 

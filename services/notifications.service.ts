@@ -1,7 +1,8 @@
 /**
  * The `notifications` service: one notification per order milestone a customer cares about (placed, payment failed,
  * shipped, delivered, cancelled, refunded; notifications/messages.ts), never twice, on the customer's channel (email
- * unless they chose sms or push), and `notification.sent`.
+ * unless they chose sms or push; the channels switched on in their preferences once they saved some, none when they
+ * switched all off), and `notification.sent`.
  * Notices without a customer (inventory.low) are stored for the admins: listed to admins, never to customers.
  * Each user keeps their newest NOTIFICATIONS_KEEP_PER_USER notifications of the last NOTIFICATIONS_RETENTION_DAYS
  * (pruned in the background, see notifications/retention.ts).
@@ -18,6 +19,7 @@ import { NOTIFIED_EVENTS, draftFor, milestoneOf, notificationId, type ShipmentIn
 import { toPublicNotification, type NotificationDoc, type PublicNotification } from "./notifications/model";
 import { ChannelCache, type Channel } from "./notifications/channel-cache";
 import { NotificationRetention } from "./notifications/retention";
+import { channelsToUse, fetchPreferences } from "./settings/client";
 
 interface ListParams {
 	page?: number;
@@ -33,6 +35,7 @@ interface NotificationPage {
 interface NotificationsMethods extends DbMethods, EventsMethods {
 	notify(ctx: Context, eventName: string, event: DomainEvent): Promise<void>;
 	channelOf(ctx: Context, userId: string): Promise<Channel>;
+	channelsOf(ctx: Context, userId: string): Promise<Channel[]>;
 	askChannel(ctx: Context, userId: string): Promise<Channel>;
 	shipmentOf(ctx: Context, orderId: string): Promise<ShipmentInfo>;
 }
@@ -99,18 +102,22 @@ const NotificationsService = defineService<NotificationsVars, NotificationsMetho
 			if (!draft) return;
 			const id = notificationId(draft, event.event_id);
 			const coll = this.collection<NotificationDoc>("notifications");
-			let channel: Channel = "email";
+			let channels: Channel[] = ["email"];
 			try {
-				if (draft.user_id) channel = await this.channelOf(ctx, draft.user_id);
+				if (draft.user_id) channels = await this.channelsOf(ctx, draft.user_id);
 			} catch (err) {
-				// `users` cannot answer: a delivery of an event already handled is done all the same.
+				// `users` or `settings` cannot answer: a delivery of an event already handled is done all the same.
 				if (await coll.findById(id)) return;
 				throw err;
 			}
+			// The customer switched every channel off: nothing is sent, nothing stored.
+			if (channels.length === 0) return;
+			const channel = channels[0];
 			const sent: StagedEvent<NotificationSentPayload> = this.stageEvent<NotificationSentPayload>(ctx, EVENTS.NOTIFICATION_SENT, {
 				notification_id: id,
 				user_id: draft.user_id,
 				channel,
+				channels,
 				source_event: eventName,
 				source_event_id: event.event_id,
 				order_id: draft.order_id,
@@ -120,6 +127,7 @@ const NotificationsService = defineService<NotificationsVars, NotificationsMetho
 					id,
 					...draft,
 					channel,
+					channels,
 					event_name: eventName,
 					event_id: event.event_id,
 					status: "sent",
@@ -138,6 +146,12 @@ const NotificationsService = defineService<NotificationsVars, NotificationsMetho
 		/** The user's chosen channel (remembered for NOTIFICATIONS_CHANNEL_CACHE_MS, 30 s by default). */
 		channelOf(this: NotificationsThis, ctx: Context, userId: string): Promise<Channel> {
 			return this.channels.get(userId, () => this.askChannel(ctx, userId));
+		},
+
+		/** The channels a customer's notification goes out on: their saved preferences, else their profile's one channel. */
+		async channelsOf(this: NotificationsThis, ctx: Context, userId: string): Promise<Channel[]> {
+			const [profile, prefs] = await Promise.all([this.channelOf(ctx, userId), fetchPreferences(ctx, userId)]);
+			return prefs ? channelsToUse(prefs, profile) : [profile];
 		},
 
 		/** The user's chosen channel from `users`; email when the user is unknown (deleted since). */

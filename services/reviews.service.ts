@@ -87,6 +87,7 @@ const ReviewsService = defineService<object, ReviewsMethods>({
 	actions: {
 		/** A product's reviews, newest first, with the average rating and the count. */
 		list: {
+			feature: "reviews",
 			params: { product_id: { type: "string", min: 1, max: 100 }, ...pagingParams },
 			async handler(this: ReviewsThis, ctx: Ctx<ListParams>): Promise<ReviewList> {
 				const { product_id, page, page_size } = ctx.params;
@@ -107,6 +108,7 @@ const ReviewsService = defineService<object, ReviewsMethods>({
 
 		/** Stores the caller's review of a product (one per user and product) and announces the new average. */
 		create: {
+			feature: "reviews",
 			auth: "required",
 			params: withoutNulls({
 				product_id: { type: "string", min: 1, max: 100 },
@@ -156,6 +158,7 @@ const ReviewsService = defineService<object, ReviewsMethods>({
 
 		/** The caller's pending review requests (products delivered to them and not reviewed yet). */
 		requests: {
+			feature: "reviews",
 			auth: "required",
 			async handler(this: ReviewsThis, ctx: Ctx<object>): Promise<{ rows: Array<Pick<ReviewRequestDoc, "product_id" | "order_id" | "created_at">> }> {
 				const rows = await this.collection<ReviewRequestDoc>("review_requests").find(

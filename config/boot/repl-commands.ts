@@ -1,6 +1,6 @@
 /**
  * Operator commands for moleculer-repl (`npm run repl`), each documented in `help`:
- * saga, orders, deadletters, redrive, checkout, breakers, trace, behavior.
+ * saga, orders, deadletters, redrive, checkout, breakers, trace, behavior, settings, flags.
  * Wire them with `replOptions` (BrokerOptions.replOptions) below.
  */
 import type { ReplOptions, ServiceBroker } from "moleculer";
@@ -9,6 +9,7 @@ import { collectCallChain } from "../../services/common/call-chain";
 import { deadLetterInstances, mergeDeadLetters } from "../../mixins/events/dead-letters";
 import type { DeadLetter } from "../../mixins/events.mixin";
 import { serviceOfDeadLetter } from "../../mixins/events/policy";
+import type { Flags, Settings } from "../../services/settings/client";
 
 type Row = Array<string | number>;
 interface Helpers {
@@ -41,8 +42,10 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
 	try {
 		await fn();
 	} catch (err) {
-		const e = err as { name?: string; message?: string; code?: number };
-		print(`>> ${e.name ?? "Error"}${e.code ? ` (${e.code})` : ""}: ${e.message ?? String(err)}`);
+		const e = err as { name?: string; message?: string; code?: number; data?: unknown };
+		// A validation error names its fields in its data.
+		const fields = Array.isArray(e.data) ? e.data.map(d => (d as { message?: string }).message).filter(Boolean) : [];
+		print(`>> ${e.name ?? "Error"}${e.code ? ` (${e.code})` : ""}: ${e.message ?? String(err)}${fields.length ? ` ${fields.join(" ")}` : ""}`);
 	}
 }
 
@@ -191,6 +194,37 @@ export const replCommands: ReplCommand[] = [
 		},
 	},
 	{
+		command: "settings [path] [value]",
+		description: "Show the shop's settings, or set one by its path (settings shipping.flat_fee 4.99, settings tax.rates.DE 19)",
+		async action(broker, args) {
+			await guarded(async () => {
+				if (typeof args.path !== "string") {
+					print(JSON.stringify(await broker.call("settings.get"), null, 2));
+					return;
+				}
+				if (args.value === undefined) throw new Error("give a value: settings <path> <value>");
+				const current = (await broker.call("settings.get")) as Settings;
+				const patch = settingPatch(current, args.path, args.value);
+				print(JSON.stringify(await broker.call("settings.update", patch), null, 2));
+			});
+		},
+	},
+	{
+		command: "flags [name] [state]",
+		description: "Show the feature flags, or switch one: flags checkout off (checkout off is the maintenance switch)",
+		async action(broker, args, helpers) {
+			await guarded(async () => {
+				let flags: Flags;
+				if (typeof args.name === "string") {
+					const state = String(args.state ?? "").toLowerCase();
+					if (!["on", "off", "true", "false"].includes(state)) throw new Error("give a state: flags <name> on|off");
+					flags = (await broker.call("settings.setFlag", { name: args.name, enabled: state === "on" || state === "true" })) as Flags;
+				} else flags = (await broker.call("settings.flags")) as Flags;
+				printTable(helpers, ["feature", "state"], Object.entries(flags).map(([name, on]) => [name, on ? "on" : "off"]));
+			});
+		},
+	},
+	{
 		command: "behavior <behavior>",
 		description: "Parse a behavior string and show its rules per target (nothing is applied)",
 		async action(_broker, args) {
@@ -202,6 +236,34 @@ export const replCommands: ReplCommand[] = [
 		},
 	},
 ];
+
+/**
+ * The change `settings <path> <value>` sends: the whole top-level section with one field set (so that setting one
+ * tax rate keeps the others). The value is read as JSON when it is JSON (4.99, null, true), else as text.
+ */
+export function settingPatch(current: Settings, path: string, raw: unknown): Record<string, unknown> {
+	const keys = path.split(".");
+	if (keys.some(k => k === "" || k === "__proto__" || k === "constructor" || k === "prototype")) throw new Error(`not a settings path: ${path}`);
+	let value: unknown = raw;
+	if (typeof raw === "string") {
+		try {
+			value = JSON.parse(raw);
+		} catch {
+			value = raw;
+		}
+	}
+	const top = keys[0];
+	if (!Object.hasOwn(current, top)) throw new Error(`unknown setting '${top}' (known: ${Object.keys(current).join(", ")})`);
+	if (keys.length === 1) return { [top]: value };
+	const section = structuredClone((current as unknown as Record<string, unknown>)[top]) as Record<string, unknown>;
+	let node = section;
+	for (const k of keys.slice(1, -1)) {
+		if (typeof node[k] !== "object" || node[k] === null) node[k] = {};
+		node = node[k] as Record<string, unknown>;
+	}
+	node[keys[keys.length - 1]] = value;
+	return { [top]: section };
+}
 
 /**
  * The REPL options for BrokerOptions.replOptions. moleculer's typings declare a command's args as string[];

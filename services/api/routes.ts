@@ -58,6 +58,15 @@ export const apiAliases: Record<string, string> = {
 	"PUT /admin/vouchers/:code": "vouchers.update",
 	"DELETE /admin/vouchers/:code": "vouchers.remove",
 
+	// settings, feature flags, preferences
+	"GET /settings": "settings.public",
+	"GET /admin/settings": "settings.get",
+	"PUT /admin/settings": "settings.update",
+	"GET /admin/flags": "settings.flags",
+	"PUT /admin/flags/:name": "settings.setFlag",
+	"GET /account/preferences": "settings.preferences",
+	"PUT /account/preferences": "settings.updatePreferences",
+
 	// operations (admin)
 	"GET /admin/sagas/:id": "orders.sagaLog",
 	"GET /admin/dead-letters": "api.deadLetters",

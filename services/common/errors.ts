@@ -60,6 +60,16 @@ export class InsufficientStockError extends MoleculerClientError {
 	}
 }
 
+/**
+ * 503: a feature the admins switched off (a settings flag); Retry-After says when to look again. Not retryable by
+ * the broker: the answer stays the same until an admin switches the feature on.
+ */
+export class FeatureDisabledError extends MoleculerClientError {
+	constructor(feature: string, retryAfterSeconds: number) {
+		super(`The ${feature} feature is switched off for now; try again later`, 503, "FEATURE_DISABLED", { feature, retry_after: retryAfterSeconds });
+	}
+}
+
 /** 503: a dependency is down; the caller may retry. */
 /**
  * A checkout whose answer was lost (the orders call timed out or its node left, and asking orders by key could not

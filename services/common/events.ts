@@ -215,6 +215,8 @@ export interface NotificationSentPayload {
 	/** null for notices to the admins (inventory.low). */
 	user_id: string | null;
 	channel: "email" | "sms" | "push";
+	/** Every channel it went out on (`channel` is the first). */
+	channels?: Array<"email" | "sms" | "push">;
 	source_event: string;
 	source_event_id: string;
 	order_id: string | null;

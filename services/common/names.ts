@@ -15,6 +15,7 @@ export const SERVICE_NAMES = [
 	"shipping",
 	"notifications",
 	"vouchers",
+	"settings",
 ] as const;
 
 export type ServiceName = (typeof SERVICE_NAMES)[number];

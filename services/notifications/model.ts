@@ -9,7 +9,10 @@ export interface NotificationDoc {
 	/** The customer told, or null for a notice to the admins. */
 	user_id: string | null;
 	audience: "customer" | "admins";
+	/** The first of `channels`. */
 	channel: "email" | "sms" | "push";
+	/** Every channel it went out on (absent on rows stored before preferences: `channel` alone). */
+	channels?: Array<"email" | "sms" | "push">;
 	event_name: string;
 	event_id: string;
 	order_id: string | null;
@@ -32,6 +35,7 @@ export interface PublicNotification {
 	order_id: string | null;
 	milestone: Milestone | null;
 	channel: NotificationDoc["channel"];
+	channels: NonNullable<NotificationDoc["channels"]>;
 	title: string;
 	message: string;
 	status: "sent";
@@ -47,6 +51,7 @@ export function toPublicNotification(n: NotificationDoc): PublicNotification {
 		order_id: n.order_id,
 		milestone: n.milestone ?? null,
 		channel: n.channel,
+		channels: n.channels ?? [n.channel],
 		title: n.title,
 		message: n.message,
 		status: n.status,

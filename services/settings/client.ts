@@ -2,7 +2,8 @@
  * What other services may use of `settings`: the types of settings, feature flags and preferences, and
  * `SettingsCacheMixin`, which gives a service on any node `this.settingsCache`, a local copy of the current settings
  * and flags. The copy loads from the settings service at start, is replaced by every `settings.changed` broadcast
- * (a change reaches every node within a second) and is refreshed from the store every half minute in case a
+ * (a change reaches every node within a second) and is loaded again from the store 3 s after the first load (a
+ * node that just joined is not known to the others for about a second) and then every half minute in case a
  * broadcast was missed. Until the first load it holds the first start's defaults (from this node's environment).
  *
  * Reading: `this.settingsCache.settings.shipping`, `this.settingsCache.isEnabled("vouchers")`,
@@ -16,6 +17,7 @@ import { completeFlags, defaultSettings, isNewer, type Flags, type FlagName, typ
 
 export {
 	CHANNEL_NAMES,
+	channelsToUse,
 	FLAG_NAMES,
 	isFlagName,
 	shippingCents,
@@ -40,6 +42,11 @@ export const SETTINGS_CHANGED_EVENT = "settings.changed";
 export const SETTINGS_REFRESH_MS = 30_000;
 /** How often a cache that could not load yet tries again. */
 export const SETTINGS_RETRY_MS = 1_000;
+/**
+ * The second load, this long after the first: for about a second after a node joins, the other nodes do not know
+ * its subscription yet, so a change made then reaches it only by this load.
+ */
+export const SETTINGS_CATCH_UP_MS = 3_000;
 
 /** The current settings and flags of this node, as last heard from the settings service. */
 export class SettingsCache {
@@ -120,10 +127,13 @@ export function SettingsCacheMixin(): Partial<ServiceSchema> {
 		},
 		started(this: CacheThis) {
 			// Not awaited: a node whose settings service is elsewhere (or not started yet) starts on the defaults.
+			let loads = 0;
 			const tick = async (): Promise<void> => {
 				const ok = await this.settingsCache.refresh(this.broker);
 				if (this.$settingsTimer === null) return;
-				this.$settingsTimer = setTimeout(() => void tick(), ok ? SETTINGS_REFRESH_MS : SETTINGS_RETRY_MS);
+				if (ok) loads++;
+				const next = !ok ? SETTINGS_RETRY_MS : loads === 1 ? SETTINGS_CATCH_UP_MS : SETTINGS_REFRESH_MS;
+				this.$settingsTimer = setTimeout(() => void tick(), next);
 				this.$settingsTimer.unref();
 			};
 			this.$settingsTimer = setTimeout(() => void tick(), 0);
@@ -138,10 +148,12 @@ export function SettingsCacheMixin(): Partial<ServiceSchema> {
 }
 
 /**
- * A customer's saved preferences, or null when they never saved any (then their profile's notification_channel
- * applies). Errors of an unreachable settings service are thrown (callers retry like any dependency failure).
+ * A customer's saved preferences, or null when they never saved any or no node runs the settings service (then
+ * their profile's notification_channel applies). Errors of a settings service that fails are thrown (callers retry
+ * like any dependency failure).
  */
 export async function fetchPreferences(ctx: Context, userId: string): Promise<Preferences | null> {
+	if (!isCallable(ctx.broker, "settings.preferencesOf")) return null;
 	return ctx.call<Preferences | null, { user_id: string }>("settings.preferencesOf", { user_id: userId });
 }
 

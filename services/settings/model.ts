@@ -159,7 +159,7 @@ export function checkSettings(s: Settings): SettingsProblem | null {
 	const countries = Object.keys(s.tax.rates);
 	if (countries.length > MAX_TAX_RATES) return { field: "tax.rates", message: `holds at most ${MAX_TAX_RATES} countries` };
 	for (const country of countries) {
-		if (!/^[A-Z][A-Z .'-]{1,55}$/.test(country)) return { field: `tax.rates.${country}`, message: "must be a country code or name (2 to 56 letters)" };
+		if (!/^[A-Z][A-Z '-]{1,55}$/.test(country)) return { field: `tax.rates.${country}`, message: "must be a country code or name (2 to 56 letters)" };
 		const r = checkPercent(s.tax.rates[country]);
 		if (r) return { field: `tax.rates.${country}`, message: r };
 	}
@@ -217,4 +217,28 @@ export function completeFlags(stored: Partial<Record<string, boolean>> | undefin
 	const flags = defaultFlags();
 	for (const name of FLAG_NAMES) if (typeof stored?.[name] === "boolean") flags[name] = stored[name] as boolean;
 	return flags;
+}
+
+/** A customer's preferences before they saved any: their profile's one channel on, the others off. */
+export function preferencesFromChannel(channel: NotificationChannelName | undefined): Preferences {
+	const prefs = defaultPreferences();
+	if (channel) prefs.notification_channels = { email: channel === "email", sms: channel === "sms", push: channel === "push" };
+	return prefs;
+}
+
+/** Preferences with a change applied: channels merge one by one. */
+export function mergePreferences(
+	current: Preferences,
+	patch: { notification_channels?: Partial<Record<NotificationChannelName, boolean>>; language?: string },
+): Preferences {
+	return {
+		notification_channels: { ...current.notification_channels, ...patch.notification_channels },
+		language: patch.language ?? current.language,
+	};
+}
+
+/** The channels a notification goes out on: the enabled ones, the profile's own channel first when it is enabled. */
+export function channelsToUse(prefs: Preferences, profileChannel?: NotificationChannelName): NotificationChannelName[] {
+	const on = CHANNEL_NAMES.filter(c => prefs.notification_channels[c]);
+	return profileChannel && on.includes(profileChannel) ? [profileChannel, ...on.filter(c => c !== profileChannel)] : on;
 }
