@@ -4,7 +4,10 @@
  */
 import type { SettingsSnapshot } from "../../services/settings/client";
 
-/** The shop's settings as the settings service broadcasts them to every node. */
+/** The shipping and tax of these tests, as an admin sends them (PUT /admin/settings). */
+export const BILL_SETTINGS = { shipping: { flat_fee: 4.99, free_over: 100 }, tax: { default_rate: 8.25, rates: { DE: 19, FR: 20 } } };
+
+/** The shop's settings as the settings service broadcasts them to every node (for a broker without that service). */
 export function snapshot(version: number): SettingsSnapshot {
 	return {
 		epoch: "test-epoch",
@@ -14,8 +17,7 @@ export function snapshot(version: number): SettingsSnapshot {
 		settings: {
 			store_name: "ShopFlow",
 			currency: "USD",
-			shipping: { flat_fee: 4.99, free_over: 100 },
-			tax: { default_rate: 8.25, rates: { DE: 19, FR: 20 } },
+			...BILL_SETTINGS,
 			low_stock_threshold: 5,
 			marketplace: { commission_percent: 10 },
 		},

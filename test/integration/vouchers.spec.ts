@@ -6,10 +6,10 @@
  * resumed saga step) count once.
  */
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
-import { SETTINGS_CHANGED_EVENT } from "../../services/settings/client";
-import { snapshot } from "../helpers/settings";
+import { BILL_SETTINGS } from "../helpers/settings";
+import type { SettingsCacheVars } from "../../services/settings/client";
 
-const SERVICES = ["api", "users", "products", "inventory", "cart", "checkout", "orders", "payments", "shipping", "vouchers"] as const;
+const SERVICES = ["api", "users", "products", "inventory", "cart", "checkout", "orders", "payments", "shipping", "vouchers", "settings"] as const;
 const GERMANY = { street: "Unter den Linden 1", city: "Berlin", postal_code: "10117", country: "DE" };
 
 interface Bill {
@@ -39,7 +39,13 @@ describe("vouchers through the gateway", () => {
 	beforeAll(async () => {
 		shop = await startShop([...SERVICES], { NAMESPACE: `t-vouchers-${Date.now()}-${Math.random()}` });
 		admin = await loginAdmin(shop.url, shop.config);
-		await shop.broker.broadcast(SETTINGS_CHANGED_EVENT, snapshot(1));
+		// The shop's shipping and tax, set by the admin; the cart and checkout see them within a second.
+		const set = await http(shop.url, "PUT", "/api/v1/admin/settings", { token: admin, body: BILL_SETTINGS });
+		if (set.status !== 200) throw new Error(`settings update failed: ${set.status} ${JSON.stringify(set.body)}`);
+		for (const name of ["cart", "checkout"]) {
+			const cache = (shop.broker.getLocalService(name) as unknown as SettingsCacheVars).settingsCache;
+			for (let i = 0; i < 100 && cache.settings.shipping.flat_fee !== BILL_SETTINGS.shipping.flat_fee; i++) await new Promise(r => setTimeout(r, 10));
+		}
 	});
 	afterAll(() => shop.stop());
 
