@@ -259,7 +259,9 @@ const CartService = defineService<CartVars, CartMethods>({
 		async view(this: CartThis, ctx: Context, userId: string, cart: StoredCart, country?: string): Promise<CartView> {
 			const priced = pricedLines(cart, await this.catalogRows(ctx, cart.items.map(l => l.product_id)));
 			let quote: CartVoucherQuote = null;
-			if (cart.voucher && priced.lines.length > 0) {
+			if (cart.voucher && !this.settingsCache.isEnabled("vouchers"))
+				quote = { problem: { code: cart.voucher, type: "FEATURE_DISABLED", message: "vouchers are switched off for now" } };
+			else if (cart.voucher && priced.lines.length > 0) {
 				try {
 					quote = await this.quote(ctx, userId, cart.voucher, priced);
 				} catch (err) {

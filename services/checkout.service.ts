@@ -280,6 +280,9 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 		 */
 		async billFor(this: CheckoutThis, ctx: Ctx<StartParams>, cart: CheckoutCart, priced: PricedCart, rows: CatalogRow[], country: string | null): Promise<Bill> {
 			let quote: QuoteAnswer | null = null;
+			// Vouchers switched off grant no discount: the customer takes the voucher off (or waits) rather than pay more unawares.
+			if (cart.voucher && !this.settingsCache.isEnabled("vouchers"))
+				throw new VoucherUnavailableError(cart.voucher, "FEATURE_DISABLED", "vouchers are switched off for now; remove the voucher from the cart or try again later");
 			if (cart.voucher) {
 				const params = { code: cart.voucher, user_id: cart.user_id, currency: priced.currency, lines: quoteLinesOf(priced, rows) };
 				quote = await callDependency("vouchers", ctx.call<QuoteAnswer, typeof params>("vouchers.quote", params)).catch((err: unknown) => {

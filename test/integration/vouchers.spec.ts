@@ -183,6 +183,48 @@ describe("vouchers through the gateway", () => {
 		expect(await usesOf(c)).toBe(1);
 	});
 
+	it("refunds what was charged (the discounted total) and gives the voucher's use back when stock runs out after the payment", async () => {
+		const gadget = await product(50, "gadgets");
+		const c = await voucher({ code: code("Short"), type: "fixed", value: 10, max_uses: 5 });
+		const { token } = await registerCustomer(shop.url);
+		expect((await add(token, gadget, 2)).status).toBe(200);
+		expect((await api("POST", "/cart/voucher", { token, body: { code: c } })).status).toBe(200);
+		// Someone counted the stock again meanwhile: one unit left.
+		expect((await api("PUT", `/inventory/${gadget}`, { token: admin, body: { warehouse_id: "wh-1", on_hand: 1 } })).status).toBe(200);
+		const res = await api<{ order: Bill & { id: string; status: string; failure_reason: string } }>("POST", "/checkout", { token, body: { shipping_address: GERMANY, payment_method: "card-456" } });
+		expect(res.status).toBe(409);
+		// 100.00 − 10.00 = 90.00 < 100: shipping 4.99; DE 19 %: 17.10 + 0.95 (0.9481); total 113.04.
+		expect(res.body.order).toMatchObject({ status: "FAILED", failure_reason: "OUT_OF_STOCK", subtotal: 100, discount: 10, shipping_fee: 4.99, tax: 18.05, total: 113.04 });
+		const paid = await shop.broker.call<{ rows: Array<{ status: string; amount_cents: number; refunded_cents: number }>; net_charged_cents: number }, object>("payments.listByOrder", { order_id: res.body.order.id });
+		expect(paid.rows.map(r => [r.status, r.amount_cents, r.refunded_cents])).toEqual([["REFUNDED", 11304, 11304]]);
+		expect(paid.net_charged_cents).toBe(0);
+		expect(await usesOf(c)).toBe(0);
+	});
+
+	it("grants no discount while vouchers are switched off: 503 on POST /cart/voucher, the cart says why, checkout refuses", async () => {
+		const gadget = await product(10, "gadgets");
+		const c = await voucher({ code: code("Off"), type: "percent", value: 50 });
+		const { token } = await registerCustomer(shop.url);
+		expect((await add(token, gadget, 1)).status).toBe(200);
+		expect((await api<Bill>("POST", "/cart/voucher", { token, body: { code: c } })).body.discount).toBe(5);
+		const flag = (enabled: boolean) => api("PUT", "/admin/flags/vouchers", { token: admin, body: { enabled } });
+		expect((await flag(false)).status).toBe(200);
+		try {
+			const until = Date.now() + 2000;
+			let cart = (await api<Bill & { voucher_problem?: { type: string } }>("GET", "/cart", { token })).body;
+			while (!cart.voucher_problem && Date.now() < until) cart = (await api<Bill & { voucher_problem?: { type: string } }>("GET", "/cart", { token })).body;
+			expect(cart).toMatchObject({ discount: 0, voucher_problem: { code: c, type: "FEATURE_DISABLED" } });
+			expect((await api<ErrorBody>("POST", "/cart/voucher", { token, body: { code: c } })).body).toMatchObject({ code: 503, type: "FEATURE_DISABLED" });
+			const refused = await api<ErrorBody>("POST", "/checkout", { token, body: { shipping_address: GERMANY, payment_method: "card-456" } });
+			expect(refused.body).toMatchObject({ code: 409, type: "VOUCHER_UNAVAILABLE", data: { reason: "FEATURE_DISABLED" } });
+		} finally {
+			expect((await flag(true)).status).toBe(200);
+			// Every node's copy is on again before the next test (within a second).
+			const until = Date.now() + 2000;
+			while ((await api<{ voucher_problem?: unknown }>("GET", "/cart", { token })).body.voucher_problem && Date.now() < until) await new Promise(r => setTimeout(r, 20));
+		}
+	});
+
 	it("counts a redeem repeated for the same order once, releases once, and lets no late redeem use a released order's voucher", async () => {
 		const c = await voucher({ code: code("Retry"), type: "fixed", value: 2, max_uses: 3 });
 		const redeem = (order_id: string) => shop.broker.call("vouchers.redeem", { code: c.toLowerCase(), order_id, user_id: "u-retry", discount_cents: 200 });
