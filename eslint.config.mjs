@@ -74,6 +74,33 @@ const importRules = [
 	{ files: ["moleculer.config.ts"], rules: { "no-restricted-imports": ["error", { patterns: [NO_TEST, NO_LOAD_CONFIG] }] } },
 ];
 
+// Moleculer's internals (what it neither documents nor declares in its typings, and the registry's own catalogs) are
+// touched in one file only, config/middlewares/moleculer-internals.ts, whose test fails when Moleculer changes them;
+// everywhere else the code uses Moleculer's public surface (broker methods, the registry's list queries, metric methods).
+const INTERNALS = "is a Moleculer internal: use Moleculer's public API, or a helper of config/middlewares/moleculer-internals.ts (the one file that touches Moleculer's internals).";
+const internal = (selector, what) => ({ selector, message: `${what} ${INTERNALS}` });
+const moleculerInternals = {
+	files: ["services/**/*.ts", "mixins/**/*.ts", "config/**/*.ts", "moleculer.config.ts"],
+	ignores: ["config/middlewares/moleculer-internals.ts"],
+	rules: {
+		"no-restricted-syntax": [
+			"error",
+			internal("MemberExpression[property.name='CircuitBreakerStore'], MemberExpression[property.value='CircuitBreakerStore']", "broker.CircuitBreakerStore"),
+			internal("MemberExpression[property.name='registeredHooks'], MemberExpression[property.value='registeredHooks']", "A middleware's registeredHooks"),
+			internal(
+				"MemberExpression[property.name=/^(nodes|services|actions|events)$/]:matches([object.name='registry'], [object.property.name='registry'])",
+				"The registry's catalog (registry.nodes, .services, .actions, .events); its list queries (getNodeList, getServiceList, getActionEndpoints) are public and",
+			),
+			internal("MemberExpression[property.name=/^_(?!id$)/]", "An underscore-prefixed member"),
+			internal(
+				"TSAsExpression:matches([expression.name=/^(broker|registry)$/], [expression.property.name=/^(broker|registry|metrics|transit)$/])",
+				"Casting the broker, its registry, metrics or transit to reach a member Moleculer does not declare",
+			),
+			internal("TSAsExpression[expression.callee.property.name='getMetric']", "Casting a metric to change how it works"),
+		],
+	},
+};
+
 export default tseslint.config(
 	{ ignores: ["dist/", "node_modules/", "coverage/", "data/"] },
 	js.configs.recommended,
@@ -86,6 +113,7 @@ export default tseslint.config(
 		},
 	},
 	...importRules,
+	moleculerInternals,
 	{
 		files: ["**/*.js", "**/*.cjs"],
 		languageOptions: { globals: { module: "writable", require: "readonly", process: "readonly", __dirname: "readonly" } },

@@ -1,7 +1,7 @@
 /**
  * Storage for a service's collections: the DbMixin gives a service a Repository per declared collection
  * (db/repository.ts) over the store adapter the configuration picks (db/adapters.ts: NeDB or MongoDB), connected
- * before its `started` handlers run.
+ * by its `started` handler; a call made earlier (by a mixin whose `started` runs first) waits for the connection.
  */
 import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { configOf } from "../config/env";
@@ -26,6 +26,26 @@ interface DbState {
 	$dbOpen?: boolean;
 	$adapters: Map<string, Adapter>;
 	$repositories: Map<string, Repository<Doc>>;
+	/** Per collection: marks it connected, letting the calls made before through. */
+	$opened: Map<string, () => void>;
+}
+
+/**
+ * The adapter as the repository sees it: a call made before the collection is connected waits for the connection.
+ * Moleculer runs the `started` handlers of later mixins first, so another mixin's (the events consumer's) may use a
+ * collection before this mixin's `started` has connected it.
+ */
+function untilConnected(adapter: Adapter, connected: Promise<void>): Adapter {
+	let open = false;
+	void connected.then(() => (open = true));
+	return new Proxy(adapter, {
+		get(target, prop, receiver) {
+			const value: unknown = Reflect.get(target, prop, receiver);
+			if (typeof value !== "function" || prop === "entityToObject") return value;
+			const method = value as (...args: unknown[]) => unknown;
+			return (...args: unknown[]) => (open ? method.apply(target, args) : connected.then(() => method.apply(target, args)));
+		},
+	});
 }
 
 type DbThis = Service & DbState & DbMethods;
@@ -71,15 +91,20 @@ export function DbMixin(collections: Record<string, CollectionSpec>): Partial<Se
 			// Several DbMixin instances in one service add to the same maps.
 			this.$adapters ??= new Map();
 			this.$repositories ??= new Map();
+			this.$opened ??= new Map();
 			for (const name of Object.keys(collections)) {
 				const adapter = openAdapter(this.broker, this.logger, cfg, this.name, name);
+				const connected = new Promise<void>(resolve => this.$opened.set(name, resolve));
 				this.$adapters.set(name, adapter);
-				this.$repositories.set(name, new Repository(name, adapter));
+				this.$repositories.set(name, new Repository(name, untilConnected(adapter, connected)));
 			}
 		},
 		async started(this: DbThis) {
 			const cfg = configOf(this);
-			for (const name of Object.keys(collections)) await connectAdapter(this.$adapters.get(name) as Adapter, cfg, collections[name].indexes);
+			for (const name of Object.keys(collections)) {
+				await connectAdapter(this.$adapters.get(name) as Adapter, cfg, collections[name].indexes);
+				this.$opened.get(name)?.();
+			}
 			this.$dbOpen = true;
 		},
 		async stopped(this: DbThis) {

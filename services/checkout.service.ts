@@ -75,6 +75,7 @@ interface CheckoutMethods extends DbMethods {
 	placeOnce(ctx: Context<StartParams, ShopMeta>, started: number, key: string): Promise<Outcome>;
 	placeOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string | null): Promise<Outcome>;
 	placedOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string): Promise<Outcome | null>;
+	takenOverOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string): Promise<Outcome | null>;
 	orderByKey(ctx: Context<StartParams, ShopMeta>, started: number, userId: string, orderKey: string): Promise<OrderCreateResult | null>;
 	remainingMs(ctx: Context<StartParams, ShopMeta>, started: number): number;
 	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart, rows: CatalogRow[]): Promise<Outcome>;
@@ -165,7 +166,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			let outcome: Outcome;
 			try {
 				// A request that died may have placed the order already (its cart then emptied): that order is the answer.
-				outcome = (claim.takenOver ? await this.placedOrder(ctx, started, doc.order_key ?? orderKey) : null) ?? (await this.placeOrder(ctx, started, doc.order_key ?? orderKey));
+				outcome = (claim.takenOver ? await this.takenOverOrder(ctx, started, doc.order_key ?? orderKey) : null) ?? (await this.placeOrder(ctx, started, doc.order_key ?? orderKey));
 			} catch (err) {
 				// Nothing was placed (bad input): the key may be used again. The outcome is unknown: the key's retry takes the
 				// record over and asks orders for the key's order first, whatever the cart holds by then.
@@ -186,6 +187,20 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			if (!found) return null;
 			const traceId = ctx.requestID ?? ctx.id;
 			return { status: checkoutStatus(found), body: checkoutResponse(found, traceId, Date.now() - started, []) };
+		},
+
+		/**
+		 * The answer for the order a claim taken over may have placed under `orderKey` (null when there is none). When
+		 * orders cannot be asked the outcome stays unknown: the claim must keep its key (a claim given back would be
+		 * claimed afresh under a new key by the next retry, and a second order placed beside the first).
+		 */
+		async takenOverOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, orderKey: string): Promise<Outcome | null> {
+			try {
+				return await this.placedOrder(ctx, started, orderKey);
+			} catch (err) {
+				this.logger.warn(`Checkout ${orderKey}: orders could not say whether it placed the order (${String(err)}); the outcome stays unknown`);
+				throw new CheckoutOutcomeUnknownError();
+			}
 		},
 
 		/** The order placed under `orderKey`, or null when there is none or orders cannot tell before the caller gives up. */
@@ -244,7 +259,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			let outcome: Outcome;
 			let placedHere = false;
 			try {
-				const found = cartClaim.takenOver ? await this.placedOrder(ctx, started, orderKey) : null;
+				const found = cartClaim.takenOver ? await this.takenOverOrder(ctx, started, orderKey) : null;
 				placedHere = !found;
 				outcome = found ?? (await this.createOrder(ctx, started, cart, orderKey, priced, rows));
 			} catch (err) {
@@ -370,7 +385,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 					const [nodeId, ownerInstance] = owner.split("|");
 					// This node's id with another instance is an earlier run of this process (NODE_ID kept across restarts).
 					if (nodeId === this.broker.nodeID) return ownerInstance === instance && this.running.has(recordId);
-					return this.broker.registry.nodes.get(nodeId)?.available === true;
+					return this.broker.registry.getNodeList({ onlyAvailable: true, withServices: false }).some(n => n.id === nodeId);
 				},
 			},
 			this.opts.staleClaimMs,

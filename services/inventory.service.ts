@@ -6,10 +6,9 @@
  * give back, ship, put back) happens once whatever the moment of a crash; a reservation whose status still owes
  * stock work is marked `dirty` in the same write, and the work is finished by the caller, a repeat, or the sweep.
  */
-import { uuid } from "./common/ids";
 import type { Context } from "moleculer";
 import { configOf, type Config } from "../config/env";
-import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
+import { DbMixin, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { EventsMixin, STAGED_EVENTS_FIELD, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { EVENTS } from "./common/events";
 import { ConflictError, DependencyUnavailableError, InsufficientStockError, NotFoundError } from "./common/errors";
@@ -25,35 +24,31 @@ import {
 	type AvailabilityResult,
 	type Levels,
 	type Reservation,
-	type StockLine,
 	type StockRow,
 } from "./inventory/model";
+import type { ReservationAnswer, StatusAnswer } from "./inventory/client";
 import {
 	itemsParam,
+	orderIdParam,
 	productParam,
-	warehouseParam,
+	reservationsParams,
+	restockParams,
+	setLevelParams,
 	type ItemsParams,
 	type OrderParams,
 	type ProductParams,
+	type ReservationsParams,
 	type ReserveParams,
 	type RestockParams,
 	type SetLevelParams,
 } from "./inventory/params";
+import { ReservationBook } from "./inventory/reservations";
 import { holdKey, StockStore } from "./inventory/stock";
 import { SettingsCacheMixin, type SettingsCacheVars } from "./settings/client";
 
-export interface ReservationAnswer {
-	order_id: string;
-	status: "RESERVED";
-	lines: StockLine[];
-}
-type StatusAnswer<S extends string> = { order_id: string; status: S };
-
 interface InventoryMethods extends DbMethods, EventsMethods {
 	store(): StockStore;
-	settled(orderId: string): Promise<Reservation | null>;
-	claim(params: ReserveParams): Promise<{ kind: "mine" | "done"; reservation: Reservation }>;
-	finishStockWork(orderId: string, known?: Reservation): Promise<void>;
+	book(): ReservationBook;
 	sweepReservations(): Promise<void>;
 	reservations(): Repository<Reservation>;
 	ensureProduct(ctx: Context, productId: string): Promise<void>;
@@ -63,20 +58,16 @@ interface InventoryMethods extends DbMethods, EventsMethods {
 interface InventoryVars extends SettingsCacheVars {
 	config: Config;
 	stockStore: StockStore;
+	reservationBook: ReservationBook;
 	sweeping: boolean;
 	sweepTimer: NodeJS.Timeout | null;
 }
 type InventoryThis = ServiceThis<InventoryVars, InventoryMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
 
-/** How long a duplicate call waits for the first call on the same order to finish. */
-const SETTLE_TIMEOUT_MS = 5_000;
-/** A PENDING reservation untouched this long belongs to a call that died: a repeated call takes it over. */
-const PENDING_STALE_MS = 2_000;
 /** The sweep finishes stock work left owed for this long (the caller normally finishes it at once). */
 const SWEEP_GRACE_MS = 2_000;
 const SWEEP_EVERY_MS = 5_000;
-const orderIdParam = { type: "string", min: 1, max: 100 } as const;
 
 const InventoryService = defineService<InventoryVars, InventoryMethods>({
 	name: "inventory",
@@ -110,7 +101,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			params: { order_id: orderIdParam, user_id: { type: "string", max: 100, optional: true }, items: itemsParam },
 			async handler(this: InventoryThis, ctx: Ctx<ReserveParams>): Promise<ReservationAnswer> {
 				const { order_id } = ctx.params;
-				const claim = await this.claim(ctx.params);
+				const claim = await this.book().claim(ctx.params);
 				if (claim.kind === "done") {
 					const r = claim.reservation;
 					if (r.status === "RESERVED" || r.status === "COMMITTED") return { order_id, status: "RESERVED", lines: r.lines };
@@ -131,7 +122,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 						$push: { [STAGED_EVENTS_FIELD]: failed },
 					});
 					if (ended === 1) {
-						await this.finishStockWork(order_id);
+						await this.book().finishStockWork(order_id);
 						await this.publishStaged("reservations", order_id, [failed]);
 					} else if ((await reservations.findById(order_id))?.status === "RELEASED") await this.store().dropAll(mine.items.map(i => i.product_id), key);
 					throw new InsufficientStockError(failure.product_id, failure.requested, failure.available);
@@ -177,11 +168,11 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 							...(holds ? { $push: { [STAGED_EVENTS_FIELD]: released } } : {}),
 						};
 						if ((await reservations.updateWhere(match, update)) === 0) continue;
-						await this.finishStockWork(order_id);
+						await this.book().finishStockWork(order_id);
 						if (holds) await this.publishStaged("reservations", order_id, [released as unknown as StagedEvent]);
 						return { order_id, status: "RELEASED" };
 					}
-					await this.finishStockWork(order_id);
+					await this.book().finishStockWork(order_id);
 					return { order_id, status: "RELEASED" };
 				}
 			},
@@ -194,17 +185,17 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			async handler(this: InventoryThis, ctx: Ctx<OrderParams>): Promise<StatusAnswer<"COMMITTED">> {
 				const { order_id } = ctx.params;
 				for (;;) {
-					const r = await this.settled(order_id);
+					const r = await this.book().settled(order_id);
 					if (!r) throw new NotFoundError("reservation", order_id);
 					if (r.status === "COMMITTED") {
-						if (r.dirty) await this.finishStockWork(order_id);
+						if (r.dirty) await this.book().finishStockWork(order_id);
 						return { order_id, status: "COMMITTED" };
 					}
 					if (r.status !== "RESERVED")
 						throw new ConflictError(`order '${order_id}' holds no reserved stock (status ${r.status})`, "RESERVATION_NOT_ACTIVE", { order_id, status: r.status });
 					const n = await this.reservations().updateWhere({ id: order_id, status: "RESERVED" }, { $set: { status: "COMMITTED", dirty: true, updated_at: new Date().toISOString() } });
 					if (n === 0) continue; // changed meanwhile: look again
-					await this.finishStockWork(order_id, { ...r, status: "COMMITTED", dirty: true });
+					await this.book().finishStockWork(order_id, { ...r, status: "COMMITTED", dirty: true });
 					return { order_id, status: "COMMITTED" };
 				}
 			},
@@ -213,8 +204,8 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 		/** Reservations as stored, for the invariant checks: what each order holds or held (admin). */
 		reservations: {
 			roles: ["admin"],
-			params: { status: { type: "string", optional: true, max: 20 }, limit: { type: "number", integer: true, min: 1, max: 10_000, optional: true, convert: true } },
-			async handler(this: InventoryThis, ctx: Ctx<{ status?: string; limit?: number }>): Promise<{ rows: Array<Pick<Reservation, "order_id" | "status" | "lines" | "dirty">> }> {
+			params: reservationsParams,
+			async handler(this: InventoryThis, ctx: Ctx<ReservationsParams>): Promise<{ rows: Array<Pick<Reservation, "order_id" | "status" | "lines" | "dirty">> }> {
 				const rows = await this.reservations().find(ctx.params.status ? { status: ctx.params.status } : {}, { limit: ctx.params.limit ?? 1000 });
 				return { rows: rows.map(r => ({ order_id: r.order_id, status: r.status, lines: r.lines, dirty: r.dirty ?? false })) };
 			},
@@ -234,11 +225,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 		/** Adds delivered units to a warehouse (admin). */
 		restock: {
 			roles: ["admin"],
-			params: {
-				product_id: productParam,
-				warehouse_id: warehouseParam,
-				quantity: { type: "number", integer: true, positive: true, max: 1_000_000 },
-			},
+			params: restockParams,
 			async handler(this: InventoryThis, ctx: Ctx<RestockParams>): Promise<Levels> {
 				const { product_id, warehouse_id, quantity } = ctx.params;
 				await this.ensureProduct(ctx, product_id);
@@ -250,11 +237,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 		/** Sets a warehouse's on_hand after a count (admin); refused below what is reserved there (409). */
 		setLevel: {
 			roles: ["admin"],
-			params: {
-				product_id: productParam,
-				warehouse_id: warehouseParam,
-				on_hand: { type: "number", integer: true, min: 0, max: 1_000_000 },
-			},
+			params: setLevelParams,
 			async handler(this: InventoryThis, ctx: Ctx<SetLevelParams>): Promise<Levels> {
 				const { product_id, warehouse_id, on_hand } = ctx.params;
 				await this.ensureProduct(ctx, product_id);
@@ -286,64 +269,9 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			return this.stockStore;
 		},
 
-		/** Stores the order's reservation as PENDING; null when another call owns it (or owned it). */
-		/**
-		 * The reservation for this call to work on: a new one, a failed one tried again, or one abandoned mid-way
-		 * (PENDING with no progress for a while: its caller died) taken over; else the settled one to answer with.
-		 */
-		async claim(this: InventoryThis, params: ReserveParams): Promise<{ kind: "mine" | "done"; reservation: Reservation }> {
-			const reservations = this.reservations();
-			const items = mergeItems(params.items);
-			const now = () => new Date().toISOString();
-			try {
-				const fresh = { id: params.order_id, order_id: params.order_id, user_id: params.user_id ?? null, status: "PENDING" as const, items, lines: [], owner: uuid(), reason: null, created_at: now(), updated_at: now() };
-				return { kind: "mine", reservation: await reservations.insert(fresh) };
-			} catch (err) {
-				if (!(err instanceof DuplicateKeyError)) throw err;
-			}
-			const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-			for (;;) {
-				const r = await reservations.findById(params.order_id);
-				if (!r) throw new DependencyUnavailableError("inventory", `the reservation of order '${params.order_id}' vanished`);
-				// A failed attempt gave its units back (or the sweep will): the next call may try again (after a restock, say).
-				const retry = r.status === "FAILED" || (r.status === "PENDING" && Date.now() - Date.parse(r.updated_at) > PENDING_STALE_MS);
-				if (retry) {
-					const owner = uuid();
-					const n = await reservations.updateWhere({ id: r.id, status: r.status, owner: r.owner }, { $set: { status: "PENDING", items, owner, reason: null, dirty: false, updated_at: now() } });
-					if (n === 1) return { kind: "mine", reservation: { ...r, status: "PENDING", items, owner } };
-					continue;
-				}
-				if (r.status !== "PENDING") return { kind: "done", reservation: r };
-				if (Date.now() > deadline) throw new DependencyUnavailableError("inventory", `the reservation of order '${params.order_id}' is still in progress`);
-				await new Promise(resolve => setTimeout(resolve, 20));
-			}
-		},
-
-		/**
-		 * The stock work a reservation's status owes, done with idempotent per-row steps, then the reservation marked
-		 * clean: FAILED and RELEASED give holds back (and put shipped units back), COMMITTED ships what is held.
-		 * Run by whoever changed the status, by a repeated call, and by the sweep for one left dirty by a crash.
-		 */
-		async finishStockWork(this: InventoryThis, orderId: string, known?: Reservation): Promise<void> {
-			const r = known ?? (await this.reservations().findById(orderId));
-			if (!r || !r.dirty) return;
-			const key = holdKey(orderId);
-			const products = [...new Set([...r.items.map(i => i.product_id), ...r.lines.map(l => l.product_id)])];
-			if (r.status === "COMMITTED") await this.store().shipLines(r.lines, key);
-			else if (r.status === "FAILED" || r.status === "RELEASED") {
-				if (r.status === "RELEASED" && r.released_from === "COMMITTED") {
-					// A line still held was never shipped (the commit died midway): it is given back; a shipped one is restored.
-					const rows = new Map((await this.store().rowsOfMany(products)).map(row => [row.id, row]));
-					for (const line of r.lines) {
-						const row = rows.get(`${line.product_id}@${line.warehouse_id}`);
-						if (row?.holds?.[key]) await this.store().drop(row, key);
-						else await this.store().restore(line, key);
-					}
-				}
-				await this.store().dropAll(products, key);
-			} else return;
-			await this.reservations().updateWhere({ id: orderId, status: r.status, dirty: true }, { $set: { dirty: false } });
-			if (r.status === "RELEASED" && r.released_from === "COMMITTED") await this.store().forgetRestored(r.lines, key);
+		/** The reservations of orders and the stock work they owe (inventory/reservations.ts). */
+		book(this: InventoryThis): ReservationBook {
+			return this.reservationBook;
 		},
 
 		/** Finishes the stock work of reservations left dirty by a crash, and gives back holds of abandoned ones. */
@@ -351,8 +279,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			if (this.sweeping || !this.collectionsOpen()) return;
 			this.sweeping = true;
 			try {
-				const cutoff = new Date(Date.now() - SWEEP_GRACE_MS).toISOString();
-				for (const r of await this.reservations().find({ dirty: true, updated_at: { $lt: cutoff } }, { limit: 100 })) await this.finishStockWork(r.id);
+				await this.book().finishDirty(new Date(Date.now() - SWEEP_GRACE_MS).toISOString());
 			} catch (err) {
 				this.logger.warn(`inventory sweep failed; retrying on the next one: ${String(err)}`);
 			} finally {
@@ -363,16 +290,6 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 		/** The reservations collection. */
 		reservations(this: InventoryThis) {
 			return this.collection<Reservation>("reservations");
-		},
-
-		/** The order's reservation once no call is working on it (waits a little for a PENDING one). */
-		async settled(this: InventoryThis, orderId: string): Promise<Reservation | null> {
-			const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-			for (;;) {
-				const r = await this.reservations().findById(orderId);
-				if (!r || r.status !== "PENDING" || Date.now() > deadline) return r;
-				await new Promise(resolve => setTimeout(resolve, 20));
-			}
 		},
 
 		/** 404 unless the catalog knows the product (when the catalog cannot be asked: 503). */
@@ -402,6 +319,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 	created(this: InventoryThis) {
 		this.config = configOf(this);
 		this.stockStore = new StockStore(this.collection<StockRow>("stock"));
+		this.reservationBook = new ReservationBook(this.reservations(), this.stockStore);
 		this.sweeping = false;
 		this.sweepTimer = null;
 	},

@@ -3,11 +3,13 @@
  * RequestMetricsMiddleware) for the gateway's `GET /metrics`, and, when the node has a METRICS_PORT, serves them on
  * that port too, as Moleculer's own Prometheus reporter does: every node counts what it does (orders on the orders
  * node, refunds on the payments node), so in a cluster Prometheus scrapes every node, not only the gateways.
- * The same port answers GET /health, the health check of nodes without a gateway (Dockerfile, docker-compose.yml).
+ * The same port answers GET /health (and /health/ready, the same answer), the health check of nodes without a gateway
+ * (Dockerfile, docker-compose.yml, deploy/k8s/), and GET /health/live, which says only that the process answers.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { MetricReporters, type MetricRegistry } from "moleculer";
+import { initAsBaseReporter } from "../middlewares/moleculer-internals";
 import { requestMetricsOf } from "../middlewares/request-metrics";
 import { METRICS_TEXT, type MetricsText } from "../../services/common/metrics";
 
@@ -18,7 +20,6 @@ type ReporterInstance = InstanceType<typeof MetricReporters.Prometheus> & {
 };
 
 const Prometheus = MetricReporters.Prometheus as unknown as new (opts?: Record<string, unknown>) => ReporterInstance;
-const Base = MetricReporters.Base as unknown as { prototype: { init(this: unknown, registry: MetricRegistry): void } };
 
 export interface ShopReporterOptions {
 	/** METRICS_PORT: serve GET /metrics on this port (0: any free port); null or absent: only through the gateway. */
@@ -41,7 +42,7 @@ export class GatewayPrometheusReporter extends Prometheus implements MetricsText
 
 	/** Registers with the metric registry; opens the node's metrics port when it has one (a busy port stops the node). */
 	override init(registry: MetricRegistry): void {
-		Base.prototype.init.call(this, registry);
+		initAsBaseReporter(this, registry);
 		if (this.listenPort === null) return;
 		const broker = registry.broker;
 		const server = http.createServer((req, res) => this.serve(req, res));
@@ -66,17 +67,22 @@ export class GatewayPrometheusReporter extends Prometheus implements MetricsText
 		return a && typeof a === "object" ? a : null;
 	}
 
-	/** GET /metrics on the metrics port: the same text as the gateway's /metrics; GET /health; anything else is a 404. */
+	/** GET /metrics on the metrics port: the same text as the gateway's /metrics; GET /health[/ready|/live]; anything else is a 404. */
 	private serve(req: http.IncomingMessage, res: http.ServerResponse): void {
 		const path = (req.url ?? "").split("?")[0];
 		const read = req.method === "GET" || req.method === "HEAD";
-		if (read && path === "/health") {
+		if (read && path === "/health/live") {
+			// Liveness: the process answers; a NATS outage must not make Kubernetes restart every node (readiness says it).
+			res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ status: "ok" }));
+			return;
+		}
+		if (read && (path === "/health" || path === "/health/ready")) {
 			const health = this.health();
 			res.writeHead(health.status === "ok" ? 200 : 503, { "Content-Type": "application/json" }).end(JSON.stringify(health));
 			return;
 		}
 		if (path !== "/metrics" || !read) {
-			res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("Not found: GET /metrics or GET /health\n");
+			res.writeHead(404, { "Content-Type": "text/plain; charset=utf-8" }).end("Not found: GET /metrics, /health, /health/ready or /health/live\n");
 			return;
 		}
 		try {

@@ -10,6 +10,7 @@ import { deadLetterInstances, mergeDeadLetters } from "../../mixins/events/dead-
 import type { DeadLetter } from "../../mixins/events.mixin";
 import { serviceOfDeadLetter } from "../../mixins/events/policy";
 import type { Flags, Settings } from "../../services/settings/client";
+import { circuitBreakerStates } from "../middlewares/moleculer-internals";
 
 type Row = Array<string | number>;
 interface Helpers {
@@ -173,8 +174,7 @@ export const replCommands: ReplCommand[] = [
 				} catch (err) {
 					print(`payment gateway breaker: unknown (${(err as Error).message})`);
 				}
-				const store = (broker as unknown as { CircuitBreakerStore?: Map<string, { state: string; count: number; failures: number }> }).CircuitBreakerStore;
-				const rows = [...(store?.entries() ?? [])].map(([ep, item]) => [ep, item.state, item.failures, item.count]);
+				const rows = circuitBreakerStates(broker).map(b => [b.endpoint, b.state, b.failures, b.count]);
 				printTable(helpers, ["endpoint (node:action)", "state", "failures", "calls"], rows);
 			});
 		},

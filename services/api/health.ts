@@ -22,8 +22,7 @@ interface ServiceInfo {
 
 /** Runs every check with a short timeout each; one failing check makes the node not ready. */
 export async function checkReadiness(broker: ServiceBroker, config: Config, kv: KeyValueStore): Promise<Readiness> {
-	const transit = (broker as unknown as { transit?: { connected?: boolean } }).transit;
-	const transporter = !config.natsUrl ? "none" : transit?.connected ? "ok" : "down";
+	const transporter = !config.natsUrl ? "none" : broker.transit?.connected ? "ok" : "down";
 
 	const services = broker.registry.getServiceList({ onlyAvailable: true, withActions: true }) as ServiceInfo[];
 	const withStorage = [...new Set(services.filter(s => s.actions?.[`${s.name}.storageHealth`]).map(s => s.name))];

@@ -3,7 +3,16 @@
  * no retries; null when inventory does not answer, so product pages and search results still render.
  */
 import type { Context } from "moleculer";
-import type { AvailabilityResult } from "./model";
+import type { AvailabilityResult, StockLine } from "./model";
+
+/** inventory.reserve's answer (a repeated call answers the same). */
+export interface ReservationAnswer {
+	order_id: string;
+	status: "RESERVED";
+	lines: StockLine[];
+}
+/** The answer of inventory.release ("RELEASED" or "NONE") and inventory.commit ("COMMITTED"). */
+export type StatusAnswer<S extends string> = { order_id: string; status: S };
 
 export interface DisplayAvailability {
 	available: number;
@@ -15,8 +24,8 @@ export const AVAILABILITY_TIMEOUT_MS = 1500;
 
 /** Whether an action has an endpoint now (calling one that has none only logs a warning and fails). */
 export function isCallable(ctx: Context, action: string): boolean {
-	const registry = ctx.broker.registry as unknown as { actions: { isAvailable(name: string): boolean } };
-	return registry.actions.isAvailable(action);
+	// The registry's endpoint list of the action (undefined when no node has it), as `$node.actions` reads it.
+	return ctx.broker.registry.getActionEndpoints(action)?.hasAvailable() === true;
 }
 
 /** Available units per product id (0 for products without stock), or null when inventory is unavailable. */

@@ -82,6 +82,16 @@ describe("metrics of a cluster", () => {
 		expect((await fetch(ordersMetricsUrl.replace(/\/metrics$/, "/admin"))).status).toBe(404);
 	});
 
+	it("answers the Kubernetes probes on the metrics port: /health/ready as /health, /health/live while the process answers", async () => {
+		const base = ordersMetricsUrl.replace(/\/metrics$/, "");
+		const ready = await fetch(`${base}/health/ready`);
+		expect(ready.status).toBe(200);
+		expect(await ready.json()).toEqual({ status: "ok", node_id: `orders-${ns}`, started: true, transporter: "ok" });
+		const live = await fetch(`${base}/health/live`);
+		expect(live.status).toBe(200);
+		expect(await live.json()).toEqual({ status: "ok" });
+	});
+
 	it("opens no metrics port on a node without METRICS_PORT", () => {
 		const gw = brokers.find(b => b.nodeID.startsWith("gw-"));
 		expect(gw && findPrometheusReporter(gw.metrics)?.address()).toBeNull();

@@ -7,6 +7,7 @@
  * so a shop that must not show its host names sets NODE_ID.
  */
 import type { MetricRegistry } from "moleculer";
+import { freezeMetric } from "../moleculer-internals";
 
 /** The metrics emptied (names from moleculer/src/metrics/constants.js). */
 export const HOST_DETAIL_METRICS = [
@@ -21,17 +22,7 @@ export const HOST_DETAIL_METRICS = [
 	"process.arguments",
 ];
 
-interface SettableMetric {
-	clear(): void;
-	set: (...args: unknown[]) => unknown;
-}
-
-/** Empties the host-detail metrics and makes them ignore Moleculer's periodic updates (which would fail if they were removed). */
+/** Empties the host-detail metrics and makes them ignore Moleculer's periodic updates (freezeMetric). */
 export function hideHostDetails(registry: MetricRegistry): void {
-	for (const name of HOST_DETAIL_METRICS) {
-		const metric = registry.getMetric(name) as unknown as SettableMetric | null;
-		if (!metric) continue;
-		metric.clear();
-		metric.set = () => null;
-	}
+	for (const name of HOST_DETAIL_METRICS) freezeMetric(registry, name);
 }

@@ -21,6 +21,8 @@ const envExample = fs.readFileSync(path.join(root, ".env.example"), "utf8");
 interface ComposeService {
 	image?: string;
 	build?: unknown;
+	profiles?: string[];
+	volumes?: string[];
 	ports?: string[];
 	environment?: Record<string, string>;
 	healthcheck?: { test: string[] };
@@ -59,10 +61,23 @@ const referenced = new Set([...composeText.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].
 
 describe("docker-compose.yml", () => {
 	it("publishes only the gateway on the host, never NATS, Redis, MongoDB or a metrics port", () => {
-		const published = services.filter(([, s]) => s.ports?.length).map(([name]) => name);
+		const published = services.filter(([, s]) => s.ports?.length && !s.profiles?.length).map(([name]) => name);
 		expect(published).toEqual(["gateway"]);
 		expect(compose.services.gateway.ports).toEqual(["${GATEWAY_PORT:-8080}:8080"]);
 		for (const name of infrastructure) expect(compose.services[name]).toBeDefined();
+	});
+
+	it("runs Prometheus and Grafana only in the observability profile, on the host's loopback interface", () => {
+		const optional = services.filter(([, s]) => s.profiles?.length);
+		expect(optional.map(([name, s]) => [name, s.profiles])).toEqual([
+			["prometheus", ["observability"]],
+			["grafana", ["observability"]],
+		]);
+		for (const [, s] of optional) for (const port of s.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:/);
+		// The files they mount are the ones deploy/ holds (test/integration/observability.spec.ts checks their contents).
+		const mounts = optional.flatMap(([, s]) => s.volumes ?? []).filter(v => v.startsWith("./")).map(v => v.slice(2, v.indexOf(":")));
+		for (const m of mounts) expect({ mount: m, exists: fs.existsSync(path.join(root, m)) }).toEqual({ mount: m, exists: true });
+		expect(mounts).toEqual(expect.arrayContaining(["deploy/prometheus", "deploy/grafana/provisioning", "deploy/grafana/dashboards"]));
 	});
 
 	it("gives every container a health check", () => {

@@ -1,8 +1,8 @@
 /**
  * The import rules of the layout (eslint.config.mjs; docs/architecture.md, "Where the code lives") bite: ESLint
  * with the project's config, as `npm run lint` runs it, refuses a forbidden import in each kind of file and lets
- * the allowed ones through. Each source is linted under the name of a real file (so the rules for that file
- * apply) and nothing is written.
+ * the allowed ones through; likewise it refuses Moleculer's internals outside config/middlewares/moleculer-internals.ts.
+ * Each source is linted under the name of a real file (so the rules for that file apply) and nothing is written.
  */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
@@ -26,10 +26,10 @@ const cases = JSON.parse(require("fs").readFileSync(0, "utf8"));
 })().catch(err => { console.error(err); process.exit(2); });
 `;
 
-function lintAll(cases: Array<[string, string]>): LintMessage[][] {
+function lintAll(cases: Array<[string, string]>, ruleId = "no-restricted-imports"): LintMessage[][] {
 	const run = spawnSync(process.execPath, ["-e", LINT_SCRIPT], { cwd: ROOT, input: JSON.stringify(cases.map(([f, src]) => [path.join(ROOT, f), src])), encoding: "utf8" });
 	if (run.status !== 0) throw new Error(`eslint failed: ${run.stderr}`);
-	return (JSON.parse(run.stdout) as LintMessage[][]).map(ms => ms.filter(m => m.ruleId === "no-restricted-imports"));
+	return (JSON.parse(run.stdout) as LintMessage[][]).map(ms => ms.filter(m => m.ruleId === ruleId));
 }
 
 /** A module path is imported whole (`import * as m`); an import statement is linted as it is. */
@@ -89,6 +89,47 @@ describe("the import rules", () => {
 	});
 
 	it.each(ALLOWED.map((c, i) => [...c, i] as const))("lets %s import %s", (_file, _spec, i) => {
+		expect(allowed[i]).toEqual([]);
+	});
+});
+
+/** Moleculer internals, as the code once reached them, each in a file that must not. */
+const INTERNAL_USES: Array<[file: string, source: string, what: string]> = [
+	["services/inventory/client.ts", `export const f = (ctx: { broker: { registry: { actions: { isAvailable(a: string): boolean } } } }) => ctx.broker.registry.actions.isAvailable("a");`, "catalog"],
+	["services/checkout.service.ts", `import type { ServiceBroker } from "moleculer";\nexport const f = (broker: ServiceBroker) => broker.registry.nodes.get("n");`, "catalog"],
+	["config/boot/repl-commands.ts", `import type { ServiceBroker } from "moleculer";\nexport const f = (broker: ServiceBroker) => (broker as unknown as { CircuitBreakerStore: unknown }).CircuitBreakerStore;`, "CircuitBreakerStore"],
+	["config/boot/repl-commands.ts", `export const f = (broker: Record<string, unknown>) => broker["CircuitBreakerStore"];`, "CircuitBreakerStore"],
+	["config/middlewares/request-metrics.ts", `export const f = (m: { registeredHooks: unknown }) => m.registeredHooks;`, "registeredHooks"],
+	["services/api/health.ts", `import type { ServiceBroker } from "moleculer";\nexport const f = (broker: ServiceBroker) => (broker as unknown as { transit?: { connected?: boolean } }).transit;`, "Casting the broker"],
+	["config/middlewares/business-metrics/host-details.ts", `import type { MetricRegistry } from "moleculer";\nexport const f = (registry: MetricRegistry) => ((registry.getMetric("m") as unknown as { set: unknown }).set = () => null);`, "metric"],
+	["mixins/events.mixin.ts", `export const f = (broker: { _restartService(s: unknown): void }) => broker._restartService(null);`, "underscore"],
+];
+
+/** Moleculer's public API anywhere, and its internals in their one file. */
+const PUBLIC_USES: Array<[file: string, source: string]> = [
+	["services/inventory/client.ts", `import type { Context } from "moleculer";\nexport const f = (ctx: Context) => ctx.broker.registry.getActionEndpoints("a")?.hasAvailable();`],
+	["services/checkout.service.ts", `import type { ServiceBroker } from "moleculer";\nexport const f = (broker: ServiceBroker) => broker.registry.getNodeList({ onlyAvailable: true, withServices: false });`],
+	["mixins/db/repository.ts", `export const f = (row: { _id: string }) => row._id;`],
+	["config/middlewares/moleculer-internals.ts", `import type { ServiceBroker } from "moleculer";\nexport const f = (broker: ServiceBroker) => (broker as unknown as { CircuitBreakerStore: unknown }).CircuitBreakerStore;`],
+];
+
+describe("Moleculer's internals", () => {
+	let refused: LintMessage[][] = [];
+	let allowed: LintMessage[][] = [];
+
+	beforeAll(() => {
+		const results = lintAll([...INTERNAL_USES.map(([f, src]): [string, string] => [f, src]), ...PUBLIC_USES], "no-restricted-syntax");
+		refused = results.slice(0, INTERNAL_USES.length);
+		allowed = results.slice(INTERNAL_USES.length);
+	}, 60_000);
+
+	it.each(INTERNAL_USES.map((c, i) => [c[0], c[2], i] as const))("are refused in %s (%s)", (_file, what, i) => {
+		expect(refused[i].length).toBeGreaterThan(0);
+		expect(refused[i].map(m => m.message).join("\n")).toContain(what);
+		expect(refused[i][0].message).toContain("moleculer-internals.ts");
+	});
+
+	it.each(PUBLIC_USES.map((c, i) => [c[0], i] as const))("leave Moleculer's public API and the one file alone (%s)", (_file, i) => {
 		expect(allowed[i]).toEqual([]);
 	});
 });

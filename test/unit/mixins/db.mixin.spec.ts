@@ -86,6 +86,29 @@ describe("DbMixin", () => {
 		expect(svc.collectionsOpen()).toBe(false);
 	});
 
+	it("lets a mixin that starts before it use a collection: the call waits for the store to connect", async () => {
+		// Moleculer runs the started handlers of later mixins first: EventsMixin (listed after DbMixin) began consuming
+		// events before the store was connected, and a handler reading the store failed with a TypeError until the
+		// event was dead-lettered (crashtest --cluster, orders node restarted with a pending order.shipped).
+		const broker = new ServiceBroker({ logger: false, middlewares: [ServiceConfigMiddleware(testConfig({}))] });
+		let early: Promise<unknown> = Promise.resolve();
+		broker.createService({
+			name: "store",
+			mixins: [
+				DbMixin({ rows: {} }),
+				{
+					started(this: unknown) {
+						const svc = this as { collection(name: string): Repository<Row> };
+						early = svc.collection("rows").insert({ id: "early", sku: "e", available: 1, reserved: 0 });
+					},
+				},
+			],
+		});
+		await broker.start();
+		await expect(early).resolves.toMatchObject({ id: "early" });
+		await broker.stop();
+	});
+
 	it("answers its storage health check", async () => {
 		const { broker } = await startStore(null);
 		await expect(broker.call("store.storageHealth")).resolves.toEqual({ ok: true, store: "nedb-memory" });

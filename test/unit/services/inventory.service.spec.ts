@@ -2,7 +2,7 @@ import type { ServiceBroker } from "moleculer";
 import { EventsMixin } from "../../../mixins/events.mixin";
 import { EVENTS, type DomainEvent } from "../../../services/common/events";
 import type { Levels } from "../../../services/inventory/model";
-import type { ReservationAnswer } from "../../../services/inventory.service";
+import type { ReservationAnswer } from "../../../services/inventory/client";
 import { startShop, type Shop } from "../../helpers/shop";
 import { eventually } from "../../helpers/eventually";
 
