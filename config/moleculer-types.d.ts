@@ -11,7 +11,10 @@ declare module "moleculer" {
 		/** Roles allowed to call the action through the gateway; unset means public. */
 		auth?: "required" | "optional" | false;
 		roles?: string[];
-		/** The feature flag the action belongs to (services/settings/client.ts): while it is off the gateway answers 503 FEATURE_DISABLED. */
+		/**
+		 * The feature flag the action belongs to (FLAG_NAMES of services/settings/model.ts, checked equal by
+		 * services/api/features.ts): while it is off the gateway answers 503 FEATURE_DISABLED.
+		 */
 		feature?: "checkout" | "reviews" | "vouchers" | "marketplace";
 		rest?: string | string[] | Record<string, unknown>;
 	}
