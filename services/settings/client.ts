@@ -99,8 +99,8 @@ export class SettingsCache {
 }
 
 function isCallable(broker: ServiceBroker, action: string): boolean {
-	const registry = broker.registry as unknown as { actions: { isAvailable(name: string): boolean } };
-	return registry.actions.isAvailable(action);
+	// The registry's endpoint list of the action (undefined when no node has it), as inventory/client.ts reads it.
+	return broker.registry.getActionEndpoints(action)?.hasAvailable() === true;
 }
 
 /** What the mixin adds to a service. */
