@@ -76,7 +76,7 @@ interface CheckoutMethods extends DbMethods {
 	placeOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string | null): Promise<Outcome>;
 	placedOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string): Promise<Outcome | null>;
 	takenOverOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string): Promise<Outcome | null>;
-	orderByKey(ctx: Context<StartParams, ShopMeta>, started: number, userId: string, orderKey: string): Promise<OrderCreateResult | null>;
+	orderByKey(ctx: Context<StartParams, ShopMeta>, started: number, userId: string, orderKey: string, waitForOrders: boolean): Promise<OrderCreateResult | null>;
 	remainingMs(ctx: Context<StartParams, ShopMeta>, started: number): number;
 	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart, rows: CatalogRow[]): Promise<Outcome>;
 	billFor(ctx: Context<StartParams, ShopMeta>, cart: CheckoutCart, priced: PricedCart, rows: CatalogRow[], country: string | null): Promise<Bill>;
@@ -92,6 +92,8 @@ type CheckoutThis = ServiceThis<CheckoutVars, CheckoutMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+/** The longest a checkout waits for an orders node to come back and say whether it placed the order. */
+const MAX_LOOKUP_WAIT_MS = 20_000;
 
 const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 	name: "checkout",
@@ -203,12 +205,27 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			}
 		},
 
-		/** The order placed under `orderKey`, or null when there is none or orders cannot tell before the caller gives up. */
-		async orderByKey(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, userId: string, orderKey: string): Promise<OrderCreateResult | null> {
+		/**
+		 * The order placed under `orderKey`, or null when there is none or orders cannot tell before the caller gives up.
+		 * With `waitForOrders` (orders.create was sent and its answer lost: its node died, and may be starting again),
+		 * an orders node that is not there yet is waited for while the request has time left, so the customer gets the
+		 * order rather than "unknown"; without it (orders was down before anything was sent) the answer is at once.
+		 */
+		async orderByKey(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, userId: string, orderKey: string, waitForOrders: boolean): Promise<OrderCreateResult | null> {
 			// orders.create had the time left less orderMarginMs: answer within that margin, before the caller's deadline.
-			const timeout = Math.min(this.remainingMs(ctx, started) - this.opts.orderMarginMs / 4, this.opts.orderMarginMs);
-			if (timeout < 100) return null;
-			return ctx.call<OrderCreateResult | null, Record<string, unknown>>("orders.byKey", { idempotency_key: orderKey, user_id: userId }, { timeout, retries: 0 }).catch(() => null);
+			const deadline = Date.now() + Math.min(this.remainingMs(ctx, started) - this.opts.orderMarginMs / 4, MAX_LOOKUP_WAIT_MS);
+			for (;;) {
+				const timeout = Math.min(deadline - Date.now(), this.opts.orderMarginMs);
+				if (timeout < 100) return null;
+				try {
+					return await ctx.call<OrderCreateResult | null, Record<string, unknown>>("orders.byKey", { idempotency_key: orderKey, user_id: userId }, { timeout, retries: 0 });
+				} catch (err) {
+					// Only "no orders node to ask (yet)" is worth waiting for; any other failure leaves the outcome unknown.
+					const type = (err as { type?: string } | null)?.type;
+					if (!waitForOrders || (type !== "SERVICE_NOT_AVAILABLE" && type !== "SERVICE_NOT_FOUND")) return null;
+					await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
+				}
+			}
 		},
 
 		/** What is left of the request's time (its timeout less what has passed). */
@@ -356,7 +373,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			} catch (err) {
 				// The orders node may have died (or timed out) after it stored the order: its saga goes on elsewhere, so that
 				// order is the answer, not a 503 to a customer who will be charged.
-				const placed = err instanceof DependencyUnavailableError ? await this.orderByKey(ctx, started, userId, orderKey) : null;
+				const placed = err instanceof DependencyUnavailableError ? await this.orderByKey(ctx, started, userId, orderKey, lostOnTheWay) : null;
 				// Unknown whether it exists: the customer is told so, and the claim keeps its order key for their retry.
 				if (!placed && lostOnTheWay) throw new CheckoutOutcomeUnknownError();
 				if (!placed) throw err;

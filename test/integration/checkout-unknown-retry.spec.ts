@@ -20,7 +20,7 @@ describe("a checkout retried after its outcome was unknown", () => {
 	let shop: Shop;
 	/** orders.create stores the order and its answer is lost (as when the orders node dies before answering). */
 	let loseAnswer = false;
-	/** orders.byKey cannot be reached (the orders node is down). */
+	/** orders.byKey cannot be reached (the orders node left the cluster under the call). */
 	let unreachable = false;
 
 	beforeAll(async () => {
@@ -45,7 +45,7 @@ describe("a checkout retried after its outcome was unknown", () => {
 				byKey: {
 					...actions.byKey,
 					async handler(this: unknown, ctx: Context) {
-						if (unreachable) throw new Errors.ServiceNotAvailableError({ action: "orders.byKey", nodeID: "orders-node" });
+						if (unreachable) throw new Errors.RequestRejectedError({ action: "orders.byKey", nodeID: "orders-node" });
 						return actions.byKey.handler.call(this, ctx);
 					},
 				},

@@ -42,7 +42,7 @@ describe("npm run cluster's metrics ports", () => {
 
 	it("numbers the layout's metrics ports from the base, one per node", () => {
 		const ports = withMetricsPorts(clusterLayout(8080), 9180).map(n => n.metricsPort);
-		expect(ports).toEqual([9180, 9181, 9182, 9183, 9184, 9185, 9186, 9187]);
+		expect(ports).toEqual([9180, 9181, 9182, 9183, 9184, 9185, 9186, 9187, 9188]);
 		expect(withMetricsPorts(clusterLayout(8080), undefined).every(n => n.metricsPort === undefined)).toBe(true);
 	});
 

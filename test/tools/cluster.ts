@@ -45,13 +45,18 @@ export interface NodeSpec {
 	metricsPort?: number;
 }
 
-/** The node layout; stateful groups run once on the embedded store (replicate them only with MONGO_URL). */
+/**
+ * The node layout; stateful groups run once on the embedded store (replicate them only with MONGO_URL). Checkout is
+ * one of them: its cart and Idempotency-Key claims are its own collection, so two checkout nodes on their own NeDB
+ * files would each claim the same cart, and a customer's repeat landing on the other node would place a second order.
+ */
 export function clusterLayout(basePort: number): NodeSpec[] {
 	return [
 		{ name: "gateway-1", services: "api", port: basePort },
 		{ name: "gateway-2", services: "api", port: basePort + 1 },
-		{ name: "stateless-1", services: "cart,checkout,search" },
-		{ name: "stateless-2", services: "cart,checkout,search" },
+		{ name: "stateless-1", services: "cart,search" },
+		{ name: "stateless-2", services: "cart,search" },
+		{ name: "checkout", services: "checkout" },
 		{ name: "accounts", services: "users,notifications" },
 		{ name: "catalog", services: "products,inventory,reviews" },
 		{ name: "orders", services: "orders,shipping,vouchers" },
