@@ -98,8 +98,8 @@ export class SettingsCache {
 	}
 }
 
+/** Whether some node offers the action now (the registry's public endpoint list; undefined when none has it). */
 function isCallable(broker: ServiceBroker, action: string): boolean {
-	// The registry's endpoint list of the action (undefined when no node has it), as inventory/client.ts reads it.
 	return broker.registry.getActionEndpoints(action)?.hasAvailable() === true;
 }
 
