@@ -87,6 +87,7 @@ const moleculerInternals = {
 			"error",
 			internal("MemberExpression[property.name='CircuitBreakerStore'], MemberExpression[property.value='CircuitBreakerStore']", "broker.CircuitBreakerStore"),
 			internal("MemberExpression[property.name='registeredHooks'], MemberExpression[property.value='registeredHooks']", "A middleware's registeredHooks"),
+			internal("MemberExpression[property.name='removePendingRequestByNodeID']", "The transit's pending requests"),
 			internal(
 				"MemberExpression[property.name=/^(nodes|services|actions|events)$/]:matches([object.name='registry'], [object.property.name='registry'])",
 				"The registry's catalog (registry.nodes, .services, .actions, .events); its list queries (getNodeList, getServiceList, getActionEndpoints) are public and",

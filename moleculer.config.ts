@@ -10,6 +10,7 @@ import { resilience } from "./config/resilience";
 import { GatewayPrometheusReporter } from "./config/boot/metrics-reporter";
 import { brokerMiddlewares } from "./config/middlewares";
 import { replOptions } from "./config/boot/repl-commands";
+import { serviceStopTimeoutMs } from "./config/boot/shutdown";
 
 /** ioredis options from a redis:// URL (the cacher takes options, not a URL). */
 export function redisOptions(url: string): Record<string, unknown> {
@@ -97,8 +98,12 @@ export function createBrokerOptions(config: Config, overrides: Partial<BrokerOpt
 		// Context, request and span ids as flat strings (services/common/ids.ts says why: Moleculer's own are string trees).
 		uidGenerator: () => uuid(),
 
-		// Give in-flight requests time to finish on SIGTERM.
-		tracking: { enabled: true, shutdownTimeout: 10_000 },
+		// A stopping service first lets its calls in progress finish, for a share of SHUTDOWN_TIMEOUT_MS
+		// (config/boot/shutdown.ts, which also orders the stop).
+		tracking: { enabled: true, shutdownTimeout: serviceStopTimeoutMs(config) },
+		// Signals are config/boot/start.ts's: Moleculer's own handlers would run a second broker.stop() beside its
+		// graceful stop (every service's `stopped` twice, at once), and stop a test runner's brokers on its signals.
+		skipProcessEventRegistration: true,
 
 		...overrides,
 	};

@@ -68,6 +68,8 @@ export interface Config {
 	connectTimeoutMs: number;
 	/** METRICS_PORT: the port of this node's own Prometheus endpoint (GET /metrics); null for none (the gateway's only). */
 	metricsPort: number | null;
+	/** SHUTDOWN_TIMEOUT_MS: the longest a graceful stop (SIGTERM) may take before the process exits anyway (config/boot/shutdown.ts). */
+	shutdownTimeoutMs: number;
 }
 
 const DEV_JWT_SECRET = "shopflow-development-secret-do-not-use-in-production";
@@ -280,6 +282,7 @@ export function loadConfig(env: Env = process.env): Config {
 		heapGrowingPercent: int(env, "HEAP_GROWING_PERCENT", 20, 0, 400),
 		connectTimeoutMs: int(env, "CONNECT_TIMEOUT_MS", 15_000, 100, 600_000),
 		metricsPort: str(env, "METRICS_PORT") === undefined ? null : int(env, "METRICS_PORT", 0, 0, 65535),
+		shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 20_000, 2_000, 600_000),
 	};
 }
 

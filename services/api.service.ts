@@ -2,7 +2,7 @@
  * The `api` service: moleculer-web gateway under /api/v1, with Bearer-JWT authentication through
  * `users.resolveToken`, role checks declared per action, per-client rate limits, health and metrics.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Context, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
 import ApiGateway from "moleculer-web";
@@ -22,9 +22,10 @@ import { cachedReadEvents, cachedReadMethods, createResponseCache, ResponseCache
 import type { ResponseCache } from "./api/response-cache";
 import type { AuthUser, ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
-import { ForbiddenError, UnauthorizedError } from "./common/errors";
+import { ForbiddenError, ShuttingDownError, UnauthorizedError } from "./common/errors";
 import { SettingsCacheMixin, type FlagName, type SettingsCacheVars } from "./settings/client";
 import { checkFeature, FEATURE_RETRY_AFTER_SECONDS } from "./api/features";
+import { HttpDrain, type DrainResult } from "./api/drain";
 
 interface GatewayRequest extends IncomingMessage {
 	$action?: { name?: string; auth?: "required" | "optional" | false; roles?: string[]; feature?: FlagName };
@@ -46,6 +47,10 @@ interface ApiVars extends SettingsCacheVars {
 	/** Anonymous catalog answers (null when GATEWAY_CACHE_TTL_MS=0); see api/cached-reads.ts. */
 	responseCache: ResponseCache | null;
 	responseCacheCounts: ResponseCacheCounts;
+	/** The graceful stop's bookkeeping of the requests in progress (api/drain.ts). */
+	httpDrain: HttpDrain;
+	/** moleculer-web's HTTP server. */
+	server?: Server;
 }
 
 type ApiThis = ServiceThis<ApiVars>;
@@ -187,7 +192,20 @@ export function createApiService(config: Config): ServiceSchema {
 			/** Every request: security headers first, then the response cache and moleculer-web (api/cached-reads.ts). */
 			httpHandler(this: ApiThis, req: IncomingMessage, res: ServerResponse, next?: unknown): Promise<void> {
 				writeSecurityHeaders(req, res);
+				if (!this.httpDrain.admit(res)) {
+					res.setHeader("Retry-After", "1");
+					gatewayMethods.sendError.call(this, req, res, new ShuttingDownError());
+					return Promise.resolve();
+				}
 				return (cachedReadMethods.httpHandler as HttpHandler).call(this, req, res, next);
+			},
+
+			/**
+			 * The gateway's part of a graceful stop (config/boot/shutdown.ts): stops listening, finishes the requests in
+			 * progress and refuses the rest with 503 SHUTTING_DOWN (api/drain.ts).
+			 */
+			drainHttp(this: ApiThis, timeoutMs: number): Promise<DrainResult> {
+				return this.httpDrain.drain(this.server, timeoutMs);
 			},
 
 			/** Resolves a Bearer token to its user; no header means an anonymous caller. */
@@ -250,6 +268,7 @@ export function createApiService(config: Config): ServiceSchema {
 			this.kv = kv;
 			this.responseCache = createResponseCache(config);
 			this.responseCacheCounts = new ResponseCacheCounts();
+			this.httpDrain = new HttpDrain();
 		},
 
 		async stopped(this: ApiThis) {

@@ -16,7 +16,8 @@
  * - Freezing a metric (its `set` replaced), so that Moleculer's periodic update of process metrics cannot refill it.
  * - Running only the base reporter's `init` for a reporter that extends Moleculer's Prometheus reporter without
  *   its HTTP server.
- * - Rejecting the requests pending on a node (the transit's, typed but undocumented), for node-restart.ts.
+ * - Rejecting the requests pending on a node (the transit's, typed but undocumented), and hearing every node's INFO
+ *   (`$node.connected` / `$node.updated` on the broker's `localBus`), for node-restart.ts.
  *
  * test/unit/config/middlewares/moleculer-internals.spec.ts fails when Moleculer changes any of these.
  */
@@ -120,4 +121,18 @@ export function initAsBaseReporter(reporter: object, registry: MetricRegistry): 
  */
 export function rejectPendingRequestsTo(broker: ServiceBroker, nodeID: string): void {
 	broker.transit?.removePendingRequestByNodeID(nodeID);
+}
+
+/** A node as the registry's `$node.connected` and `$node.updated` internal events carry it. */
+export interface NodeInfoEvent {
+	node: { id: string; instanceID?: string | null; local?: boolean };
+}
+
+/**
+ * Calls `listener` for every node INFO the registry processes (a node connected, reconnected or updated), through the
+ * broker's `localBus`, where Moleculer emits its `$node.*` events to whatever is not a service.
+ */
+export function onNodeInfo(broker: ServiceBroker, listener: (event: NodeInfoEvent) => void): void {
+	broker.localBus.on("$node.connected", listener);
+	broker.localBus.on("$node.updated", listener);
 }

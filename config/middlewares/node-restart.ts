@@ -2,11 +2,7 @@
  * The node restart: calls waiting for an instance that died are rejected when its successor announces itself.
  */
 import type { Middleware, ServiceBroker } from "moleculer";
-import { byFactory, rejectPendingRequestsTo } from "./moleculer-internals";
-
-interface NodeEvent {
-	node: { id: string; instanceID?: string | null; local?: boolean };
-}
+import { byFactory, onNodeInfo, rejectPendingRequestsTo, type NodeInfoEvent } from "./moleculer-internals";
 
 /**
  * A node that dies and comes back under the same NODE_ID before its heartbeats are missed is, for Moleculer, the
@@ -19,7 +15,7 @@ interface NodeEvent {
 export function NodeRestartMiddleware(): Middleware {
 	return byFactory((broker: ServiceBroker) => {
 		const instances = new Map<string, string>();
-		const seen = ({ node }: NodeEvent) => {
+		const seen = ({ node }: NodeInfoEvent) => {
 			if (node.local || !node.instanceID) return;
 			const before = instances.get(node.id);
 			instances.set(node.id, node.instanceID);
@@ -30,8 +26,7 @@ export function NodeRestartMiddleware(): Middleware {
 		return {
 			name: "NodeRestart",
 			created() {
-				broker.localBus.on("$node.connected", seen);
-				broker.localBus.on("$node.updated", seen);
+				onNodeInfo(broker, seen);
 			},
 		} as unknown as Middleware;
 	});

@@ -90,10 +90,26 @@ function useNeDbPromiseApi(adapter: StoreAdapter): void {
 	adapter.removeById = id => db.removeAsync({ _id: id }, {});
 }
 
+interface MongoCollection {
+	updateMany(query: object, update: object): Promise<{ matchedCount: number }>;
+}
+
+/**
+ * moleculer-db-adapter-mongo's `updateMany` answers the number of documents the update *modified*, NeDB's the number
+ * it *matched*: an update whose condition held but that left the document as it was (a `$set` of the value already
+ * there, a `$pull` of nothing) counted 0 on MongoDB, which services read as "the condition did not hold". The
+ * repository's contract is NeDB's (test/unit/mixins/db/storage-contract.spec.ts): the documents matched.
+ */
+function useMatchedCount(adapter: StoreAdapter): void {
+	const collection = adapter.collection as MongoCollection;
+	adapter.updateMany = (query, update) => collection.updateMany(query, update).then(r => r.matchedCount);
+}
+
 /** Connects an adapter and creates the indexes it declares. */
 export async function connectAdapter(adapter: StoreAdapter, config: Config, indexes: IndexSpec[] = []): Promise<void> {
 	await adapter.connect();
-	if (!config.mongoUrl) useNeDbPromiseApi(adapter);
+	if (config.mongoUrl) useMatchedCount(adapter);
+	else useNeDbPromiseApi(adapter);
 	// NeDB appends every write to its file; compact it once a minute.
 	(adapter.db as { setAutocompactionInterval?(ms: number): void } | undefined)?.setAutocompactionInterval?.(60_000);
 	await createIndexes(adapter, indexes);

@@ -123,7 +123,8 @@ export class Repository<T extends Doc> {
 	}
 
 	async find(query: Query = {}, opts: FindOptions = {}): Promise<T[]> {
-		const rows = await this.adapter.find({ query: this.toQuery(query), ...opts });
+		const sort = opts.sort?.map(key => (key === "id" ? "_id" : key === "-id" ? "-_id" : key));
+		const rows = await this.adapter.find({ query: this.toQuery(query), ...opts, ...(sort ? { sort } : {}) });
 		return rows.map(r => this.toDoc(r) as T);
 	}
 

@@ -87,6 +87,16 @@ export class CheckoutOutcomeUnknownError extends MoleculerRetryableError {
 	}
 }
 
+/**
+ * 503: this node is stopping (SIGTERM) and took no part of the request; sent with `Connection: close`, so the client
+ * sends it again on a new connection, which reaches another node.
+ */
+export class ShuttingDownError extends MoleculerRetryableError {
+	constructor() {
+		super("This node is shutting down and did not take the request; send it again", 503, "SHUTTING_DOWN", { retry: "same request" });
+	}
+}
+
 export class DependencyUnavailableError extends MoleculerRetryableError {
 	constructor(dependency: string, message?: string) {
 		super(message ?? `${dependency} is unavailable`, 503, "SERVICE_UNAVAILABLE", { dependency });

@@ -71,6 +71,8 @@ function requestOnce<T>(base: string, method: string, path: string, opts: Reques
 		);
 		req.on("timeout", () => req.destroy(new Error(`${method} ${path} timed out`)));
 		req.on("error", (err: NodeJS.ErrnoException) => {
+			// Tells a reset of a kept-alive connection from a reset of a new one (the server closed its listener under it).
+			Object.assign(err, { reusedSocket: req.reusedSocket });
 			const stale = req.reusedSocket && !answered && (err.code === "ECONNRESET" || err.message === "socket hang up");
 			reject(stale ? new StaleSocketError(err.message, { cause: err }) : err);
 		});
