@@ -56,6 +56,8 @@ export interface PricingRow {
 	price_cents: number;
 	currency: string;
 	active: boolean;
+	/** What a voucher's scope matches. */
+	category: string;
 }
 export interface CategoryRow {
 	id: string;
@@ -162,7 +164,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 				const ids = [...new Set(ctx.params.ids)];
 				if (ids.length === 0) return { rows: [] };
 				const docs = await this.collection<ProductDoc>("products").find({ id: { $in: ids } });
-				return { rows: docs.map(d => ({ id: d.id, name: d.name, price_cents: d.price_cents, currency: d.currency, active: d.active })) };
+				return { rows: docs.map(d => ({ id: d.id, name: d.name, price_cents: d.price_cents, currency: d.currency, active: d.active, category: d.category })) };
 			},
 		},
 

@@ -14,6 +14,7 @@ export const SERVICE_NAMES = [
 	"payments",
 	"shipping",
 	"notifications",
+	"vouchers",
 	"settings",
 ] as const;
 
@@ -27,6 +28,7 @@ export const SEED_ALIASES: Record<string, ServiceName> = {
 	"order-management": "orders",
 	payment: "payments",
 	notification: "notifications",
+	voucher: "vouchers",
 };
 
 /** The Moleculer name for a Moleculer or seed name, or null when it names no service. */
