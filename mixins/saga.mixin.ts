@@ -33,7 +33,11 @@ export interface SagaStore<D> {
 }
 
 export interface SagaMixinOptions<D> {
-	definition(call: SagaCaller): SagaDefinition<D>;
+	/**
+	 * The saga's steps calling through `call`. With `data` (a new saga's input), the steps that saga runs: a step
+	 * that its data does not need may be left out of it; without, every step (resumed sagas find theirs by name).
+	 */
+	definition(call: SagaCaller, data?: D): SagaDefinition<D>;
 	store: SagaStore<D>;
 	/** A reason to undo the saga instead of going on (e.g. the customer cancelled), checked before each step. */
 	shouldAbort?(this: Service, state: SagaState<D>): Promise<string | null>;
@@ -99,7 +103,7 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 
 	const methods: SagaMethods<D> & Record<string, unknown> = {
 		async prepareSaga(this: SagaThis<D>, id: string, data: D): Promise<SagaState<D>> {
-			const state = createSagaState(opts.definition(() => Promise.resolve()), id, data);
+			const state = createSagaState(opts.definition(() => Promise.resolve(), data), id, data);
 			if (!(await this.$sagaKv.setIfAbsent(leaseKey(id), this.$sagaOwnerId, ttl)))
 				throw new Error(`saga ${id} is already owned by another node`);
 			// From here until runSaga or releaseSaga the saga is this node's: the recovery sweep must not start it too.

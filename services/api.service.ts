@@ -18,6 +18,8 @@ import { checkBehaviorCaller, checkMetricsToken, corsSettings, writeSecurityHead
 import { applyBehavior } from "./api/behavior";
 import { deadLetterActions } from "../mixins/events/dead-letters";
 import { traceActions } from "./api/traces";
+import { apiDocsActions, apiDocsEvents } from "./api/api-docs";
+import type { OpenApiDocument } from "./api/openapi/document";
 import { cachedReadEvents, cachedReadMethods, createResponseCache, ResponseCacheCounts } from "./api/cached-reads";
 import type { ResponseCache } from "./api/response-cache";
 import type { AuthUser, ShopMeta } from "./common/meta";
@@ -47,6 +49,8 @@ interface ApiVars extends SettingsCacheVars {
 	/** Anonymous catalog answers (null when GATEWAY_CACHE_TTL_MS=0); see api/cached-reads.ts. */
 	responseCache: ResponseCache | null;
 	responseCacheCounts: ResponseCacheCounts;
+	/** The OpenAPI document (api/api-docs.ts), made on demand and dropped when services change. */
+	apiDocument: Promise<OpenApiDocument> | null;
 	/** The graceful stop's bookkeeping of the requests in progress (api/drain.ts). */
 	httpDrain: HttpDrain;
 	/** moleculer-web's HTTP server. */
@@ -90,6 +94,8 @@ export function createApiService(config: Config): ServiceSchema {
 						"GET /health/live": "api.live",
 						"GET /health/ready": "api.ready",
 						"GET /metrics": "api.metrics",
+						"GET /api/openapi.json": "api.openapi",
+						"GET /api/docs": "api.docs",
 					},
 					mappingPolicy: "restrict",
 					/** With METRICS_TOKEN set, /metrics takes it as a Bearer token. */
@@ -154,6 +160,7 @@ export function createApiService(config: Config): ServiceSchema {
 
 			...deadLetterActions,
 			...traceActions(config),
+			...apiDocsActions,
 
 			/** Liveness: the process answers. */
 			live: {
@@ -182,8 +189,8 @@ export function createApiService(config: Config): ServiceSchema {
 			},
 		},
 
-		// Catalog changes empty the response cache.
-		events: cachedReadEvents,
+		// Catalog changes empty the response cache; service changes, the API document.
+		events: { ...cachedReadEvents, ...apiDocsEvents },
 
 		methods: {
 			// moleculer-web's sendResponse, storing the answers of the response cache of anonymous catalog reads.
@@ -268,6 +275,7 @@ export function createApiService(config: Config): ServiceSchema {
 			this.kv = kv;
 			this.responseCache = createResponseCache(config);
 			this.responseCacheCounts = new ResponseCacheCounts();
+			this.apiDocument = null;
 			this.httpDrain = new HttpDrain();
 		},
 

@@ -12,6 +12,8 @@ import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { callDependency } from "./common/dependency";
 import { assertChargeable } from "./payments/client";
+import { SettingsCacheMixin, type SettingsCacheVars } from "./settings/client";
+import type { QuoteAnswer } from "./vouchers/client";
 import {
 	cartId,
 	cartKey,
@@ -22,11 +24,15 @@ import {
 	priceCart,
 	pricedLines,
 	quantityOf,
+	quoteLines,
 	setQuantity,
 	subtractLines,
+	withVoucher,
 	type CartLine,
 	type CartView,
+	type CartVoucherQuote,
 	type CatalogRow,
+	type PricedCart,
 	type StoredCart,
 } from "./cart/model";
 
@@ -43,6 +49,12 @@ interface UserParams {
 interface ClearForParams extends UserParams {
 	items?: CartLine[];
 }
+interface GetParams {
+	country?: string;
+}
+interface VoucherParams extends GetParams {
+	code: string;
+}
 interface Availability {
 	ok: boolean;
 	items: Array<{ product_id: string; requested: number; available: number; ok: boolean }>;
@@ -53,18 +65,21 @@ export interface CheckoutCart {
 	items: CartLine[];
 	/** Changes with every change of the cart: checkout takes one version of a cart once (a double click is one order). */
 	version: string;
+	/** The voucher code applied to the cart, if any (checkout quotes and redeems it). */
+	voucher: string | null;
 }
 
 interface CartMethods {
 	load(userId: string): Promise<StoredCart>;
 	mutate(userId: string, change: (cart: StoredCart) => StoredCart | Promise<StoredCart>): Promise<StoredCart>;
-	view(ctx: Context, userId: string, cart: StoredCart): Promise<CartView>;
+	view(ctx: Context, userId: string, cart: StoredCart, country?: string): Promise<CartView>;
+	quote(ctx: Context, userId: string, code: string, priced: PricedCart): Promise<QuoteAnswer>;
 	catalogRows(ctx: Context, ids: string[]): Promise<CatalogRow[]>;
 	ensureProduct(ctx: Context, productId: string): Promise<CatalogRow>;
 	ensureStock(ctx: Context, productId: string, quantity: number): Promise<void>;
 	ensureChargeable(ctx: Context, cart: StoredCart, known: CatalogRow[]): Promise<void>;
 }
-interface CartVars {
+interface CartVars extends SettingsCacheVars {
 	kv: KeyValueStore;
 }
 type CartThis = ServiceThis<CartVars, CartMethods>;
@@ -79,16 +94,48 @@ const LINES = {
 	items: { type: "object", strict: "remove", props: { product_id: PRODUCT_ID, quantity: { type: "number", integer: true, positive: true } } },
 } as const;
 
+/** The destination country a cart's tax is estimated for (`GET /cart?country=DE`); checkout uses the shipping address. */
+const COUNTRY = { type: "string", min: 2, max: 56, trim: true, optional: true } as const;
+
 const CartService = defineService<CartVars, CartMethods>({
 	name: "cart",
+	mixins: [SettingsCacheMixin()],
 
 	actions: {
-		/** The caller's cart at current catalog prices. */
+		/** The caller's cart at current catalog prices, with its bill (tax estimated for `country`, else the default rate). */
 		get: {
 			auth: "required",
-			async handler(this: CartThis, ctx: Ctx<object>): Promise<CartView> {
+			params: { country: COUNTRY },
+			async handler(this: CartThis, ctx: Ctx<GetParams>): Promise<CartView> {
 				const userId = requireUser(ctx.meta).id;
-				return this.view(ctx, userId, await this.load(userId));
+				return this.view(ctx, userId, await this.load(userId), ctx.params.country);
+			},
+		},
+
+		/** Applies one voucher to the caller's cart (replacing any other): 404 unknown code, 422 naming why it does not apply. */
+		applyVoucher: {
+			auth: "required",
+			feature: "vouchers",
+			params: { code: { type: "string", min: 1, max: 40, trim: true }, country: COUNTRY },
+			async handler(this: CartThis, ctx: Ctx<VoucherParams>): Promise<CartView> {
+				const userId = requireUser(ctx.meta).id;
+				const cart = await this.mutate(userId, async c => {
+					const priced = pricedLines(c, await this.catalogRows(ctx, c.items.map(l => l.product_id)));
+					const { voucher } = await this.quote(ctx, userId, ctx.params.code, priced);
+					return withVoucher(c, voucher.code, new Date());
+				});
+				return this.view(ctx, userId, cart, ctx.params.country);
+			},
+		},
+
+		/** Takes the voucher off the caller's cart (nothing to take off is fine). */
+		removeVoucher: {
+			auth: "required",
+			params: { country: COUNTRY },
+			async handler(this: CartThis, ctx: Ctx<GetParams>): Promise<CartView> {
+				const userId = requireUser(ctx.meta).id;
+				const cart = await this.mutate(userId, c => (c.voucher ? withVoucher(c, null, new Date()) : c));
+				return this.view(ctx, userId, cart, ctx.params.country);
 			},
 		},
 
@@ -173,18 +220,18 @@ const CartService = defineService<CartVars, CartMethods>({
 			params: { user_id: { type: "string", min: 1, max: 100 } },
 			async handler(this: CartThis, ctx: Ctx<UserParams>): Promise<CheckoutCart> {
 				const cart = await this.load(ctx.params.user_id);
-				return { id: cartId(ctx.params.user_id), user_id: ctx.params.user_id, items: cart.items, version: cartVersion(cart) };
+				return { id: cartId(ctx.params.user_id), user_id: ctx.params.user_id, items: cart.items, version: cartVersion(cart), voucher: cart.voucher ?? null };
 			},
 		},
 
-		/** Takes what an order bought out of a user's cart (everything when `items` is absent). */
+		/** Takes what an order bought out of a user's cart (everything when `items` is absent), and the voucher it used. */
 		clearFor: {
 			visibility: "public",
 			params: { user_id: { type: "string", min: 1, max: 100 }, items: { ...LINES, optional: true } },
 			async handler(this: CartThis, ctx: Ctx<ClearForParams>): Promise<CheckoutCart> {
 				const { user_id, items } = ctx.params;
-				const cart = await this.mutate(user_id, c => (items ? subtractLines(c, items, new Date()) : { items: [], updated_at: new Date().toISOString() }));
-				return { id: cartId(user_id), user_id, items: cart.items, version: cartVersion(cart) };
+				const cart = await this.mutate(user_id, c => (items ? withVoucher(subtractLines(c, items, new Date()), null, new Date()) : { items: [], updated_at: new Date().toISOString() }));
+				return { id: cartId(user_id), user_id, items: cart.items, version: cartVersion(cart), voucher: cart.voucher ?? null };
 			},
 		},
 	},
@@ -208,9 +255,30 @@ const CartService = defineService<CartVars, CartMethods>({
 			throw new DependencyUnavailableError("cart", "The cart is being changed by too many requests at once; retry");
 		},
 
-		/** The cart priced from the catalog. */
-		async view(this: CartThis, ctx: Context, userId: string, cart: StoredCart): Promise<CartView> {
-			return priceCart(userId, cart, await this.catalogRows(ctx, cart.items.map(l => l.product_id)));
+		/** The cart priced from the catalog, with its bill; a voucher that stopped applying shows why and discounts nothing. */
+		async view(this: CartThis, ctx: Context, userId: string, cart: StoredCart, country?: string): Promise<CartView> {
+			const priced = pricedLines(cart, await this.catalogRows(ctx, cart.items.map(l => l.product_id)));
+			let quote: CartVoucherQuote = null;
+			if (cart.voucher && !this.settingsCache.isEnabled("vouchers"))
+				quote = { problem: { code: cart.voucher, type: "FEATURE_DISABLED", message: "vouchers are switched off for now" } };
+			else if (cart.voucher && priced.lines.length > 0) {
+				try {
+					quote = await this.quote(ctx, userId, cart.voucher, priced);
+				} catch (err) {
+					const e = err as { code?: number; type?: string; message?: string };
+					if (e.code !== 404 && e.code !== 422) throw err;
+					quote = { problem: { code: cart.voucher, type: e.type ?? "VOUCHER_NOT_APPLICABLE", message: e.message ?? "" } };
+				}
+			}
+			return priceCart(userId, priced, quote, this.settingsCache.settings, country ?? null);
+		},
+
+		/** What vouchers says of a code for these priced lines: the voucher and the lines it covers; 404/422 pass through. */
+		async quote(this: CartThis, ctx: Context, userId: string, code: string, priced: PricedCart): Promise<QuoteAnswer> {
+			return callDependency(
+				"vouchers",
+				ctx.call<QuoteAnswer, Record<string, unknown>>("vouchers.quote", { code, user_id: userId, currency: priced.currency, lines: quoteLines(priced) }),
+			);
 		},
 
 		/** Current catalog rows for the ids (unknown ids are absent). */

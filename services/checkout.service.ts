@@ -20,11 +20,16 @@ import { callDependency } from "./common/dependency";
 import { assertChargeable } from "./payments/client";
 import { addressParams, type CheckoutDetails } from "./users/client";
 import type { CheckoutCart } from "./cart/client";
+import { SettingsCacheMixin, type SettingsCacheVars } from "./settings/client";
+import { VoucherUnavailableError, type QuoteAnswer } from "./vouchers/client";
+import type { Bill } from "./common/bill";
 import {
 	bodyHash,
 	checkoutResponse,
 	checkoutStatus,
 	isValidIdempotencyKey,
+	orderBill,
+	quoteLinesOf,
 	repriceLines,
 	type PricedCart,
 	sha256,
@@ -73,9 +78,10 @@ interface CheckoutMethods extends DbMethods {
 	takenOverOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string): Promise<Outcome | null>;
 	orderByKey(ctx: Context<StartParams, ShopMeta>, started: number, userId: string, orderKey: string, waitForOrders: boolean): Promise<OrderCreateResult | null>;
 	remainingMs(ctx: Context<StartParams, ShopMeta>, started: number): number;
-	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart): Promise<Outcome>;
+	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart, rows: CatalogRow[]): Promise<Outcome>;
+	billFor(ctx: Context<StartParams, ShopMeta>, cart: CheckoutCart, priced: PricedCart, rows: CatalogRow[], country: string | null): Promise<Bill>;
 }
-interface CheckoutVars {
+interface CheckoutVars extends SettingsCacheVars {
 	opts: CheckoutSettings;
 	claims: CheckoutClaims;
 	/** Claim ids this process is running now (a claim of this process that is not here was left by a crash). */
@@ -91,7 +97,7 @@ const MAX_LOOKUP_WAIT_MS = 20_000;
 
 const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 	name: "checkout",
-	mixins: [DbMixin({ requests: { indexes: [{ fields: ["user_id"] }, { fields: ["created_at"] }] } })],
+	mixins: [DbMixin({ requests: { indexes: [{ fields: ["user_id"] }, { fields: ["created_at"] }] } }), SettingsCacheMixin()],
 
 	settings: { staleClaimMs: 120_000, waitForClaimMs: 50_000, orderMarginMs: 2_000, minOrderTimeMs: 3_000, repeatWindowMs: 10_000 } satisfies CheckoutSettings,
 
@@ -272,7 +278,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			try {
 				const found = cartClaim.takenOver ? await this.takenOverOrder(ctx, started, orderKey) : null;
 				placedHere = !found;
-				outcome = found ?? (await this.createOrder(ctx, started, cart, orderKey, priced));
+				outcome = found ?? (await this.createOrder(ctx, started, cart, orderKey, priced, rows));
 			} catch (err) {
 				// Nothing was placed: the cart is free again. When the outcome is unknown the claim stays, so that a retry
 				// takes it over (its owner is gone) with the same order key, and finds or places that one order.
@@ -300,8 +306,28 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			return outcome;
 		},
 
-		/** Resolves address and payment, runs orders.create with the priced lines in the time left, and clears the cart. */
-		async createOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart): Promise<Outcome> {
+		/**
+		 * The order's bill for the shipping country; a cart voucher that no longer applies (used up, expired, removed)
+		 * refuses the checkout with 409 VOUCHER_UNAVAILABLE before any order exists: the customer removes it or retries.
+		 */
+		async billFor(this: CheckoutThis, ctx: Ctx<StartParams>, cart: CheckoutCart, priced: PricedCart, rows: CatalogRow[], country: string | null): Promise<Bill> {
+			let quote: QuoteAnswer | null = null;
+			// Vouchers switched off grant no discount: the customer takes the voucher off (or waits) rather than pay more unawares.
+			if (cart.voucher && !this.settingsCache.isEnabled("vouchers"))
+				throw new VoucherUnavailableError(cart.voucher, "FEATURE_DISABLED", "vouchers are switched off for now; remove the voucher from the cart or try again later");
+			if (cart.voucher) {
+				const params = { code: cart.voucher, user_id: cart.user_id, currency: priced.currency, lines: quoteLinesOf(priced, rows) };
+				quote = await callDependency("vouchers", ctx.call<QuoteAnswer, typeof params>("vouchers.quote", params)).catch((err: unknown) => {
+					const e = err as { code?: number; type?: string; message?: string };
+					if (e.code === 404 || e.code === 422) throw new VoucherUnavailableError(cart.voucher as string, e.type ?? "VOUCHER_NOT_APPLICABLE", `${e.message ?? "the voucher does not apply"}; remove it from the cart or try again`);
+					throw err;
+				});
+			}
+			return orderBill(priced, quote, this.settingsCache.settings, country);
+		},
+
+		/** Resolves address and payment, prices the bill, runs orders.create in the time left, and clears the cart. */
+		async createOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart, rows: CatalogRow[]): Promise<Outcome> {
 			const userId = cart.user_id;
 			const details = await callDependency(
 				"users",
@@ -311,6 +337,9 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 					payment_method: ctx.params.payment_method,
 				}),
 			);
+
+			const bill = await this.billFor(ctx, cart, priced, rows, details.shipping_address.country ?? null);
+			assertChargeable("cart", bill.total_cents, priced.currency);
 
 			// No order starts for a caller that will be gone before it is placed; orders.create answers before the caller gives up.
 			const left = this.remainingMs(ctx, started);
@@ -331,6 +360,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 							payment: { token: details.payment.token, method_id: details.payment.method_id },
 							idempotency_key: orderKey,
 							respond_async: wantsAsync(ctx.meta.headers?.prefer),
+							bill,
 						},
 						callOpts,
 					).catch((err: unknown) => {

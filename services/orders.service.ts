@@ -10,13 +10,13 @@ import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../
 import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import { SagaMixin, type SagaMethods } from "../mixins/saga.mixin";
 import { EVENTS, type DomainEvent, type OrderCancelledPayload, type OrderCreatedPayload, type OrderUpdatedPayload } from "./common/events";
-import { ConflictError, DependencyUnavailableError, NotFoundError } from "./common/errors";
+import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import type { Page } from "./common/paging";
 import { OrderNotCancellableError } from "./orders/errors";
 import { assertChargeable } from "./payments/client";
-import { newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
+import { billProblem, newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
 import { applySagaProgress, sagaOutcome } from "./orders/progress";
 import { createParams, findParams, idParams, listParams, type CreateParams, type FindParams, type IdParams, type ListParams } from "./orders/params";
 import { orderSaga } from "./orders/steps";
@@ -122,6 +122,8 @@ const OrdersService = defineService<object, OrdersMethods>({
 				const left = timeLeft(ctx);
 				if (left <= 0) throw new DependencyUnavailableError("orders", "orders is unavailable: the request's time ran out before the order was placed");
 				const { orderId, sagaId } = newOrderIds(uuid());
+				const problem = p.bill ? billProblem(p.items, p.bill) : null;
+				if (problem) throw new ValidationFailedError(problem.field, problem.message);
 				const data = sagaDataFor(orderId, p);
 				// A total that payments would refuse is refused here (422), before the order is stored: never run as a decline.
 				assertChargeable("items", data.total_cents, data.currency);

@@ -61,6 +61,8 @@ export interface PricingRow {
 	price_cents: number;
 	currency: string;
 	active: boolean;
+	/** What a voucher's scope matches. */
+	category: string;
 }
 export interface CategoryRow {
 	id: string;
@@ -181,7 +183,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 				const ids = [...new Set(ctx.params.ids)];
 				if (ids.length === 0) return { rows: [] };
 				const docs = await this.collection<ProductDoc>("products").find({ id: { $in: ids } });
-				return { rows: docs.map(d => ({ id: d.id, name: d.name, price_cents: d.price_cents, currency: d.currency, active: isListed(d) })) };
+				return { rows: docs.map(d => ({ id: d.id, name: d.name, price_cents: d.price_cents, currency: d.currency, active: isListed(d), category: d.category })) };
 			},
 		},
 

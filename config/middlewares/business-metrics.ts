@@ -147,7 +147,7 @@ export function BusinessMetricsMiddleware(): Middleware {
 			// Series that exist from the start read 0 instead of being absent until the first occurrence.
 			for (const name of [METRICS.ORDERS_CREATED, METRICS.ORDERS_CANCELLED, METRICS.REFUNDS, METRICS.COMPENSATIONS]) broker.metrics.increment(name, undefined, 0);
 			for (const status of ["SHIPPED", "DELIVERED"]) broker.metrics.increment(METRICS.ORDERS_COMPLETED, { status }, 0);
-			for (const reason of ["PAYMENT_ERROR", "OUT_OF_STOCK", "INVENTORY_UNAVAILABLE", "SHIPPING_ERROR"]) broker.metrics.increment(METRICS.ORDERS_FAILED, { reason }, 0);
+			for (const reason of ["VOUCHER_UNAVAILABLE", "PAYMENT_ERROR", "OUT_OF_STOCK", "INVENTORY_UNAVAILABLE", "SHIPPING_ERROR"]) broker.metrics.increment(METRICS.ORDERS_FAILED, { reason }, 0);
 			for (const result of ["hit", "miss"]) broker.metrics.increment(METRICS.GATEWAY_CACHE, { result }, 0);
 			onPublished(broker, e => safely(() => observeEvent(broker, seen, e.name, e.payload)));
 		},

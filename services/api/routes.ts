@@ -48,6 +48,8 @@ export const apiAliases: Record<string, string> = {
 	"PUT /cart/items/:product_id": "cart.update",
 	"DELETE /cart/items/:product_id": "cart.remove",
 	"DELETE /cart": "cart.clear",
+	"POST /cart/voucher": "cart.applyVoucher",
+	"DELETE /cart/voucher": "cart.removeVoucher",
 	"POST /checkout": "checkout.start",
 	"GET /orders": "orders.list",
 	"GET /orders/:id": "orders.get",
@@ -56,6 +58,13 @@ export const apiAliases: Record<string, string> = {
 	"GET /payments/:id": "payments.get",
 	"GET /shipments/:id": "shipping.get",
 	"POST /shipments/:id/deliver": "shipping.deliver",
+
+	// vouchers (admin)
+	"POST /admin/vouchers": "vouchers.create",
+	"GET /admin/vouchers": "vouchers.list",
+	"GET /admin/vouchers/:code": "vouchers.get",
+	"PUT /admin/vouchers/:code": "vouchers.update",
+	"DELETE /admin/vouchers/:code": "vouchers.remove",
 
 	// settings, feature flags, preferences
 	"GET /settings": "settings.public",

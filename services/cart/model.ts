@@ -3,7 +3,8 @@
  * Pure code: prices come in as catalog rows, nothing here calls a service.
  */
 import { createHash } from "node:crypto";
-import { DEFAULT_CURRENCY, fromCents, lineTotal, sumCents } from "../common/money";
+import { computeBill, toPublicBill, type BillSettings, type BillVoucher, type PublicBill } from "../common/bill";
+import { DEFAULT_CURRENCY, fromCents, lineTotal } from "../common/money";
 import { billTotalCents } from "../payments/client";
 
 /** Most units of one product in a cart, and most distinct products. */
@@ -18,6 +19,8 @@ export interface CartLine {
 export interface StoredCart {
 	items: CartLine[];
 	updated_at: string | null;
+	/** The voucher code the customer applied (upper case), if any. */
+	voucher?: string | null;
 }
 
 /** A catalog row as products.getMany returns it. */
@@ -27,6 +30,9 @@ export interface CatalogRow {
 	price_cents: number;
 	currency: string;
 	active: boolean;
+	/** What a voucher's scope matches (absent in rows of an older catalog node). */
+	category?: string;
+	shop_id?: string | null;
 }
 
 export interface CartItemView {
@@ -37,15 +43,22 @@ export interface CartItemView {
 	line_total: number;
 }
 
-export interface CartView {
+/** A cart shows the whole bill (services/common/bill.ts) beside its lines. */
+export interface CartView extends PublicBill {
 	id: string;
 	user_id: string;
 	items: CartItemView[];
-	subtotal: number;
 	currency: string;
 	/** Lines whose product left the catalog or is priced in another currency; checkout refuses them. */
 	unavailable: CartLine[];
+	/** The country the tax was computed for (null: the default rate). */
+	country: string | null;
+	/** A voucher kept in the cart that no longer applies, and why (it gives no discount until it does again). */
+	voucher_problem?: { code: string; type: string; message: string };
 }
+
+/** The voucher of a cart as the vouchers service quoted it: the voucher and the lines it covers, or why not. */
+export type CartVoucherQuote = { voucher: BillVoucher; eligible: boolean[] } | { problem: { code: string; type: string; message: string } } | null;
 
 export const EMPTY_CART: StoredCart = { items: [], updated_at: null };
 
@@ -59,10 +72,16 @@ export function cartId(userId: string): string {
 	return `cart_${userId}`;
 }
 
-/** The version of a cart's content: any change (a line, a quantity, the time of the change) gives another. */
+/** The version of a cart's content: any change (a line, a quantity, the voucher, the time of the change) gives another. */
 export function cartVersion(cart: StoredCart): string {
 	const lines = cart.items.map(l => `${l.product_id}*${l.quantity}`).join(",");
-	return createHash("sha256").update(`${cart.updated_at ?? ""}|${lines}`).digest("hex").slice(0, 32);
+	return createHash("sha256").update(`${cart.updated_at ?? ""}|${lines}${cart.voucher ? `|${cart.voucher}` : ""}`).digest("hex").slice(0, 32);
+}
+
+/** The cart with a voucher applied (or removed with null). */
+export function withVoucher(cart: StoredCart, code: string | null, now: Date): StoredCart {
+	const { voucher: _old, ...rest } = cart;
+	return code === null ? { ...rest, updated_at: now.toISOString() } : { ...rest, voucher: code, updated_at: now.toISOString() };
 }
 
 /** Parses a stored cart; anything unreadable is an empty cart. */
@@ -73,7 +92,9 @@ export function parseCart(raw: string | null): StoredCart {
 		const items = Array.isArray(v.items)
 			? v.items.filter(l => typeof l?.product_id === "string" && Number.isInteger(l.quantity) && l.quantity > 0)
 			: [];
-		return { items, updated_at: typeof v.updated_at === "string" ? v.updated_at : null };
+		const cart: StoredCart = { items, updated_at: typeof v.updated_at === "string" ? v.updated_at : null };
+		if (typeof v.voucher === "string") cart.voucher = v.voucher;
+		return cart;
 	} catch {
 		return { ...EMPTY_CART, items: [] };
 	}
@@ -91,7 +112,7 @@ export function setQuantity(cart: StoredCart, productId: string, quantity: numbe
 	if (quantity <= 0) items = cart.items.filter(l => l.product_id !== productId);
 	else if (exists) items = cart.items.map(l => (l.product_id === productId ? { ...l, quantity } : l));
 	else items = [...cart.items, { product_id: productId, quantity }];
-	return { items, updated_at: now.toISOString() };
+	return { ...cart, items, updated_at: now.toISOString() };
 }
 
 /** The cart after an order took `bought` out of it: lines added meanwhile (or extra units) stay. */
@@ -126,9 +147,13 @@ export function pricedLines(cart: StoredCart, rows: CatalogRow[]): PricedCart {
 	return { currency, lines, unavailable, subtotal_cents };
 }
 
-/** The cart as clients see it, priced from the catalog rows given. */
-export function priceCart(userId: string, cart: StoredCart, rows: CatalogRow[]): CartView {
-	const priced = pricedLines(cart, rows);
+/** The lines a voucher quote is asked about: the sellable lines with what scopes them. */
+export function quoteLines(priced: PricedCart): Array<{ product_id: string; category: string | null; shop_id: string | null; price_cents: number; quantity: number }> {
+	return priced.lines.map(l => ({ product_id: l.row.id, category: l.row.category ?? null, shop_id: l.row.shop_id ?? null, price_cents: l.row.price_cents, quantity: l.quantity }));
+}
+
+/** The cart as clients see it, priced from the catalog rows given, with its bill under the settings and quote given. */
+export function priceCart(userId: string, priced: PricedCart, quote: CartVoucherQuote, settings: BillSettings, country: string | null): CartView {
 	const items = priced.lines.map(({ row, quantity, total_cents }) => ({
 		product_id: row.id,
 		name: row.name,
@@ -136,5 +161,14 @@ export function priceCart(userId: string, cart: StoredCart, rows: CatalogRow[]):
 		quantity,
 		line_total: fromCents(total_cents),
 	}));
-	return { id: cartId(userId), user_id: userId, items, subtotal: fromCents(sumCents(priced.lines.map(l => l.total_cents))), currency: priced.currency, unavailable: priced.unavailable };
+	const applied = quote && "voucher" in quote ? quote : null;
+	const bill = computeBill({
+		lines: priced.lines.map((l, i) => ({ price_cents: l.row.price_cents, quantity: l.quantity, eligible: applied ? applied.eligible[i] !== false : true })),
+		voucher: applied?.voucher ?? null,
+		settings,
+		country,
+	});
+	const view: CartView = { id: cartId(userId), user_id: userId, items, ...toPublicBill(bill), currency: priced.currency, unavailable: priced.unavailable, country };
+	if (quote && "problem" in quote) view.voucher_problem = quote.problem;
+	return view;
 }

@@ -3,6 +3,7 @@
  * the HTTP status of an order's outcome, and the response body. No moleculer here.
  */
 import { createHash } from "node:crypto";
+import { computeBill, type Bill, type BillSettings, type BillVoucher } from "../common/bill";
 import { DEFAULT_CURRENCY } from "../common/money";
 import type { CatalogRow } from "../cart/client";
 import type { OrderResult } from "../orders/client";
@@ -130,6 +131,28 @@ export function repriceLines(lines: CartLine[], rows: CatalogRow[]): RepriceResu
 		items.push({ product_id: row.id, name: row.name, price_cents: row.price_cents, quantity: line.quantity });
 	}
 	return { ok: true, items, currency: currency ?? DEFAULT_CURRENCY, total_cents: items.reduce((s, i) => s + i.price_cents * i.quantity, 0) };
+}
+
+/** The lines a voucher quote is asked about: each priced line with the category (and shop) that scopes it. */
+export function quoteLinesOf(priced: PricedCart, rows: CatalogRow[]): Array<{ product_id: string; category: string | null; shop_id: string | null; price_cents: number; quantity: number }> {
+	const byId = new Map(rows.map(r => [r.id, r]));
+	return priced.items.map(i => ({
+		product_id: i.product_id,
+		category: byId.get(i.product_id)?.category ?? null,
+		shop_id: byId.get(i.product_id)?.shop_id ?? null,
+		price_cents: i.price_cents,
+		quantity: i.quantity,
+	}));
+}
+
+/** The order's bill: the priced lines, the voucher quoted for them (with the lines it covers), the settings, the destination. */
+export function orderBill(priced: PricedCart, quote: { voucher: BillVoucher; eligible: boolean[] } | null, settings: BillSettings, country: string | null): Bill {
+	return computeBill({
+		lines: priced.items.map((i, k) => ({ price_cents: i.price_cents, quantity: i.quantity, eligible: quote ? quote.eligible[k] !== false : true })),
+		voucher: quote?.voucher ?? null,
+		settings,
+		country,
+	});
 }
 
 /**

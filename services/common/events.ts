@@ -86,7 +86,7 @@ export interface OrderUpdatedPayload {
 	order_id: string;
 	user_id: string;
 	status: string;
-	/** PAYMENT_ERROR, OUT_OF_STOCK, INVENTORY_UNAVAILABLE or SHIPPING_ERROR when status is FAILED, else null. */
+	/** VOUCHER_UNAVAILABLE, PAYMENT_ERROR, OUT_OF_STOCK, INVENTORY_UNAVAILABLE or SHIPPING_ERROR when status is FAILED, else null. */
 	failure_reason: string | null;
 	reason: string | null;
 	total_cents: number;

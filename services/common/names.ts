@@ -14,6 +14,7 @@ export const SERVICE_NAMES = [
 	"payments",
 	"shipping",
 	"notifications",
+	"vouchers",
 	"settings",
 	"shops",
 ] as const;
@@ -28,6 +29,7 @@ export const SEED_ALIASES: Record<string, ServiceName> = {
 	"order-management": "orders",
 	payment: "payments",
 	notification: "notifications",
+	voucher: "vouchers",
 	shop: "shops",
 };
 

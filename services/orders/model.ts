@@ -1,7 +1,8 @@
 /**
  * The order as stored (integer cents, saga log inside) and as the API shows it (decimal money). Pure code.
  */
-import { fromCents, sumCents } from "../common/money";
+import { computeBill, NO_FEES, toPublicBill, type Bill, type PublicBill } from "../common/bill";
+import { fromCents } from "../common/money";
 import { initialState, type FailureReason, type HistoryEntry, type OrderStatus } from "./state-machine";
 import type { SagaState, SagaStatus, StepError, StepStatus } from "../../mixins/saga/engine";
 
@@ -12,11 +13,20 @@ export interface OrderItemDoc {
 	quantity: number;
 }
 
+/** The voucher an order redeems, and the discount it gave. */
+export interface OrderVoucher {
+	code: string;
+	discount_cents: number;
+}
+
 export interface OrderSagaData {
 	order_id: string;
 	user_id: string;
 	items: OrderItemDoc[];
+	/** The bill's total: what the payment step charges. */
 	total_cents: number;
+	bill: Bill;
+	voucher: OrderVoucher | null;
 	currency: string;
 	shipping_address: unknown;
 	payment_token: string;
@@ -30,6 +40,8 @@ export interface OrderDoc {
 	failure_reason: FailureReason | null;
 	items: OrderItemDoc[];
 	total_cents: number;
+	/** Absent in orders placed before bills (their total is their subtotal). */
+	bill?: Bill;
 	currency: string;
 	payment_id: string | null;
 	shipment_id: string | null;
@@ -47,13 +59,13 @@ export interface OrderDoc {
 	updated_at: string;
 }
 
-export interface PublicOrder {
+/** An order shows its whole bill (subtotal, discount, shipping_fee, tax, total, voucher) beside its lines. */
+export interface PublicOrder extends PublicBill {
 	id: string;
 	user_id: string;
 	status: OrderStatus;
 	failure_reason: FailureReason | null;
 	items: Array<{ product_id: string; name: string; price: number; quantity: number }>;
-	total: number;
 	currency: string;
 	payment_id: string | null;
 	shipment_id: string | null;
@@ -95,7 +107,7 @@ export function toPublicOrder(doc: OrderDoc): PublicOrder {
 		status: doc.status,
 		failure_reason: doc.failure_reason,
 		items: doc.items.map(i => ({ product_id: i.product_id, name: i.name, price: fromCents(i.price_cents), quantity: i.quantity })),
-		total: fromCents(doc.total_cents),
+		...toPublicBill(doc.bill ?? computeBill({ lines: doc.items, settings: NO_FEES })),
 		currency: doc.currency,
 		payment_id: doc.payment_id,
 		shipment_id: doc.shipment_id,
@@ -142,17 +154,40 @@ export function orderIdOf(id: string): string {
 	return id.startsWith("saga_") ? `ord_${id.slice(5)}` : id;
 }
 
+/** Why a bill sent with an order does not fit its lines (the field at fault), or null. */
+export function billProblem(items: OrderItemDoc[], bill: Bill): { field: string; message: string } | null {
+	const subtotal = items.reduce((s, i) => s + i.price_cents * i.quantity, 0);
+	if (bill.subtotal_cents !== subtotal) return { field: "bill.subtotal_cents", message: `must be the sum of the lines (${subtotal})` };
+	if (bill.discount_cents > subtotal) return { field: "bill.discount_cents", message: "must not be more than the subtotal" };
+	if (bill.total_cents !== subtotal - bill.discount_cents + bill.shipping_fee_cents + bill.tax_cents)
+		return { field: "bill.total_cents", message: "must be subtotal - discount + shipping_fee + tax" };
+	if (!bill.voucher && bill.discount_cents > 0) return { field: "bill.discount_cents", message: "a discount needs a voucher" };
+	return null;
+}
+
 /** What a create request becomes: the saga's input, from which the stored order is built. */
 export function sagaDataFor(
 	orderId: string,
-	p: { user_id: string; items: OrderItemDoc[]; currency: string; shipping_address: unknown; payment: { token: string; method_id?: string | null } },
+	p: {
+		user_id: string;
+		items: OrderItemDoc[];
+		currency: string;
+		shipping_address: unknown;
+		payment: { token: string; method_id?: string | null };
+		/** The bill checkout computed (services/common/bill.ts); without one, the lines' sum with no fees. */
+		bill?: Bill;
+	},
 ): OrderSagaData {
 	const items = p.items.map(i => ({ product_id: i.product_id, name: i.name, price_cents: i.price_cents, quantity: i.quantity }));
+	const bill: Bill = p.bill ?? computeBill({ lines: items, settings: NO_FEES });
+	const voucher = bill.voucher ? { code: bill.voucher.code, discount_cents: bill.voucher.discount_cents } : null;
 	return {
 		order_id: orderId,
 		user_id: p.user_id,
 		items,
-		total_cents: sumCents(items.map(i => i.price_cents * i.quantity)),
+		total_cents: bill.total_cents,
+		bill,
+		voucher,
 		currency: p.currency,
 		shipping_address: p.shipping_address,
 		payment_token: p.payment.token,
@@ -169,6 +204,7 @@ export function newOrderDoc(saga: SagaState<OrderSagaData>, idempotencyKey: stri
 		...initialState(now),
 		items: d.items,
 		total_cents: d.total_cents,
+		bill: d.bill,
 		currency: d.currency,
 		payment_id: null,
 		shipment_id: null,

@@ -1,6 +1,7 @@
 /**
  * Parameter schemas (fastest-validator) of the orders actions, next to their TypeScript types.
  */
+import type { Bill } from "../common/bill";
 import { ORDER_STATUSES, type OrderStatus } from "./state-machine";
 
 const ID = { type: "string", min: 1, max: 100 } as const;
@@ -13,7 +14,10 @@ export interface CreateParams {
 	payment: { token: string; method_id?: string | null };
 	idempotency_key?: string;
 	respond_async?: boolean;
+	bill?: Bill;
 }
+
+const CENTS = { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER } as const;
 
 export const createParams = {
 	user_id: ID,
@@ -41,6 +45,25 @@ export const createParams = {
 	},
 	idempotency_key: { type: "string", min: 1, max: 200, optional: true },
 	respond_async: { type: "boolean", optional: true, convert: true },
+	bill: {
+		type: "object",
+		optional: true,
+		strict: "remove",
+		props: {
+			subtotal_cents: CENTS,
+			discount_cents: CENTS,
+			shipping_fee_cents: CENTS,
+			tax_cents: CENTS,
+			total_cents: CENTS,
+			tax_rate: { type: "number", min: 0, max: 100 },
+			voucher: {
+				type: "object",
+				nullable: true,
+				strict: "remove",
+				props: { code: { type: "string", min: 1, max: 40 }, discount_cents: CENTS, free_shipping: { type: "boolean" } },
+			},
+		},
+	},
 } as const;
 
 export interface IdParams {

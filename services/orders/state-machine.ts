@@ -20,7 +20,7 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export const FAILURE_REASONS = ["PAYMENT_ERROR", "OUT_OF_STOCK", "INVENTORY_UNAVAILABLE", "SHIPPING_ERROR"] as const;
+export const FAILURE_REASONS = ["VOUCHER_UNAVAILABLE", "PAYMENT_ERROR", "OUT_OF_STOCK", "INVENTORY_UNAVAILABLE", "SHIPPING_ERROR"] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export interface HistoryEntry {

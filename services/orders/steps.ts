@@ -1,6 +1,6 @@
 /**
- * The checkout saga, one step per entry with its compensation beside it:
- * payment (charge → refund), inventory (reserve → release), shipping (create → cancel).
+ * The checkout saga, one step per entry with its compensation beside it: voucher (redeem → release; only in
+ * orders with a voucher), payment (charge → refund), inventory (reserve → release), shipping (create → cancel).
  * Pure: the calls go through the `call` function the saga mixin gives it.
  */
 import type { FailureKind, SagaDefinition, SagaStep, StepContext } from "../../mixins/saga/engine";
@@ -70,61 +70,74 @@ export const ORDER_SAGA = "order-checkout";
  * was short (409), INVENTORY_UNAVAILABLE when it could not answer (503); a payment gateway that stayed down is
  * still a PAYMENT_ERROR, but answered 503 rather than a decline's 402.
  */
-export function orderSaga(call: ActionCaller): OrderSagaDefinition {
-	return {
-		name: ORDER_SAGA,
-		steps: [
-			{
-				name: "payment",
-				meaning: {
-					success: "PAID",
-					failure: { business: { reason: "PAYMENT_ERROR", http: 402 }, technical: { reason: "PAYMENT_ERROR", http: 503 } },
-					records: ["payment_id"],
-				},
-				action: c =>
-					call("payments.charge", {
-						order_id: c.data.order_id,
-						user_id: c.data.user_id,
-						amount_cents: c.data.total_cents,
-						currency: c.data.currency,
-						token: c.data.payment_token,
-						idempotency_key: c.idempotencyKey,
-					}),
-				compensation: c => refundOrder(call, c),
+export function orderSaga(call: ActionCaller, data?: OrderSagaData): OrderSagaDefinition {
+	const steps: OrderStep[] = [
+		{
+			// Before anything is charged: a voucher used up meanwhile fails the order (409) with nothing to give back.
+			name: "voucher",
+			meaning: {
+				success: "PENDING",
+				failure: { business: { reason: "VOUCHER_UNAVAILABLE", http: 409 }, technical: { reason: "VOUCHER_UNAVAILABLE", http: 503 } },
 			},
-			{
-				name: "inventory",
-				meaning: {
-					success: "STOCK_RESERVED",
-					failure: { business: { reason: "OUT_OF_STOCK", http: 409 }, technical: { reason: "INVENTORY_UNAVAILABLE", http: 503 } },
-				},
-				action: c =>
-					call("inventory.reserve", {
-						order_id: c.data.order_id,
-						user_id: c.data.user_id,
-						items: c.data.items.map(i => ({ product_id: i.product_id, quantity: i.quantity })),
-					}),
-				compensation: c => call("inventory.release", { order_id: c.data.order_id, reason: "order compensated" }),
+			action: c =>
+				c.data.voucher
+					? call("vouchers.redeem", { code: c.data.voucher.code, order_id: c.data.order_id, user_id: c.data.user_id, discount_cents: c.data.voucher.discount_cents })
+					: Promise.resolve(null),
+			// Idempotent, and it leaves a tombstone: a redeem of this order that arrives later uses nothing.
+			compensation: c => (c.data.voucher ? call("vouchers.release", { code: c.data.voucher.code, order_id: c.data.order_id }) : Promise.resolve(null)),
+		},
+		{
+			name: "payment",
+			meaning: {
+				success: "PAID",
+				failure: { business: { reason: "PAYMENT_ERROR", http: 402 }, technical: { reason: "PAYMENT_ERROR", http: 503 } },
+				records: ["payment_id"],
 			},
-			{
-				name: "shipping",
-				meaning: {
-					success: "SHIPPED",
-					failure: { business: { reason: "SHIPPING_ERROR", http: 409 }, technical: { reason: "SHIPPING_ERROR", http: 503 } },
-					records: ["shipment_id"],
-				},
-				action: c =>
-					call("shipping.create", {
-						order_id: c.data.order_id,
-						user_id: c.data.user_id,
-						address: c.data.shipping_address,
-						items: c.data.items.map(i => ({ product_id: i.product_id, name: i.name, quantity: i.quantity })),
-						idempotency_key: c.idempotencyKey,
-					}),
-				compensation: c => call("shipping.cancel", { order_id: c.data.order_id }),
+			action: c =>
+				call("payments.charge", {
+					order_id: c.data.order_id,
+					user_id: c.data.user_id,
+					amount_cents: c.data.total_cents,
+					currency: c.data.currency,
+					token: c.data.payment_token,
+					idempotency_key: c.idempotencyKey,
+				}),
+			compensation: c => refundOrder(call, c),
+		},
+		{
+			name: "inventory",
+			meaning: {
+				success: "STOCK_RESERVED",
+				failure: { business: { reason: "OUT_OF_STOCK", http: 409 }, technical: { reason: "INVENTORY_UNAVAILABLE", http: 503 } },
 			},
-		],
-	};
+			action: c =>
+				call("inventory.reserve", {
+					order_id: c.data.order_id,
+					user_id: c.data.user_id,
+					items: c.data.items.map(i => ({ product_id: i.product_id, quantity: i.quantity })),
+				}),
+			compensation: c => call("inventory.release", { order_id: c.data.order_id, reason: "order compensated" }),
+		},
+		{
+			name: "shipping",
+			meaning: {
+				success: "SHIPPED",
+				failure: { business: { reason: "SHIPPING_ERROR", http: 409 }, technical: { reason: "SHIPPING_ERROR", http: 503 } },
+				records: ["shipment_id"],
+			},
+			action: c =>
+				call("shipping.create", {
+					order_id: c.data.order_id,
+					user_id: c.data.user_id,
+					address: c.data.shipping_address,
+					items: c.data.items.map(i => ({ product_id: i.product_id, name: i.name, quantity: i.quantity })),
+					idempotency_key: c.idempotencyKey,
+				}),
+			compensation: c => call("shipping.cancel", { order_id: c.data.order_id }),
+		},
+	];
+	// A new order without a voucher has no voucher step; a resumed saga finds its steps by name in the full list.
+	return { name: ORDER_SAGA, steps: data && !data.voucher ? steps.filter(s => s.name !== "voucher") : steps };
 }
 
 /** The order saga's steps as declared, for reading their meaning (their calls are never made). */

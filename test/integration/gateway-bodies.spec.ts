@@ -52,6 +52,15 @@ describe("bodies that are not an object of fields", () => {
 		expect((await get<ProfileBody>("/account/profile")).body).toEqual(before);
 	});
 
+	it("refuses a value nested 5,000 deep with 400 naming the field, where the validator's message overflowed the stack (500)", async () => {
+		const deep = `${"[".repeat(5000)}${"]".repeat(5000)}`;
+		const res = await send("POST", "/cart/add", `{"product_id":${deep},"quantity":1}`);
+		expect(res.status).toBe(400);
+		expect(res.body).toMatchObject({ code: 400, type: "INVALID_BODY", data: { field: "product_id" } });
+		expect(res.body.message).toMatch(/nested deeper than 32/);
+		expect((await get<CartBody>("/cart")).body.items).toMatchObject([{ product_id: "laptop-123", quantity: 1 }]);
+	});
+
 	it.each([
 		["[]", "an array"],
 		["[[[[[[[[[[]]]]]]]]]]", "an array"],

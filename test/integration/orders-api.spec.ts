@@ -38,7 +38,11 @@ describe("orders through the gateway", () => {
 		const res = await http<PublicOrder>(shop.url, "GET", `/api/v1/orders/${order.id}`, { token: ann.token });
 		expect(res.status).toBe(200);
 		expect(Object.keys(res.body).sort()).toEqual(
-			["created_at", "currency", "failure_reason", "history", "id", "items", "payment_id", "shipment_id", "shipping_address", "status", "total", "updated_at", "user_id"].sort(),
+			[
+				...["created_at", "currency", "failure_reason", "history", "id", "items", "payment_id", "shipment_id", "shipping_address", "status", "updated_at", "user_id"],
+				// the whole bill
+				...["subtotal", "discount", "shipping_fee", "tax", "tax_rate", "total"],
+			].sort(),
 		);
 		expect(res.body).toMatchObject({ status: "SHIPPED", total: 999.99, items: [{ product_id: "laptop-123", name: "Laptop", price: 999.99, quantity: 1 }] });
 		expect((await http(shop.url, "GET", `/api/v1/orders/${order.id}`, { token: ben.token })).status).toBe(404);

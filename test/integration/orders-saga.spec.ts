@@ -344,7 +344,7 @@ describe("orders saga recovery (saga mixin leases)", () => {
 		const svc = shop.broker.getLocalService("orders") as unknown as OrdersInternals;
 		const { orderId, sagaId } = newOrderIds(`${Date.now()}-recovery-test`);
 		const data = sagaDataFor(orderId, orderInput());
-		const saga = createSagaState(orderSaga(async () => null), sagaId, data);
+		const saga = createSagaState(orderSaga(async () => null, data), sagaId, data);
 		// The dead node had charged (its answer stored) and was reserving stock when it died.
 		const charge = (await shop.broker.call("payments.charge", {
 			order_id: orderId,
@@ -379,7 +379,7 @@ describe("orders saga recovery (saga mixin leases)", () => {
 		const svc = shop.broker.getLocalService("orders") as unknown as OrdersInternals;
 		const { orderId, sagaId } = newOrderIds(`${Date.now()}-late-cancel`);
 		const data = sagaDataFor(orderId, orderInput());
-		const saga = createSagaState(orderSaga(async () => null), sagaId, data);
+		const saga = createSagaState(orderSaga(async () => null, data), sagaId, data);
 		const key = (step: string) => `${sagaId}:${step}`;
 		const charge = await shop.broker.call("payments.charge", { order_id: orderId, user_id: alice.id, amount_cents: data.total_cents, currency: "USD", token: "card-456", idempotency_key: key("payment") });
 		const reserved = await shop.broker.call("inventory.reserve", { order_id: orderId, items: data.items.map(i => ({ product_id: i.product_id, quantity: i.quantity })), idempotency_key: key("inventory") });

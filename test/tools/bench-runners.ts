@@ -138,6 +138,19 @@ export interface CheckoutLoop {
 	headers?: Record<string, string>;
 	/** CPU time used so far by the processes under test, ms. */
 	cpuMs?: () => number;
+	/** A voucher code applied to the cart (POST /cart/voucher, not timed) before every checkout. */
+	voucher?: string;
+}
+
+/** The route name of the checkout run with a voucher. */
+export const CHECKOUT_WITH_VOUCHER = "POST /checkout with a voucher";
+
+/** Creates (or finds) a percent voucher without use limits for the benchmark's checkouts. */
+export async function ensureBenchVoucher(url: string, code: string): Promise<string> {
+	const admin = await loginAdmin(url);
+	const res = await request(url, "POST", "/api/v1/admin/vouchers", { token: admin, body: { code, type: "percent", value: 10 } });
+	if (res.status !== 201 && res.status !== 409) throw new Error(`could not create the benchmark's voucher: ${res.status} ${JSON.stringify(res.body)}`);
+	return code;
 }
 
 export interface CheckoutResult extends RouteResult {
@@ -178,6 +191,14 @@ export async function runCheckoutLoop(opts: CheckoutLoop): Promise<CheckoutResul
 					continue;
 				}
 				if (measuring) addLatencies.add(add.ms);
+				if (opts.voucher) {
+					const applied = await request(base, "POST", "/api/v1/cart/voucher", { token: customer.token, body: { code: opts.voucher }, headers: opts.headers });
+					if (applied.status !== 200) {
+						if (measuring) note(`cart/voucher ${applied.status} ${errorType(applied.body)}`);
+						await pause(50);
+						continue;
+					}
+				}
 				const res = await request<{ order?: { id: string } }>(base, "POST", "/api/v1/checkout", {
 					token: customer.token,
 					body: { shipping_address: { street: "1 Bench Street", city: "Loadtown", postal_code: "12345", country: "US" }, payment_method: "card-456" },
@@ -209,7 +230,7 @@ export async function runCheckoutLoop(opts: CheckoutLoop): Promise<CheckoutResul
 	if (!cpuAtEnd) cpuAtEnd = opts.cpuMs?.() ?? 0;
 	const elapsed = Math.max(0.001, Math.min(performance.now(), end) - measureFrom) / 1000;
 	return {
-		route: "POST /checkout",
+		route: opts.voucher ? CHECKOUT_WITH_VOUCHER : "POST /checkout",
 		requests: latencies.count,
 		rps: ok / elapsed,
 		p50: latencies.percentile(50),

@@ -8,7 +8,7 @@
  * The options are in tool-options.ts; NAMESPACE prefixes the cluster run's namespace.
  */
 import { deleteEventStream, projectRoot, startCluster } from "./cluster";
-import { prepareShop, runAutocannon, runCheckoutLoop, type BenchOptions, type RouteResult } from "./bench-runners";
+import { ensureBenchVoucher, prepareShop, runAutocannon, runCheckoutLoop, type BenchOptions, type RouteResult } from "./bench-runners";
 import { describeMachine, evaluateTargets, renderBare, renderMode, renderTargets, type ModeResult, type NodeMemory } from "./bench-report";
 import { request } from "./http-client";
 import { freePort, readCpuMs, readMemory, startBareGateway, startEmbeddedShop, type RunningNode } from "./processes";
@@ -68,6 +68,18 @@ async function runRoutes(mode: ModeResult["mode"], urls: string[], nodes: Runnin
 		cpuMs,
 	});
 	routes.push({ ...checkout, peakKb: peak() });
+
+	log(`POST /checkout with a voucher (${opts.users} virtual users, cart/add, cart/voucher, then checkout)`);
+	const withVoucher = await runCheckoutLoop({
+		urls,
+		customers: shop.customers.slice(0, opts.users),
+		productIds: ids,
+		durationSec: opts.durationSec,
+		warmupSec: opts.warmupSec,
+		cpuMs,
+		voucher: await ensureBenchVoucher(urls[0], "BENCH10"),
+	});
+	routes.push({ ...withVoucher, peakKb: peak() });
 	running = false;
 	return { mode, routes, nodes: memoryOf(nodes), exits };
 }

@@ -1,6 +1,6 @@
 /**
  * The crash test's own invariants, beyond money and stock (invariants.ts): what each checkout was answered
- * against the orders that exist, each order's notifications against its history, and, read from the NeDB files
+ * against the orders that exist, a voucher's uses against the orders that keep it, each order's notifications against its history, and, read from the NeDB files
  * of a stopped shop, what the event machinery left behind (outbox rows, staged events, claims, dead letters).
  */
 import fs from "node:fs";
@@ -174,4 +174,18 @@ export function checkReservationFiles(dirs: string[], orders: Map<string, OrderV
 				if (units > 0) violations.push(`stock row ${String(row._id)} still holds ${units} unit(s) for ${key}`);
 	}
 	return violations;
+}
+
+/** Orders that keep their voucher's use: placed and not undone (a failed or cancelled order gave it back). */
+const KEEPS_VOUCHER = new Set(["SHIPPED", "DELIVERED"]);
+
+/** A voucher's uses equal the settled orders that keep it, never above its limit (admin GET /admin/vouchers/:code). */
+export async function checkVoucher(base: string, adminToken: string, code: string, maxUses: number, orders: Map<string, OrderView>): Promise<string[]> {
+	const res = await request<{ uses: number }>(base, "GET", `/api/v1/admin/vouchers/${code}`, { token: adminToken });
+	if (res.status !== 200) return [`voucher ${code} could not be read (${res.status})`];
+	const keeping = [...orders.values()].filter(o => o.voucher?.code === code && KEEPS_VOUCHER.has(o.status)).length;
+	const out: string[] = [];
+	if (res.body.uses !== keeping) out.push(`voucher ${code} shows ${res.body.uses} uses but ${keeping} placed orders carry it`);
+	if (res.body.uses > maxUses) out.push(`voucher ${code} was used ${res.body.uses} times, above its ${maxUses}`);
+	return out;
 }

@@ -3,16 +3,18 @@
  * `Prefer: respond-async`, cancels, declined cards, a scarce product), SIGKILLed at random moments and started
  * again on the same files; with `--cluster`, the local cluster over a private NATS, whose `orders` node is
  * SIGKILLed and started again and whose NATS is stopped for a few seconds and started again (crash-targets.ts).
+ * A third of the carts carry a voucher with a limited number of uses, which runs out during the run.
  * Keyed checkouts whose answers were lost are retried with the same key and body, as a
  * client would; unkeyed ones are reported as timed out on the client. When the kills are done the sagas settle,
  * and the invariants are checked: money, stock, one order per click and per key, every order named by an answer
- * or a lost request, notifications against history, failure reasons, and, from the files of the stopped shop
+ * or a lost request, notifications against history, failure reasons, the voucher's uses against the orders that
+ * live with it (never above its limit), and, from the files of the stopped shop
  * (every node's), nothing left in the outbox, staged in a document, stuck in a claim, or dead-lettered without a
  * reason, and no reservation or stock hold left behind.
  * Exits 1 on any violation. See docs/crashtest.md.
  */
 import { parseToolArgsWith } from "./args";
-import { checkClicks, checkNotifications, checkReservationFiles, type Click } from "./crash-checks";
+import { checkClicks, checkNotifications, checkReservationFiles, checkVoucher, type Click } from "./crash-checks";
 import { CRASH_SPEC, CRASH_SUMMARY, faultDueAt, parseCrashOptions } from "./crash-options";
 import { clusterTarget, embeddedTarget, eventFileCounts, type CrashTarget } from "./crash-targets";
 import { ensureStock, loginAdmin, registerCustomers, request, type Customer } from "./http-client";
@@ -24,6 +26,9 @@ const PRODUCTS = ["laptop-123", "dell-xps-13", "iphone-16", "pixel-9"];
 const SCARCE = "macbook-air-13";
 const SCARCE_UNITS = 40;
 const ADDRESS = { street: "1 Crash Lane", city: "Springfield", postal_code: "12345", country: "US" };
+/** The voucher a third of the carts carry, and its uses: fewer than the run's orders with it, so it runs out. */
+const VOUCHER = "CRASHTEST";
+const VOUCHER_USES = 60;
 const log = (s: string) => process.stderr.write(`[crashtest] ${s}\n`);
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const between = (a: number, b: number) => a + Math.floor(Math.random() * (b - a + 1));
@@ -65,6 +70,8 @@ async function customer(s: Shared, c: Customer, n: number): Promise<void> {
 				await request(base, "DELETE", "/api/v1/cart", { token: c.token });
 				continue;
 			}
+			// A customer who finds the voucher used up (422) checks out at full price, as they chose.
+			if (Math.random() < 0.33) await request(base, "POST", "/api/v1/cart/voucher", { token: c.token, body: { code: VOUCHER } });
 			const keyed = Math.random() < 0.5;
 			const token = Math.random() < 0.1 ? "card-declined" : "card-456";
 			const headers: Record<string, string> = {};
@@ -135,6 +142,10 @@ async function main(): Promise<void> {
 	const admin = await untilAnswered("admin login", () => loginAdmin(base()));
 	await ensureStock(base(), admin, SCARCE, SCARCE_UNITS);
 	for (const p of PRODUCTS) await ensureStock(base(), admin, p, 1_000_000);
+	await untilAnswered("voucher", async () => {
+		const res = await request(base(), "POST", "/api/v1/admin/vouchers", { token: admin, body: { code: VOUCHER, type: "percent", value: 10, max_uses: VOUCHER_USES } });
+		if (res.status !== 201 && res.status !== 409) throw new Error(`voucher create answered ${res.status}`);
+	});
 	const before = await stockSnapshot(base(), admin, [...PRODUCTS, SCARCE]);
 	log(`${opts.cluster ? "cluster" : "shop"} on ${target.bases.join(", ")}, namespace ${namespace}, files in ${target.root}; registering ${opts.users} customers`);
 	const customers = await registerCustomers(target.bases, opts.users, "crash");
@@ -189,6 +200,7 @@ async function main(): Promise<void> {
 		...checkClicks(s.clicks, withUsers),
 		...(await checkNotifications(base(), admin, customers, settled)),
 		...failureReasons(settled, s.tokens, s.outages, inOutage),
+		...(await checkVoucher(base(), admin, VOUCHER, VOUCHER_USES, settled)),
 	];
 	// A graceful stop may leave events staged by handlers that were still running (they are sent at the next start):
 	// start once more on the same files, let the relay catch up while idle, stop, and read what is left.
@@ -251,7 +263,9 @@ function failureReasons(orders: Map<string, OrderView>, tokens: Map<string, stri
 		else if (outage && !(o.failure_reason === "PAYMENT_ERROR" && token === "card-declined") && o.failure_reason !== "OUT_OF_STOCK")
 			inOutage[String(o.failure_reason)] = (inOutage[String(o.failure_reason)] ?? 0) + 1;
 		else if (o.failure_reason === "PAYMENT_ERROR" && token !== undefined && token !== "card-declined") out.push(`order ${o.id} failed PAYMENT_ERROR with card ${token}`);
-		else if (o.failure_reason !== "PAYMENT_ERROR" && o.failure_reason !== "OUT_OF_STOCK") out.push(`order ${o.id} failed ${o.failure_reason}: no fault was injected`);
+		else if (o.failure_reason === "VOUCHER_UNAVAILABLE" && !o.voucher) out.push(`order ${o.id} failed VOUCHER_UNAVAILABLE without a voucher`);
+		else if (o.failure_reason !== "PAYMENT_ERROR" && o.failure_reason !== "OUT_OF_STOCK" && o.failure_reason !== "VOUCHER_UNAVAILABLE")
+			out.push(`order ${o.id} failed ${o.failure_reason}: no fault was injected`);
 	}
 	return out;
 }

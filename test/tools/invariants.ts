@@ -15,6 +15,8 @@ export interface OrderView {
 	failure_reason: string | null;
 	items: Array<{ product_id: string; quantity: number }>;
 	total: number;
+	/** The voucher the order redeemed, when it had one. */
+	voucher?: { code: string; discount: number };
 	payment_id: string | null;
 	history?: Array<{ status: string; at: string; reason: string | null }>;
 }

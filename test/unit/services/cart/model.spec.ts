@@ -1,3 +1,4 @@
+import { NO_FEES } from "../../../../services/common/bill";
 import { cartId, parseCart, priceCart, pricedLines, quantityOf, setQuantity, subtractLines, type StoredCart } from "../../../../services/cart/model";
 
 const now = new Date(0);
@@ -35,7 +36,7 @@ describe("cart model", () => {
 
 	it("prices lines at catalog prices in decimal money with a subtotal", () => {
 		const cart = { items: [{ product_id: "laptop-123", quantity: 2 }, { product_id: "mouse-1", quantity: 3 }], updated_at: null };
-		expect(priceCart("u1", cart, rows)).toEqual({
+		expect(priceCart("u1", pricedLines(cart, rows), null, NO_FEES, null)).toEqual({
 			id: cartId("u1"),
 			user_id: "u1",
 			items: [
@@ -43,14 +44,35 @@ describe("cart model", () => {
 				{ product_id: "mouse-1", name: "Mouse", price: 19.99, quantity: 3, line_total: 59.97 },
 			],
 			subtotal: 2059.95,
+			discount: 0,
+			shipping_fee: 0,
+			tax: 0,
+			tax_rate: 0,
+			total: 2059.95,
 			currency: "USD",
 			unavailable: [],
+			country: null,
+		});
+	});
+
+	it("bills a cart with a voucher covering one line, shipping and the destination's tax", () => {
+		const cart = { items: [{ product_id: "mouse-1", quantity: 2 }, { product_id: "laptop-123", quantity: 1 }], updated_at: null, voucher: "MICE" };
+		const quote = { voucher: { code: "MICE", type: "percent" as const, value: 25 }, eligible: [true, false] };
+		const settings = { shipping: { flat_fee: 5, free_over: null }, tax: { default_rate: 10, rates: { FR: 20 } } };
+		// 39.98 − 25% of it (9.995 → 10.00) + 999.99 = 1029.97; shipping 5; tax 20%: 5.996 → 6.00, 199.998 → 200.00, 1.00.
+		expect(priceCart("u1", pricedLines(cart, rows), quote, settings, "fr")).toMatchObject({
+			subtotal: 1039.97,
+			discount: 10,
+			shipping_fee: 5,
+			tax: 207,
+			total: 1241.97,
+			voucher: { code: "MICE", discount: 10 },
 		});
 	});
 
 	it("lists lines whose product is gone or inactive as unavailable and leaves them out of the subtotal", () => {
 		const cart = { items: [{ product_id: "gone", quantity: 1 }, { product_id: "old-1", quantity: 1 }, { product_id: "mouse-1", quantity: 1 }], updated_at: null };
-		const view = priceCart("u1", cart, rows);
+		const view = priceCart("u1", pricedLines(cart, rows), null, NO_FEES, null);
 		expect(view.subtotal).toBe(19.99);
 		expect(view.unavailable.map(l => l.product_id)).toEqual(["gone", "old-1"]);
 	});

@@ -16,7 +16,7 @@ function order() {
 		shipping_address: { street: "1 Main St", city: "Springfield" },
 		payment: { token: "card-456" },
 	});
-	const saga = createSagaState(orderSaga(async () => null), sagaId, data);
+	const saga = createSagaState(orderSaga(async () => null, data), sagaId, data);
 	return newOrderDoc(saga, undefined, [], NOW);
 }
 

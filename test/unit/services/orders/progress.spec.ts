@@ -94,19 +94,28 @@ describe("the order saga's declarations", () => {
 	it("declare every step's meaning beside its action and compensation", () => {
 		const def = orderSaga(async () => null);
 		expect(def.steps.map(s => [s.name, s.meaning.success, typeof s.action, typeof s.compensation])).toEqual([
+			["voucher", "PENDING", "function", "function"],
 			["payment", "PAID", "function", "function"],
 			["inventory", "STOCK_RESERVED", "function", "function"],
 			["shipping", "SHIPPED", "function", "function"],
 		]);
 		expect(ORDER_STEPS.map(s => s.meaning)).toEqual(def.steps.map(s => s.meaning));
+		expect(ORDER_STEPS[0].meaning.failure.business).toEqual({ reason: "VOUCHER_UNAVAILABLE", http: 409 });
+	});
+
+	it("leave the voucher step out of a new order without a voucher, and keep it for one with a voucher", () => {
+		const data = (voucher: { code: string; discount_cents: number } | null) => ({ voucher }) as unknown as Parameters<typeof orderSaga>[1];
+		expect(orderSaga(async () => null, data(null)).steps.map(s => s.name)).toEqual(["payment", "inventory", "shipping"]);
+		expect(orderSaga(async () => null, data({ code: "TEN", discount_cents: 100 })).steps.map(s => s.name)).toEqual(["voucher", "payment", "inventory", "shipping"]);
 	});
 
 	it("are the only source of what a step means: other steps, other meanings", () => {
 		// The same names declared otherwise: nothing else decides from the name.
+		const [, payment, inventory, shipping] = ORDER_STEPS;
 		const steps: OrderStep[] = [
-			{ ...ORDER_STEPS[0], meaning: { success: "PAID", failure: { business: { reason: "SHIPPING_ERROR", http: 409 }, technical: { reason: "SHIPPING_ERROR", http: 503 } } } },
-			{ ...ORDER_STEPS[1], meaning: { success: "STOCK_RESERVED", failure: ORDER_STEPS[1].meaning.failure, records: ["shipment_id"] } },
-			{ ...ORDER_STEPS[2], meaning: { ...ORDER_STEPS[2].meaning, records: [] } },
+			{ ...payment, meaning: { success: "PAID", failure: { business: { reason: "SHIPPING_ERROR", http: 409 }, technical: { reason: "SHIPPING_ERROR", http: 503 } } } },
+			{ ...inventory, meaning: { success: "STOCK_RESERVED", failure: inventory.meaning.failure, records: ["shipment_id"] } },
+			{ ...shipping, meaning: { ...shipping.meaning, records: [] } },
 		];
 		const running = saga("RUNNING", ["DONE", "DONE", "RUNNING"]);
 		running.steps[1].result = { shipment_id: "shp_from_inventory" };

@@ -1,0 +1,217 @@
+/**
+ * The `vouchers` service: vouchers (percent, fixed, free shipping; validity window, minimum subtotal, total and
+ * per-customer limits, scope) and their redemptions. Admins manage them; the cart asks `quote` whether a code applies
+ * and what it covers; the checkout saga `redeem`s a voucher before payment and `release`s it when the order fails.
+ * Redeeming is one conditional atomic update of the voucher's document, idempotent per order id, so a voucher with
+ * N uses is never used N + 1 times, whatever the concurrency, crashes or retries (services/vouchers/model.ts).
+ */
+import type { Context } from "moleculer";
+import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
+import { DependencyUnavailableError, NotFoundError } from "./common/errors";
+import { created, type ShopMeta } from "./common/meta";
+import { pageWindow, toPage, type Page } from "./common/paging";
+import { defineService, type ServiceThis } from "./common/schema";
+import { applicability, customerKey, usability, normalizeCode, redeemCondition, toBillVoucher, toPublicVoucher, type PublicVoucher, type VoucherDoc } from "./vouchers/model";
+import { VoucherExistsError, VoucherNotApplicableError, VoucherUnavailableError } from "./vouchers/errors";
+import {
+	codeParams,
+	createParams,
+	listParams,
+	quoteParams,
+	redeemParams,
+	releaseParams,
+	toDocFields,
+	updateParams,
+	type CodeParams,
+	type CreateParams,
+	type ListParams,
+	type QuoteParams,
+	type RedeemParams,
+	type ReleaseParams,
+	type UpdateParams,
+} from "./vouchers/params";
+import type { QuoteAnswer, RedeemAnswer, ReleaseAnswer } from "./vouchers/client";
+
+interface VouchersMethods extends DbMethods {
+	vouchers(): Repository<VoucherDoc>;
+	existing(code: string): Promise<VoucherDoc>;
+}
+type VouchersThis = ServiceThis<object, VouchersMethods>;
+type Ctx<P> = Context<P, ShopMeta>;
+
+/** Attempts of one redeem or release whose conditional update missed because the voucher changed meanwhile. */
+const MAX_ATTEMPTS = 20;
+
+const VouchersService = defineService<object, VouchersMethods>({
+	name: "vouchers",
+	mixins: [DbMixin({ vouchers: { indexes: [{ fields: ["active"] }] } })],
+
+	actions: {
+		/** Creates a voucher (admin); 409 when the code exists in any case. */
+		create: {
+			roles: ["admin"],
+			params: createParams,
+			async handler(this: VouchersThis, ctx: Ctx<CreateParams>): Promise<PublicVoucher> {
+				const code = normalizeCode(ctx.params.code);
+				const now = new Date().toISOString();
+				const doc: VoucherDoc = { id: code, ...toDocFields(ctx.params, null), uses: 0, redeemed: {}, released: {}, per_customer: {}, created_at: now, updated_at: now };
+				try {
+					await this.vouchers().insert(doc);
+				} catch (err) {
+					if (err instanceof DuplicateKeyError) throw new VoucherExistsError(code);
+					throw err;
+				}
+				created(ctx, `/api/v1/admin/vouchers/${encodeURIComponent(code)}`);
+				return toPublicVoucher(doc);
+			},
+		},
+
+		/** Every voucher, newest first, paginated (admin). */
+		list: {
+			roles: ["admin"],
+			params: listParams,
+			async handler(this: VouchersThis, ctx: Ctx<ListParams>): Promise<Page<PublicVoucher>> {
+				const page = ctx.params.page ?? 1;
+				const pageSize = ctx.params.page_size ?? 20;
+				const query = ctx.params.active === undefined ? {} : { active: ctx.params.active };
+				const [rows, total] = await Promise.all([this.vouchers().find(query, { sort: ["-created_at"], ...pageWindow(page, pageSize) }), this.vouchers().count(query)]);
+				return toPage(rows.map(toPublicVoucher), total, page, pageSize);
+			},
+		},
+
+		/** One voucher by code, in any case (admin). */
+		get: {
+			roles: ["admin"],
+			params: codeParams,
+			async handler(this: VouchersThis, ctx: Ctx<CodeParams>): Promise<PublicVoucher> {
+				return toPublicVoucher(await this.existing(ctx.params.code));
+			},
+		},
+
+		/** Changes a voucher's fields (admin); its uses and redemptions are never touched. */
+		update: {
+			roles: ["admin"],
+			params: updateParams,
+			async handler(this: VouchersThis, ctx: Ctx<UpdateParams>): Promise<PublicVoucher> {
+				const before = await this.existing(ctx.params.code);
+				const fields = toDocFields(ctx.params, before);
+				// Only the fields are set: redemptions racing this write keep their counts (their condition names the limits read).
+				const after = await this.vouchers().updateById(before.id, { $set: { ...fields, updated_at: new Date().toISOString() } });
+				if (!after) throw new NotFoundError("voucher", before.id);
+				return toPublicVoucher(after);
+			},
+		},
+
+		/** Deletes a voucher (admin); orders that redeemed it keep their discount. */
+		remove: {
+			roles: ["admin"],
+			params: codeParams,
+			async handler(this: VouchersThis, ctx: Ctx<CodeParams>): Promise<PublicVoucher> {
+				const doc = await this.existing(ctx.params.code);
+				await this.vouchers().removeById(doc.id);
+				return toPublicVoucher(doc);
+			},
+		},
+
+		/** Whether a code applies to these cart lines for this customer now: the voucher and the lines it covers, else 404/422. */
+		quote: {
+			visibility: "public",
+			params: quoteParams,
+			async handler(this: VouchersThis, ctx: Ctx<QuoteParams>): Promise<QuoteAnswer> {
+				const doc = await this.existing(ctx.params.code);
+				const verdict = applicability(doc, ctx.params.lines, ctx.params.currency, customerKey(ctx.params.user_id), new Date());
+				if (!verdict.ok) throw new VoucherNotApplicableError(doc.id, verdict.reason, verdict.message);
+				return { voucher: toBillVoucher(doc), eligible: verdict.eligible };
+			},
+		},
+
+		/**
+		 * Uses the voucher once for an order (the checkout saga's step before payment); a repeat for the same order
+		 * answers the same redemption. 409 VOUCHER_UNAVAILABLE when it can no longer be used (nothing is counted).
+		 */
+		redeem: {
+			visibility: "public",
+			params: redeemParams,
+			async handler(this: VouchersThis, ctx: Ctx<RedeemParams>): Promise<RedeemAnswer> {
+				const { order_id, user_id, discount_cents } = ctx.params;
+				const code = normalizeCode(ctx.params.code);
+				const userKey = customerKey(user_id);
+				for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+					const doc = await this.vouchers().findById(code);
+					if (!doc) throw new VoucherUnavailableError(code, "VOUCHER_NOT_FOUND", `voucher '${code}' no longer exists`);
+					if (doc.redeemed[order_id]) return { code, order_id, status: "REDEEMED", uses: doc.uses };
+					if (doc.released[order_id]) throw new VoucherUnavailableError(code, "VOUCHER_RELEASED", `voucher '${code}' was released for order '${order_id}'`);
+					// The scope and minimum were checked when the order was priced; here only what can change in between.
+					const verdict = usability(doc, userKey, new Date());
+					if (!verdict.ok) throw new VoucherUnavailableError(code, verdict.reason, `${verdict.message}: the order was not placed and nothing was charged`);
+					const at = new Date().toISOString();
+					const n = await this.vouchers().updateWhere(redeemCondition(doc, order_id, userKey), {
+						$inc: { uses: 1, [`per_customer.${userKey}`]: 1 },
+						$set: { [`redeemed.${order_id}`]: { user_key: userKey, discount_cents, at } },
+					});
+					if (n === 1) return { code, order_id, status: "REDEEMED", uses: doc.uses + 1 };
+				}
+				throw new DependencyUnavailableError("vouchers", `voucher '${code}' is changing too fast to redeem; retry`);
+			},
+		},
+
+		/** Gives an order's use back (the saga's compensation); idempotent, and a later redeem of that order uses nothing. */
+		release: {
+			visibility: "public",
+			params: releaseParams,
+			async handler(this: VouchersThis, ctx: Ctx<ReleaseParams>): Promise<ReleaseAnswer> {
+				const { order_id } = ctx.params;
+				const code = normalizeCode(ctx.params.code);
+				for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+					const doc = await this.vouchers().findById(code);
+					if (!doc) return { code, order_id, status: "NONE" };
+					const at = new Date().toISOString();
+					const held = doc.redeemed[order_id];
+					if (held) {
+						const n = await this.vouchers().updateWhere(
+							{ id: code, [`redeemed.${order_id}`]: { $exists: true } },
+							{ $unset: { [`redeemed.${order_id}`]: true }, $inc: { uses: -1, [`per_customer.${held.user_key}`]: -1 }, $set: { [`released.${order_id}`]: at } },
+						);
+						if (n === 1) return { code, order_id, status: "RELEASED" };
+						continue;
+					}
+					if (doc.released[order_id]) return { code, order_id, status: "RELEASED" };
+					// Nothing held (the redeem failed, or has not arrived yet): the tombstone stops a late redeem.
+					const n = await this.vouchers().updateWhere(
+						{ id: code, [`redeemed.${order_id}`]: { $exists: false }, [`released.${order_id}`]: { $exists: false } },
+						{ $set: { [`released.${order_id}`]: at } },
+					);
+					if (n === 1) return { code, order_id, status: "NONE" };
+				}
+				throw new DependencyUnavailableError("vouchers", `voucher '${code}' is changing too fast to release; retry`);
+			},
+		},
+
+		/** Uses and live redemptions per voucher, for the crash test's invariants. */
+		redemptions: {
+			visibility: "public",
+			params: { code: { ...codeParams.code, optional: true } },
+			async handler(this: VouchersThis, ctx: Ctx<{ code?: string }>): Promise<{ rows: Array<{ code: string; uses: number; order_ids: string[] }> }> {
+				const query = ctx.params.code ? { id: normalizeCode(ctx.params.code) } : {};
+				const rows = await this.vouchers().find(query, { limit: 1000 });
+				return { rows: rows.map(d => ({ code: d.id, uses: d.uses, order_ids: Object.keys(d.redeemed) })) };
+			},
+		},
+	},
+
+	methods: {
+		/** The vouchers collection. */
+		vouchers(this: VouchersThis): Repository<VoucherDoc> {
+			return this.collection<VoucherDoc>("vouchers");
+		},
+
+		/** The voucher with this code (any case), or a 404 VOUCHER_NOT_FOUND. */
+		async existing(this: VouchersThis, code: string): Promise<VoucherDoc> {
+			const doc = await this.vouchers().findById(normalizeCode(code));
+			if (!doc) throw new NotFoundError("voucher", normalizeCode(code));
+			return doc;
+		},
+	},
+});
+
+export default VouchersService;
