@@ -27,15 +27,7 @@ export interface ShopStats {
 	rating_count: number;
 }
 
-export interface ApiShop extends ShopStats {
-	id: string;
-	name: string;
-	slug: string;
-	owner_id: string | null;
-	status: ShopStatus;
-	description: string;
-	created_at: string;
-}
+export type ApiShop = ShopStats & Pick<ShopDoc, "id" | "name" | "slug" | "owner_id" | "status" | "description" | "created_at">;
 
 /** The shop that owns products created without one (admin-created products, rows older than shops). */
 export const HOUSE_SHOP_ID = "shopflow";

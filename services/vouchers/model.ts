@@ -50,24 +50,10 @@ export interface VoucherDoc {
 }
 
 /** The voucher as the admin API shows it (money in decimal units). */
-export interface PublicVoucher {
+export type PublicVoucher = Omit<VoucherDoc, "id" | "min_subtotal_cents" | "redeemed" | "released" | "per_customer"> & {
 	code: string;
-	type: VoucherType;
-	value: number;
-	currency: string | null;
 	min_subtotal: number | null;
-	starts_at: string | null;
-	ends_at: string | null;
-	max_uses: number | null;
-	max_uses_per_customer: number | null;
-	product_ids: string[];
-	categories: string[];
-	shop_id: string | null;
-	active: boolean;
-	uses: number;
-	created_at: string;
-	updated_at: string;
-}
+};
 
 /** A cart line as a quote sees it: its price and what scopes it. */
 export interface QuoteLine {
