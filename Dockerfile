@@ -1,6 +1,6 @@
 # ShopFlow: one image for every role; SERVICES picks what a container runs.
 
-# --- build: compile the production code (tsconfig.build.json: no tests, no tools) with the dev dependencies ---
+# --- build: compile the production code (tsconfig.build.json: no tests, no tools) and the pages, with the dev dependencies ---
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -9,7 +9,9 @@ COPY tsconfig.json tsconfig.build.json moleculer.config.ts ./
 COPY config ./config
 COPY mixins ./mixins
 COPY services ./services
-RUN npx tsc -p tsconfig.build.json
+COPY web ./web
+# The server code and the browser pages (web/ into dist/web, served by the gateway at / and /ops/).
+RUN npm run build
 
 # --- runtime: production dependencies and the compiled code only ---
 FROM node:22-bookworm-slim AS runtime

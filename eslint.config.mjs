@@ -70,6 +70,8 @@ const importRules = [
 	),
 	// What can be set (env.ts, the resilience policy) depends on nothing of ours.
 	restrict(["config/*.ts"], [rule("^\\.\\./|(^|/)middlewares(/|$)", "config/env.ts and config/resilience.ts import nothing of ours.")]),
+	// The browser code (web/) is its own program: it talks to the shop over HTTP only, never by importing its code.
+	restrict(["web/**/*.ts", "web/**/*.tsx", "web/**/*.mts"], [rule("(^|/)(services|mixins|config|test)(/|$)", "web/ talks to the shop over HTTP (/api/v1) only; it imports no server code.")]),
 	// The broker options (part of the composition root) are built from the configuration they are given.
 	{ files: ["moleculer.config.ts"], rules: { "no-restricted-imports": ["error", { patterns: [NO_TEST, NO_LOAD_CONFIG] }] } },
 ];

@@ -68,6 +68,8 @@ export interface Config {
 	connectTimeoutMs: number;
 	/** METRICS_PORT: the port of this node's own Prometheus endpoint (GET /metrics); null for none (the gateway's only). */
 	metricsPort: number | null;
+	/** WEB_DIR: the built storefront and console (`npm run build` writes dist/web) that the gateway serves at / and /ops. */
+	webDir: string;
 	/** SHUTDOWN_TIMEOUT_MS: the longest a graceful stop (SIGTERM) may take before the process exits anyway (config/boot/shutdown.ts). */
 	shutdownTimeoutMs: number;
 }
@@ -283,6 +285,7 @@ export function loadConfig(env: Env = process.env): Config {
 		connectTimeoutMs: int(env, "CONNECT_TIMEOUT_MS", 15_000, 100, 600_000),
 		metricsPort: str(env, "METRICS_PORT") === undefined ? null : int(env, "METRICS_PORT", 0, 0, 65535),
 		shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 20_000, 2_000, 600_000),
+		webDir: path.resolve(str(env, "WEB_DIR") ?? "dist/web"),
 	};
 }
 

@@ -20,6 +20,7 @@ import { deadLetterActions } from "../mixins/events/dead-letters";
 import { traceActions } from "./api/traces";
 import { apiDocsActions, apiDocsEvents } from "./api/api-docs";
 import type { OpenApiDocument } from "./api/openapi/document";
+import { webAssets } from "./api/web-assets";
 import { cachedReadEvents, cachedReadMethods, createResponseCache, ResponseCacheCounts } from "./api/cached-reads";
 import type { ResponseCache } from "./api/response-cache";
 import type { AuthUser, ShopMeta } from "./common/meta";
@@ -71,6 +72,8 @@ export function createApiService(config: Config): ServiceSchema {
 			port: config.port,
 			ip: "0.0.0.0",
 			path: "",
+			// The storefront at / and the console at /ops/, for requests no route took (api/web-assets.ts).
+			assets: webAssets(config),
 			// No CORS headers in production until CORS_ORIGINS names the origins (api/security.ts).
 			cors: corsSettings(config),
 			// Every request gets a trace id of the gateway's own; the client's X-Request-ID is kept apart as its correlation id.

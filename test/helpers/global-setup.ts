@@ -1,5 +1,6 @@
 // Builds dist/ once per Jest run: tests that start ShopFlow in child processes run the compiled code. The production
-// code (tsconfig.build.json) and the tools (tsconfig.tools.json, into dist/test/tools/) are built apart.
+// code (tsconfig.build.json) and the tools (tsconfig.tools.json, into dist/test/tools/) are built apart, and the
+// browser pages (web/, into dist/web) that the gateway serves and the browser tests open.
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 
@@ -8,4 +9,5 @@ export default function globalSetup(): void {
 	for (const project of ["tsconfig.build.json", "tsconfig.tools.json"]) {
 		execFileSync(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", project], { cwd: root, stdio: "inherit" });
 	}
+	execFileSync(process.execPath, [path.join(root, "node_modules", "vite", "bin", "vite.js"), "build", "web", "--logLevel", "warn"], { cwd: root, stdio: "inherit" });
 }

@@ -1,0 +1,41 @@
+/**
+ * Headless Chromium for the browser tests: Debian's `chromium` (/usr/bin/chromium, installed by .ci/run), driven by
+ * playwright-core, never a downloaded browser. The flags keep it off the network (this machine refuses outside
+ * connections); Playwright gives every launch a fresh profile.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Where the browser tests save their screenshots (docs/screenshots, shown by the README). */
+export const SCREENSHOTS = path.resolve(__dirname, "..", "..", "docs", "screenshots");
+
+/** Launches headless Chromium; fails with a clear message when it is not installed. */
+export async function launchBrowser(): Promise<Browser> {
+	if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package (bash .ci/run does)`);
+	return chromium.launch({
+		executablePath: CHROMIUM,
+		headless: true,
+		args: [
+			"--no-sandbox",
+			"--disable-gpu",
+			"--disable-quic",
+			"--no-first-run",
+			"--disable-background-networking",
+			"--disable-component-update",
+			"--disable-sync",
+		],
+	});
+}
+
+/** The errors a page printed or threw, to assert that a journey ran clean. */
+export function collectPageErrors(page: Page): string[] {
+	const errors: string[] = [];
+	page.on("pageerror", e => errors.push(e.message));
+	page.on("console", m => {
+		if (m.type() === "error") errors.push(m.text());
+	});
+	return errors;
+}
