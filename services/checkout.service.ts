@@ -12,8 +12,9 @@ import { collectUpstreamCalls, takeUpstreamCalls } from "./common/call-chain";
 import { DbMixin, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { configOf } from "../config/env";
 import { IdempotencyKeyExpiry } from "./checkout/retention";
+import { UnknownOutcomes } from "./checkout/unknown-outcomes";
 import { CheckoutOutcomeUnknownError, ConflictError, DependencyUnavailableError, NotFoundError, ValidationFailedError } from "./common/errors";
-import { CART_CLAIM, CheckoutClaims, type Claim, type RequestDoc } from "./checkout/claims";
+import { CART_CLAIM, CheckoutClaims, processOwner, type Claim, type RequestDoc } from "./checkout/claims";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, objectWithoutNulls, type ServiceThis } from "./common/schema";
 import { callDependency } from "./common/dependency";
@@ -29,6 +30,8 @@ import {
 	checkoutStatus,
 	isValidIdempotencyKey,
 	orderBill,
+	orderedLines,
+	type OrderedLines,
 	quoteLinesOf,
 	repriceLines,
 	type PricedCart,
@@ -45,10 +48,6 @@ interface StartParams {
 	cart_id?: string;
 }
 
-/** The product ids and quantities an order bought, to take out of the cart. */
-function orderedLines(items: Array<{ product_id: string; quantity: number }>): Array<{ product_id: string; quantity: number }> {
-	return items.map(i => ({ product_id: i.product_id, quantity: i.quantity }));
-}
 
 /** The HTTP status and body of a checkout. */
 interface Outcome {
@@ -67,6 +66,8 @@ export interface CheckoutSettings {
 	minOrderTimeMs: number;
 	/** A checkout of an emptied cart this soon after an order was placed from it is a repeated click: it gets that order. */
 	repeatWindowMs: number;
+	/** How often claims left with an unknown outcome are settled by asking orders (checkout/unknown-outcomes.ts). */
+	settleLeftBehindMs: number;
 }
 
 interface CheckoutMethods extends DbMethods {
@@ -80,6 +81,7 @@ interface CheckoutMethods extends DbMethods {
 	remainingMs(ctx: Context<StartParams, ShopMeta>, started: number): number;
 	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart, rows: CatalogRow[]): Promise<Outcome>;
 	billFor(ctx: Context<StartParams, ShopMeta>, cart: CheckoutCart, priced: PricedCart, rows: CatalogRow[], country: string | null): Promise<Bill>;
+	clearOrdered(ctx: Context<unknown, ShopMeta> | null, userId: string, order: OrderedLines): Promise<void>;
 }
 interface CheckoutVars extends SettingsCacheVars {
 	opts: CheckoutSettings;
@@ -87,6 +89,7 @@ interface CheckoutVars extends SettingsCacheVars {
 	/** Claim ids this process is running now (a claim of this process that is not here was left by a crash). */
 	running: Set<string>;
 	keyExpiry: IdempotencyKeyExpiry<RequestDoc>;
+	unknownOutcomes: UnknownOutcomes;
 }
 type CheckoutThis = ServiceThis<CheckoutVars, CheckoutMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
@@ -99,7 +102,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 	name: "checkout",
 	mixins: [DbMixin({ requests: { indexes: [{ fields: ["user_id"] }, { fields: ["created_at"] }] } }), SettingsCacheMixin()],
 
-	settings: { staleClaimMs: 120_000, waitForClaimMs: 50_000, orderMarginMs: 2_000, minOrderTimeMs: 3_000, repeatWindowMs: 10_000 } satisfies CheckoutSettings,
+	settings: { staleClaimMs: 120_000, waitForClaimMs: 50_000, orderMarginMs: 2_000, minOrderTimeMs: 3_000, repeatWindowMs: 10_000, settleLeftBehindMs: 30_000 } satisfies CheckoutSettings,
 
 	actions: {
 		/** Places an order from the caller's cart: 201 shipped, 202 accepted, 402/409/503 failed, with the saga and call chain. */
@@ -274,10 +277,8 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			const orderKey = claimDoc.order_key as string;
 			this.running.add(claimDoc.id);
 			let outcome: Outcome;
-			let placedHere = false;
 			try {
 				const found = cartClaim.takenOver ? await this.takenOverOrder(ctx, started, orderKey) : null;
-				placedHere = !found;
 				outcome = found ?? (await this.createOrder(ctx, started, cart, orderKey, priced, rows));
 			} catch (err) {
 				// Nothing was placed: the cart is free again. When the outcome is unknown the claim stays, so that a retry
@@ -295,15 +296,17 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			}
 			await this.claims.finish(claimDoc, outcome.status, null);
 			// Only then does the order take its lines out of the cart: a repeated click in between finds the cart as it was
-			// and its claim done (the same order), never an empty cart that would answer an older order.
-			if (placedHere) {
-				const order = outcome.body.order;
-				await ctx.call("cart.clearFor", { user_id: cart.user_id, items: orderedLines(order.items) }).catch(err =>
-					// The order stands either way; a cart that kept its lines is a nuisance, not a reason to answer an error.
-					this.logger.warn(`Order ${order.id} placed but the cart of ${cart.user_id} was not cleared: ${String(err)}`),
-				);
-			}
+			// and its claim done (the same order), never an empty cart that would answer an older order. A claim still in
+			// progress had never got this far, so an order found by a takeover has its lines in the cart too.
+			await this.clearOrdered(ctx, cart.user_id, outcome.body.order);
 			return outcome;
+		},
+
+		/** Takes an order's lines out of its customer's cart; the order stands either way (a failure is only logged). */
+		async clearOrdered(this: CheckoutThis, ctx: Ctx<unknown> | null, userId: string, order: OrderedLines): Promise<void> {
+			await (ctx ?? this.broker).call("cart.clearFor", { user_id: userId, items: orderedLines(order.items) }).catch((err: unknown) =>
+				this.logger.warn(`Order ${order.id} placed but the cart of ${userId} was not cleared: ${String(err)}`),
+			);
 		},
 
 		/**
@@ -390,22 +393,22 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 	created(this: CheckoutThis) {
 		this.opts = this.settings as unknown as CheckoutSettings;
 		this.running = new Set();
-		const instance = uuid("run:");
-		const self = `${this.broker.nodeID}|${instance}`;
 		this.claims = new CheckoutClaims(
 			this.requests(),
-			{
-				id: self,
-				isAlive: (owner, recordId) => {
-					if (!owner) return true; // a record of an older version: only its age tells
-					if (owner === self) return this.running.has(recordId);
-					const [nodeId, ownerInstance] = owner.split("|");
-					// This node's id with another instance is an earlier run of this process (NODE_ID kept across restarts).
-					if (nodeId === this.broker.nodeID) return ownerInstance === instance && this.running.has(recordId);
-					return this.broker.registry.getNodeList({ onlyAvailable: true, withServices: false }).some(n => n.id === nodeId);
-				},
-			},
+			processOwner(this.broker.nodeID, uuid("run:"), this.running, nodeId => this.broker.registry.getNodeList({ onlyAvailable: true, withServices: false }).some(n => n.id === nodeId)),
 			this.opts.staleClaimMs,
+		);
+		this.unknownOutcomes = new UnknownOutcomes(
+			this.claims,
+			this.running,
+			{
+				lookup: (userId, orderKey) =>
+					this.broker.call<OrderCreateResult | null, Record<string, unknown>>("orders.byKey", { idempotency_key: orderKey, user_id: userId }, { timeout: 5_000, retries: 0 }),
+				clearCart: (userId, order) => this.clearOrdered(null, userId, order),
+			},
+			// No orders.create under a claim's key can start after the request's deadline (60 s): five minutes is safe.
+			{ intervalMs: this.opts.settleLeftBehindMs, noOrderAfterMs: 300_000 },
+			this.logger,
 		);
 		const { retention } = configOf(this);
 		this.keyExpiry = new IdempotencyKeyExpiry(
@@ -418,10 +421,11 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 
 	started(this: CheckoutThis) {
 		this.keyExpiry.start();
+		this.unknownOutcomes.start();
 	},
 
 	async stopped(this: CheckoutThis) {
-		await this.keyExpiry.stop();
+		await Promise.all([this.keyExpiry.stop(), this.unknownOutcomes.stop()]);
 	},
 });
 

@@ -40,6 +40,25 @@ export interface ClaimOwner {
 	isAlive(owner: string | undefined, recordId: string): boolean;
 }
 
+/**
+ * This process as the owner of claims: `<node id>|<instance>`. A record of this process is alive while its run is in
+ * memory; one of this node's id with another instance is an earlier run (NODE_ID kept across restarts), so dead; one
+ * of another node is alive while that node is up; one without an owner (an older version) only its age tells.
+ */
+export function processOwner(nodeId: string, instance: string, running: Set<string>, isNodeUp: (nodeId: string) => boolean): ClaimOwner {
+	const self = `${nodeId}|${instance}`;
+	return {
+		id: self,
+		isAlive: (owner, recordId) => {
+			if (!owner) return true;
+			if (owner === self) return running.has(recordId);
+			const [ownerNode, ownerInstance] = owner.split("|");
+			if (ownerNode === nodeId) return ownerInstance === instance && running.has(recordId);
+			return isNodeUp(ownerNode);
+		},
+	};
+}
+
 /** Claims records in the checkout's `requests` collection. */
 export class CheckoutClaims {
 	constructor(
@@ -84,6 +103,23 @@ export class CheckoutClaims {
 		const doc = await this.repo.findById(id);
 		if (doc) return { kind: "busy", doc };
 		throw new Error(`checkout claim ${id} kept changing`);
+	}
+
+	/**
+	 * Claims still in progress whose checkout is gone: left with an unknown outcome (`claimed_at` 0), or owned by a
+	 * process that died or a request that ran past the stale limit. Oldest first, at most `limit`.
+	 */
+	async leftBehind(limit: number): Promise<RequestDoc[]> {
+		const now = Date.now();
+		const rows = await this.repo.find({ state: "IN_PROGRESS" }, { sort: ["claimed_at"], limit: limit * 4 });
+		return rows.filter(d => d.claimed_at === 0 || !this.owner.isAlive(d.owner, d.id) || now - d.claimed_at > this.staleMs).slice(0, limit);
+	}
+
+	/** Takes a claim left behind for this process, as a customer's retry would (null when someone took it first). */
+	async takeOver(doc: RequestDoc): Promise<RequestDoc | null> {
+		const now = Date.now();
+		const n = await this.repo.updateWhere({ id: doc.id, state: "IN_PROGRESS", claimed_at: doc.claimed_at }, { $set: { claimed_at: now, owner: this.owner.id } });
+		return n === 1 ? { ...doc, claimed_at: now, owner: this.owner.id } : null;
 	}
 
 	/** The order key of the user's newest cart checkout placed within `windowMs`, for a click repeated after the cart emptied. */

@@ -187,3 +187,14 @@ export function checkoutResponse<O extends OrderLike>(result: OrderCreateResult<
 		upstream_calls: calls,
 	};
 }
+
+/** An order as far as the cart cares: its id and the lines it bought. */
+export interface OrderedLines {
+	id: string;
+	items: Array<{ product_id: string; quantity: number }>;
+}
+
+/** The product ids and quantities an order bought, to take out of the cart. */
+export function orderedLines(items: OrderedLines["items"]): OrderedLines["items"] {
+	return items.map(i => ({ product_id: i.product_id, quantity: i.quantity }));
+}

@@ -57,6 +57,18 @@ describe("a checkout retried after its outcome was unknown", () => {
 	afterAll(() => shop.stop());
 
 	const api = <T = Record<string, unknown>>(method: string, path: string, opts: { body?: unknown; token?: string } = {}) => http<T>(shop.url, method, `/api/v1${path}`, opts);
+	const BODY = { shipping_address: ADDRESS, payment_method: "card-456" };
+
+	/** A new customer with one unit of a new product in the cart. */
+	async function customerWithCart(): Promise<{ token: string; userId: string; productId: string }> {
+		const admin = await loginAdmin(shop.url, shop.config);
+		const productId = `unknown-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`;
+		expect((await api("POST", "/products", { token: admin, body: { id: productId, name: "Unknown", brand: "Acme", category: "gadgets", price: 10 } })).status).toBe(201);
+		expect((await api("PUT", `/inventory/${productId}`, { token: admin, body: { warehouse_id: "wh-1", on_hand: 10 } })).status).toBe(200);
+		const { token, id: userId } = await registerCustomer(shop.url);
+		expect((await api("POST", "/cart/add", { token, body: { product_id: productId, quantity: 1 } })).status).toBe(200);
+		return { token, userId, productId };
+	}
 
 	it("answers unknown while orders cannot be asked, then the one order placed, never a second one", async () => {
 		const admin = await loginAdmin(shop.url, shop.config);
@@ -82,5 +94,38 @@ describe("a checkout retried after its outcome was unknown", () => {
 		expect(last.status).toBe(201);
 		const { rows } = await shop.broker.call<{ rows: Array<{ id: string }> }, object>("orders.find", { user_id: userId });
 		expect(rows.map(r => r.id)).toEqual([last.body.order?.id]);
+	});
+
+	it("takes the ordered lines out of the cart when the retry finds the order the lost answer placed", async () => {
+		const { token, productId } = await customerWithCart();
+		loseAnswer = true;
+		unreachable = true;
+		expect((await api<CheckoutBody>("POST", "/checkout", { token, body: BODY })).body.type).toBe("CHECKOUT_OUTCOME_UNKNOWN");
+		unreachable = false;
+		expect((await api<CheckoutBody>("POST", "/checkout", { token, body: BODY })).status).toBe(201);
+		// Left in the cart, the lines would be bought a second time with the next product the customer adds.
+		const cart = await api<{ items: Array<{ product_id: string }> }>("GET", "/cart", { token });
+		expect(cart.body.items.filter(i => i.product_id === productId)).toEqual([]);
+	});
+
+	it("settles a claim left with an unknown outcome when the customer never retries", async () => {
+		const { token, userId } = await customerWithCart();
+		loseAnswer = true;
+		unreachable = true;
+		expect((await api<CheckoutBody>("POST", "/checkout", { token, body: BODY })).body.type).toBe("CHECKOUT_OUTCOME_UNKNOWN");
+		const checkout = shop.broker.getLocalService("checkout") as unknown as { unknownOutcomes: { runOnce(): Promise<number> } };
+		// orders still cannot say: the claim stays as it was, its order key kept.
+		expect(await checkout.unknownOutcomes.runOnce()).toBe(0);
+		unreachable = false;
+		expect(await checkout.unknownOutcomes.runOnce()).toBe(1);
+		const cart = await api<{ items: unknown[] }>("GET", "/cart", { token });
+		expect(cart.body.items).toEqual([]);
+		const { rows } = await shop.broker.call<{ rows: Array<{ id: string }> }, object>("orders.find", { user_id: userId });
+		expect(rows).toHaveLength(1);
+		// The customer's click now answers that order (the claim is done), never a second one.
+		const again = await api<CheckoutBody>("POST", "/checkout", { token, body: BODY });
+		expect(again.body.order?.id ?? again.body.type).not.toBe(undefined);
+		const after = await shop.broker.call<{ rows: Array<{ id: string }> }, object>("orders.find", { user_id: userId });
+		expect(after.rows).toHaveLength(1);
 	});
 });
