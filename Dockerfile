@@ -11,7 +11,7 @@ COPY mixins ./mixins
 COPY services ./services
 COPY web ./web
 # The server code and the browser pages (web/ into dist/web, served by the gateway at / and /ops/).
-RUN npm run build
+RUN npx tsc -p tsconfig.build.json && npm run build:web
 
 # --- runtime: production dependencies and the compiled code only ---
 FROM node:22-bookworm-slim AS runtime

@@ -16,6 +16,11 @@ declare module "moleculer" {
 		 * services/api/features.ts): while it is off the gateway answers 503 FEATURE_DISABLED.
 		 */
 		feature?: "checkout" | "reviews" | "vouchers" | "marketplace";
+		/**
+		 * What the action changes belongs to a shop: a caller who neither owns that shop nor is an admin gets 403
+		 * NOT_SHOP_OWNER (checked by the action; declared here so that the API description lists the 403).
+		 */
+		owned?: "shop";
 		rest?: string | string[] | Record<string, unknown>;
 	}
 	interface ServiceSchema {

@@ -226,6 +226,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 		/** Adds delivered units to a warehouse (its shop's owner or an admin). */
 		restock: {
 			auth: "required",
+			owned: "shop",
 			params: restockParams,
 			async handler(this: InventoryThis, ctx: Ctx<RestockParams>): Promise<Levels> {
 				await assertProductManager(ctx, ctx.params.product_id);
@@ -239,6 +240,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 		/** Sets a warehouse's on_hand after a count (its shop's owner or an admin); refused below what is reserved there (409). */
 		setLevel: {
 			auth: "required",
+			owned: "shop",
 			params: setLevelParams,
 			async handler(this: InventoryThis, ctx: Ctx<SetLevelParams>): Promise<Levels> {
 				await assertProductManager(ctx, ctx.params.product_id);

@@ -228,6 +228,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 		createInShop: {
 			feature: "marketplace",
 			auth: "required",
+			owned: "shop",
 			params: createInShopParams,
 			async handler(this: ProductsThis, ctx: Ctx<ProductInput & { shop_id: string }>): Promise<ApiProduct> {
 				return this.createProduct(ctx, ctx.params.shop_id);
@@ -239,6 +240,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 		/** Changes a product (its shop's owner or an admin); a new price is also announced as product.price-changed. */
 		update: {
 			auth: "required",
+			owned: "shop",
 			params: updateParams,
 			async handler(this: ProductsThis, ctx: Ctx<ProductUpdateInput>): Promise<ApiProduct> {
 				const { id, price, category, ...input } = ctx.params;
@@ -277,6 +279,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 		/** Removes a product from the catalog (its shop's owner or an admin); it stays stored, inactive, for re-pricing to refuse. */
 		remove: {
 			auth: "required",
+			owned: "shop",
 			params: { id: { type: "string", min: 1, max: 100 } },
 			async handler(this: ProductsThis, ctx: Ctx<IdParams>): Promise<{ id: string; deleted: true }> {
 				const current = await this.loadManaged(ctx, ctx.params.id);

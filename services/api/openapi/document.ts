@@ -27,6 +27,7 @@ export interface ActionDeclaration {
 	auth?: unknown;
 	roles?: unknown;
 	feature?: unknown;
+	owned?: unknown;
 }
 
 export interface DocumentInput {
@@ -119,7 +120,7 @@ function operation(route: GatewayRoute, method: string, pathNames: string[], dec
 	const errors: ErrorResponseName[] = [];
 	if (requestBody !== undefined || (route.jsonBody && WRITE_METHODS.includes(method))) errors.push("BadRequest", "PayloadTooLarge", "UnsupportedMediaType");
 	if (route.authenticated || access.needsUser) errors.push("Unauthorized");
-	if (access.roles.length > 0) errors.push("Forbidden");
+	if (access.roles.length > 0 || decl?.owned !== undefined) errors.push("Forbidden");
 	if (pathNames.length > 0) errors.push("NotFound");
 	if (Object.keys(props).length > 0 || schema.anyOf) errors.push("ValidationFailed");
 	if (route.rateLimited) errors.push("TooManyRequests");

@@ -28,7 +28,7 @@ interface ErrorResponse {
 export const ERROR_RESPONSES: Record<ErrorResponseName, ErrorResponse> = {
 	BadRequest: { status: "400", description: "The body is not JSON (INVALID_JSON), not an object of fields or carries `__proto__` (INVALID_BODY), or cannot be read (UNREADABLE_BODY)." },
 	Unauthorized: { status: "401", description: "No valid Bearer token where one is needed, or a malformed, invalid, expired or revoked one on any route (UNAUTHORIZED, INVALID_TOKEN, TOKEN_REVOKED)." },
-	Forbidden: { status: "403", description: "Signed in, but without the role the action needs (FORBIDDEN)." },
+	Forbidden: { status: "403", description: "Signed in, but without the role the action needs (FORBIDDEN), or not the owner of the shop whose data it changes (NOT_SHOP_OWNER)." },
 	NotFound: { status: "404", description: "No such id (`<KIND>_NOT_FOUND`), or another user's, which is never shown." },
 	PayloadTooLarge: { status: "413", description: "The body is larger than the gateway takes (PAYLOAD_TOO_LARGE)." },
 	UnsupportedMediaType: { status: "415", description: "The body is not `application/json` or its charset is not UTF-8 (UNSUPPORTED_MEDIA_TYPE)." },

@@ -8,6 +8,7 @@ const actions: Record<string, ActionDeclaration> = {
 	"products.create": { roles: ["admin"], params: { $$root: true, type: "object", strict: "remove", props: { name: { type: "string", min: 1 }, id: { type: "string", optional: true } } } },
 	"cart.update": { auth: "required", params: { product_id: { type: "string", max: 100 }, quantity: { type: "number", min: 0 } } },
 	"cart.clear": { auth: "required" },
+	"products.remove": { auth: "required", owned: "shop", params: { id: { type: "string" } } },
 	"settings.setFlag": { roles: ["admin"], feature: "admin", params: { name: { type: "string" }, enabled: { type: "boolean" } } },
 };
 const lookup = (name: string): ActionDeclaration | undefined => actions[name];
@@ -28,6 +29,7 @@ describe("buildDocument", () => {
 		v1("POST", "/products", "products.create"),
 		v1("PUT", "/cart/items/:product_id", "cart.update"),
 		v1("DELETE", "/cart", "cart.clear"),
+		v1("DELETE", "/products/:id", "products.remove"),
 		v1("PUT", "/admin/flags/:name", "settings.setFlag"),
 		v1("POST", "/vouchers", "vouchers.create"),
 		{ method: "GET", path: "/health/live", action: "api.live", authenticated: false, jsonBody: false, rateLimited: false },
@@ -37,7 +39,7 @@ describe("buildDocument", () => {
 	it("describes every route once, under its OpenAPI path", () => {
 		const ops = Object.entries(doc.paths).flatMap(([p, item]) => Object.keys(item).map(m => `${m} ${p}`));
 		expect(ops.sort()).toEqual(
-			["get /api/v1/products", "get /api/v1/catalog", "post /api/v1/products", "put /api/v1/cart/items/{product_id}", "delete /api/v1/cart", "put /api/v1/admin/flags/{name}", "post /api/v1/vouchers", "get /health/live"].sort(),
+			["get /api/v1/products", "get /api/v1/catalog", "post /api/v1/products", "put /api/v1/cart/items/{product_id}", "delete /api/v1/cart", "delete /api/v1/products/{id}", "put /api/v1/admin/flags/{name}", "post /api/v1/vouchers", "get /health/live"].sort(),
 		);
 		expect(doc.openapi).toBe("3.1.0");
 	});
@@ -80,6 +82,8 @@ describe("buildDocument", () => {
 		// No params: no 422; a JSON route still refuses an unreadable body.
 		expect(statuses("delete", "/api/v1/cart")).toEqual(["2XX", "400", "401", "413", "415", "429", "503", "default"]);
 		expect(statuses("put", "/api/v1/cart/items/{product_id}")).toContain("404");
+		// Any signed-in user may call it, but only the shop's owner (or an admin) changes anything.
+		expect(statuses("delete", "/api/v1/products/{id}")).toContain("403");
 		expect(statuses("get", "/health/live")).toEqual(["2XX", "503", "default"]);
 		expect(opOf(doc, "post", "/api/v1/products").responses["422"]).toEqual({ $ref: "#/components/responses/ValidationFailed" });
 	});
