@@ -76,9 +76,9 @@ function Header({ route }: { route: Route }) {
 				}}
 			>
 				<label for="top-q" class="sr-only">
-					Search products
+					Search the shop
 				</label>
-				<input id="top-q" name="q" type="search" placeholder="Search products" />
+				<input id="top-q" name="q" type="search" placeholder="Search the shop" />
 				<button type="submit">Search</button>
 			</form>
 			<nav class="nav" aria-label="Main">

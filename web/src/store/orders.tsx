@@ -129,6 +129,13 @@ function addressText(a: Address | string | null): string {
 	return [a.street, a.city, a.postal_code, a.country].filter(Boolean).join(", ");
 }
 
+/** Why an order failed, in words: a payment error whose history says "declined" is a declined card. */
+function failureWords(o: Order): string {
+	const last = o.history.at(-1)?.reason ?? "";
+	const type = o.failure_reason === "PAYMENT_ERROR" && /declined/i.test(last) ? "PAYMENT_DECLINED" : (o.failure_reason ?? "");
+	return messageForType(type) ?? `This order failed (${o.failure_reason ?? "unknown reason"}).`;
+}
+
 /** An order's page: status, items, bill, shipping address, and its timeline. */
 export function OrderPage({ id, route }: { id: string; route: Route }) {
 	const order = useApi<Order>(`/orders/${encodeURIComponent(id)}`);
@@ -159,9 +166,11 @@ export function OrderPage({ id, route }: { id: string; route: Route }) {
 			<nav class="crumbs" aria-label="Breadcrumb">
 				<a href="#/orders">Your orders</a>
 			</nav>
-			<h1 id="order-title">Order {id}</h1>
+			<h1 id="order-title">
+				Order <span class="order-id">{id}</span>
+			</h1>
 			{o && route.query.get("placed") && o.status !== "FAILED" && <Alert kind="ok">Thank you! Your order is placed.</Alert>}
-			{o?.status === "FAILED" && <Alert>{messageForType(o.failure_reason ?? "") ?? `This order failed (${o.failure_reason ?? "unknown reason"}).`}</Alert>}
+			{o?.status === "FAILED" && <Alert>{failureWords(o)}</Alert>}
 			<div class="with-side">
 				<section aria-labelledby="timeline-title">
 					<h2 id="timeline-title">Timeline</h2>
