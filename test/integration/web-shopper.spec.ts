@@ -10,6 +10,8 @@ import { SERVICE_NAMES } from "../../services/common/names";
 import { collectPageErrors, launchBrowser, SCREENSHOTS } from "../helpers/browser";
 import { http, loginAdmin, startShop, type Shop } from "../helpers/shop";
 
+const usd = (amount: number) => new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(amount);
+
 interface Listing {
 	total: number;
 }
@@ -33,6 +35,9 @@ describe("the storefront: a shopper's journey", () => {
 		// One use only: the journey's order uses it up, and the next cart is told so.
 		const created = await api("POST", "/admin/vouchers", { token: admin, body: { code: voucher, type: "percent", value: 10, max_uses: 1 } });
 		expect(created.status).toBe(201);
+		// A flat shipping fee and a US tax rate, so that every line of the bill has something to show.
+		const settings = await api("PUT", "/admin/settings", { token: admin, body: { shipping: { flat_fee: 5.99, free_over: 1000 }, tax: { default_rate: 0, rates: { US: 8.25 } } } });
+		expect(settings.status).toBe(200);
 		browser = await launchBrowser();
 		context = await browser.newContext({ viewport: { width: 390, height: 844 } });
 		page = await context.newPage();
@@ -123,7 +128,7 @@ describe("the storefront: a shopper's journey", () => {
 		await page.getByText(`Voucher ${voucher} saves you`).waitFor();
 		const cart = await api<{ subtotal: number; discount: number; total: number }>("GET", "/cart", { token: await shopperToken() });
 		expect(cart.body.discount).toBeGreaterThan(0);
-		expect(await page.getByTestId("bill-total").textContent()).toBe(`$${cart.body.total.toFixed(2)}`);
+		expect(await page.getByTestId("bill-total").textContent()).toBe(usd(cart.body.total));
 		await shot("cart");
 	});
 
@@ -144,15 +149,21 @@ describe("the storefront: a shopper's journey", () => {
 		await page.getByLabel("Last 4 digits").fill("4242");
 		await page.getByRole("button", { name: "Save payment method" }).click();
 		await page.getByRole("radio", { name: "Visa ending in 4242" }).waitFor();
+		// The bill for the address's country: shipping and US tax on the discounted subtotal.
+		const quote = await api<{ shipping_fee: number; tax: number; total: number }>("GET", "/cart?country=US", { token: await shopperToken() });
+		expect(quote.body.shipping_fee).toBe(5.99);
+		expect(quote.body.tax).toBeGreaterThan(0);
+		await page.getByTestId("bill-total").filter({ hasText: usd(quote.body.total) }).waitFor();
 		await shot("checkout");
 
 		await page.getByRole("button", { name: "Place order" }).dblclick();
 		await page.getByText("Thank you! Your order is placed.").waitFor();
 		const token = await shopperToken();
-		const orders = await api<{ total: number; rows: Array<{ id: string; status: string; discount: number; voucher?: { code: string } }> }>("GET", "/orders", { token });
+		const orders = await api<{ total: number; rows: Array<{ id: string; total: number; voucher?: { code: string } }> }>("GET", "/orders", { token });
 		expect(orders.body.total).toBe(1);
 		const order = orders.body.rows[0]!;
 		expect(order.voucher?.code).toBe(voucher);
+		expect(order.total).toBe(quote.body.total);
 		expect(page.url()).toContain(`#/order/${order.id}`);
 
 		const timeline = page.locator("ol.timeline > li");
@@ -162,7 +173,7 @@ describe("the storefront: a shopper's journey", () => {
 		// The audit trail where the shop has it, else the order's own status changes: one entry each.
 		const expected = trail.status === 200 ? (Array.isArray(trail.body) ? trail.body : trail.body.rows).length : history.body.history.length;
 		expect(await timeline.count()).toBe(expected);
-		expect(await page.getByTestId("bill-total").textContent()).toMatch(/^\$\d/);
+		await page.getByTestId("bill-total").filter({ hasText: usd(order.total) }).waitFor();
 		expect(await page.locator(".cart-link .count-badge").textContent()).toBe("0");
 		await shot("order");
 

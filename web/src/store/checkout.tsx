@@ -34,6 +34,7 @@ async function placeOrder(body: unknown, key: string): Promise<{ status: number;
 function NewAddress({ onSaved }: { onSaved: (a: Address) => void }) {
 	const [f, setF] = useState({ label: "", street: "", city: "", postal_code: "", country: "" });
 	const [error, setError] = useState<string | null>(null);
+	const box = useRef<HTMLDetailsElement>(null);
 	const field = (k: keyof typeof f, label: string, opts: { required?: boolean; auto?: string } = {}) => (
 		<div class="field">
 			<label for={`na-${k}`}>{label}</label>
@@ -47,12 +48,13 @@ function NewAddress({ onSaved }: { onSaved: (a: Address) => void }) {
 		try {
 			onSaved(await api<Address>("POST", "/account/addresses", body));
 			setF({ label: "", street: "", city: "", postal_code: "", country: "" });
+			if (box.current) box.current.open = false;
 		} catch (err) {
 			setError(explain(err));
 		}
 	};
 	return (
-		<details class="add-new">
+		<details class="add-new" ref={box}>
 			<summary>Add a new address</summary>
 			<form class="stack" onSubmit={save} aria-label="New address">
 				{field("label", "Label (e.g. Home)")}
@@ -73,18 +75,20 @@ function NewAddress({ onSaved }: { onSaved: (a: Address) => void }) {
 function NewPayment({ onSaved }: { onSaved: (p: PaymentMethod) => void }) {
 	const [f, setF] = useState({ token: "", brand: "", last4: "" });
 	const [error, setError] = useState<string | null>(null);
+	const box = useRef<HTMLDetailsElement>(null);
 	const save = async (e: TargetedEvent<HTMLFormElement>) => {
 		e.preventDefault();
 		setError(null);
 		try {
 			onSaved(await api<PaymentMethod>("POST", "/account/payment-methods", { token: f.token.trim(), brand: f.brand.trim(), last4: f.last4.trim() }));
 			setF({ token: "", brand: "", last4: "" });
+			if (box.current) box.current.open = false;
 		} catch (err) {
 			setError(explain(err));
 		}
 	};
 	return (
-		<details class="add-new">
+		<details class="add-new" ref={box}>
 			<summary>Add a payment method</summary>
 			<form class="stack" onSubmit={save} aria-label="New payment method">
 				<div class="field">
