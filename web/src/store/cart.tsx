@@ -119,13 +119,13 @@ export function CartPage() {
 		<section aria-labelledby="cart-title" aria-busy={c ? "false" : "true"}>
 			<h1 id="cart-title">Your cart</h1>
 			{!c ? (
-				<div class="cart-skeleton" />
+				<div class="cart-skeleton" key="loading" />
 			) : c.items.length === 0 ? (
 				<p class="empty">
 					Your cart is empty. <a href="#/">Browse the catalog</a>.
 				</p>
 			) : (
-				<div class="with-side">
+				<div class="with-side" key="cart">
 					<ul class="lines">
 						{c.items.map(i => (
 							<Line key={i.product_id} item={i} currency={c.currency} busy={action.busy} run={action.run} />
