@@ -89,7 +89,7 @@ describe("the storefront: a shopper's journey", () => {
 		await shot("search");
 	});
 
-	it("opens a product with its availability and reviews, and signs up to add it to the cart", async () => {
+	it("opens a product with its availability and reviews, signs up to add it to the cart, and reviews it", async () => {
 		await page.getByRole("link", { name: "WH-1000XM5 Wireless Headphones" }).click();
 		await page.getByRole("heading", { name: "WH-1000XM5 Wireless Headphones" }).waitFor();
 		await page.getByText(/\d+ available/).waitFor();
@@ -109,6 +109,16 @@ describe("the storefront: a shopper's journey", () => {
 		await page.getByRole("button", { name: "Add to cart" }).click();
 		await page.getByText("Added 1 to your cart.").waitFor();
 		await page.locator(".count-badge", { hasText: "1" }).waitFor();
+
+		await page.getByText("Write a review").click();
+		await page.getByLabel("Rating").selectOption("4");
+		await page.getByLabel("Comment").fill("Quiet on the train, and the battery lasts the week.");
+		await page.getByRole("button", { name: "Post review" }).click();
+		await page.getByText("Thank you for your review.").waitFor();
+		await page.locator(".review-list li", { hasText: "Quiet on the train" }).waitFor();
+		const reviews = await api<{ count: number; average_rating: number }>("GET", "/reviews?product_id=sony-wh-1000xm5");
+		expect(reviews.body.count).toBe(1);
+		expect(reviews.body.average_rating).toBe(4);
 		await shot("product");
 	});
 

@@ -97,6 +97,12 @@ function Facet({ title, counts, chosen, link }: { title: string; counts: Record<
 					<li key={v}>
 						<a href={link(chosen === v ? undefined : v)} aria-current={chosen === v ? "true" : undefined} class={chosen === v ? "chosen" : undefined}>
 							{v} <span class="muted">({n})</span>
+							{chosen === v && (
+								<>
+									<span aria-hidden="true"> ✕</span>
+									<span class="sr-only"> (remove this filter)</span>
+								</>
+							)}
 						</a>
 					</li>
 				))}

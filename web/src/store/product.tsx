@@ -6,7 +6,7 @@ import { price, when } from "../lib/format";
 import { needSignIn, useApi } from "./data";
 import { explain } from "./errors";
 import { href } from "./router";
-import { cartChanged } from "./session";
+import { cartChanged, useSession } from "./session";
 import type { Cart, Product, Reviews, Shop } from "./types";
 import { Alert, Stars, Stock, Tile } from "./ui";
 
@@ -52,9 +52,59 @@ function AddToCart({ product }: { product: Product }) {
 	);
 }
 
+/** The signed-in shopper's review of the product: a rating and a comment. */
+function WriteReview({ productId, onSaved }: { productId: string; onSaved: () => void }) {
+	const [rating, setRating] = useState(5);
+	const [comment, setComment] = useState("");
+	const [busy, setBusy] = useState(false);
+	const [note, setNote] = useState<{ ok: boolean; text: string } | null>(null);
+	const save = async (e: TargetedEvent<HTMLFormElement>) => {
+		e.preventDefault();
+		setBusy(true);
+		setNote(null);
+		try {
+			await api("POST", "/reviews", { product_id: productId, rating, comment: comment.trim() });
+			setComment("");
+			setNote({ ok: true, text: "Thank you for your review." });
+			onSaved();
+		} catch (err) {
+			if (err instanceof ApiError && err.status === 401) return needSignIn();
+			setNote({ ok: false, text: err instanceof ApiError && err.type === "REVIEW_EXISTS" ? "You have reviewed this product already." : explain(err) });
+		} finally {
+			setBusy(false);
+		}
+	};
+	return (
+		<details class="add-new">
+			<summary>Write a review</summary>
+			<form class="stack" onSubmit={save} aria-label="Your review">
+				<div class="field narrow">
+					<label for="rv-rating">Rating</label>
+					<select id="rv-rating" value={String(rating)} onChange={e => setRating(Number(e.currentTarget.value))}>
+						{[5, 4, 3, 2, 1].map(n => (
+							<option key={n} value={String(n)}>
+								{`${n} star${n === 1 ? "" : "s"}`}
+							</option>
+						))}
+					</select>
+				</div>
+				<div class="field">
+					<label for="rv-comment">Comment</label>
+					<textarea id="rv-comment" rows={3} maxLength={2000} value={comment} onInput={e => setComment(e.currentTarget.value)} />
+				</div>
+				{note && <Alert kind={note.ok ? "ok" : "error"}>{note.text}</Alert>}
+				<button type="submit" disabled={busy}>
+					Post review
+				</button>
+			</form>
+		</details>
+	);
+}
+
 /** The product's reviews with their average. */
 function ReviewList({ productId }: { productId: string }) {
 	const reviews = useApi<Reviews>(`/reviews?product_id=${encodeURIComponent(productId)}`);
+	const { user } = useSession();
 	const r = reviews.data;
 	return (
 		<section class="reviews" aria-labelledby="reviews-title">
@@ -82,6 +132,7 @@ function ReviewList({ productId }: { productId: string }) {
 					</ul>
 				</>
 			)}
+			{user && <WriteReview productId={productId} onSaved={reviews.reload} />}
 		</section>
 	);
 }
