@@ -58,9 +58,9 @@ export function CatalogPage({ route }: { route: Route }) {
 					label="Brand"
 					value={q.brand}
 					onPick={pick("brand")}
-					options={Object.entries(brands.data?.facets.brand ?? {})
+					options={Object.entries({ ...(q.brand ? { [q.brand]: 0 } : {}), ...(brands.data?.facets.brand ?? {}) })
 						.sort(([a], [b]) => a.localeCompare(b))
-						.map(([b, n]) => [b, `${b} (${n})`])}
+						.map(([b, n]) => [b, n > 0 ? `${b} (${n})` : b])}
 				/>
 				<Filter id="f-shop" label="Shop" value={q.shop} onPick={pick("shop")} options={(shops.data?.rows ?? []).map(s => [s.id, s.name])} />
 			</form>
