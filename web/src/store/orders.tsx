@@ -70,19 +70,50 @@ interface TimelineEntry {
 	bad: boolean;
 }
 
+/** The order stream's event types (GET /orders/:id/history) in the shopper's words. */
+const EVENT_WORDS: Record<string, string> = {
+	created: "Placed",
+	paid: "Paid",
+	stock_reserved: "Items reserved",
+	shipped: "Shipped",
+	delivered: "Delivered",
+	compensating: "Being undone",
+	failed: "Failed",
+	cancelled: "Cancelled",
+	cancel_requested: "Cancellation requested",
+	payment_recorded: "Payment recorded",
+	shipment_recorded: "Shipment recorded",
+	refunded: "Refunded",
+	stock_released: "Items released",
+	shipment_cancelled: "Shipment cancelled",
+	voucher_released: "Voucher given back",
+	imported: "Imported",
+};
+
 function eventTitle(type: string): string {
-	const t = type.replace(/^order\./, "").replace(/[._]/g, " ");
+	if (EVENT_WORDS[type]) return EVENT_WORDS[type];
+	const t = type.replace(/[._]/g, " ");
 	return t.charAt(0).toUpperCase() + t.slice(1);
 }
 
-function eventDetail(e: HistoryEvent): string | null {
-	const d = e.data as { reason?: unknown; status?: unknown } | null | undefined;
+/** Who did it: the stream's actor is "user:<id>", "admin:<id>" or "system:<part>". */
+function actorWords(actor: unknown): string | null {
+	if (typeof actor !== "string") return null;
+	const [kind, who] = actor.split(":", 2);
+	if (kind === "user") return "by you";
+	if (kind === "admin") return "by the shop's staff";
+	if (kind === "system" && who && who !== "unknown") return "by the shop";
+	return null;
+}
+
+function eventDetail(e: HistoryEvent, currency: string): string | null {
+	const d = (e.data ?? {}) as { reason?: unknown; failure_reason?: unknown; amount_cents?: unknown; code?: unknown };
 	const parts: string[] = [];
-	if (d && typeof d.status === "string") parts.push(STATUS_WORDS[d.status] ?? d.status);
-	if (d && typeof d.reason === "string") parts.push(d.reason);
-	const actor = e.actor as { type?: string; id?: string } | string | null | undefined;
-	if (typeof actor === "string") parts.push(`by ${actor}`);
-	else if (actor?.type) parts.push(`by ${actor.type}`);
+	if (typeof d.reason === "string" && d.reason) parts.push(d.reason);
+	if (typeof d.amount_cents === "number") parts.push(price(d.amount_cents / 100, currency));
+	if (typeof d.code === "string") parts.push(`voucher ${d.code}`);
+	const by = actorWords(e.actor);
+	if (by) parts.push(by);
 	return parts.length ? parts.join(" · ") : null;
 }
 
@@ -109,7 +140,13 @@ function useTimeline(order: Order | null): { entries: TimelineEntry[] | null; so
 			source: "events",
 			entries: [...events]
 				.sort((a, b) => a.seq - b.seq)
-				.map(e => ({ key: `e${e.seq}`, title: eventTitle(e.type), at: e.at, detail: eventDetail(e), bad: /fail|cancel|compensat|declin|refund/i.test(e.type) })),
+				.map(e => ({
+					key: `e${e.seq}`,
+					title: eventTitle(e.type),
+					at: e.at,
+					detail: eventDetail(e, order.currency),
+					bad: /fail|cancel|compensat|refund|released/i.test(e.type),
+				})),
 		};
 	return {
 		source: "status",
