@@ -24,6 +24,7 @@ describe("the storefront: a shopper's journey", () => {
 	let errors: string[];
 	let admin: string;
 	const voucher = `PHONE${Date.now().toString(36).toUpperCase()}`;
+	const email = `phone-${Date.now()}@example.com`;
 	const api = <T>(method: string, p: string, opts: { body?: unknown; token?: string } = {}) => http<T>(shop.url, method, `/api/v1${p}`, opts);
 	const shot = (name: string) => page.screenshot({ path: path.join(SCREENSHOTS, `store-${name}.png`), fullPage: true });
 	const shopperToken = async () => (await page.evaluate(() => localStorage.getItem("shopflow.token"))) ?? "";
@@ -100,7 +101,7 @@ describe("the storefront: a shopper's journey", () => {
 		await page.getByRole("heading", { name: "Sign in" }).waitFor();
 		await page.getByRole("link", { name: "Create an account" }).click();
 		await page.getByLabel("Name").fill("Phone Shopper");
-		await page.getByLabel("Email").fill(`phone-${Date.now()}@example.com`);
+		await page.getByLabel("Email").fill(email);
 		await page.getByLabel("Password").fill("correct-horse-battery");
 		await page.getByRole("button", { name: "Sign up" }).click();
 		await page.getByRole("heading", { name: "WH-1000XM5 Wireless Headphones" }).waitFor();
@@ -229,6 +230,22 @@ describe("the storefront: a shopper's journey", () => {
 		await page.getByRole("alert").getByText(/no longer in stock|went out of stock/).waitFor();
 		const orders = await api<{ rows: Array<{ status: string }> }>("GET", "/orders", { token });
 		expect(orders.body.rows.map(o => o.status).sort()).toEqual(["FAILED", "FAILED", "SHIPPED"]);
+	});
+
+	it("signs out, refuses a wrong password in words, and signs back in to the orders", async () => {
+		await page.getByRole("button", { name: /^Sign out/ }).click();
+		await page.getByRole("link", { name: "Sign in" }).waitFor();
+		expect(await page.evaluate(() => localStorage.getItem("shopflow.token"))).toBeNull();
+		await page.goto(`${shop.url}/#/orders`);
+		await page.getByRole("heading", { name: "Sign in" }).waitFor();
+		await page.getByLabel("Email").fill(email);
+		await page.getByLabel("Password").fill("not-the-password");
+		await page.getByRole("button", { name: "Sign in" }).click();
+		await page.getByRole("alert").getByText("The email or password is wrong.").waitFor();
+		await page.getByLabel("Password").fill("correct-horse-battery");
+		await page.getByRole("button", { name: "Sign in" }).click();
+		await page.getByRole("heading", { name: "Your orders" }).waitFor();
+		expect(await page.locator(".order-list li").count()).toBe(3);
 	});
 
 	it("is usable with the keyboard: a skip link, visible focus, and every page reachable by links", async () => {
