@@ -52,7 +52,7 @@ describe("the web pages", () => {
 		const page = await browser.newPage();
 		const errors = collectPageErrors(page);
 		await page.goto(`${shop.url}/`);
-		await page.getByRole("heading", { name: "ShopFlow" }).waitFor();
+		await page.getByRole("heading", { name: "Catalog" }).waitFor();
 		await page.getByText("7-in-1 USB-C Hub").first().waitFor();
 		expect(errors).toEqual([]);
 		await page.close();
