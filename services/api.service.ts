@@ -21,6 +21,8 @@ import { traceActions } from "./api/traces";
 import { apiDocsActions, apiDocsEvents } from "./api/api-docs";
 import type { OpenApiDocument } from "./api/openapi/document";
 import { webAssets } from "./api/web-assets";
+import { opsActions, type OpsState } from "./api/ops-actions";
+import { OpsFeed, type CheckoutAnswer } from "./api/ops-feed";
 import { cachedReadEvents, cachedReadMethods, createResponseCache, ResponseCacheCounts } from "./api/cached-reads";
 import type { ResponseCache } from "./api/response-cache";
 import type { AuthUser, ShopMeta } from "./common/meta";
@@ -45,7 +47,7 @@ interface GatewayMeta extends ShopMeta {
 /** The HTTP server's handler and the request action of moleculer-web, which the gateway wraps. */
 type HttpHandler = (this: unknown, req: IncomingMessage, res: ServerResponse, next?: unknown) => Promise<void>;
 
-interface ApiVars extends SettingsCacheVars {
+interface ApiVars extends SettingsCacheVars, OpsState {
 	kv: KeyValueStore;
 	/** Anonymous catalog answers (null when GATEWAY_CACHE_TTL_MS=0); see api/cached-reads.ts. */
 	responseCache: ResponseCache | null;
@@ -164,6 +166,7 @@ export function createApiService(config: Config): ServiceSchema {
 			...deadLetterActions,
 			...traceActions(config),
 			...apiDocsActions,
+			...opsActions(config),
 
 			/** Liveness: the process answers. */
 			live: {
@@ -196,8 +199,14 @@ export function createApiService(config: Config): ServiceSchema {
 		events: { ...cachedReadEvents, ...apiDocsEvents },
 
 		methods: {
-			// moleculer-web's sendResponse, storing the answers of the response cache of anonymous catalog reads.
-			sendResponse: cachedReadMethods.sendResponse,
+			/**
+			 * moleculer-web's sendResponse, storing the answers of the response cache of anonymous catalog reads; a
+			 * checkout's answer is also remembered for the operations console (api/ops-feed.ts).
+			 */
+			sendResponse(this: ApiThis, req: GatewayRequest, res: ServerResponse, data: unknown, action?: unknown): void {
+				if (req.$action?.name === "checkout.start" && data !== null && typeof data === "object") this.opsFeed.recordCheckout(res.statusCode, data as CheckoutAnswer);
+				return (cachedReadMethods.sendResponse as (this: unknown, ...args: unknown[]) => void).call(this, req, res, data, action);
+			},
 
 			/** Every request: security headers first, then the response cache and moleculer-web (api/cached-reads.ts). */
 			httpHandler(this: ApiThis, req: IncomingMessage, res: ServerResponse, next?: unknown): Promise<void> {
@@ -215,6 +224,8 @@ export function createApiService(config: Config): ServiceSchema {
 			 * progress and refuses the rest with 503 SHUTTING_DOWN (api/drain.ts).
 			 */
 			drainHttp(this: ApiThis, timeoutMs: number): Promise<DrainResult> {
+				// The consoles' live streams never finish by themselves: they end first, and reconnect to another gateway.
+				this.opsFeed.closeAll();
 				return this.httpDrain.drain(this.server, timeoutMs);
 			},
 
@@ -280,9 +291,12 @@ export function createApiService(config: Config): ServiceSchema {
 			this.responseCacheCounts = new ResponseCacheCounts();
 			this.apiDocument = null;
 			this.httpDrain = new HttpDrain();
+			this.opsFeed = new OpsFeed(this.broker);
+			this.chaosRuns = { current: null, finished: [] };
 		},
 
 		async stopped(this: ApiThis) {
+			this.opsFeed.closeAll();
 			await this.kv.close();
 		},
 	});
