@@ -3,6 +3,7 @@
  * `users.resolveToken`, role checks declared per action, per-client rate limits, health and metrics.
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import type { Context, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
 import ApiGateway from "moleculer-web";
@@ -22,7 +23,8 @@ import { apiDocsActions, apiDocsEvents } from "./api/api-docs";
 import type { OpenApiDocument } from "./api/openapi/document";
 import { webAssets } from "./api/web-assets";
 import { opsActions, type OpsState } from "./api/ops-actions";
-import { OpsFeed, type CheckoutAnswer } from "./api/ops-feed";
+import { OpsFeed, sendEventStream, type CheckoutAnswer } from "./api/ops-feed";
+import { answerCode } from "./api/ops-chaos-run";
 import { cachedReadEvents, cachedReadMethods, createResponseCache, ResponseCacheCounts } from "./api/cached-reads";
 import type { ResponseCache } from "./api/response-cache";
 import type { AuthUser, ShopMeta } from "./common/meta";
@@ -204,7 +206,10 @@ export function createApiService(config: Config): ServiceSchema {
 			 * checkout's answer is also remembered for the operations console (api/ops-feed.ts).
 			 */
 			sendResponse(this: ApiThis, req: GatewayRequest, res: ServerResponse, data: unknown, action?: unknown): void {
-				if (req.$action?.name === "checkout.start" && data !== null && typeof data === "object") this.opsFeed.recordCheckout(res.statusCode, data as CheckoutAnswer);
+				const name = req.$action?.name;
+				if (name === "checkout.start" && data !== null && typeof data === "object")
+					this.opsFeed.recordCheckout(req.$ctx?.meta.$statusCode ?? answerCode(data as CheckoutAnswer), data as CheckoutAnswer);
+				if (name === "api.opsStream" && data instanceof Readable) return sendEventStream(res, data);
 				return (cachedReadMethods.sendResponse as (this: unknown, ...args: unknown[]) => void).call(this, req, res, data, action);
 			},
 
@@ -297,6 +302,7 @@ export function createApiService(config: Config): ServiceSchema {
 
 		async stopped(this: ApiThis) {
 			this.opsFeed.closeAll();
+			this.chaosRuns.current?.abort();
 			await this.kv.close();
 		},
 	});

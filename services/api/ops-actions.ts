@@ -48,7 +48,7 @@ interface StartParams {
 	concurrency?: number;
 }
 
-type Ctx<P> = Context<P, ShopMeta & { $responseType?: string }>;
+type Ctx<P> = Context<P, ShopMeta>;
 
 /** The gateway's console state (the api service creates it). */
 const stateOf = (svc: Service): OpsState => svc as unknown as OpsState;
@@ -61,11 +61,9 @@ export function opsActions(config: Pick<Config, "behaviorEnabled">): Record<stri
 			// The stream outlives the call that opened it; nothing to retry or time out.
 			retryPolicy: { enabled: false },
 			params: {},
-			handler(this: Service, ctx: Ctx<object>): PassThrough {
+			handler(this: Service): PassThrough {
 				const { opsFeed } = stateOf(this);
 				if (opsFeed.full) throw new TooManyStreamsError(opsFeed.consoles);
-				ctx.meta.$responseType = "text/event-stream; charset=utf-8";
-				ctx.meta.$responseHeaders = { "Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no" };
 				return opsFeed.open();
 			},
 		},
@@ -123,7 +121,7 @@ export function opsActions(config: Pick<Config, "behaviorEnabled">): Record<stri
 					chaosRuns.finished.splice(KEPT_RUNS);
 				});
 				ctx.meta.$statusCode = 202;
-				ctx.meta.$location = `/api/v1/admin/chaos/runs/${run.view.id}`;
+				ctx.meta.$responseHeaders = { Location: `/api/v1/admin/chaos/runs/${run.view.id}` };
 				return run.view;
 			},
 		},

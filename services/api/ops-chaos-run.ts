@@ -86,6 +86,7 @@ export class ChaosRun {
 	private products: string[] = [];
 	private before = new Map<string, StockCount>();
 	private searchTimes: number[] = [];
+	private aborted = false;
 
 	constructor(
 		private readonly broker: ServiceBroker,
@@ -114,6 +115,7 @@ export class ChaosRun {
 			await this.load();
 			this.setStatus("settling");
 			const orders = await this.settle(this.opts.settleMs ?? 60_000);
+			if (this.aborted) throw new Error("the gateway stopped during the run");
 			this.setStatus("checking");
 			await this.check(orders);
 			this.view.status = "done";
@@ -124,6 +126,11 @@ export class ChaosRun {
 		this.view.finished_at = new Date().toISOString();
 		this.announce();
 		return this.view;
+	}
+
+	/** Stops placing checkouts (the gateway is stopping); the run ends as failed. */
+	abort(): void {
+		this.aborted = true;
 	}
 
 	private announce(): void {
@@ -174,6 +181,7 @@ export class ChaosRun {
 		let done = false;
 		const worker = async (user: AuthUser): Promise<void> => {
 			while (next < this.opts.checkouts) {
+				if (this.aborted) throw new Error("the gateway stopped during the run");
 				const n = next++;
 				this.view.outcomes.push(await this.checkoutOnce(user, n, behavior));
 				this.announce();
@@ -242,7 +250,7 @@ export class ChaosRun {
 				this.customers.map(c => this.broker.call("orders.find", { user_id: c.id, limit: 1000 }, { timeout: CALL_TIMEOUT }) as Promise<{ rows: InvariantOrder[] }>),
 			);
 			const orders = lists.flatMap(l => l.rows);
-			if (orders.every(o => SETTLED_STATUSES.has(o.status)) || Date.now() > deadline) return orders;
+			if (orders.every(o => SETTLED_STATUSES.has(o.status)) || Date.now() > deadline || this.aborted) return orders;
 			await sleep(500);
 		}
 	}

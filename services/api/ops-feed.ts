@@ -6,7 +6,8 @@
  * the only standing cost is remembering the last checkouts this gateway answered (a bounded list) and their
  * latencies (a counter per 10-second bucket).
  */
-import { PassThrough } from "node:stream";
+import type { ServerResponse } from "node:http";
+import { PassThrough, type Readable } from "node:stream";
 import type { ServiceBroker } from "moleculer";
 import { readCluster, type ClusterReading } from "./ops-readings";
 import { OpsSeries, type SeriesPoint } from "./ops-series";
@@ -147,4 +148,15 @@ export class OpsFeed {
 			this.ticking = false;
 		}
 	}
+}
+
+/**
+ * Sends an event stream as the answer (the gateway's sendResponse hands it here): piped without moleculer-web's
+ * `pipeline`, for which a console that closes its tab is an error to log; here it just ends the stream.
+ */
+export function sendEventStream(res: ServerResponse, stream: Readable): void {
+	res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no" });
+	res.once("close", () => stream.destroy());
+	stream.once("end", () => res.end());
+	stream.pipe(res, { end: false });
 }

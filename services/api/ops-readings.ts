@@ -64,7 +64,7 @@ async function nodeMetrics(broker: ServiceBroker, nodes: string[], unreachable: 
 	await Promise.all(
 		nodes.map(async nodeID => {
 			try {
-				out.set(nodeID, (await broker.call("$node.metrics", { includes: ["shopflow.*"] }, { ...CALL, nodeID })) as MetricObject[]);
+				out.set(nodeID, (await broker.call("$node.metrics", { includes: ["shopflow.**"] }, { ...CALL, nodeID })) as MetricObject[]);
 			} catch {
 				unreachable.push(nodeID);
 			}
