@@ -129,6 +129,11 @@ export async function readCluster(broker: ServiceBroker): Promise<ClusterReading
 
 /** Orders by status and the sagas still running (oldest first: a stuck one shows at the top). */
 async function readSagas(broker: ServiceBroker, r: ClusterReading): Promise<void> {
+	// No orders node now: said once per snapshot, without a call that Moleculer would log as a warning every tick.
+	if (broker.registry.getActionEndpoints("orders.stats")?.hasAvailable() !== true) {
+		r.unreachable.push("orders");
+		return;
+	}
 	try {
 		const stats = (await broker.call("orders.stats", {}, CALL)) as { by_status: Record<string, number>; by_failure_reason: Record<string, number> };
 		r.sagas.by_status = stats.by_status;

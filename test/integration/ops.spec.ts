@@ -189,3 +189,21 @@ describe("the chaos playground where fault injection is off", () => {
 		expect(res.body.type).toBe("CHAOS_DISABLED");
 	});
 });
+
+describe("a gateway stopping with a console open", () => {
+	let shop: Shop;
+	beforeAll(async () => {
+		shop = await startShop(["api", "users"]);
+	}, 60_000);
+	afterAll(() => shop?.stop());
+
+	it("ends the console's stream first, so that its drain does not wait for it", async () => {
+		const stream = await openStream(shop.url, await loginAdmin(shop.url, shop.config));
+		await stream.waitFor(e => e.event === "snapshot");
+		const api = shop.broker.getLocalService("api") as unknown as { drainHttp(ms: number): Promise<{ unfinished: number; ms: number }> };
+		const drained = await api.drainHttp(5000);
+		expect(drained.unfinished).toBe(0);
+		expect(drained.ms).toBeLessThan(2000);
+		stream.close();
+	});
+});
