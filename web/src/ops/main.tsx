@@ -73,7 +73,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut(): void }) {
 	const [feed, setFeed] = useState<FeedState>("connecting");
 	const [run, setRun] = useState<ChaosRun | null>(null);
 	const [checkouts, setCheckouts] = useState<RecentCheckout[]>([]);
-	const [trace, setTrace] = useState<{ traceId: string; orderId: string | null } | null>(null);
+	const [trace, setTrace] = useState<{ traceId: string | null; orderId: string | null } | null>(null);
 
 	useEffect(
 		() =>
@@ -93,7 +93,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut(): void }) {
 		[],
 	);
 
-	const openTrace = (traceId: string, orderId: string | null) => {
+	const openTrace = (traceId: string | null, orderId: string | null) => {
 		setTrace({ traceId, orderId });
 		document.getElementById("trace")?.scrollIntoView({ behavior: "smooth", block: "start" });
 	};
@@ -144,7 +144,7 @@ function Console({ me, onSignOut }: { me: Me; onSignOut(): void }) {
 				<CheckoutsPanel rows={checkouts} onOpen={openTrace} />
 				{snap ? (
 					<div class="grid2">
-						<SagasPanel s={snap} />
+						<SagasPanel s={snap} onOpen={openTrace} />
 						<BreakersPanel s={snap} />
 						<DeadLettersPanel total={snap.dead_letters.total} />
 						<OutboxPanel s={snap} />

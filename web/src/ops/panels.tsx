@@ -5,7 +5,13 @@ import { api } from "../lib/api";
 import { reasonClass } from "./charts";
 import type { DeadLetter, RecentCheckout, Snapshot } from "./types";
 
-export type OpenTrace = (traceId: string, orderId: string | null) => void;
+export type OpenTrace = (traceId: string | null, orderId: string | null) => void;
+
+interface FailedOrder {
+	id: string;
+	failure_reason: string | null;
+	updated_at: string;
+}
 
 const time = (iso: string) => new Date(iso).toLocaleTimeString();
 
@@ -32,8 +38,23 @@ export function Kpis({ s }: { s: Snapshot }) {
 	);
 }
 
-export function SagasPanel({ s }: { s: Snapshot }) {
+export function SagasPanel({ s, onOpen }: { s: Snapshot; onOpen: OpenTrace }) {
 	const reasons = Object.entries(s.sagas.failed_by_reason).filter(([, n]) => n > 0);
+	const failedCount = s.sagas.by_status.FAILED ?? 0;
+	const [failed, setFailed] = useState<FailedOrder[]>([]);
+	// The newest failures, read again whenever their count moves.
+	useEffect(() => {
+		if (failedCount === 0) return setFailed([]);
+		api<{ rows: FailedOrder[] }>("GET", "/orders?status=FAILED&page_size=6")
+			.then(r => setFailed(r.rows))
+			.catch(() => undefined);
+	}, [failedCount]);
+	const traceOf = (orderId: string) => s.checkouts.find(c => c.order_id === orderId)?.trace_id ?? null;
+	const open = (orderId: string) => (
+		<button type="button" class="link" onClick={() => onOpen(traceOf(orderId), orderId)} aria-label={`Open the saga of order ${orderId}`}>
+			<code>{orderId}</code>
+		</button>
+	);
 	return (
 		<section class="panel" aria-labelledby="sagas-h">
 			<h2 id="sagas-h">Sagas</h2>
@@ -57,6 +78,18 @@ export function SagasPanel({ s }: { s: Snapshot }) {
 					))}
 				</ul>
 			)}
+			{failed.length > 0 ? (
+				<>
+					<h3>Latest failures</h3>
+					<ul class="plain">
+						{failed.map(o => (
+							<li key={o.id}>
+								{open(o.id)} <i class={`swatch ${reasonClass(o.failure_reason ?? "")}`} /> {o.failure_reason} <span class="muted">{time(o.updated_at)}</span>
+							</li>
+						))}
+					</ul>
+				</>
+			) : null}
 			<h3>In flight</h3>
 			{s.sagas.active.length === 0 ? (
 				<p class="muted">No saga running or compensating.</p>
@@ -64,7 +97,7 @@ export function SagasPanel({ s }: { s: Snapshot }) {
 				<ul class="plain">
 					{s.sagas.active.map(a => (
 						<li key={a.order_id}>
-							<code>{a.order_id}</code> {a.status} <span class="muted">since {time(a.updated_at)}</span>
+							{open(a.order_id)} {a.status} <span class="muted">since {time(a.updated_at)}</span>
 						</li>
 					))}
 				</ul>

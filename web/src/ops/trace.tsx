@@ -95,7 +95,7 @@ export function SagaSteps({ saga }: { saga: SagaLog }) {
 }
 
 /** The trace viewer: a trace id box, the waterfall and the order's saga. */
-export function TracePanel({ traceId, orderId, onOpen }: { traceId: string | null; orderId: string | null; onOpen(traceId: string, orderId: string | null): void }) {
+export function TracePanel({ traceId, orderId, onOpen }: { traceId: string | null; orderId: string | null; onOpen(traceId: string | null, orderId: string | null): void }) {
 	const [input, setInput] = useState(traceId ?? "");
 	const [trace, setTrace] = useState<Trace | null>(null);
 	const [saga, setSaga] = useState<SagaLog | null>(null);
@@ -106,11 +106,11 @@ export function TracePanel({ traceId, orderId, onOpen }: { traceId: string | nul
 		setTrace(null);
 		setSaga(null);
 		setError(null);
-		if (!traceId) return;
 		let live = true;
-		api<Trace>("GET", `/traces/${encodeURIComponent(traceId)}`)
-			.then(t => live && setTrace(t))
-			.catch((e: unknown) => live && setError(e instanceof ApiError && e.status === 404 ? "No node holds this trace any more (or it never existed)." : String(e)));
+		if (traceId)
+			api<Trace>("GET", `/traces/${encodeURIComponent(traceId)}`)
+				.then(t => live && setTrace(t))
+				.catch((e: unknown) => live && setError(e instanceof ApiError && e.status === 404 ? "No node holds this trace any more (or it never existed)." : String(e)));
 		if (orderId)
 			api<SagaLog>("GET", `/admin/sagas/${encodeURIComponent(orderId)}`)
 				.then(s => live && setSaga(s))
@@ -122,7 +122,7 @@ export function TracePanel({ traceId, orderId, onOpen }: { traceId: string | nul
 
 	return (
 		<section class="panel wide" id="trace" aria-labelledby="trace-h">
-			<h2 id="trace-h">Trace</h2>
+			<h2 id="trace-h">Trace and saga</h2>
 			<form
 				class="row"
 				onSubmit={e => {
@@ -146,8 +146,10 @@ export function TracePanel({ traceId, orderId, onOpen }: { traceId: string | nul
 				</>
 			) : traceId && !error ? (
 				<p class="muted">Loading…</p>
-			) : !traceId ? (
+			) : !traceId && !orderId ? (
 				<p class="muted">Pick a checkout below, or paste the X-Trace-Id of any request.</p>
+			) : !traceId ? (
+				<p class="muted">This gateway did not answer the order's checkout, so its trace id is not known here.</p>
 			) : null}
 		</section>
 	);
