@@ -3,6 +3,7 @@
  * `users.resolveToken`, role checks declared per action, per-client rate limits, health and metrics.
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
 import type { Context, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
 import ApiGateway from "moleculer-web";
@@ -21,6 +22,9 @@ import { traceActions } from "./api/traces";
 import { apiDocsActions, apiDocsEvents } from "./api/api-docs";
 import type { OpenApiDocument } from "./api/openapi/document";
 import { webAssets } from "./api/web-assets";
+import { opsActions, type OpsState } from "./api/ops-actions";
+import { OpsFeed, sendEventStream, type CheckoutAnswer } from "./api/ops-feed";
+import { answerCode } from "./api/ops-chaos-run";
 import { cachedReadEvents, cachedReadMethods, createResponseCache, ResponseCacheCounts } from "./api/cached-reads";
 import type { ResponseCache } from "./api/response-cache";
 import type { AuthUser, ShopMeta } from "./common/meta";
@@ -45,7 +49,7 @@ interface GatewayMeta extends ShopMeta {
 /** The HTTP server's handler and the request action of moleculer-web, which the gateway wraps. */
 type HttpHandler = (this: unknown, req: IncomingMessage, res: ServerResponse, next?: unknown) => Promise<void>;
 
-interface ApiVars extends SettingsCacheVars {
+interface ApiVars extends SettingsCacheVars, OpsState {
 	kv: KeyValueStore;
 	/** Anonymous catalog answers (null when GATEWAY_CACHE_TTL_MS=0); see api/cached-reads.ts. */
 	responseCache: ResponseCache | null;
@@ -164,6 +168,7 @@ export function createApiService(config: Config): ServiceSchema {
 			...deadLetterActions,
 			...traceActions(config),
 			...apiDocsActions,
+			...opsActions(config),
 
 			/** Liveness: the process answers. */
 			live: {
@@ -196,8 +201,17 @@ export function createApiService(config: Config): ServiceSchema {
 		events: { ...cachedReadEvents, ...apiDocsEvents },
 
 		methods: {
-			// moleculer-web's sendResponse, storing the answers of the response cache of anonymous catalog reads.
-			sendResponse: cachedReadMethods.sendResponse,
+			/**
+			 * moleculer-web's sendResponse, storing the answers of the response cache of anonymous catalog reads; a
+			 * checkout's answer is also remembered for the operations console (api/ops-feed.ts).
+			 */
+			sendResponse(this: ApiThis, req: GatewayRequest, res: ServerResponse, data: unknown, action?: unknown): void {
+				const name = req.$action?.name;
+				if (name === "checkout.start" && data !== null && typeof data === "object")
+					this.opsFeed.recordCheckout(req.$ctx?.meta.$statusCode ?? answerCode(data as CheckoutAnswer), data as CheckoutAnswer);
+				if (name === "api.opsStream" && data instanceof Readable) return sendEventStream(res, data);
+				return (cachedReadMethods.sendResponse as (this: unknown, ...args: unknown[]) => void).call(this, req, res, data, action);
+			},
 
 			/** Every request: security headers first, then the response cache and moleculer-web (api/cached-reads.ts). */
 			httpHandler(this: ApiThis, req: IncomingMessage, res: ServerResponse, next?: unknown): Promise<void> {
@@ -215,6 +229,8 @@ export function createApiService(config: Config): ServiceSchema {
 			 * progress and refuses the rest with 503 SHUTTING_DOWN (api/drain.ts).
 			 */
 			drainHttp(this: ApiThis, timeoutMs: number): Promise<DrainResult> {
+				// The consoles' live streams never finish by themselves: they end first, and reconnect to another gateway.
+				this.opsFeed.closeAll();
 				return this.httpDrain.drain(this.server, timeoutMs);
 			},
 
@@ -280,9 +296,13 @@ export function createApiService(config: Config): ServiceSchema {
 			this.responseCacheCounts = new ResponseCacheCounts();
 			this.apiDocument = null;
 			this.httpDrain = new HttpDrain();
+			this.opsFeed = new OpsFeed(this.broker);
+			this.chaosRuns = { current: null, finished: [] };
 		},
 
 		async stopped(this: ApiThis) {
+			this.opsFeed.closeAll();
+			this.chaosRuns.current?.abort();
 			await this.kv.close();
 		},
 	});

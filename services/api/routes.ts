@@ -80,4 +80,9 @@ export const apiAliases: Record<string, string> = {
 	"GET /admin/dead-letters": "api.deadLetters",
 	"POST /admin/dead-letters/:id/redrive": "api.redriveDeadLetter",
 	"GET /traces/:trace_id": "api.trace",
+	"GET /admin/ops/stream": "api.opsStream",
+	"GET /admin/ops/snapshot": "api.opsSnapshot",
+	"GET /admin/chaos/scenarios": "api.chaosScenarios",
+	"POST /admin/chaos/runs": "api.chaosStart",
+	"GET /admin/chaos/runs/:id": "api.chaosRun",
 };

@@ -1,5 +1,6 @@
 /**
- * Entry point of `npm run chaos` (compiled by tsconfig.tools.json): the eight seed scenarios of issue 5 against an
+ * Entry point of `npm run chaos` (compiled by tsconfig.tools.json): the eight seed scenarios of issue 5 (their catalogue,
+ * shared with the operations console, is services/common/chaos-scenarios.ts) against an
  * embedded shop, with their invariants. The harness lives in test/chaos/.
  */
 import { main } from "../chaos/run";

@@ -2,11 +2,11 @@
  * The invariants of issue 5, checked through the REST API after a load run: every order settles, the money
  * charged for it matches its outcome, and stock balances with what was shipped.
  */
+import { moneyViolations, settlementViolations, SETTLED_STATUSES, shippedUnits, stockViolations } from "../../services/common/chaos-invariants";
 import { request, stockLevels, type Customer, type StockLevels } from "./http-client";
 
 /** Statuses after which nothing happens without a customer, carrier or admin (SHIPPED waits for delivery). */
-export const SETTLED = new Set(["SHIPPED", "DELIVERED", "FAILED", "CANCELLED"]);
-const SUCCESS = new Set(["SHIPPED", "DELIVERED"]);
+export const SETTLED = SETTLED_STATUSES;
 
 export interface OrderView {
 	id: string;
@@ -65,14 +65,6 @@ export async function paymentsOf(base: string, adminToken: string, orderId: stri
 	return res.status === 200 ? res.body : null;
 }
 
-/**
- * Net amount charged for an order in cents (captured minus refunded) over all of its payments, so that a charge
- * whose answer was lost (the order never learnt its id) still counts.
- */
-async function netCharged(base: string, adminToken: string, order: OrderView): Promise<number | null> {
-	return (await paymentsOf(base, adminToken, order.id))?.net_charged_cents ?? null;
-}
-
 /** Stock of each product, before or after the run. */
 export async function stockSnapshot(base: string, adminToken: string, productIds: string[]): Promise<Map<string, StockLevels>> {
 	const out = new Map<string, StockLevels>();
@@ -94,24 +86,13 @@ export async function checkInvariants(opts: {
 }): Promise<string[]> {
 	const violations: string[] = [];
 	for (const id of opts.acceptedIds) if (!opts.orders.has(id)) violations.push(`order ${id} was answered by checkout but cannot be read back`);
-	const shipped = new Map<string, number>();
 	await inBatches([...opts.orders.values()], 16, async order => {
-		if (!SETTLED.has(order.status)) violations.push(`order ${order.id} is still ${order.status}`);
-		const expected = SUCCESS.has(order.status) ? Math.round(order.total * 100) : 0;
-		const net = await netCharged(opts.base, opts.adminToken, order);
-		if (net === null) violations.push(`order ${order.id}: its payments cannot be read`);
-		else if (net !== expected && SETTLED.has(order.status))
-			violations.push(`order ${order.id} is ${order.status} but ${net} cents are charged (expected ${expected})`);
-		if (SUCCESS.has(order.status)) for (const item of order.items) shipped.set(item.product_id, (shipped.get(item.product_id) ?? 0) + item.quantity);
+		violations.push(...settlementViolations(order));
+		const payments = await paymentsOf(opts.base, opts.adminToken, order.id);
+		if (payments === null) violations.push(`order ${order.id}: its payments cannot be read`);
+		else violations.push(...moneyViolations(order, payments));
 	});
-	for (const [id, before] of opts.before) {
-		const after = opts.after.get(id);
-		if (!after) continue;
-		const units = shipped.get(id) ?? 0;
-		if (before.on_hand !== after.on_hand + units)
-			violations.push(`${id}: on hand ${before.on_hand} before, ${after.on_hand} after, ${units} shipped (off by ${before.on_hand - after.on_hand - units})`);
-		if (after.reserved !== before.reserved) violations.push(`${id}: ${after.reserved} reserved after the run, ${before.reserved} before`);
-	}
+	violations.push(...stockViolations(opts.before, opts.after, shippedUnits(opts.orders.values())));
 	return violations;
 }
 
