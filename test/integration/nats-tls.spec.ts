@@ -12,7 +12,7 @@ import type { ServiceBroker } from "moleculer";
 import { createShopBroker } from "../../config/boot/broker";
 import { natsConnectOptions } from "../../config/nats-options";
 import { loadConfig, type Config } from "../../config/env";
-import { checkNatsReachable } from "../../mixins/events/buses/connections";
+import { acquireBus, checkNatsReachable } from "../../mixins/events/buses/connections";
 import { freePort, stopChild } from "../tools/processes";
 import { NATS_SERVER_BIN } from "../tools/nats-server";
 import { http } from "../helpers/shop";
@@ -80,6 +80,7 @@ describe("NATS over TLS with credentials", () => {
 				`listen: "127.0.0.1:${port}"`,
 				`tls { cert_file: "${path.join(dir, "server.pem")}", key_file: "${path.join(dir, "server-key.pem")}", timeout: 2 }`,
 				`authorization { user: "${USER}", password: "${PASSWORD}" }`,
+				`jetstream { store_dir: "${path.join(dir, "js")}" }`,
 			].join("\n"),
 		);
 		let out = "";
@@ -122,6 +123,11 @@ describe("NATS over TLS with credentials", () => {
 		await a.waitForServices(["echo-b"], 10_000);
 		expect(await b.call("echo-a.hello")).toBe(`hello from a (asked by b-${namespace})`);
 		expect(await a.call("echo-b.hello")).toMatch(/^hello from b/);
+
+		// The durable events' JetStream connection uses the same options: it opens (and publishes) over TLS.
+		const { bus, release } = await acquireBus(a, config(secured()));
+		expect(bus).toBeDefined();
+		await release();
 
 		// The start check passes with the same options; the health answer says "ok" and shows no address or secret.
 		await expect(checkNatsReachable(secured().NATS_URL, 3000, natsConnectOptions(secured().NATS_URL, config(secured())))).resolves.toBeUndefined();
