@@ -1,7 +1,8 @@
 /**
  * A secured transporter: a private nats-server that requires TLS and a user and password, with certificates made by
  * this test (a CA and a server certificate for 127.0.0.1 and localhost, by the openssl CLI). A ShopFlow node with the
- * credentials and the CA joins and calls another node's action across it; a node without the credentials, or without
+ * credentials and the CA joins and calls another node's action across it (and a second server wanting a token lets in
+ * a node with the token); a node without the credentials, or without
  * TLS, cannot join; the password appears in no log line and in no health answer.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -170,6 +171,43 @@ describe("NATS over TLS with credentials", () => {
 		}
 		const insider = brokers[0];
 		expect(insider.registry.getNodeList({ onlyAvailable: true, withServices: false }).map(n => n.id).sort()).toEqual([`a-${namespace}`, `b-${namespace}`].sort());
+	}, 60_000);
+
+	it("lets a node in with a token where the server wants one, and keeps out one without it", async () => {
+		const token = `tok-${Math.random().toString(36).slice(2)}`;
+		const tokenPort = await freePort(port + 1);
+		fs.writeFileSync(
+			path.join(dir, "token.conf"),
+			[
+				`listen: "127.0.0.1:${tokenPort}"`,
+				`tls { cert_file: "${path.join(dir, "server.pem")}", key_file: "${path.join(dir, "server-key.pem")}", timeout: 2 }`,
+				`authorization { token: "${token}" }`,
+			].join("\n"),
+		);
+		let out = "";
+		const server = spawn(NATS_SERVER_BIN, ["-c", path.join(dir, "token.conf")], { stdio: ["ignore", "pipe", "pipe"] });
+		server.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+		server.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+		try {
+			await waitListening(tokenPort, server, () => out);
+			const env = { NATS_URL: `tls://127.0.0.1:${tokenPort}`, NATS_TOKEN: token, NATS_TLS_CA_FILE: path.join(dir, "ca.pem") };
+			const [e, f] = [node(env, "e"), node(env, "f")];
+			await e.start();
+			await f.start();
+			await f.waitForServices(["echo-e"], 10_000);
+			expect(await f.call("echo-e.hello")).toBe(`hello from e (asked by f-${namespace})`);
+			const without = node({ ...env, NATS_TOKEN: "" }, "g");
+			const refused = await (without.transit as unknown as { tx: { connect(): Promise<void> } }).tx.connect().then(
+				() => null,
+				(err: Error) => err,
+			);
+			expect(refused?.message).toMatch(/authori[sz]ation/i);
+			await e.stop();
+			await f.stop();
+		} finally {
+			await stopChild(server, 5000);
+		}
+		expect(logged.join("\n")).not.toContain(token);
 	}, 60_000);
 
 	it("never writes the password or a URL with it to the log", () => {
