@@ -10,6 +10,7 @@ import { resilience } from "./config/resilience";
 import { GatewayPrometheusReporter } from "./config/boot/metrics-reporter";
 import { brokerMiddlewares } from "./config/middlewares";
 import { replOptions } from "./config/boot/repl-commands";
+import { natsConnectOptions } from "./config/nats-options";
 import { serviceStopTimeoutMs } from "./config/boot/shutdown";
 
 /** ioredis options from a redis:// URL (the cacher takes options, not a URL). */
@@ -32,7 +33,7 @@ export function createBrokerOptions(config: Config, overrides: Partial<BrokerOpt
 		nodeID: config.nodeId,
 
 		// No transporter in embedded mode: every service lives in this one broker. NATS (object form) otherwise.
-		transporter: config.natsUrl ? { type: "NATS", options: { url: config.natsUrl } } : null,
+		transporter: config.natsUrl ? { type: "NATS", options: natsConnectOptions(config.natsUrl, config) } : null,
 
 		// Action caches: Redis when configured so that every node shares (and invalidates) one cache.
 		cacher: config.redisUrl

@@ -3,6 +3,7 @@
  * (config/boot/) calls `loadConfig`; everything else is given the result (`configOf(service)` in a service or mixin).
  * Unset means the embedded choice: a user who installs nothing but Node runs the whole shop.
  */
+import fs from "node:fs";
 import path from "node:path";
 
 export class ConfigError extends Error {
@@ -26,6 +27,8 @@ export interface Config {
 	services: string[] | null;
 	port: number;
 	natsUrl: string | null;
+	/** How this node proves itself to NATS and checks the server (NATS_USER ... NATS_TLS_*); never logged. */
+	natsAuth: NatsAuth;
 	redisUrl: string | null;
 	mongoUrl: string | null;
 	/** Folder of the NeDB files, or null to keep every collection in memory (tests). */
@@ -72,6 +75,45 @@ export interface Config {
 	webDir: string;
 	/** SHUTDOWN_TIMEOUT_MS: the longest a graceful stop (SIGTERM) may take before the process exits anyway (config/boot/shutdown.ts). */
 	shutdownTimeoutMs: number;
+}
+
+/** NATS credentials and TLS files from the environment (config/boot/nats-options.ts turns them into `nats` options). */
+export interface NatsAuth {
+	/** NATS_USER and NATS_PASSWORD (or user:password in NATS_URL, which `nats` reads itself). */
+	user: string | null;
+	password: string | null;
+	/** NATS_TOKEN: a token the server requires. */
+	token: string | null;
+	/** NATS_CREDS_FILE: a decentralized-auth credentials file (JWT and NKey seed). */
+	credsFile: string | null;
+	/** TLS: on with a tls:// NATS_URL or any NATS_TLS_* file; the CA checks the server, cert and key prove this node. */
+	tls: { caFile: string | null; certFile: string | null; keyFile: string | null } | null;
+}
+
+/** NATS_* credentials and TLS files: one way to log in at most, files that exist, a key with its certificate. */
+function natsAuthFrom(env: Env, natsUrl: string | null): NatsAuth {
+	const file = (name: string): string | null => {
+		const raw = str(env, name);
+		if (raw === undefined) return null;
+		const full = path.resolve(raw);
+		if (!fs.existsSync(full)) throw new ConfigError(name, `names a file that does not exist: ${full}`);
+		return full;
+	};
+	const user = str(env, "NATS_USER") ?? null;
+	const password = str(env, "NATS_PASSWORD") ?? null;
+	const token = str(env, "NATS_TOKEN") ?? null;
+	const credsFile = file("NATS_CREDS_FILE");
+	if (password && !user) throw new ConfigError("NATS_USER", "is required with NATS_PASSWORD");
+	if (user && !password) throw new ConfigError("NATS_PASSWORD", "is required with NATS_USER");
+	const ways = [user ? "NATS_USER" : null, token ? "NATS_TOKEN" : null, credsFile ? "NATS_CREDS_FILE" : null].filter(Boolean);
+	if (ways.length > 1) throw new ConfigError(ways[1] as string, `give one way to log in to NATS, not ${ways.join(" and ")}`);
+	const caFile = file("NATS_TLS_CA_FILE");
+	const certFile = file("NATS_TLS_CERT_FILE");
+	const keyFile = file("NATS_TLS_KEY_FILE");
+	if (Boolean(certFile) !== Boolean(keyFile)) throw new ConfigError(certFile ? "NATS_TLS_KEY_FILE" : "NATS_TLS_CERT_FILE", "is required with the other (a client certificate needs its key)");
+	const tlsOn = natsUrl?.startsWith("tls:") || caFile || certFile;
+	if ((ways.length > 0 || tlsOn) && !natsUrl) throw new ConfigError("NATS_URL", "is required with NATS credentials or NATS_TLS_* files");
+	return { user, password, token, credsFile, tls: tlsOn ? { caFile, certFile, keyFile } : null };
 }
 
 const DEV_JWT_SECRET = "shopflow-development-secret-do-not-use-in-production";
@@ -245,6 +287,7 @@ export function loadConfig(env: Env = process.env): Config {
 	// Production allows no foreign origin until CORS_ORIGINS names them; development stays open.
 	const cors = str(env, "CORS_ORIGINS") ?? (isProduction ? "" : "*");
 	const mongoUrl = url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]);
+	const natsUrl = url(env, "NATS_URL", ["nats:", "tls:"]);
 
 	return {
 		nodeEnv,
@@ -255,7 +298,8 @@ export function loadConfig(env: Env = process.env): Config {
 		logLevel,
 		services,
 		port: int(env, "PORT", 8080, 0, 65535),
-		natsUrl: url(env, "NATS_URL", ["nats:", "tls:"]),
+		natsUrl,
+		natsAuth: natsAuthFrom(env, natsUrl),
 		redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
 		mongoUrl,
 		dataDir,

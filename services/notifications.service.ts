@@ -4,6 +4,8 @@
  * unless they chose sms or push; the channels switched on in their preferences once they saved some, none when they
  * switched all off), and `notification.sent`.
  * Notices without a customer (inventory.low) are stored for the admins: listed to admins, never to customers.
+ * Sellers: each shop's owner is told once when an order holding its lines is paid and once when it is cancelled,
+ * naming those lines alone, on the owner's channels (notifications/sellers.ts, notifications/seller-methods.ts).
  * Each user keeps their newest NOTIFICATIONS_KEEP_PER_USER notifications of the last NOTIFICATIONS_RETENTION_DAYS
  * (pruned in the background, see notifications/retention.ts).
  */
@@ -15,10 +17,12 @@ import { EventsMixin, type EventsMethods, type DomainEventHandler, type StagedEv
 import { EVENTS, type DomainEvent, type NotificationSentPayload } from "./common/events";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
-import { NOTIFIED_EVENTS, draftFor, milestoneOf, notificationId, type ShipmentInfo } from "./notifications/messages";
+import { NOTIFIED_EVENTS, draftFor, milestoneOf, notificationId, type NotificationDraft, type ShipmentInfo } from "./notifications/messages";
 import { toPublicNotification, type NotificationDoc, type PublicNotification } from "./notifications/model";
 import { ChannelCache, type Channel } from "./notifications/channel-cache";
 import { NotificationRetention } from "./notifications/retention";
+import { SELLER_SPLITS, SellerMethods, type SellerNotifying } from "./notifications/seller-methods";
+import { sellerEventOf, type SellerDraft, type SellerSplitDoc } from "./notifications/sellers";
 import { channelsToUse, fetchPreferences } from "./settings/client";
 
 interface ListParams {
@@ -32,8 +36,9 @@ interface NotificationPage {
 	page_size: number;
 }
 
-interface NotificationsMethods extends DbMethods, EventsMethods {
+interface NotificationsMethods extends DbMethods, EventsMethods, SellerNotifying {
 	notify(ctx: Context, eventName: string, event: DomainEvent): Promise<void>;
+	deliver(ctx: Context, id: string, draft: NotificationDraft | SellerDraft, eventName: string, event: DomainEvent): Promise<void>;
 	channelOf(ctx: Context, userId: string): Promise<Channel>;
 	channelsOf(ctx: Context, userId: string): Promise<Channel[]>;
 	askChannel(ctx: Context, userId: string): Promise<Channel>;
@@ -61,7 +66,8 @@ const NotificationsService = defineService<NotificationsVars, NotificationsMetho
 	mixins: [
 		// Admins' notices have user_id null, so user_id serves every list; no index on the two-valued `audience`,
 		// whose NeDB buckets would be scanned on every update and removal (MongoDB gets user_id + occurred_at).
-		DbMixin({ notifications: { indexes: [{ fields: ["user_id", "occurred_at"] }] } }),
+		// seller_splits: each order's lines per shop (notifications/seller-methods.ts), expired with the notifications.
+		DbMixin({ notifications: { indexes: [{ fields: ["user_id", "occurred_at"] }] }, [SELLER_SPLITS]: { indexes: [{ fields: ["created_at"] }] } }),
 		// Longer back-off than the default (about 30 s in all): a short `users` outage should delay, not dead-letter.
 		EventsMixin<NotificationsThis>({ handlers, stagedIn: ["notifications"], retry: { attempts: 8, baseDelayMs: 250 } }),
 	],
@@ -91,16 +97,24 @@ const NotificationsService = defineService<NotificationsVars, NotificationsMetho
 	},
 
 	methods: {
-		/**
-		 * Stores the notification for an event, with its `notification.sent` staged in the same write, then publishes
-		 * that. The id is the order and milestone (the event id for admins' notices), so a second delivery, or a second
-		 * event standing for the same milestone, is refused as a duplicate by the insert and nothing else happens.
-		 */
+		...SellerMethods,
+
+		/** The customer's (or admins') notification of an event, then the sellers' of an order paid or cancelled. */
 		async notify(this: NotificationsThis, ctx: Context, eventName: string, event: DomainEvent): Promise<void> {
 			const shipment = milestoneOf(eventName, event) === "shipped" && typeof event.order_id === "string" ? await this.shipmentOf(ctx, event.order_id) : {};
 			const draft = draftFor(eventName, event, shipment);
-			if (!draft) return;
-			const id = notificationId(draft, event.event_id);
+			if (draft) await this.deliver(ctx, notificationId(draft, event.event_id), draft, eventName, event);
+			if (eventName === EVENTS.ORDER_CREATED) await this.recordSellers(ctx, event);
+			const sellerEvent = sellerEventOf(eventName, event);
+			if (sellerEvent) await this.notifySellers(ctx, sellerEvent, eventName, event);
+		},
+
+		/**
+		 * Stores one notification, with its `notification.sent` staged in the same write, then publishes that. The id
+		 * names what is told (an order's milestone, a shop's part of an order), so a second delivery, or a second event
+		 * standing for the same thing, is refused as a duplicate by the insert and nothing else happens.
+		 */
+		async deliver(this: NotificationsThis, ctx: Context, id: string, draft: NotificationDraft | SellerDraft, eventName: string, event: DomainEvent): Promise<void> {
 			const coll = this.collection<NotificationDoc>("notifications");
 			let channels: Channel[] = ["email"];
 			try {
@@ -110,7 +124,7 @@ const NotificationsService = defineService<NotificationsVars, NotificationsMetho
 				if (await coll.findById(id)) return;
 				throw err;
 			}
-			// The customer switched every channel off: nothing is sent, nothing stored.
+			// The user switched every channel off: nothing is sent, nothing stored.
 			if (channels.length === 0) return;
 			const channel = channels[0];
 			const sent: StagedEvent<NotificationSentPayload> = this.stageEvent<NotificationSentPayload>(ctx, EVENTS.NOTIFICATION_SENT, {
@@ -185,6 +199,7 @@ const NotificationsService = defineService<NotificationsVars, NotificationsMetho
 			this.collection<NotificationDoc>("notifications"),
 			{ keepPerUser: retention.notificationsPerUser, maxAgeMs: retention.notificationsMaxAgeMs },
 			this.logger,
+			this.collection<SellerSplitDoc>(SELLER_SPLITS),
 		);
 	},
 

@@ -1,6 +1,6 @@
 /**
  * Operator commands for moleculer-repl (`npm run repl`), each documented in `help`:
- * saga, orders, deadletters, redrive, checkout, breakers, trace, behavior, settings, flags.
+ * saga, orders, deadletters, redrive, checkout, breakers, trace, behavior, settings, flags, shops, shop.
  * Wire them with `replOptions` (BrokerOptions.replOptions) below.
  */
 import type { ReplOptions, ServiceBroker } from "moleculer";
@@ -10,6 +10,7 @@ import { deadLetterInstances, mergeDeadLetters } from "../../mixins/events/dead-
 import type { DeadLetter } from "../../mixins/events.mixin";
 import { serviceOfDeadLetter } from "../../mixins/events/policy";
 import type { Flags, Settings } from "../../services/settings/client";
+import type { ApiShop } from "../../services/shops/client";
 import { circuitBreakerStates } from "../middlewares/moleculer-internals";
 
 type Row = Array<string | number>;
@@ -64,6 +65,12 @@ interface Order {
 	currency: string;
 	created_at: string;
 }
+
+/** The REPL's caller: the operator at the console is an admin (shops shows every status to admins alone). */
+const OPERATOR = { user: { id: "repl", email: "repl@localhost", name: "REPL operator", role: "admin" as const } };
+
+const shopRow = (s: ApiShop): Row => [s.id, s.name, s.status, s.owner_id ?? "(house)", s.product_count, s.rating_count ? s.rating_average.toFixed(1) : "", s.created_at];
+const SHOP_HEADER = ["id", "name", "status", "owner", "products", "rating", "created"];
 
 export const replCommands: ReplCommand[] = [
 	{
@@ -221,6 +228,34 @@ export const replCommands: ReplCommand[] = [
 					flags = (await broker.call("settings.setFlag", { name: args.name, enabled: state === "on" || state === "true" })) as Flags;
 				} else flags = (await broker.call("settings.flags")) as Flags;
 				printTable(helpers, ["feature", "state"], Object.entries(flags).map(([name, on]) => [name, on ? "on" : "off"]));
+			});
+		},
+	},
+	{
+		command: "shops [status]",
+		description: "List the shops with their status, optionally only PENDING, ACTIVE or SUSPENDED ones",
+		options: [{ option: "-l, --limit <n>", description: "at most n shops (default 100)" }],
+		async action(broker, args, helpers) {
+			await guarded(async () => {
+				const status = typeof args.status === "string" ? args.status.toUpperCase() : undefined;
+				const page_size = Math.min(Number(args.options.limit ?? 100), 100);
+				const res = (await broker.call("shops.list", { ...(status ? { status } : {}), page_size }, { meta: OPERATOR })) as { rows: ApiShop[]; total: number };
+				printTable(helpers, SHOP_HEADER, res.rows.map(shopRow));
+				print(`${res.total} shop(s)`);
+			});
+		},
+	},
+	{
+		command: "shop <id> [action]",
+		description: "Show one shop, or approve or suspend it: shop <id> approve | shop <id> suspend",
+		async action(broker, args, helpers) {
+			await guarded(async () => {
+				const action = typeof args.action === "string" ? args.action.toLowerCase() : "show";
+				if (!["show", "approve", "suspend"].includes(action)) throw new Error(`unknown action '${action}': shop <id> [approve|suspend]`);
+				const name = action === "show" ? "shops.get" : `shops.${action}`;
+				const shop = (await broker.call(name, { id: String(args.id) }, { meta: OPERATOR })) as ApiShop;
+				printTable(helpers, SHOP_HEADER, [shopRow(shop)]);
+				if (shop.description) print(shop.description);
 			});
 		},
 	},

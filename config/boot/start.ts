@@ -15,9 +15,10 @@ function fail(message: string): never {
 async function checkConnections(config: Config): Promise<void> {
 	// Loaded here, after the configuration is validated, like the broker below.
 	const { checkNatsReachable } = await import("../../mixins/events/buses/connections");
+	const { natsConnectOptions } = await import("../nats-options");
 	const { checkRedisReachable } = await import("../../mixins/kv/store");
 	const checks: Array<Promise<void>> = [];
-	if (config.natsUrl) checks.push(checkNatsReachable(config.natsUrl, config.connectTimeoutMs));
+	if (config.natsUrl) checks.push(checkNatsReachable(config.natsUrl, config.connectTimeoutMs, natsConnectOptions(config.natsUrl, config)));
 	if (config.redisUrl) checks.push(checkRedisReachable(config.redisUrl, config.connectTimeoutMs));
 	const failed = (await Promise.allSettled(checks)).filter((r): r is PromiseRejectedResult => r.status === "rejected");
 	if (failed.length) fail(failed.map(r => (r.reason instanceof Error ? r.reason.message : String(r.reason))).join("; "));

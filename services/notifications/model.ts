@@ -3,12 +3,13 @@
  */
 import type { EventMessage } from "../../mixins/events/policy";
 import type { Milestone } from "./messages";
+import type { SellerEvent } from "./sellers";
 
 export interface NotificationDoc {
 	id: string;
-	/** The customer told, or null for a notice to the admins. */
+	/** The customer (or seller) told, or null for a notice to the admins. */
 	user_id: string | null;
-	audience: "customer" | "admins";
+	audience: "customer" | "admins" | "seller";
 	/** The first of `channels`. */
 	channel: "email" | "sms" | "push";
 	/** Every channel it went out on (absent on rows stored before preferences: `channel` alone). */
@@ -18,6 +19,9 @@ export interface NotificationDoc {
 	order_id: string | null;
 	/** The order milestone told about (messages.ts); null for the admins' notices. Absent on rows stored before. */
 	milestone?: Milestone | null;
+	/** A seller's notification: the shop whose lines it names, and what happened to the order (sellers.ts). */
+	shop_id?: string;
+	seller_event?: SellerEvent;
 	title: string;
 	message: string;
 	status: "sent";
@@ -34,6 +38,9 @@ export interface PublicNotification {
 	event_id: string;
 	order_id: string | null;
 	milestone: Milestone | null;
+	/** Only on a seller's notifications: its shop and "paid" or "cancelled". */
+	shop_id?: string;
+	seller_event?: SellerEvent;
 	channel: NotificationDoc["channel"];
 	channels: NonNullable<NotificationDoc["channels"]>;
 	title: string;
@@ -50,6 +57,7 @@ export function toPublicNotification(n: NotificationDoc): PublicNotification {
 		event_id: n.event_id,
 		order_id: n.order_id,
 		milestone: n.milestone ?? null,
+		...(n.shop_id ? { shop_id: n.shop_id, seller_event: n.seller_event } : {}),
 		channel: n.channel,
 		channels: n.channels ?? [n.channel],
 		title: n.title,

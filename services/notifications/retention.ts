@@ -9,6 +9,7 @@ import type { Logger } from "moleculer";
 import { BackgroundPass, removeMatching } from "../../mixins/db/background-pass";
 import type { Repository } from "../../mixins/db.mixin";
 import type { NotificationDoc } from "./model";
+import type { SellerSplitDoc } from "./sellers";
 
 export interface NotificationRetentionOptions {
 	keepPerUser: number;
@@ -49,6 +50,8 @@ export class NotificationRetention extends BackgroundPass<NotificationPruneResul
 		private readonly repo: Repository<NotificationDoc>,
 		private readonly opts: NotificationRetentionOptions,
 		logger: Logger,
+		/** The orders' lines per shop (sellers.ts): kept as long as notifications are. */
+		private readonly splits?: Repository<SellerSplitDoc>,
 	) {
 		super(logger, "notification retention");
 		this.now = opts.now ?? Date.now;
@@ -101,9 +104,10 @@ export class NotificationRetention extends BackgroundPass<NotificationPruneResul
 		return removed;
 	}
 
-	/** Removes notifications whose event is older than `maxAgeMs`. */
+	/** Removes notifications whose event is older than `maxAgeMs`, and the orders' seller lines recorded before then. */
 	private async expireOld(): Promise<number> {
-		const old = { occurred_at: { $lt: new Date(this.now() - this.opts.maxAgeMs).toISOString() }, ...NOTHING_STAGED };
-		return removeMatching(this.repo, old, BATCH, MAX_AGE_BATCHES);
+		const cutoff = new Date(this.now() - this.opts.maxAgeMs).toISOString();
+		if (this.splits) await removeMatching(this.splits, { created_at: { $lt: cutoff } }, BATCH, MAX_AGE_BATCHES);
+		return removeMatching(this.repo, { occurred_at: { $lt: cutoff }, ...NOTHING_STAGED }, BATCH, MAX_AGE_BATCHES);
 	}
 }

@@ -74,6 +74,26 @@ describe("REPL operator commands", () => {
 		expect(await run("redrive dl_nobody_0123456789abcdef")).toMatch(/no running service holds/);
 	});
 
+	it("lists shops with their status, shows one, approves and suspends it", async () => {
+		const seller = await registerCustomer(shop.url);
+		const name = `Repl Shop ${Math.random().toString(36).slice(2, 8)}`;
+		const opened = (await shop.broker.call("shops.create", { name, description: "opened for the REPL test" }, { meta: { user: { id: seller.id, email: seller.email, name: "Seller", role: "customer" } } })) as { id: string };
+
+		const pending = await run("shops pending");
+		expect(pending).toMatch(new RegExp(`${opened.id}\\s.*${name}.*PENDING.*${seller.id}`));
+		expect(pending).not.toContain("ACTIVE");
+		expect(await run("shops active")).not.toContain(opened.id);
+		expect(await run(`shop ${opened.id}`)).toContain("opened for the REPL test");
+
+		expect(await run(`shop ${opened.id} approve`)).toMatch(/ACTIVE/);
+		expect(await run("shops active")).toContain(opened.id);
+		expect(await run(`shop ${opened.id} suspend`)).toMatch(/SUSPENDED/);
+		expect(await run("shops suspended")).toContain(opened.id);
+		expect(await run("shops")).toMatch(/\d+ shop\(s\)/);
+		expect(await run(`shop ${opened.id} delete`)).toMatch(/unknown action 'delete'/);
+		expect(await run("shop no-such-shop")).toMatch(/404/);
+	});
+
 	it("parses a behavior string and names a bad token", async () => {
 		expect(await run("behavior payment:error=503:0.5")).toContain('"probability": 0.5');
 		expect(await run("behavior payment:error=5")).toMatch(/behavior token "payment:error=5"/);

@@ -3,7 +3,8 @@
  * last service that uses it stops. Embedded mode shares the in-process queue of the namespace.
  */
 import type { ServiceBroker } from "moleculer";
-import { connect } from "nats";
+import { connect, type ConnectionOptions } from "nats";
+import { natsConnectOptions } from "../../../config/nats-options";
 import type { Config } from "../../../config/env";
 import type { EventBus } from "./bus";
 import { JetStreamBus } from "./jetstream-bus";
@@ -26,6 +27,7 @@ export async function acquireBus(broker: ServiceBroker, config: Config): Promise
 	if (!entry) {
 		const bus = JetStreamBus.open({
 			url: config.natsUrl,
+			connectOptions: natsConnectOptions(config.natsUrl, config),
 			namespace: config.namespace,
 			isTest: config.isTest,
 			logger: broker.getLogger("events"),
@@ -77,12 +79,12 @@ export function connectFailure(err: unknown): string {
  * line naming NATS_URL and the address (without its password), so a node with a wrong NATS_URL stops instead of
  * reconnecting forever without saying where to.
  */
-export async function checkNatsReachable(url: string, timeoutMs: number): Promise<void> {
+export async function checkNatsReachable(url: string, timeoutMs: number, options?: ConnectionOptions): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	let last: unknown;
 	do {
 		try {
-			const nc = await connect({ servers: url, name: "shopflow-start-check", reconnect: false, timeout: Math.max(100, Math.min(2000, deadline - Date.now())) });
+			const nc = await connect({ ...(options ?? { servers: url }), name: "shopflow-start-check", reconnect: false, timeout: Math.max(100, Math.min(2000, deadline - Date.now())) });
 			await nc.close();
 			return;
 		} catch (err) {

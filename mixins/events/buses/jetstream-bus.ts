@@ -13,6 +13,7 @@ import {
 	StorageType,
 	connect,
 	nanos,
+	type ConnectionOptions,
 	type ConsumerConfig,
 	type ConsumerMessages,
 	type JetStreamClient,
@@ -31,6 +32,8 @@ let testStreamsSwept = false;
 
 export interface JetStreamBusOptions {
 	url: string;
+	/** The node's NATS options (servers, credentials, TLS: config/boot/nats-options.ts); just `url` when absent. */
+	connectOptions?: ConnectionOptions;
 	namespace: string;
 	/** Test streams keep events for an hour and are deleted by a later test run once idle for an hour. */
 	isTest: boolean;
@@ -69,7 +72,7 @@ export class JetStreamBus implements EventBus {
 
 	/** Connects and makes sure the namespace's stream exists. */
 	static async open(opts: JetStreamBusOptions): Promise<JetStreamBus> {
-		const nc = await connect({ servers: opts.url, name: `shopflow-events-${opts.namespace}`, maxReconnectAttempts: -1 });
+		const nc = await connect({ ...(opts.connectOptions ?? { servers: opts.url }), name: `shopflow-events-${opts.namespace}`, maxReconnectAttempts: -1 });
 		try {
 			const jsm = await nc.jetstreamManager();
 			const bus = new JetStreamBus(nc, jsm, nc.jetstream(), opts);
