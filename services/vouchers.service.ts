@@ -6,6 +6,7 @@
  * N uses is never used N + 1 times, whatever the concurrency, crashes or retries (services/vouchers/model.ts).
  */
 import type { Context } from "moleculer";
+import { configOf } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { DependencyUnavailableError, NotFoundError } from "./common/errors";
 import { created, type ShopMeta } from "./common/meta";
@@ -31,20 +32,25 @@ import {
 	type UpdateParams,
 } from "./vouchers/params";
 import type { QuoteAnswer, RedeemAnswer, ReleaseAnswer } from "./vouchers/client";
+import { DEMO_VOUCHERS } from "./vouchers/demo";
 
 interface VouchersMethods extends DbMethods {
 	vouchers(): Repository<VoucherDoc>;
 	existing(code: string): Promise<VoucherDoc>;
+	seedDemoVouchers(): Promise<number>;
 }
 type VouchersThis = ServiceThis<object, VouchersMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
+
+/** The mark, in the `seeds` collection, that the demo vouchers were stored once (an admin may then delete them for good). */
+const DEMO_SEED_ID = "demo-vouchers";
 
 /** Attempts of one redeem or release whose conditional update missed because the voucher changed meanwhile. */
 const MAX_ATTEMPTS = 20;
 
 const VouchersService = defineService<object, VouchersMethods>({
 	name: "vouchers",
-	mixins: [DbMixin({ vouchers: { indexes: [{ fields: ["active"] }] } })],
+	mixins: [DbMixin({ vouchers: { indexes: [{ fields: ["active"] }] }, seeds: {} })],
 
 	actions: {
 		/** Creates a voucher (admin); 409 when the code exists in any case. */
@@ -211,6 +217,41 @@ const VouchersService = defineService<object, VouchersMethods>({
 			if (!doc) throw new NotFoundError("voucher", normalizeCode(code));
 			return doc;
 		},
+
+		/**
+		 * Stores the demo vouchers that are missing, once per store: fixed codes (nodes starting at once insert each
+		 * once), then the mark, so that a restart neither duplicates them nor brings back one an admin deleted or
+		 * resets one an admin changed. A start that stopped half-way finishes the job at the next start.
+		 */
+		async seedDemoVouchers(this: VouchersThis): Promise<number> {
+			const seeds = this.collection<{ id: string; at: string }>("seeds");
+			if (await seeds.findById(DEMO_SEED_ID)) return 0;
+			const now = new Date().toISOString();
+			let n = 0;
+			for (const p of DEMO_VOUCHERS) {
+				const code = normalizeCode(p.code);
+				if (await this.vouchers().findById(code)) continue;
+				const doc: VoucherDoc = { id: code, ...toDocFields(p, null), uses: 0, redeemed: {}, released: {}, per_customer: {}, created_at: now, updated_at: now };
+				try {
+					await this.vouchers().insert(doc);
+					n++;
+				} catch (err) {
+					if (!(err instanceof DuplicateKeyError)) throw err;
+				}
+			}
+			try {
+				await seeds.insert({ id: DEMO_SEED_ID, at: now });
+			} catch (err) {
+				if (!(err instanceof DuplicateKeyError)) throw err;
+			}
+			return n;
+		},
+	},
+
+	async started(this: VouchersThis) {
+		if (!configOf(this).seedDemoData) return;
+		const n = await this.seedDemoVouchers();
+		if (n > 0) this.logger.info(`Demo vouchers stored: ${n} (${DEMO_VOUCHERS.map(v => v.code).join(", ")})`);
 	},
 });
 
