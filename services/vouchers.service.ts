@@ -8,6 +8,8 @@
 import type { Context } from "moleculer";
 import { configOf } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
+import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
+import { EVENTS, type VoucherUsePayload } from "./common/events";
 import { DependencyUnavailableError, NotFoundError } from "./common/errors";
 import { created, type ShopMeta } from "./common/meta";
 import { pageWindow, toPage, type Page } from "./common/paging";
@@ -34,10 +36,11 @@ import {
 import type { QuoteAnswer, RedeemAnswer, ReleaseAnswer } from "./vouchers/client";
 import { DEMO_VOUCHERS } from "./vouchers/demo";
 
-interface VouchersMethods extends DbMethods {
+interface VouchersMethods extends DbMethods, EventsMethods {
 	vouchers(): Repository<VoucherDoc>;
 	existing(code: string): Promise<VoucherDoc>;
 	seedDemoVouchers(): Promise<number>;
+	relay(code: string, event: StagedEvent): Promise<void>;
 }
 type VouchersThis = ServiceThis<object, VouchersMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
@@ -50,7 +53,7 @@ const MAX_ATTEMPTS = 20;
 
 const VouchersService = defineService<object, VouchersMethods>({
 	name: "vouchers",
-	mixins: [DbMixin({ vouchers: { indexes: [{ fields: ["active"] }] }, seeds: {} })],
+	mixins: [DbMixin({ vouchers: { indexes: [{ fields: ["active"] }] }, seeds: {} }), EventsMixin({ stagedIn: ["vouchers"] })],
 
 	actions: {
 		/** Creates a voucher (admin); 409 when the code exists in any case. */
@@ -151,11 +154,17 @@ const VouchersService = defineService<object, VouchersMethods>({
 					const verdict = usability(doc, userKey, new Date());
 					if (!verdict.ok) throw new VoucherUnavailableError(code, verdict.reason, `${verdict.message}: the order was not placed and nothing was charged`);
 					const at = new Date().toISOString();
+					// voucher.redeemed is stored in the same write as the use it reports: published once it is counted.
+					const event = this.stageEvent<VoucherUsePayload>(ctx, EVENTS.VOUCHER_REDEEMED, { code, order_id, voucher_type: doc.type, discount_cents, uses: doc.uses + 1 }) as unknown as StagedEvent;
 					const n = await this.vouchers().updateWhere(redeemCondition(doc, order_id, userKey), {
 						$inc: { uses: 1, [`per_customer.${userKey}`]: 1 },
 						$set: { [`redeemed.${order_id}`]: { user_key: userKey, discount_cents, at } },
+						$push: { pending_events: event },
 					});
-					if (n === 1) return { code, order_id, status: "REDEEMED", uses: doc.uses + 1 };
+					if (n === 1) {
+						await this.relay(code, event);
+						return { code, order_id, status: "REDEEMED", uses: doc.uses + 1 };
+					}
 				}
 				throw new DependencyUnavailableError("vouchers", `voucher '${code}' is changing too fast to redeem; retry`);
 			},
@@ -174,11 +183,21 @@ const VouchersService = defineService<object, VouchersMethods>({
 					const at = new Date().toISOString();
 					const held = doc.redeemed[order_id];
 					if (held) {
+						const payload: VoucherUsePayload = { code, order_id, voucher_type: doc.type, discount_cents: held.discount_cents, uses: doc.uses - 1 };
+						const event = this.stageEvent<VoucherUsePayload>(ctx, EVENTS.VOUCHER_RELEASED, payload) as unknown as StagedEvent;
 						const n = await this.vouchers().updateWhere(
 							{ id: code, [`redeemed.${order_id}`]: { $exists: true } },
-							{ $unset: { [`redeemed.${order_id}`]: true }, $inc: { uses: -1, [`per_customer.${held.user_key}`]: -1 }, $set: { [`released.${order_id}`]: at } },
+							{
+								$unset: { [`redeemed.${order_id}`]: true },
+								$inc: { uses: -1, [`per_customer.${held.user_key}`]: -1 },
+								$set: { [`released.${order_id}`]: at },
+								$push: { pending_events: event },
+							},
 						);
-						if (n === 1) return { code, order_id, status: "RELEASED" };
+						if (n === 1) {
+							await this.relay(code, event);
+							return { code, order_id, status: "RELEASED" };
+						}
 						continue;
 					}
 					if (doc.released[order_id]) return { code, order_id, status: "RELEASED" };
@@ -216,6 +235,11 @@ const VouchersService = defineService<object, VouchersMethods>({
 			const doc = await this.vouchers().findById(normalizeCode(code));
 			if (!doc) throw new NotFoundError("voucher", normalizeCode(code));
 			return doc;
+		},
+
+		/** Publishes an event stored with the voucher's change; if this fails, the relay's sweep publishes it later. */
+		async relay(this: VouchersThis, code: string, event: StagedEvent): Promise<void> {
+			await this.publishStaged("vouchers", code, [event]).catch(err => this.logger.warn(`Event of voucher ${code} left for the relay: ${String(err)}`));
 		},
 
 		/**

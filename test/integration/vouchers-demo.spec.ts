@@ -1,7 +1,8 @@
 /**
  * The demo data of a fresh start (SEED_DEMO_DATA): four vouchers and the shipping and tax of a few countries, and
  * the bill of a demo cart with a demo voucher and a German address against a hand computation, through the
- * gateway. Seeding again stores nothing and brings back no voucher an admin deleted.
+ * gateway; the business metrics of vouchers redeemed and released (counted from voucher.* events) on /metrics.
+ * Seeding again stores nothing and brings back no voucher an admin deleted.
  */
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
 
@@ -50,6 +51,36 @@ describe("the demo vouchers and tax rates of a fresh start", () => {
 		expect((await api("POST", "/cart/add", { token, body: { product_id: "anker-usb-c-hub-7in1", quantity: 1 } })).status).toBe(200);
 		expect((await api("POST", "/cart/voucher", { token, body: { code: "WELCOME10" } })).body).toMatchObject({ code: 422, type: "VOUCHER_USED_UP" });
 		expect((await api("POST", "/cart/voucher", { token, body: { code: "summer25" } })).body).toMatchObject({ code: 422, type: "VOUCHER_EXPIRED" });
+	});
+
+	it("counts vouchers redeemed and released, with their discounts in cents, on /metrics", async () => {
+		const metric = async (name: string, type: string): Promise<number> => {
+			const text = (await http<string>(shop.url, "GET", "/metrics")).body;
+			const m = new RegExp(`^${name}\\{[^}]*type="${type}"[^}]*\\} (\\S+)$`, "m").exec(text);
+			return m ? Number(m[1]) : NaN;
+		};
+		const before = {
+			redeemed: await metric("shopflow_vouchers_redeemed_total", "fixed"),
+			released: await metric("shopflow_vouchers_released_total", "fixed"),
+			granted: await metric("shopflow_vouchers_discount_granted_cents_total", "fixed"),
+			given: await metric("shopflow_vouchers_discount_released_cents_total", "fixed"),
+		};
+		expect(Object.values(before).every(Number.isFinite)).toBe(true);
+		// WELCOME10 of the test before: 8.00 granted.
+		expect(await metric("shopflow_vouchers_discount_granted_cents_total", "percent")).toBeGreaterThanOrEqual(800);
+		const { token } = await registerCustomer(shop.url);
+		expect((await api("POST", "/cart/add", { token, body: { product_id: "laptop-123", quantity: 1 } })).status).toBe(200);
+		expect((await api("POST", "/cart/voucher", { token, body: { code: "SAVE20" } })).status).toBe(200);
+		// A declined card: the saga redeemed SAVE20 before the payment and gives the use back.
+		const declined = await api("POST", "/checkout", { token, body: { shipping_address: GERMANY, payment_method: "card-declined" } });
+		expect(declined.status).toBe(402);
+		const deadline = Date.now() + 5000;
+		while (Date.now() < deadline && (await metric("shopflow_vouchers_released_total", "fixed")) === before.released) await new Promise(r => setTimeout(r, 50));
+		expect(await metric("shopflow_vouchers_redeemed_total", "fixed")).toBe(before.redeemed + 1);
+		expect(await metric("shopflow_vouchers_released_total", "fixed")).toBe(before.released + 1);
+		expect(await metric("shopflow_vouchers_discount_granted_cents_total", "fixed")).toBe(before.granted + 2000);
+		expect(await metric("shopflow_vouchers_discount_released_cents_total", "fixed")).toBe(before.given + 2000);
+		expect((await api<{ uses: number }>("GET", "/admin/vouchers/SAVE20", { token: admin })).body.uses).toBe(0);
 	});
 
 	it("stores nothing when seeding again, and brings back no voucher an admin deleted nor resets one an admin changed", async () => {
