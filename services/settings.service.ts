@@ -13,6 +13,7 @@ import { uuid } from "./common/ids";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import { SETTINGS_CHANGED_EVENT } from "./settings/client";
+import { withDemoSettings } from "./settings/demo";
 import {
 	checkSettings,
 	completeFlags,
@@ -169,16 +170,21 @@ const SettingsService = defineService<object, SettingsMethods>({
 	},
 
 	methods: {
-		/** The stored document; the first call of a fresh store writes the first start's settings. */
+		/**
+		 * The stored document; the first call of a fresh store writes the first start's settings (with the demo's
+		 * shipping and tax under SEED_DEMO_DATA). One fixed id: of nodes starting at once one insert wins, and a
+		 * restart finds the stored document, so an admin's changes are never reset.
+		 */
 		async current(this: SettingsThis): Promise<SettingsDoc> {
 			const coll = this.collection<SettingsDoc>("settings");
 			const found = await coll.findById(DOC_ID);
 			if (found) return { ...found, flags: completeFlags(found.flags) };
+			const config = configOf(this);
 			const first: SettingsDoc = {
 				id: DOC_ID,
 				epoch: uuid(),
 				version: 1,
-				settings: defaultSettings(configOf(this)),
+				settings: config.seedDemoData ? withDemoSettings(defaultSettings(config)) : defaultSettings(config),
 				flags: completeFlags(undefined),
 				updated_at: new Date().toISOString(),
 			};

@@ -6,7 +6,10 @@
  * N uses is never used N + 1 times, whatever the concurrency, crashes or retries (services/vouchers/model.ts).
  */
 import type { Context } from "moleculer";
+import { configOf } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
+import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
+import { EVENTS, type VoucherUsePayload } from "./common/events";
 import { DependencyUnavailableError, NotFoundError } from "./common/errors";
 import { created, type ShopMeta } from "./common/meta";
 import { pageWindow, toPage, type Page } from "./common/paging";
@@ -31,20 +34,26 @@ import {
 	type UpdateParams,
 } from "./vouchers/params";
 import type { QuoteAnswer, RedeemAnswer, ReleaseAnswer } from "./vouchers/client";
+import { DEMO_VOUCHERS } from "./vouchers/demo";
 
-interface VouchersMethods extends DbMethods {
+interface VouchersMethods extends DbMethods, EventsMethods {
 	vouchers(): Repository<VoucherDoc>;
 	existing(code: string): Promise<VoucherDoc>;
+	seedDemoVouchers(): Promise<number>;
+	relay(code: string, event: StagedEvent): Promise<void>;
 }
 type VouchersThis = ServiceThis<object, VouchersMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
+
+/** The mark, in the `seeds` collection, that the demo vouchers were stored once (an admin may then delete them for good). */
+const DEMO_SEED_ID = "demo-vouchers";
 
 /** Attempts of one redeem or release whose conditional update missed because the voucher changed meanwhile. */
 const MAX_ATTEMPTS = 20;
 
 const VouchersService = defineService<object, VouchersMethods>({
 	name: "vouchers",
-	mixins: [DbMixin({ vouchers: { indexes: [{ fields: ["active"] }] } })],
+	mixins: [DbMixin({ vouchers: { indexes: [{ fields: ["active"] }] }, seeds: {} }), EventsMixin({ stagedIn: ["vouchers"] })],
 
 	actions: {
 		/** Creates a voucher (admin); 409 when the code exists in any case. */
@@ -145,11 +154,17 @@ const VouchersService = defineService<object, VouchersMethods>({
 					const verdict = usability(doc, userKey, new Date());
 					if (!verdict.ok) throw new VoucherUnavailableError(code, verdict.reason, `${verdict.message}: the order was not placed and nothing was charged`);
 					const at = new Date().toISOString();
+					// voucher.redeemed is stored in the same write as the use it reports: published once it is counted.
+					const event = this.stageEvent<VoucherUsePayload>(ctx, EVENTS.VOUCHER_REDEEMED, { code, order_id, voucher_type: doc.type, discount_cents, uses: doc.uses + 1 }) as unknown as StagedEvent;
 					const n = await this.vouchers().updateWhere(redeemCondition(doc, order_id, userKey), {
 						$inc: { uses: 1, [`per_customer.${userKey}`]: 1 },
 						$set: { [`redeemed.${order_id}`]: { user_key: userKey, discount_cents, at } },
+						$push: { pending_events: event },
 					});
-					if (n === 1) return { code, order_id, status: "REDEEMED", uses: doc.uses + 1 };
+					if (n === 1) {
+						await this.relay(code, event);
+						return { code, order_id, status: "REDEEMED", uses: doc.uses + 1 };
+					}
 				}
 				throw new DependencyUnavailableError("vouchers", `voucher '${code}' is changing too fast to redeem; retry`);
 			},
@@ -168,11 +183,21 @@ const VouchersService = defineService<object, VouchersMethods>({
 					const at = new Date().toISOString();
 					const held = doc.redeemed[order_id];
 					if (held) {
+						const payload: VoucherUsePayload = { code, order_id, voucher_type: doc.type, discount_cents: held.discount_cents, uses: doc.uses - 1 };
+						const event = this.stageEvent<VoucherUsePayload>(ctx, EVENTS.VOUCHER_RELEASED, payload) as unknown as StagedEvent;
 						const n = await this.vouchers().updateWhere(
 							{ id: code, [`redeemed.${order_id}`]: { $exists: true } },
-							{ $unset: { [`redeemed.${order_id}`]: true }, $inc: { uses: -1, [`per_customer.${held.user_key}`]: -1 }, $set: { [`released.${order_id}`]: at } },
+							{
+								$unset: { [`redeemed.${order_id}`]: true },
+								$inc: { uses: -1, [`per_customer.${held.user_key}`]: -1 },
+								$set: { [`released.${order_id}`]: at },
+								$push: { pending_events: event },
+							},
 						);
-						if (n === 1) return { code, order_id, status: "RELEASED" };
+						if (n === 1) {
+							await this.relay(code, event);
+							return { code, order_id, status: "RELEASED" };
+						}
 						continue;
 					}
 					if (doc.released[order_id]) return { code, order_id, status: "RELEASED" };
@@ -211,6 +236,46 @@ const VouchersService = defineService<object, VouchersMethods>({
 			if (!doc) throw new NotFoundError("voucher", normalizeCode(code));
 			return doc;
 		},
+
+		/** Publishes an event stored with the voucher's change; if this fails, the relay's sweep publishes it later. */
+		async relay(this: VouchersThis, code: string, event: StagedEvent): Promise<void> {
+			await this.publishStaged("vouchers", code, [event]).catch(err => this.logger.warn(`Event of voucher ${code} left for the relay: ${String(err)}`));
+		},
+
+		/**
+		 * Stores the demo vouchers that are missing, once per store: fixed codes (nodes starting at once insert each
+		 * once), then the mark, so that a restart neither duplicates them nor brings back one an admin deleted or
+		 * resets one an admin changed. A start that stopped half-way finishes the job at the next start.
+		 */
+		async seedDemoVouchers(this: VouchersThis): Promise<number> {
+			const seeds = this.collection<{ id: string; at: string }>("seeds");
+			if (await seeds.findById(DEMO_SEED_ID)) return 0;
+			const now = new Date().toISOString();
+			let n = 0;
+			for (const p of DEMO_VOUCHERS) {
+				const code = normalizeCode(p.code);
+				if (await this.vouchers().findById(code)) continue;
+				const doc: VoucherDoc = { id: code, ...toDocFields(p, null), uses: 0, redeemed: {}, released: {}, per_customer: {}, created_at: now, updated_at: now };
+				try {
+					await this.vouchers().insert(doc);
+					n++;
+				} catch (err) {
+					if (!(err instanceof DuplicateKeyError)) throw err;
+				}
+			}
+			try {
+				await seeds.insert({ id: DEMO_SEED_ID, at: now });
+			} catch (err) {
+				if (!(err instanceof DuplicateKeyError)) throw err;
+			}
+			return n;
+		},
+	},
+
+	async started(this: VouchersThis) {
+		if (!configOf(this).seedDemoData) return;
+		const n = await this.seedDemoVouchers();
+		if (n > 0) this.logger.info(`Demo vouchers stored: ${n} (${DEMO_VOUCHERS.map(v => v.code).join(", ")})`);
 	},
 });
 

@@ -1,7 +1,7 @@
 /**
  * Business metrics for Prometheus, observed from the domain events this node's services publish (the relay announces
  * each one once, services/common/published.ts; no service code involved): orders created, completed, failed by
- * reason, cancelled, refunds, saga compensations; the state of Moleculer's circuit breakers per target, from the
+ * reason, cancelled, refunds, saga compensations, vouchers redeemed and released with their discounts; the state of Moleculer's circuit breakers per target, from the
  * `$circuit-breaker.*` events this node broadcasts; and, as the one writer of these gauges, the dead letters and
  * unsent events of this node's services, read from their `eventStats` actions.
  */
@@ -65,6 +65,10 @@ export function observeEvent(broker: ServiceBroker, seen: SeenSet, name: string,
 		case "payment.refunded":
 			m.increment(METRICS.REFUNDS);
 			return;
+		case "voucher.redeemed":
+		case "voucher.released":
+			observeVoucher(broker, seen, name, payload);
+			return;
 		case "order.updated":
 			// Completions are counted from shipping's order.shipped/order.delivered (possibly on another node).
 			if (status === "COMPENSATING" && transition("COMPENSATING")) m.increment(METRICS.COMPENSATIONS);
@@ -75,6 +79,17 @@ export function observeEvent(broker: ServiceBroker, seen: SeenSet, name: string,
 		default:
 			return;
 	}
+}
+
+/** Counts a voucher's use or its release, with its discount in cents, once per event id (a re-published event counts once). */
+function observeVoucher(broker: ServiceBroker, seen: SeenSet, name: string, payload: unknown): void {
+	const p = (payload ?? {}) as { event_id?: string; voucher_type?: string; discount_cents?: number };
+	if (p.event_id && !seen.first(`event:${p.event_id}`)) return;
+	const labels = { type: p.voucher_type ?? "unknown" };
+	const cents = typeof p.discount_cents === "number" && p.discount_cents > 0 ? p.discount_cents : 0;
+	const redeemed = name === "voucher.redeemed";
+	broker.metrics.increment(redeemed ? METRICS.VOUCHERS_REDEEMED : METRICS.VOUCHERS_RELEASED, labels);
+	broker.metrics.increment(redeemed ? METRICS.DISCOUNTS_GRANTED : METRICS.DISCOUNTS_RELEASED, labels, cents);
 }
 
 /** Sets the breaker gauge from a `$circuit-breaker.*` event. */
@@ -143,12 +158,18 @@ export function BusinessMetricsMiddleware(): Middleware {
 			reg(METRICS.BREAKER_TRANSITIONS, "counter", "Circuit breaker state changes", ["target_node", "service", "action", "state"]);
 			reg(METRICS.DEAD_LETTERS, "gauge", "Events in a service's dead-letter store (same value on every replica: use max by service)", ["service"]);
 			reg(METRICS.PENDING_OUTBOX, "gauge", "Events not yet handed to the bus: outbox rows plus documents holding staged events", ["service"]);
+			reg(METRICS.VOUCHERS_REDEEMED, "counter", "Vouchers redeemed by orders (voucher.redeemed), by voucher type", ["type"]);
+			reg(METRICS.VOUCHERS_RELEASED, "counter", "Voucher uses given back by failed or cancelled orders (voucher.released), by voucher type", ["type"]);
+			reg(METRICS.DISCOUNTS_GRANTED, "counter", "Discounts granted by redeemed vouchers, in cents (free shipping: the fee waived), by voucher type", ["type"]);
+			reg(METRICS.DISCOUNTS_RELEASED, "counter", "Discounts of released voucher uses, in cents, by voucher type", ["type"]);
 			reg(METRICS.GATEWAY_CACHE, "counter", "Anonymous catalog reads at the gateway, by whether its response cache answered (hit) or not (miss)", ["result"]);
 			// Series that exist from the start read 0 instead of being absent until the first occurrence.
 			for (const name of [METRICS.ORDERS_CREATED, METRICS.ORDERS_CANCELLED, METRICS.REFUNDS, METRICS.COMPENSATIONS]) broker.metrics.increment(name, undefined, 0);
 			for (const status of ["SHIPPED", "DELIVERED"]) broker.metrics.increment(METRICS.ORDERS_COMPLETED, { status }, 0);
 			for (const reason of ["VOUCHER_UNAVAILABLE", "PAYMENT_ERROR", "OUT_OF_STOCK", "INVENTORY_UNAVAILABLE", "SHIPPING_ERROR"]) broker.metrics.increment(METRICS.ORDERS_FAILED, { reason }, 0);
 			for (const result of ["hit", "miss"]) broker.metrics.increment(METRICS.GATEWAY_CACHE, { result }, 0);
+			for (const type of ["percent", "fixed", "free_shipping"])
+				for (const name of [METRICS.VOUCHERS_REDEEMED, METRICS.VOUCHERS_RELEASED, METRICS.DISCOUNTS_GRANTED, METRICS.DISCOUNTS_RELEASED]) broker.metrics.increment(name, { type }, 0);
 			onPublished(broker, e => safely(() => observeEvent(broker, seen, e.name, e.payload)));
 		},
 

@@ -25,6 +25,8 @@ export const EVENTS = {
 	SHOP_CREATED: "shop.created",
 	SHOP_APPROVED: "shop.approved",
 	SHOP_SUSPENDED: "shop.suspended",
+	VOUCHER_REDEEMED: "voucher.redeemed",
+	VOUCHER_RELEASED: "voucher.released",
 } as const;
 
 export type EventName = (typeof EVENTS)[keyof typeof EVENTS];
@@ -237,4 +239,16 @@ export interface NotificationSentPayload {
 	source_event: string;
 	source_event_id: string;
 	order_id: string | null;
+}
+
+/** voucher.redeemed and voucher.released: an order used a voucher (checkout's saga step) or gave its use back. */
+export interface VoucherUsePayload {
+	code: string;
+	order_id: string;
+	/** percent, fixed or free_shipping. */
+	voucher_type: string;
+	/** The discount of the order's redemption (for free shipping: the fee waived), in cents. */
+	discount_cents: number;
+	/** The voucher's uses after the change. */
+	uses: number;
 }

@@ -17,6 +17,10 @@ export const METRICS = {
 	DEAD_LETTERS: "shopflow.events.dead_letters",
 	PENDING_OUTBOX: "shopflow.events.pending_outbox",
 	GATEWAY_CACHE: "shopflow.gateway.cache.requests.total",
+	VOUCHERS_REDEEMED: "shopflow.vouchers.redeemed.total",
+	VOUCHERS_RELEASED: "shopflow.vouchers.released.total",
+	DISCOUNTS_GRANTED: "shopflow.vouchers.discount_granted_cents.total",
+	DISCOUNTS_RELEASED: "shopflow.vouchers.discount_released_cents.total",
 } as const;
 
 /** The mark of the reporter that renders this node's metrics text. */

@@ -47,10 +47,12 @@ export interface VoucherDoc {
 	per_customer: Record<string, number>;
 	created_at: string;
 	updated_at: string;
+	/** voucher.* events written with the redemption or release they report, until the events layer has them. */
+	pending_events?: unknown[];
 }
 
 /** The voucher as the admin API shows it (money in decimal units). */
-export type PublicVoucher = Omit<VoucherDoc, "id" | "min_subtotal_cents" | "redeemed" | "released" | "per_customer"> & {
+export type PublicVoucher = Omit<VoucherDoc, "id" | "min_subtotal_cents" | "redeemed" | "released" | "per_customer" | "pending_events"> & {
 	code: string;
 	min_subtotal: number | null;
 };
