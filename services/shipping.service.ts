@@ -299,7 +299,7 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 					});
 				const at = new Date().toISOString();
 				const { parcels, delivered, all } = deliveryOf(current, parcelIds, at);
-				if (delivered.length === 0) return current;
+				if (delivered.length === 0 && !all) return current;
 				const refs = parcels.map(p => ({ id: p.id, shop_id: p.shop_id, status: p.status }));
 				const { order_id, user_id } = current;
 				const currency = current.currency ?? DEFAULT_CURRENCY;

@@ -217,7 +217,8 @@ export function deliveryOf(doc: ShipmentDoc, ids: string[] | null, at: string): 
 		delivered.push(done);
 		return done;
 	});
-	return { parcels, delivered, all: parcels.length > 0 && parcels.every(p => p.status === "DELIVERED") };
+	// A shipment without lines (no parcels) is delivered as a whole.
+	return { parcels, delivered, all: parcels.every(p => p.status === "DELIVERED") };
 }
 
 /** The parcels moved to a status the shipment takes as a whole (SHIPPED, CANCELLED). */
