@@ -94,6 +94,15 @@ const LedgerService = defineService<SettingsCacheVars, LedgerMethods>({
 				};
 			},
 		},
+
+		/** Every entry of every shop (or of one), for the chaos checker and the REPL. */
+		all: {
+			visibility: "public",
+			params: { shop_id: { type: "string", min: 1, max: 100, optional: true } },
+			async handler(this: LedgerThis, ctx: Context<{ shop_id?: string }>): Promise<{ rows: LedgerEntryDoc[] }> {
+				return { rows: await this.entries().find(ctx.params.shop_id ? { shop_id: ctx.params.shop_id } : {}, { sort: ["created_at", "id"] }) };
+			},
+		},
 	},
 
 	methods: {
