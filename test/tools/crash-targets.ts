@@ -38,8 +38,7 @@ export interface CrashTarget {
 	cleanup(keep: boolean): Promise<void>;
 }
 
-// Orders are delivered 1.5 s after they ship, so deliveries (and the sellers' ledger) run under the kills too.
-const SHOP_ENV = { NOTIFICATIONS_KEEP_PER_USER: "1000000", SEED_DEMO_DATA: "true", DELIVERY_DELAY_MS: "1500" };
+const SHOP_ENV = { NOTIFICATIONS_KEEP_PER_USER: "1000000", SEED_DEMO_DATA: "true" };
 
 /** Sums checkEventFiles' counts over folders. */
 export function eventFileCounts(dirs: string[]): { violations: string[]; counts: Record<string, number> } {
