@@ -19,23 +19,13 @@ import { assertShopManager } from "./shops/client";
 import { assertChargeable } from "./payments/client";
 import { billProblem, newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
 import { applySagaProgress, sagaOutcome } from "./orders/progress";
-import {
-	createParams,
-	findParams,
-	idParams,
-	listParams,
-	shopOrdersParams,
-	type CreateParams,
-	type FindParams,
-	type IdParams,
-	type ListParams,
-	type ShopOrdersParams,
-} from "./orders/params";
+import { createParams, findParams, idParams, listParams, shopOrdersParams, type CreateParams, type FindParams, type IdParams, type ListParams, type ShopOrdersParams } from "./orders/params";
 import { orderSaga } from "./orders/steps";
-import { advanceTo, FAILURE_REASONS, IllegalTransitionError, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
+import { FAILURE_REASONS, IllegalTransitionError, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
 import type { SagaState } from "../mixins/saga/engine";
 import { recentOrdersOf, sagaOver } from "./orders/recent";
 import { mergeShipments, shipmentRefsOf, toShopOrderView, type ShopOrderView } from "./orders/shops";
+import { applyShipmentReport } from "./orders/shipment-report";
 
 interface Stats {
 	total: number;
@@ -429,19 +419,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 		async onShipment(this: OrdersThis, event: DomainEvent, target: OrderStatus | null): Promise<void> {
 			const orderId = typeof event.order_id === "string" ? event.order_id : null;
 			if (!orderId) return;
-			// order.delivered comes once every parcel is delivered, whichever of their own events arrives first.
-			const delivered = (doc: OrderDoc) => (target === "DELIVERED" ? (doc.shipments ?? []).map(s => ({ ...s, status: "DELIVERED" })) : []);
-			const reported = shipmentRefsOf(event.shipments);
-			await this.updateOrder(orderId, doc => {
-				const shipments = mergeShipments(doc.shipments, [...reported, ...delivered(doc)]);
-				const moved = JSON.stringify(shipments) !== JSON.stringify(doc.shipments ?? []);
-				if (target === null || doc.status === "COMPENSATING" || isTerminal(doc.status) || doc.saga.status === "COMPENSATING") return moved ? { ...doc, shipments } : doc;
-				const next = advanceTo(doc, target, { at: new Date().toISOString(), reason: "reported by shipping" });
-				// order.shipped names the shipment; the other events name a parcel.
-				const shipmentId = target === "SHIPPED" && typeof event.shipment_id === "string" ? event.shipment_id : null;
-				if (next === doc && !moved) return doc;
-				return { ...next, shipments, shipment_id: doc.shipment_id ?? shipmentId, updated_at: next.history.at(-1)?.at ?? doc.updated_at };
-			});
+			await this.updateOrder(orderId, doc => applyShipmentReport(doc, event, target, new Date().toISOString()));
 		},
 	},
 });
