@@ -226,4 +226,29 @@ describe("per-shop fulfilment and the ledger through the gateway", () => {
 			expect(cents(b2.balance)).toBe(before[1] - cents(b.entries.find(e => e.order_id === placed.id)!.net));
 		});
 	});
+
+	it("reverses a parcel delivered after the order was refunded (a refund of a SHIPPED order), so the order nets 0", async () => {
+		const placed = await placeOrder();
+		const o = await until(async () => {
+			const v = await order(placed.id);
+			expect(v.shipments).toHaveLength(2);
+			return v;
+		});
+		const parcel = (shopId: string) => o.shipments.find(s => s.shop_id === shopId)!.id;
+		expect((await api("POST", `/shops/${aliceShop}/shipments/${parcel(aliceShop)}/deliver`, { token: alice.token })).status).toBe(200);
+		expect((await api("POST", `/admin/orders/${placed.id}/refund`, { token: admin })).status).toBe(200);
+		// Bob's parcel is delivered after the refund: its SALE is booked and reversed at once.
+		expect((await api("POST", `/shops/${bobShop}/shipments/${parcel(bobShop)}/deliver`, { token: bob.token })).status).toBe(200);
+		await eventually(async () => {
+			for (const [shopId, token] of [
+				[aliceShop, alice.token],
+				[bobShop, bob.token],
+			] as const) {
+				const entries = (await balance(shopId, token)).entries.filter(e => e.order_id === placed.id);
+				expect(entries.map(e => e.kind).sort()).toEqual(["REFUND", "SALE"]);
+				expect(entries.reduce((s, e) => s + cents(e.amount), 0)).toBe(0);
+			}
+		});
+		expect((await order(placed.id)).status).toBe("DELIVERED");
+	});
 });
