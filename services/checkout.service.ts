@@ -32,6 +32,8 @@ import {
 	orderBill,
 	orderedLines,
 	type OrderedLines,
+	orderLineDiscounts,
+	orderLines,
 	quoteLinesOf,
 	repriceLines,
 	type PricedCart,
@@ -80,7 +82,7 @@ interface CheckoutMethods extends DbMethods {
 	orderByKey(ctx: Context<StartParams, ShopMeta>, started: number, userId: string, orderKey: string, waitForOrders: boolean): Promise<OrderCreateResult | null>;
 	remainingMs(ctx: Context<StartParams, ShopMeta>, started: number): number;
 	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart, rows: CatalogRow[]): Promise<Outcome>;
-	billFor(ctx: Context<StartParams, ShopMeta>, cart: CheckoutCart, priced: PricedCart, rows: CatalogRow[], country: string | null): Promise<Bill>;
+	billFor(ctx: Context<StartParams, ShopMeta>, cart: CheckoutCart, priced: PricedCart, rows: CatalogRow[], country: string | null): Promise<{ bill: Bill; discounts: number[] }>;
 	clearOrdered(ctx: Context<unknown, ShopMeta> | null, userId: string, order: OrderedLines): Promise<void>;
 }
 interface CheckoutVars extends SettingsCacheVars {
@@ -313,7 +315,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 		 * The order's bill for the shipping country; a cart voucher that no longer applies (used up, expired, removed)
 		 * refuses the checkout with 409 VOUCHER_UNAVAILABLE before any order exists: the customer removes it or retries.
 		 */
-		async billFor(this: CheckoutThis, ctx: Ctx<StartParams>, cart: CheckoutCart, priced: PricedCart, rows: CatalogRow[], country: string | null): Promise<Bill> {
+		async billFor(this: CheckoutThis, ctx: Ctx<StartParams>, cart: CheckoutCart, priced: PricedCart, rows: CatalogRow[], country: string | null): Promise<{ bill: Bill; discounts: number[] }> {
 			let quote: QuoteAnswer | null = null;
 			// Vouchers switched off grant no discount: the customer takes the voucher off (or waits) rather than pay more unawares.
 			if (cart.voucher && !this.settingsCache.isEnabled("vouchers"))
@@ -326,7 +328,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 					throw err;
 				});
 			}
-			return orderBill(priced, quote, this.settingsCache.settings, country);
+			return { bill: orderBill(priced, quote, this.settingsCache.settings, country), discounts: orderLineDiscounts(priced, quote) };
 		},
 
 		/** Resolves address and payment, prices the bill, runs orders.create in the time left, and clears the cart. */
@@ -341,7 +343,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				}),
 			);
 
-			const bill = await this.billFor(ctx, cart, priced, rows, details.shipping_address.country ?? null);
+			const { bill, discounts } = await this.billFor(ctx, cart, priced, rows, details.shipping_address.country ?? null);
 			assertChargeable("cart", bill.total_cents, priced.currency);
 
 			// No order starts for a caller that will be gone before it is placed; orders.create answers before the caller gives up.
@@ -357,7 +359,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 						"orders.create",
 						{
 							user_id: userId,
-							items: priced.items,
+							items: orderLines(priced, rows, discounts),
 							currency: priced.currency,
 							shipping_address: details.shipping_address,
 							payment: { token: details.payment.token, method_id: details.payment.method_id },

@@ -13,16 +13,19 @@ import { EVENTS, type DomainEvent, type OrderCancelledPayload, type OrderCreated
 import { ConflictError, DependencyUnavailableError, NotFoundError, ValidationFailedError } from "./common/errors";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
-import type { Page } from "./common/paging";
-import { OrderNotCancellableError } from "./orders/errors";
+import { pageWindow, toPage, type Page } from "./common/paging";
+import { OrderNotCancellableError, OrderNotRefundableError } from "./orders/errors";
+import { assertShopManager } from "./shops/client";
 import { assertChargeable } from "./payments/client";
 import { billProblem, newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
 import { applySagaProgress, sagaOutcome } from "./orders/progress";
-import { createParams, findParams, idParams, listParams, type CreateParams, type FindParams, type IdParams, type ListParams } from "./orders/params";
+import { createParams, findParams, idParams, listParams, shopOrdersParams, type CreateParams, type FindParams, type IdParams, type ListParams, type ShopOrdersParams } from "./orders/params";
 import { orderSaga } from "./orders/steps";
-import { advanceTo, FAILURE_REASONS, IllegalTransitionError, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
+import { FAILURE_REASONS, IllegalTransitionError, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
 import type { SagaState } from "../mixins/saga/engine";
 import { recentOrdersOf, sagaOver } from "./orders/recent";
+import { mergeShipments, shipmentRefsOf, toShopOrderView, type ShopOrderView } from "./orders/shops";
+import { applyShipmentReport } from "./orders/shipment-report";
 
 interface Stats {
 	total: number;
@@ -40,7 +43,7 @@ interface OrdersMethods extends DbMethods, EventsMethods, SagaMethods<OrderSagaD
 	transitionEvents(before: OrderDoc, after: OrderDoc): StagedEvent[];
 	orderResult(doc: OrderDoc): OrderResult;
 	repeatedOrder(doc: OrderDoc, userId: string): OrderResult;
-	onShipment(event: DomainEvent, target: OrderStatus): Promise<void>;
+	onShipment(event: DomainEvent, target: OrderStatus | null): Promise<void>;
 }
 type OrdersThis = ServiceThis<object, OrdersMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
@@ -77,6 +80,10 @@ const OrdersService = defineService<object, OrdersMethods>({
 				/** The carrier delivered: SHIPPED → DELIVERED (idempotent). */
 				[EVENTS.ORDER_DELIVERED]: async function (this: OrdersThis, event) {
 					await this.onShipment(event, "DELIVERED");
+				},
+				/** One shop's parcel was delivered: the order's shipments show it (DELIVERED waits for order.delivered). */
+				[EVENTS.SHIPMENT_DELIVERED]: async function (this: OrdersThis, event) {
+					await this.onShipment(event, null);
 				},
 			},
 		}),
@@ -197,6 +204,33 @@ const OrdersService = defineService<object, OrdersMethods>({
 					throw new OrderNotCancellableError(doc.id, current.status);
 				if (current.status !== "CANCELLED") ctx.meta.$statusCode = 202;
 				return toPublicOrder(current);
+			},
+		},
+
+		/** The orders with lines of a shop, newest first, paged: for its owner (or an admin) those lines, the address, the statuses. */
+		forShop: {
+			feature: "marketplace",
+			auth: "required",
+			params: shopOrdersParams,
+			async handler(this: OrdersThis, ctx: Ctx<ShopOrdersParams>): Promise<Page<ShopOrderView>> {
+				await assertShopManager(ctx, ctx.params.id);
+				const { id, status, page, page_size } = ctx.params;
+				const query: Record<string, unknown> = status ? { shop_ids: id, status } : { shop_ids: id };
+				const [rows, total] = await Promise.all([this.orders().find(query, { sort: ["-created_at"], ...pageWindow(page, page_size) }), this.orders().count(query)]);
+				return toPage(rows.map(r => toShopOrderView(r, id)), total, page, page_size);
+			},
+		},
+
+		/** Gives a shipped or delivered order's payment back in full (admin); its shops' ledgers reverse its lines; idempotent. */
+		refund: {
+			roles: ["admin"],
+			params: idParams,
+			async handler(this: OrdersThis, ctx: Ctx<IdParams>): Promise<PublicOrder> {
+				const doc = await this.ownOrder(ctx, ctx.params.id);
+				if ((doc.status !== "SHIPPED" && doc.status !== "DELIVERED") || !doc.payment_id) throw new OrderNotRefundableError(doc.id, doc.status);
+				await ctx.call("payments.refund", { payment_id: doc.payment_id, reason: "refunded by an admin", idempotency_key: `admin-refund:${doc.id}` });
+				const at = new Date().toISOString();
+				return toPublicOrder((await this.updateOrder(doc.id, d => (d.refunded_at ? d : { ...d, refunded_at: at, updated_at: at }))) ?? doc);
 			},
 		},
 
@@ -335,7 +369,9 @@ const OrdersService = defineService<object, OrdersMethods>({
 			await this.updateOrder(orderIdOf(state.id), doc => {
 				try {
 					const next = applySagaProgress(doc, state, at);
-					return { ...next, saga: state, updated_at: next.history.length !== doc.history.length ? at : doc.updated_at };
+					const shipped = state.steps.find(s => s.name === "shipping" && s.status === "DONE")?.result as { shipments?: unknown } | undefined;
+					const shipments = shipped ? mergeShipments(doc.shipments, shipmentRefsOf(shipped.shipments)) : doc.shipments;
+					return { ...next, ...(shipments ? { shipments } : {}), saga: state, updated_at: next.history.length !== doc.history.length ? at : doc.updated_at };
 				} catch (err) {
 					if (!(err instanceof IllegalTransitionError)) throw err;
 					// Shipping's event moved the order ahead of a saga that then failed: keep the log, say so.
@@ -376,16 +412,14 @@ const OrdersService = defineService<object, OrdersMethods>({
 			return this.orderResult(doc);
 		},
 
-		/** Moves an order along the happy path on a shipping event; stale or repeated events change nothing. */
-		async onShipment(this: OrdersThis, event: DomainEvent, target: OrderStatus): Promise<void> {
+		/**
+		 * Moves an order along the happy path on a shipping event (with no target, only its shipments change); stale or
+		 * repeated events change nothing.
+		 */
+		async onShipment(this: OrdersThis, event: DomainEvent, target: OrderStatus | null): Promise<void> {
 			const orderId = typeof event.order_id === "string" ? event.order_id : null;
 			if (!orderId) return;
-			const shipmentId = typeof event.shipment_id === "string" ? event.shipment_id : null;
-			await this.updateOrder(orderId, doc => {
-				if (doc.status === "COMPENSATING" || isTerminal(doc.status) || doc.saga.status === "COMPENSATING") return doc;
-				const next = advanceTo(doc, target, { at: new Date().toISOString(), reason: "reported by shipping" });
-				return { ...next, shipment_id: doc.shipment_id ?? shipmentId, updated_at: next.history.at(-1)?.at ?? doc.updated_at };
-			});
+			await this.updateOrder(orderId, doc => applyShipmentReport(doc, event, target, new Date().toISOString()));
 		},
 	},
 });

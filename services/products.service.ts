@@ -63,6 +63,8 @@ export interface PricingRow {
 	active: boolean;
 	/** What a voucher's scope matches. */
 	category: string;
+	/** The shop that sells it (ships it and is paid for it). */
+	shop_id: string;
 }
 export interface CategoryRow {
 	id: string;
@@ -183,7 +185,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 				const ids = [...new Set(ctx.params.ids)];
 				if (ids.length === 0) return { rows: [] };
 				const docs = await this.collection<ProductDoc>("products").find({ id: { $in: ids } });
-				return { rows: docs.map(d => ({ id: d.id, name: d.name, price_cents: d.price_cents, currency: d.currency, active: isListed(d), category: d.category })) };
+				return { rows: docs.map(d => ({ id: d.id, name: d.name, price_cents: d.price_cents, currency: d.currency, active: isListed(d), category: d.category, shop_id: d.shop_id ?? HOUSE_SHOP_ID })) };
 			},
 		},
 

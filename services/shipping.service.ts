@@ -2,17 +2,27 @@
  * The `shipping` service: ships an order (commits its reserved stock), cancels a shipment as the saga's
  * compensation (releases the stock), and delivers it, by an admin call or after DELIVERY_DELAY_MS.
  * Each order has at most one shipment: its id is derived from the order id and order_id is a unique index.
+ * A shipment holds one parcel per shop of the order's lines (services/shipping/model.ts): the parcels ship and are
+ * cancelled together, with the shipment; each shop's owner delivers its own parcel (shipment.delivered), and the
+ * shipment is DELIVERED, with order.delivered, once all its parcels are.
  */
 import type { Context } from "moleculer";
 import { configOf } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
-import { EVENTS, type OrderDeliveredPayload, type OrderShippedPayload } from "./common/events";
+import { EVENTS, type OrderDeliveredPayload, type OrderShippedPayload, type ShipmentDeliveredPayload } from "./common/events";
 import { ConflictError, DependencyUnavailableError, NotFoundError } from "./common/errors";
+import { DEFAULT_CURRENCY } from "./common/money";
+import { assertShopManager } from "./shops/client";
 import { requireUser, type ShopMeta } from "./common/meta";
 import { defineService, type ServiceThis } from "./common/schema";
 import {
+	deliveryOf,
 	newShipment,
+	parcelsAt,
+	parcelsOf,
+	unchangedSince,
+	type Parcel,
 	toShipmentResult,
 	toShipmentView,
 	type NewShipmentInput,
@@ -32,6 +42,10 @@ interface CancelParams {
 interface IdParams {
 	id: string;
 }
+interface ShopShipmentParams {
+	id: string;
+	shipment_id: string;
+}
 
 export interface ShippingSettings {
 	/** Overrides config.shippingDeliveryDelayMs when set (tests). */
@@ -45,8 +59,9 @@ interface ShippingMethods extends DbMethods, EventsMethods {
 	shipments(): Repository<ShipmentDoc>;
 	claimShipment(input: NewShipmentInput): Promise<{ settled: ShipmentDoc } | { doc: ShipmentDoc }>;
 	markShipped(ctx: Context, doc: ShipmentDoc): Promise<ShipmentDoc>;
-	deliverShipment(ctx: Context | null, doc: ShipmentDoc, reason: string): Promise<ShipmentDoc>;
-	relay(shipmentId: string, event: StagedEvent<object>): Promise<void>;
+	deliverShipment(ctx: Context | null, doc: ShipmentDoc, reason: string, parcelIds?: string[] | null): Promise<ShipmentDoc>;
+	byParcel(parcelId: string): Promise<ShipmentDoc | null>;
+	relay(shipmentId: string, ...events: Array<StagedEvent<object>>): Promise<void>;
 	scheduleDelivery(doc: ShipmentDoc): void;
 	deliverDue(): Promise<void>;
 	entry(status: ShipmentStatus, reason: string | null): object;
@@ -65,7 +80,10 @@ const ID = { type: "string", min: 1, max: 100 } as const;
 
 const ShippingService = defineService<ShippingVars, ShippingMethods>({
 	name: "shipping",
-	mixins: [DbMixin({ shipments: { indexes: [{ fields: ["order_id"], unique: true }, { fields: ["status"] }] } }), EventsMixin({ stagedIn: ["shipments"] })],
+	mixins: [
+		DbMixin({ shipments: { indexes: [{ fields: ["order_id"], unique: true }, { fields: ["status"] }, { fields: ["parcel_ids"] }] } }),
+		EventsMixin({ stagedIn: ["shipments"] }),
+	],
 
 	settings: { deliveryDelayMs: null, staleClaimMs: 15_000, waitForClaimMs: 5_000 } satisfies ShippingSettings,
 
@@ -77,11 +95,21 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 				order_id: ID,
 				user_id: ID,
 				address: { type: "any", optional: true },
+				currency: { type: "string", pattern: /^[A-Z]{3}$/, optional: true },
 				items: {
 					type: "array",
 					optional: true,
 					max: 100,
-					items: { type: "object", strict: false, props: { product_id: ID, quantity: { type: "number", integer: true, positive: true } } },
+					items: {
+						type: "object",
+						strict: false,
+						props: {
+							product_id: ID,
+							quantity: { type: "number", integer: true, positive: true },
+							shop_id: { ...ID, optional: true },
+							amount_cents: { type: "number", integer: true, min: 0, optional: true },
+						},
+					},
 				},
 				idempotency_key: { type: "string", max: 300, optional: true },
 			},
@@ -100,7 +128,7 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 			},
 		},
 
-		/** Compensation: cancels the order's shipment (a tombstone when there is none yet) and releases its stock. */
+		/** Compensation: cancels the order's shipment, every shop's parcel with it (a tombstone when there is none yet), and releases its stock. */
 		cancel: {
 			visibility: "public",
 			params: { order_id: ID, reason: { type: "string", max: 300, optional: true } },
@@ -118,16 +146,16 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 						}
 						continue;
 					}
-					if (existing.status === "DELIVERED")
+					if (existing.status === "DELIVERED" || parcelsOf(existing).some(p => p.status === "DELIVERED"))
 						throw new ConflictError(`The shipment of order '${existing.order_id}' was already delivered`, "SHIPMENT_DELIVERED", { order_id: existing.order_id });
 					if (existing.status === "CANCELLED") {
 						shipmentId = existing.id;
 						continue;
 					}
-					const n = await repo.updateWhere(
-						{ id: existing.id, status: existing.status },
-						{ $set: { status: "CANCELLED", updated_at: new Date().toISOString() }, $push: { history: this.entry("CANCELLED", reason) } },
-					);
+					const n = await repo.updateWhere(unchangedSince(existing), {
+						$set: { status: "CANCELLED", parcels: parcelsAt(existing, "CANCELLED"), rev: (existing.rev ?? 0) + 1, updated_at: new Date().toISOString() },
+						$push: { history: this.entry("CANCELLED", reason) },
+					});
 					if (n === 1) {
 						shipmentId = existing.id;
 						clearTimeout(this.timers.get(existing.id));
@@ -139,14 +167,32 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 			},
 		},
 
-		/** Marks a shipment delivered (admin or carrier); 409 when it was cancelled; idempotent. */
+		/** Marks a shipment delivered, every parcel of it, or one shop's parcel by its id (admin or carrier); 409 when cancelled; idempotent. */
 		deliver: {
 			roles: ["admin"],
 			params: { id: ID },
 			async handler(this: ShippingThis, ctx: Ctx<IdParams>): Promise<ShipmentView> {
 				const doc = await this.shipments().findById(ctx.params.id);
-				if (!doc) throw new NotFoundError("shipment", ctx.params.id);
-				return toShipmentView(await this.deliverShipment(ctx, doc, "delivered by admin"));
+				if (doc) return toShipmentView(await this.deliverShipment(ctx, doc, "delivered by admin"));
+				const holder = await this.byParcel(ctx.params.id);
+				if (!holder) throw new NotFoundError("shipment", ctx.params.id);
+				return toShipmentView(await this.deliverShipment(ctx, holder, "delivered by admin", [ctx.params.id]));
+			},
+		},
+
+		/** A shop's owner (or an admin) marks the shop's parcel delivered; 404 for a parcel of another shop; idempotent. */
+		deliverForShop: {
+			feature: "marketplace",
+			auth: "required",
+			params: { id: ID, shipment_id: ID },
+			async handler(this: ShippingThis, ctx: Ctx<ShopShipmentParams>): Promise<Parcel & { order_id: string; shipment_status: ShipmentStatus }> {
+				await assertShopManager(ctx, ctx.params.id);
+				const doc = (await this.byParcel(ctx.params.shipment_id)) ?? (await this.shipments().findById(ctx.params.shipment_id));
+				const parcel = doc && parcelsOf(doc).find(p => p.id === ctx.params.shipment_id && p.shop_id === ctx.params.id);
+				if (!doc || !parcel) throw new NotFoundError("shipment", ctx.params.shipment_id);
+				const after = await this.deliverShipment(ctx, doc, `delivered by shop ${ctx.params.id}`, [parcel.id]);
+				const now = parcelsOf(after).find(p => p.id === parcel.id) ?? parcel;
+				return { ...now, order_id: after.order_id, shipment_status: after.status };
 			},
 		},
 
@@ -210,17 +256,19 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 			const repo = this.shipments();
 			const now = new Date();
 			const deliverAt = this.deliveryDelayMs > 0 ? now.getTime() + this.deliveryDelayMs : null;
+			const parcels = parcelsAt(doc, "SHIPPED");
 			const event = this.stageEvent<OrderShippedPayload>(ctx, EVENTS.ORDER_SHIPPED, {
 				order_id: doc.order_id,
 				user_id: doc.user_id,
 				shipment_id: doc.id,
 				carrier: doc.carrier,
 				tracking_number: doc.tracking_number,
+				shipments: parcels.map(p => ({ id: p.id, shop_id: p.shop_id, status: p.status })),
 			});
 			const n = await repo.updateWhere(
 				{ id: doc.id, status: "PREPARING" },
 				{
-					$set: { status: "SHIPPED", shipped_at: now.toISOString(), deliver_at: deliverAt, updated_at: now.toISOString() },
+					$set: { status: "SHIPPED", parcels, rev: (doc.rev ?? 0) + 1, shipped_at: now.toISOString(), deliver_at: deliverAt, updated_at: now.toISOString() },
 					$push: { history: this.entry("SHIPPED", null), pending_events: event },
 				},
 			);
@@ -229,41 +277,68 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 				if (current && current.status !== "CANCELLED") return current;
 				throw new ConflictError(`The shipment of order '${doc.order_id}' was cancelled`, "SHIPMENT_CANCELLED", { order_id: doc.order_id });
 			}
-			const shipped: ShipmentDoc = { ...doc, status: "SHIPPED", deliver_at: deliverAt, shipped_at: now.toISOString() };
+			const shipped: ShipmentDoc = { ...doc, status: "SHIPPED", parcels, rev: (doc.rev ?? 0) + 1, deliver_at: deliverAt, shipped_at: now.toISOString() };
 			await this.relay(doc.id, event);
 			this.scheduleDelivery(shipped);
 			return shipped;
 		},
 
-		/** SHIPPED → DELIVERED once (the conditional update decides among racing nodes), emitting order.delivered. */
-		async deliverShipment(this: ShippingThis, ctx: Context | null, doc: ShipmentDoc, reason: string): Promise<ShipmentDoc> {
-			if (doc.status === "DELIVERED") return doc;
-			if (doc.status !== "SHIPPED")
-				throw new ConflictError(`Shipment '${doc.id}' is ${doc.status} and cannot be delivered`, doc.status === "CANCELLED" ? "SHIPMENT_CANCELLED" : "SHIPMENT_NOT_SHIPPED", {
-					id: doc.id,
-					status: doc.status,
-				});
-			const at = new Date().toISOString();
-			const event = this.stageEvent<OrderDeliveredPayload>(ctx, EVENTS.ORDER_DELIVERED, { order_id: doc.order_id, user_id: doc.user_id, shipment_id: doc.id });
-			const n = await this.shipments().updateWhere(
-				{ id: doc.id, status: "SHIPPED" },
-				{ $set: { status: "DELIVERED", delivered_at: at, updated_at: at }, $push: { history: this.entry("DELIVERED", reason), pending_events: event } },
-			);
-			clearTimeout(this.timers.get(doc.id));
-			this.timers.delete(doc.id);
-			const current = await this.shipments().findById(doc.id);
-			if (n === 0) {
-				if (current?.status === "DELIVERED") return current;
-				return this.deliverShipment(ctx, current ?? doc, reason);
+		/**
+		 * Delivers the given parcels (all when none are given), once: a conditional write on the shipment's revision
+		 * decides among racing callers. Each parcel delivered now emits shipment.delivered; the write that delivers the
+		 * last one makes the shipment DELIVERED and emits order.delivered with it.
+		 */
+		async deliverShipment(this: ShippingThis, ctx: Context | null, doc: ShipmentDoc, reason: string, parcelIds: string[] | null = null): Promise<ShipmentDoc> {
+			for (let current: ShipmentDoc | null = doc; ; current = await this.shipments().findById(doc.id)) {
+				if (!current) throw new NotFoundError("shipment", doc.id);
+				if (current.status === "DELIVERED") return current;
+				if (current.status !== "SHIPPED")
+					throw new ConflictError(`Shipment '${current.id}' is ${current.status} and cannot be delivered`, current.status === "CANCELLED" ? "SHIPMENT_CANCELLED" : "SHIPMENT_NOT_SHIPPED", {
+						id: current.id,
+						status: current.status,
+					});
+				const at = new Date().toISOString();
+				const { parcels, delivered, all } = deliveryOf(current, parcelIds, at);
+				if (delivered.length === 0 && !all) return current;
+				const refs = parcels.map(p => ({ id: p.id, shop_id: p.shop_id, status: p.status }));
+				const { order_id, user_id } = current;
+				const currency = current.currency ?? DEFAULT_CURRENCY;
+				const events: Array<StagedEvent<object>> = delivered.map(p =>
+					this.stageEvent<ShipmentDeliveredPayload>(ctx, EVENTS.SHIPMENT_DELIVERED, {
+						order_id,
+						user_id,
+						shipment_id: p.id,
+						shop_id: p.shop_id,
+						currency,
+						lines: p.items.map(i => ({ product_id: i.product_id, quantity: i.quantity, amount_cents: i.amount_cents ?? 0 })),
+						shipments: refs,
+					}),
+				);
+				if (all) events.push(this.stageEvent<OrderDeliveredPayload>(ctx, EVENTS.ORDER_DELIVERED, { order_id: current.order_id, user_id: current.user_id, shipment_id: current.id }));
+				const set: Record<string, unknown> = { parcels, parcel_ids: parcels.map(p => p.id), rev: (current.rev ?? 0) + 1, updated_at: at };
+				if (all) Object.assign(set, { status: "DELIVERED", delivered_at: at });
+				const push: Record<string, unknown> = { pending_events: { $each: events } };
+				if (all) push.history = this.entry("DELIVERED", reason);
+				const n = await this.shipments().updateWhere(unchangedSince(current), { $set: set, $push: push });
+				if (n === 0) continue;
+				if (all) {
+					clearTimeout(this.timers.get(current.id));
+					this.timers.delete(current.id);
+				}
+				await this.relay(current.id, ...events);
+				return { ...current, ...set, parcels } as ShipmentDoc;
 			}
-			await this.relay(doc.id, event);
-			return current ?? { ...doc, status: "DELIVERED", delivered_at: at };
 		},
 
-		/** Publishes an event stored with the shipment's change; if this fails, the relay's sweep publishes it later. */
-		async relay(this: ShippingThis, shipmentId: string, event: StagedEvent<object>): Promise<void> {
-			await this.publishStaged("shipments", shipmentId, [event as unknown as StagedEvent]).catch(err =>
-				this.logger.warn(`Event of shipment ${shipmentId} left for the relay: ${String(err)}`),
+		/** The shipment holding a parcel (by the parcel's id). */
+		async byParcel(this: ShippingThis, parcelId: string): Promise<ShipmentDoc | null> {
+			return this.shipments().findOne({ parcel_ids: parcelId });
+		},
+
+		/** Publishes events stored with the shipment's change; if this fails, the relay's sweep publishes them later. */
+		async relay(this: ShippingThis, shipmentId: string, ...events: Array<StagedEvent<object>>): Promise<void> {
+			await this.publishStaged("shipments", shipmentId, events as unknown as StagedEvent[]).catch(err =>
+				this.logger.warn(`Events of shipment ${shipmentId} left for the relay: ${String(err)}`),
 			);
 		},
 

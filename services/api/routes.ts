@@ -41,6 +41,10 @@ export const apiAliases: Record<string, string> = {
 	"POST /shops/:shop_id/products": "products.createInShop",
 	"POST /admin/shops/:id/approve": "shops.approve",
 	"POST /admin/shops/:id/suspend": "shops.suspend",
+	"GET /shops/:id/orders": "orders.forShop",
+	"POST /shops/:id/shipments/:shipment_id/deliver": "shipping.deliverForShop",
+	"GET /shops/:id/balance": "ledger.balance",
+	"POST /admin/orders/:id/refund": "orders.refund",
 
 	// cart, checkout, orders, shipping
 	"GET /cart": "cart.get",

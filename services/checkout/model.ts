@@ -3,7 +3,7 @@
  * the HTTP status of an order's outcome, and the response body. No moleculer here.
  */
 import { createHash } from "node:crypto";
-import { computeBill, type Bill, type BillSettings, type BillVoucher } from "../common/bill";
+import { computeBill, lineDiscountsOf, type Bill, type BillSettings, type BillVoucher } from "../common/bill";
 import { DEFAULT_CURRENCY } from "../common/money";
 import type { CatalogRow } from "../cart/client";
 import type { OrderResult } from "../orders/client";
@@ -153,6 +153,24 @@ export function orderBill(priced: PricedCart, quote: { voucher: BillVoucher; eli
 		settings,
 		country,
 	});
+}
+
+/** Each priced line's share of the voucher's discount, in cents, as the bill splits it (they sum to its discount_cents). */
+export function orderLineDiscounts(priced: PricedCart, quote: { voucher: BillVoucher; eligible: boolean[] } | null): number[] {
+	if (!quote) return priced.items.map(() => 0);
+	return lineDiscountsOf({
+		lines: priced.items.map((i, k) => ({ price_cents: i.price_cents, quantity: i.quantity, eligible: quote.eligible[k] !== false })),
+		voucher: quote.voucher,
+	});
+}
+
+/**
+ * The lines orders.create gets: each priced line with its shop (which ships it and is paid for it) and its share
+ * of the discount (what the shop's ledger counts, docs/marketplace.md).
+ */
+export function orderLines(priced: PricedCart, rows: CatalogRow[], discounts: number[]): Array<OrderLine & { shop_id: string | null; discount_cents: number }> {
+	const byId = new Map(rows.map(r => [r.id, r]));
+	return priced.items.map((i, k) => ({ ...i, shop_id: byId.get(i.product_id)?.shop_id ?? null, discount_cents: discounts[k] ?? 0 }));
 }
 
 /**

@@ -159,3 +159,8 @@ export function toPublicBill(bill: Bill): PublicBill {
 	if (bill.voucher) out.voucher = { code: bill.voucher.code, discount: units(bill.voucher.discount_cents), ...(bill.voucher.free_shipping ? { free_shipping: true as const } : {}) };
 	return out;
 }
+
+/** Each line's discount in cents, as computeBill splits it (the lines' discounts sum to the bill's discount_cents). */
+export function lineDiscountsOf(input: Pick<BillInput, "lines" | "voucher">): number[] {
+	return lineDiscounts(input.lines, input.lines.map(l => l.price_cents * l.quantity), input.voucher);
+}

@@ -20,6 +20,8 @@ export interface InvariantOrder {
 	/** Decimal total, as the API shows it. */
 	total: number;
 	items: ReadonlyArray<{ product_id: string; quantity: number }>;
+	/** Set when an admin refunded a shipped or delivered order: nothing stays charged. */
+	refunded_at?: string | null;
 }
 
 export interface InvariantPayments {
@@ -42,7 +44,7 @@ export function moneyViolations(order: InvariantOrder, payments: InvariantPaymen
 	const out: string[] = [];
 	const charges = payments.rows.filter(p => EVER_CAPTURED.has(p.status)).length;
 	if (charges > 1) out.push(`order ${order.id} was charged ${charges} times`);
-	const expected = SHIPPED_STATUSES.has(order.status) ? Math.round(order.total * 100) : 0;
+	const expected = SHIPPED_STATUSES.has(order.status) && !order.refunded_at ? Math.round(order.total * 100) : 0;
 	if (SETTLED_STATUSES.has(order.status) && payments.net_charged_cents !== expected)
 		out.push(`order ${order.id} is ${order.status} but ${payments.net_charged_cents} cents are charged (expected ${expected})`);
 	return out;

@@ -18,6 +18,7 @@ export const EVENTS = {
 	ORDER_CANCELLED: "order.cancelled",
 	ORDER_SHIPPED: "order.shipped",
 	ORDER_DELIVERED: "order.delivered",
+	SHIPMENT_DELIVERED: "shipment.delivered",
 	PAYMENT_PROCESSED: "payment.processed",
 	PAYMENT_FAILED: "payment.failed",
 	PAYMENT_REFUNDED: "payment.refunded",
@@ -109,6 +110,25 @@ export interface OrderShippedPayload {
 	shipment_id: string;
 	carrier: string;
 	tracking_number: string;
+	/** One per shop of the order's lines. */
+	shipments?: Array<{ id: string; shop_id: string; status: string }>;
+}
+
+/**
+ * shipment.delivered: one shop's parcel of an order reached the customer (the shop's ledger counts its lines);
+ * order.delivered follows once every parcel of the order has.
+ */
+export interface ShipmentDeliveredPayload {
+	order_id: string;
+	user_id: string;
+	/** The parcel's id (the shipment's own id in a single-shop order). */
+	shipment_id: string;
+	shop_id: string;
+	currency: string;
+	/** The parcel's lines, each with its amount in cents after its share of the discount. */
+	lines: Array<{ product_id: string; quantity: number; amount_cents: number }>;
+	/** Every parcel of the order with its status after this delivery. */
+	shipments: Array<{ id: string; shop_id: string; status: string }>;
 }
 
 /** order.delivered: the shipment of an order reached the customer. */

@@ -2,7 +2,8 @@
  * The order as stored (integer cents, saga log inside) and as the API shows it (decimal money). Pure code.
  */
 import { computeBill, NO_FEES, toPublicBill, type Bill, type PublicBill } from "../common/bill";
-import { fromCents } from "../common/money";
+import { HOUSE_SHOP_ID } from "../shops/client";
+import { billOf, publicLines, shopIdsOf, type ShipmentRef } from "./shops";
 import { initialState, type FailureReason, type HistoryEntry, type OrderStatus } from "./state-machine";
 import type { SagaState, SagaStatus, StepError, StepStatus } from "../../mixins/saga/engine";
 
@@ -11,6 +12,10 @@ export interface OrderItemDoc {
 	name: string;
 	price_cents: number;
 	quantity: number;
+	/** The shop that sells, ships and is paid for the line (absent in orders placed before shops: the house shop). */
+	shop_id?: string | null;
+	/** The line's share of the order's discount (absent: split in proportion, services/orders/shops.ts). */
+	discount_cents?: number;
 }
 
 /** The voucher an order redeems, and the discount it gave. */
@@ -45,6 +50,12 @@ export interface OrderDoc {
 	currency: string;
 	payment_id: string | null;
 	shipment_id: string | null;
+	/** One shipment per shop, as shipping reports them (absent before the shipping step). */
+	shipments?: ShipmentRef[];
+	/** The shops of its lines, for the shops' order lists. */
+	shop_ids?: string[];
+	/** When an admin refunded the delivered order (its payment given back in full). */
+	refunded_at?: string | null;
 	shipping_address: unknown;
 	history: HistoryEntry[];
 	/** Unique; the order id when the caller gave none. */
@@ -65,10 +76,13 @@ export interface PublicOrder extends PublicBill {
 	user_id: string;
 	status: OrderStatus;
 	failure_reason: FailureReason | null;
-	items: Array<{ product_id: string; name: string; price: number; quantity: number }>;
+	/** `amount`: the line's total after its share of the discount (what its shop's ledger counts). */
+	items: Array<{ product_id: string; name: string; price: number; quantity: number; shop_id: string; amount: number }>;
 	currency: string;
 	payment_id: string | null;
 	shipment_id: string | null;
+	shipments: ShipmentRef[];
+	refunded_at: string | null;
 	shipping_address: unknown;
 	history: HistoryEntry[];
 	created_at: string;
@@ -106,11 +120,13 @@ export function toPublicOrder(doc: OrderDoc): PublicOrder {
 		user_id: doc.user_id,
 		status: doc.status,
 		failure_reason: doc.failure_reason,
-		items: doc.items.map(i => ({ product_id: i.product_id, name: i.name, price: fromCents(i.price_cents), quantity: i.quantity })),
-		...toPublicBill(doc.bill ?? computeBill({ lines: doc.items, settings: NO_FEES })),
+		items: publicLines(doc),
+		...toPublicBill(billOf(doc)),
 		currency: doc.currency,
 		payment_id: doc.payment_id,
 		shipment_id: doc.shipment_id,
+		shipments: doc.shipments ?? [],
+		refunded_at: doc.refunded_at ?? null,
 		shipping_address: doc.shipping_address,
 		history: doc.history,
 		created_at: doc.created_at,
@@ -162,6 +178,14 @@ export function billProblem(items: OrderItemDoc[], bill: Bill): { field: string;
 	if (bill.total_cents !== subtotal - bill.discount_cents + bill.shipping_fee_cents + bill.tax_cents)
 		return { field: "bill.total_cents", message: "must be subtotal - discount + shipping_fee + tax" };
 	if (!bill.voucher && bill.discount_cents > 0) return { field: "bill.discount_cents", message: "a discount needs a voucher" };
+	const shares = items.filter(i => i.discount_cents !== undefined);
+	if (shares.length > 0) {
+		if (shares.length !== items.length) return { field: "items.discount_cents", message: "must be given for every line or none" };
+		const bad = items.findIndex(i => (i.discount_cents ?? 0) > i.price_cents * i.quantity);
+		if (bad >= 0) return { field: `items[${bad}].discount_cents`, message: "must not be more than the line's total" };
+		if (shares.reduce((s, i) => s + (i.discount_cents ?? 0), 0) !== bill.discount_cents)
+			return { field: "items.discount_cents", message: `must sum to bill.discount_cents (${bill.discount_cents})` };
+	}
 	return null;
 }
 
@@ -170,7 +194,7 @@ export function sagaDataFor(
 	orderId: string,
 	p: {
 		user_id: string;
-		items: OrderItemDoc[];
+		items: Array<Omit<OrderItemDoc, "shop_id"> & { shop_id?: string | null }>;
 		currency: string;
 		shipping_address: unknown;
 		payment: { token: string; method_id?: string | null };
@@ -178,7 +202,14 @@ export function sagaDataFor(
 		bill?: Bill;
 	},
 ): OrderSagaData {
-	const items = p.items.map(i => ({ product_id: i.product_id, name: i.name, price_cents: i.price_cents, quantity: i.quantity }));
+	const items: OrderItemDoc[] = p.items.map(i => ({
+		product_id: i.product_id,
+		name: i.name,
+		price_cents: i.price_cents,
+		quantity: i.quantity,
+		shop_id: i.shop_id ?? HOUSE_SHOP_ID,
+		...(i.discount_cents !== undefined ? { discount_cents: i.discount_cents } : {}),
+	}));
 	const bill: Bill = p.bill ?? computeBill({ lines: items, settings: NO_FEES });
 	const voucher = bill.voucher ? { code: bill.voucher.code, discount_cents: bill.voucher.discount_cents } : null;
 	return {
@@ -208,6 +239,9 @@ export function newOrderDoc(saga: SagaState<OrderSagaData>, idempotencyKey: stri
 		currency: d.currency,
 		payment_id: null,
 		shipment_id: null,
+		shipments: [],
+		shop_ids: shopIdsOf(d.items),
+		refunded_at: null,
 		shipping_address: d.shipping_address,
 		idempotency_key: idempotencyKey ?? d.order_id,
 		cancel_requested: false,

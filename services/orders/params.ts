@@ -2,13 +2,14 @@
  * Parameter schemas (fastest-validator) of the orders actions, next to their TypeScript types.
  */
 import type { Bill } from "../common/bill";
+import { pagingParams } from "../common/paging";
 import { ORDER_STATUSES, type OrderStatus } from "./state-machine";
 
 const ID = { type: "string", min: 1, max: 100 } as const;
 
 export interface CreateParams {
 	user_id: string;
-	items: Array<{ product_id: string; name: string; price_cents: number; quantity: number }>;
+	items: Array<{ product_id: string; name: string; price_cents: number; quantity: number; shop_id?: string | null; discount_cents?: number }>;
 	currency: string;
 	shipping_address: unknown;
 	payment: { token: string; method_id?: string | null };
@@ -33,6 +34,8 @@ export const createParams = {
 				name: { type: "string", min: 1, max: 300 },
 				price_cents: { type: "number", integer: true, min: 0 },
 				quantity: { type: "number", integer: true, positive: true, max: 10_000 },
+				shop_id: { type: "string", min: 1, max: 100, optional: true, nullable: true },
+				discount_cents: { ...CENTS, optional: true },
 			},
 		},
 	},
@@ -91,4 +94,17 @@ export const findParams = {
 	status: { type: "enum", values: [...ORDER_STATUSES], optional: true },
 	user_id: { ...ID, optional: true },
 	limit: { type: "number", integer: true, min: 1, max: 10_000, convert: true, optional: true },
+} as const;
+
+export interface ShopOrdersParams {
+	id: string;
+	status?: OrderStatus;
+	page: number;
+	page_size: number;
+}
+/** A shop's orders (`GET /shops/:id/orders?status=&page=&page_size=`). */
+export const shopOrdersParams = {
+	id: ID,
+	status: { type: "enum", values: ORDER_STATUSES, optional: true },
+	...pagingParams,
 } as const;

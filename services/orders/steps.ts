@@ -1,10 +1,12 @@
 /**
  * The checkout saga, one step per entry with its compensation beside it: voucher (redeem → release; only in
- * orders with a voucher), payment (charge → refund), inventory (reserve → release), shipping (create → cancel).
+ * orders with a voucher), payment (charge → refund), inventory (reserve → release), shipping (create → cancel; one
+ * shipment per shop of the order's lines, created and cancelled together).
  * Pure: the calls go through the `call` function the saga mixin gives it.
  */
 import type { FailureKind, SagaDefinition, SagaStep, StepContext } from "../../mixins/saga/engine";
 import type { OrderSagaData } from "./model";
+import { shippingLines } from "./shops";
 import type { FailureReason, OrderStatus } from "./state-machine";
 
 /** What a failed step means: the order's failure reason and the HTTP status a checkout answers with. */
@@ -130,7 +132,9 @@ export function orderSaga(call: ActionCaller, data?: OrderSagaData): OrderSagaDe
 					order_id: c.data.order_id,
 					user_id: c.data.user_id,
 					address: c.data.shipping_address,
-					items: c.data.items.map(i => ({ product_id: i.product_id, name: i.name, quantity: i.quantity })),
+					currency: c.data.currency,
+					// One parcel per shop, each line with its amount (what the shop's ledger counts once it is delivered).
+					items: shippingLines(c.data),
 					idempotency_key: c.idempotencyKey,
 				}),
 			compensation: c => call("shipping.cancel", { order_id: c.data.order_id }),

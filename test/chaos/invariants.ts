@@ -4,9 +4,12 @@
  * - the net amount charged for an order is its total when it shipped, 0 otherwise;
  * - stock on hand at the start = on hand at the end + units shipped, and nothing stays reserved;
  * - every domain event was handled by each consuming service, or sits in its dead-letter store;
- * - no request got a 5xx that an injected fault or an open circuit breaker does not explain.
+ * - no request got a 5xx that an injected fault or an open circuit breaker does not explain;
+ * - the sellers' ledgers add up: each balance is the sum of its entries, and the shops' amounts (net plus
+ *   commission) equal what customers paid for delivered lines (test/tools/ledger-check.ts).
  */
 import { toCents } from "../../services/common/money";
+import { checkLedger, type LedgerEntry, type LedgerOrder, type ShopLedger } from "../tools/ledger-check";
 import { ChaosObserver } from "./observer";
 import type { ChaosShop } from "./shop";
 import type { LoadResult, RequestOutcome } from "./load";
@@ -147,5 +150,21 @@ export async function checkInvariants(shop: ChaosShop, before: StockSnapshot, lo
 
 	const placed = new Set(orders.map(o => o.id));
 	for (const r of load.checkouts) if (r.orderId && !placed.has(r.orderId)) violations.push(`checkout answered order ${r.orderId}, which is not stored`);
+
+	violations.push(...(await ledgerViolations(shop, orders as unknown as LedgerOrder[])));
 	return violations;
+}
+
+/** The ledger invariant; without a ledger service in the shop there is nothing to check. */
+async function ledgerViolations(shop: ChaosShop, orders: LedgerOrder[]): Promise<string[]> {
+	if (!shop.broker.registry.getActionEndpoints("ledger.all")?.hasAvailable()) return [];
+	const { rows } = (await read(shop, "ledger.all")) as { rows: LedgerEntry[] };
+	const byShop = new Map<string, ShopLedger>();
+	for (const e of rows) {
+		const l = byShop.get(e.shop_id) ?? { shop_id: e.shop_id, balance_cents: 0, entries: [] };
+		l.entries.push(e);
+		l.balance_cents += e.net_cents;
+		byShop.set(e.shop_id, l);
+	}
+	return checkLedger(orders, [...byShop.values()]);
 }

@@ -74,7 +74,7 @@ describe("orders saga (broker level, stand-in payments, inventory and shipping)"
 		expect(res.order).toMatchObject({ status: "SHIPPED", failure_reason: null, total: 1050.99, currency: "USD", user_id: alice.id });
 		expect(res.outcome).toBeNull();
 		expect(res.order.id).toMatch(/^ord_/);
-		expect(res.order.items[0]).toEqual({ product_id: "laptop-123", name: "Laptop", price: 999.99, quantity: 1 });
+		expect(res.order.items[0]).toEqual({ product_id: "laptop-123", name: "Laptop", price: 999.99, quantity: 1, shop_id: "shopflow", amount: 999.99 });
 		expect(res.order.payment_id).toEqual(expect.any(String));
 		expect(res.order.shipment_id).toBe(`shp_${res.order.id}`);
 		expect(res.order.history.map(h => h.status)).toEqual(["PENDING", "PAID", "STOCK_RESERVED", "SHIPPED"]);

@@ -59,7 +59,7 @@ export function clusterLayout(basePort: number): NodeSpec[] {
 		{ name: "checkout", services: "checkout" },
 		{ name: "accounts", services: "users,notifications,settings" },
 		{ name: "catalog", services: "products,inventory,reviews,shops" },
-		{ name: "orders", services: "orders,shipping,vouchers" },
+		{ name: "orders", services: "orders,shipping,vouchers,ledger" },
 		{ name: "payments", services: "payments" },
 	];
 }

@@ -132,7 +132,7 @@ describe("checkout service", () => {
 		const c = await customer([["mouse-1", 1]]);
 		const before = createCalls.length;
 		await c.call({ ...body, items: [{ product_id: "mouse-1", price: 0.01, quantity: 1 }], price: 0.01 });
-		expect(createCalls[before].items).toEqual([{ product_id: "mouse-1", name: "Mouse", price_cents: 1999, quantity: 1 }]);
+		expect(createCalls[before].items).toEqual([{ product_id: "mouse-1", name: "Mouse", price_cents: 1999, quantity: 1, shop_id: null, discount_cents: 0 }]);
 	});
 
 	it("uses a saved payment method and a saved address", async () => {

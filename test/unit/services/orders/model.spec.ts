@@ -35,7 +35,7 @@ describe("order model", () => {
 		expect(doc.idempotency_key).toBe(doc.id);
 		const pub = toPublicOrder(doc);
 		expect(pub).toMatchObject({ status: "PENDING", total: 1030.14, failure_reason: null, payment_id: null, created_at: NOW });
-		expect(pub.items[1]).toEqual({ product_id: "mouse-1", name: "Mouse", price: 10.05, quantity: 3 });
+		expect(pub.items[1]).toEqual({ product_id: "mouse-1", name: "Mouse", price: 10.05, quantity: 3, shop_id: "shopflow", amount: 30.15 });
 		expect(pub.history).toEqual([{ status: "PENDING", at: NOW, reason: "order placed" }]);
 		expect(JSON.stringify(pub)).not.toMatch(/saga|card-456|rev|pending_events/);
 	});
