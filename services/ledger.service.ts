@@ -73,6 +73,7 @@ const LedgerService = defineService<SettingsCacheVars, LedgerMethods>({
 		balance: {
 			feature: "marketplace",
 			auth: "required",
+			owned: "shop",
 			params: { id: { type: "string", min: 1, max: 100 }, ...pagingParams },
 			async handler(this: LedgerThis, ctx: Context<BalanceParams, ShopMeta>): Promise<Balance> {
 				await assertShopManager(ctx, ctx.params.id);

@@ -211,6 +211,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 		forShop: {
 			feature: "marketplace",
 			auth: "required",
+			owned: "shop",
 			params: shopOrdersParams,
 			async handler(this: OrdersThis, ctx: Ctx<ShopOrdersParams>): Promise<Page<ShopOrderView>> {
 				await assertShopManager(ctx, ctx.params.id);

@@ -184,6 +184,7 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 		deliverForShop: {
 			feature: "marketplace",
 			auth: "required",
+			owned: "shop",
 			params: { id: ID, shipment_id: ID },
 			async handler(this: ShippingThis, ctx: Ctx<ShopShipmentParams>): Promise<Parcel & { order_id: string; shipment_status: ShipmentStatus }> {
 				await assertShopManager(ctx, ctx.params.id);
