@@ -70,6 +70,12 @@ export interface Config {
 	metricsPort: number | null;
 	/** SHUTDOWN_TIMEOUT_MS: the longest a graceful stop (SIGTERM) may take before the process exits anyway (config/boot/shutdown.ts). */
 	shutdownTimeoutMs: number;
+	/**
+	 * AUDIT_REQUIRED: an audited write (an action with `audit`) is refused with 503 AUDIT_UNAVAILABLE when its audit
+	 * intent cannot be stored. On by default; off by default in tests, where an audited write runs unaudited while no
+	 * audit service is registered (suites that start a few services).
+	 */
+	auditRequired: boolean;
 }
 
 const DEV_JWT_SECRET = "shopflow-development-secret-do-not-use-in-production";
@@ -283,6 +289,7 @@ export function loadConfig(env: Env = process.env): Config {
 		connectTimeoutMs: int(env, "CONNECT_TIMEOUT_MS", 15_000, 100, 600_000),
 		metricsPort: str(env, "METRICS_PORT") === undefined ? null : int(env, "METRICS_PORT", 0, 0, 65535),
 		shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 20_000, 2_000, 600_000),
+		auditRequired: bool(env, "AUDIT_REQUIRED", !isTest),
 	};
 }
 

@@ -17,6 +17,8 @@ declare module "moleculer" {
 		 */
 		feature?: "checkout" | "reviews" | "vouchers" | "marketplace";
 		rest?: string | string[] | Record<string, unknown>;
+		/** Audited write: every successful call leaves an entry in the audit log (config/middlewares/audit.ts). */
+		audit?: import("../services/common/audit").AuditSpec;
 	}
 	interface ServiceSchema {
 		adapter?: unknown;

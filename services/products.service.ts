@@ -217,6 +217,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 
 		/** Adds a product (admin) to `shop_id`, by default the house shop; product.created is staged in the same write. */
 		create: {
+			audit: { entity: "product", read: "products.lookup" },
 			roles: ["admin"],
 			params: createParams,
 			async handler(this: ProductsThis, ctx: Ctx<ProductInput>): Promise<ApiProduct> {
@@ -226,6 +227,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 
 		/** Adds a product to a shop, by its owner or an admin (403 for anyone else). */
 		createInShop: {
+			audit: { entity: "product", read: "products.lookup" },
 			feature: "marketplace",
 			auth: "required",
 			params: createInShopParams,
@@ -238,6 +240,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 
 		/** Changes a product (its shop's owner or an admin); a new price is also announced as product.price-changed. */
 		update: {
+			audit: { entity: "product", id: "id", read: "products.lookup" },
 			auth: "required",
 			params: updateParams,
 			async handler(this: ProductsThis, ctx: Ctx<ProductUpdateInput>): Promise<ApiProduct> {
@@ -276,6 +279,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 
 		/** Removes a product from the catalog (its shop's owner or an admin); it stays stored, inactive, for re-pricing to refuse. */
 		remove: {
+			audit: { entity: "product", id: "id", read: "products.lookup" },
 			auth: "required",
 			params: { id: { type: "string", min: 1, max: 100 } },
 			async handler(this: ProductsThis, ctx: Ctx<IdParams>): Promise<{ id: string; deleted: true }> {

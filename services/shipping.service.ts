@@ -141,6 +141,7 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 
 		/** Marks a shipment delivered (admin or carrier); 409 when it was cancelled; idempotent. */
 		deliver: {
+			audit: { entity: "shipment", id: "id", read: "shipping.get" },
 			roles: ["admin"],
 			params: { id: ID },
 			async handler(this: ShippingThis, ctx: Ctx<IdParams>): Promise<ShipmentView> {

@@ -14,6 +14,7 @@ import type { Config } from "../env";
 import { ServiceConfigMiddleware } from "./service-config";
 import { BehaviorMiddleware } from "./behavior";
 import { RetryGuardMiddleware } from "./retry-guard";
+import { AuditMiddleware } from "./audit";
 import { CallChainMiddleware } from "./call-chain";
 import { OpenTelemetryMiddleware } from "./otel";
 import { BusinessMetricsMiddleware } from "./business-metrics";
@@ -34,6 +35,8 @@ export function brokerMiddlewares(config: Config, extra: Middleware[] = []): Mid
 		NodeRestartMiddleware(),
 		BehaviorMiddleware(),
 		RetryGuardMiddleware(),
+		// Audited writes (actions with `audit`): an intent before, a hash-chained entry after (audit.ts).
+		AuditMiddleware(config),
 		CallChainMiddleware(),
 		OpenTelemetryMiddleware(),
 		BusinessMetricsMiddleware(),

@@ -80,4 +80,8 @@ export const apiAliases: Record<string, string> = {
 	"GET /admin/dead-letters": "api.deadLetters",
 	"POST /admin/dead-letters/:id/redrive": "api.redriveDeadLetter",
 	"GET /traces/:trace_id": "api.trace",
+
+	// audit trail (admin)
+	"GET /admin/audit": "audit.list",
+	"GET /admin/audit/verify": "audit.verify",
 };

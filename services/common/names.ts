@@ -17,6 +17,7 @@ export const SERVICE_NAMES = [
 	"vouchers",
 	"settings",
 	"shops",
+	"audit",
 ] as const;
 
 export type ServiceName = (typeof SERVICE_NAMES)[number];

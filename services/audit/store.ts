@@ -1,0 +1,137 @@
+/**
+ * The audit log in its collections: `entries` (the chain; unique `seq` and unique `intent_id`), `intents` (what a
+ * write announced before it ran) and `head` (the highest `seq` appended, to see entries deleted at the end).
+ *
+ * Appends stay linear when several nodes append at once: an entry is sealed on the entry with the highest `seq`
+ * and inserted with the next `seq`; the unique index refuses the loser of a race, which reads the new head and
+ * tries again. One node also queues its own appends, so that its callers do not race each other.
+ */
+import { DuplicateKeyError, type Repository } from "../../mixins/db.mixin";
+import { uuid } from "../common/ids";
+import { ChainVerifier, sealEntry, type AuditEntry, type BrokenLink } from "./chain";
+import type { AuditBeginParams } from "../common/audit";
+
+export const HEAD_ID = "head";
+const APPEND_ATTEMPTS = 100;
+const VERIFY_BATCH = 500;
+
+export interface IntentDoc extends AuditBeginParams {
+	id: string;
+	created_at: string;
+}
+
+export interface HeadDoc {
+	id: string;
+	seq: number;
+	hash: string;
+}
+
+export interface VerifyResult {
+	ok: boolean;
+	/** Entries checked (up to the first broken link). */
+	checked: number;
+	/** The highest `seq` appended. */
+	head_seq: number;
+	broken: BrokenLink | null;
+}
+
+const pause = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms));
+
+export class AuditStore {
+	private queue: Promise<unknown> = Promise.resolve();
+
+	constructor(
+		readonly entries: Repository<AuditEntry>,
+		readonly intents: Repository<IntentDoc>,
+		readonly head: Repository<HeadDoc>,
+	) {}
+
+	/** Stores an intent; answers its id. */
+	async begin(params: AuditBeginParams): Promise<string> {
+		const doc = await this.intents.insert({ ...params, created_at: new Date().toISOString() });
+		return doc.id;
+	}
+
+	/**
+	 * Appends the entry of an intent (once: a second call answers the first entry) and drops the intent.
+	 * `recovered` marks an entry the audit service completed itself.
+	 */
+	async complete(intent: IntentDoc, entityId: string | null, after: string | null, recovered: boolean): Promise<AuditEntry> {
+		const entry = await this.append({
+			id: uuid(),
+			at: new Date().toISOString(),
+			actor: intent.actor,
+			action: intent.action,
+			entity: intent.entity,
+			entity_id: entityId ?? intent.entity_id,
+			before: intent.before,
+			after,
+			trace_id: intent.trace_id,
+			intent_id: intent.id,
+			recovered,
+		});
+		await this.intents.removeById(intent.id);
+		return entry;
+	}
+
+	/** Appends in this node's queue (see the file's comment). */
+	append(fields: Omit<AuditEntry, "seq" | "prev_hash" | "hash">): Promise<AuditEntry> {
+		const run = this.queue.then(() => this.appendNow(fields));
+		this.queue = run.catch(() => undefined);
+		return run;
+	}
+
+	private async appendNow(fields: Omit<AuditEntry, "seq" | "prev_hash" | "hash">): Promise<AuditEntry> {
+		for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
+			const existing = await this.entries.findOne({ intent_id: fields.intent_id });
+			if (existing) return existing;
+			const [last] = await this.entries.find({}, { sort: ["-seq"], limit: 1 });
+			const entry = sealEntry(fields, last ?? null);
+			try {
+				await this.entries.insert(entry);
+			} catch (err) {
+				if (!(err instanceof DuplicateKeyError)) throw err;
+				// Another node took this seq (or completed this intent): read the head again.
+				await pause(Math.random() * Math.min(50, 2 + attempt * 2));
+				continue;
+			}
+			await this.raiseHead(entry);
+			return entry;
+		}
+		throw new Error(`audit: no free seq after ${APPEND_ATTEMPTS} attempts`);
+	}
+
+	/** Raises the head to `entry` unless it is already higher. */
+	private async raiseHead(entry: AuditEntry): Promise<void> {
+		const n = await this.head.updateWhere({ id: HEAD_ID, seq: { $lt: entry.seq } }, { $set: { seq: entry.seq, hash: entry.hash } });
+		if (n > 0) return;
+		try {
+			await this.head.insert({ id: HEAD_ID, seq: entry.seq, hash: entry.hash });
+		} catch (err) {
+			if (!(err instanceof DuplicateKeyError)) throw err;
+		}
+	}
+
+	/** Walks the whole chain in `seq` order and names its first broken link. */
+	async verify(): Promise<VerifyResult> {
+		const verifier = new ChainVerifier();
+		const head = await this.head.findById(HEAD_ID);
+		let lastSeq = 0;
+		for (;;) {
+			// Keyset paging on seq: an entry deleted meanwhile cannot shift the pages.
+			const batch = await this.entries.find({ seq: { $gt: lastSeq } }, { sort: ["seq"], limit: VERIFY_BATCH });
+			if (batch.length === 0) break;
+			verifier.feed(batch);
+			if (verifier.broken) break;
+			lastSeq = batch[batch.length - 1].seq;
+		}
+		const headSeq = Math.max(head?.seq ?? 0, lastSeq);
+		const broken = verifier.finish(headSeq);
+		return { ok: broken === null, checked: verifier.checked, head_seq: headSeq, broken };
+	}
+
+	/** Intents created before `before` (left by a writer that did not come back). */
+	async staleIntents(before: Date, limit: number): Promise<IntentDoc[]> {
+		return this.intents.find({ created_at: { $lt: before.toISOString() } }, { sort: ["created_at"], limit });
+	}
+}
