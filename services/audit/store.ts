@@ -132,6 +132,6 @@ export class AuditStore {
 
 	/** Intents created before `before` (left by a writer that did not come back). */
 	async staleIntents(before: Date, limit: number): Promise<IntentDoc[]> {
-		return this.intents.find({ created_at: { $lt: before.toISOString() } }, { sort: ["created_at"], limit });
+		return this.intents.find({ created_at: { $lte: before.toISOString() } }, { sort: ["created_at"], limit });
 	}
 }
