@@ -6,6 +6,7 @@ import type { Context, Middleware } from "moleculer";
 import type { Config } from "../env";
 import { AUDIT_ACTIONS, canonicalJson, SYSTEM_ACTOR, type AuditActor, type AuditBeginParams, type AuditSpec } from "../../services/common/audit";
 import { DependencyUnavailableError } from "../../services/common/errors";
+import { uuid } from "../../services/common/ids";
 import type { ShopMeta } from "../../services/common/meta";
 
 interface AuditedAction {
@@ -66,6 +67,7 @@ export function AuditMiddleware(config: Pick<Config, "auditRequired">): Middlewa
 				const reader = spec.read && entityId !== null ? { action: spec.read, params: readParams(spec, entityId) } : null;
 				const before = reader ? await readEntity(ctx, reader.action, reader.params) : null;
 				const intent: AuditBeginParams = {
+					intent_id: uuid("audit-"),
 					actor: actorOf(ctx.meta as ShopMeta),
 					action: action.name,
 					entity: spec.entity,

@@ -9,6 +9,7 @@ const ID = { type: "string", min: 1, max: 200 } as const;
 const JSON_TEXT = { type: "string", max: 1_000_000, nullable: true } as const;
 
 export const beginParams = {
+	intent_id: ID,
 	actor: {
 		type: "object",
 		props: { id: ID, email: { type: "string", max: 320, nullable: true }, role: { type: "string", min: 1, max: 40 } },

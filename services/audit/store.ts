@@ -15,7 +15,7 @@ export const HEAD_ID = "head";
 const APPEND_ATTEMPTS = 100;
 const VERIFY_BATCH = 500;
 
-export interface IntentDoc extends AuditBeginParams {
+export interface IntentDoc extends Omit<AuditBeginParams, "intent_id"> {
 	id: string;
 	created_at: string;
 }
@@ -46,10 +46,15 @@ export class AuditStore {
 		readonly head: Repository<HeadDoc>,
 	) {}
 
-	/** Stores an intent; answers its id. */
+	/** Stores an intent (once: a retried call finds it stored); answers its id. */
 	async begin(params: AuditBeginParams): Promise<string> {
-		const doc = await this.intents.insert({ ...params, created_at: new Date().toISOString() });
-		return doc.id;
+		const { intent_id, ...fields } = params;
+		try {
+			await this.intents.insert({ id: intent_id, ...fields, created_at: new Date().toISOString() });
+		} catch (err) {
+			if (!(err instanceof DuplicateKeyError)) throw err;
+		}
+		return intent_id;
 	}
 
 	/**

@@ -39,6 +39,8 @@ export const AUDIT_ACTIONS = {
 
 /** audit.begin: stored before the write runs; a write whose intent cannot be stored does not run. */
 export interface AuditBeginParams {
+	/** Chosen by the writer, so that a retried begin stores one intent. */
+	intent_id: string;
 	actor: AuditActor;
 	/** The action, e.g. products.update. */
 	action: string;

@@ -5,6 +5,7 @@
  * with AUDIT_REQUIRED a write whose audit cannot be stored is refused and not made.
  */
 import type { Service } from "moleculer";
+import { eventually } from "../helpers/eventually";
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
 import { canonicalJson } from "../../services/common/audit";
 import { AuditStore } from "../../services/audit/store";
@@ -187,6 +188,7 @@ describe("audit trail", () => {
 		const call = <T>(action: string, params: object) => shop.broker.call<T, object>(action, params);
 		const product = await call<Record<string, unknown>>("products.lookup", { id: productId });
 		const intent = (read: boolean) => ({
+			intent_id: `crash-${tag}-${Math.random()}`,
 			actor: { id: adminId, email: shop.config.adminEmail, role: "admin" },
 			action: "products.update",
 			entity: "product",
@@ -195,7 +197,10 @@ describe("audit trail", () => {
 			trace_id: `crash-${tag}`,
 			read: read ? { action: "products.lookup", params: { id: productId } } : null,
 		});
-		await call("audit.begin", intent(true));
+		// A begin sent twice (a retry after a lost answer) stores one intent.
+		const once = intent(true);
+		await call("audit.begin", once);
+		await call("audit.begin", once);
 		expect(await call("audit.sweep", { older_than_ms: 0 })).toEqual({ recorded: 0, discarded: 1, pending: 0 });
 
 		await call("audit.begin", intent(true));
@@ -260,4 +265,65 @@ describe("audit trail with AUDIT_REQUIRED", () => {
 		const flags = await http<Record<string, boolean>>(shop.url, "GET", "/api/v1/admin/flags", { token: admin });
 		expect(flags.body.reviews).toBe(true);
 	});
+});
+
+describe("audit trail of deliveries and refunds", () => {
+	let shop: Shop;
+	let admin: string;
+	const ADDRESS = { street: "1 Audit St", city: "Springfield", postal_code: "12345", country: "US" };
+	const api = <T = Record<string, unknown>>(method: string, path: string, opts: { body?: unknown; token?: string } = {}) =>
+		http<T>(shop.url, method, `/api/v1${path}`, opts);
+
+	beforeAll(async () => {
+		shop = await startShop(["api", "users", "products", "inventory", "cart", "checkout", "orders", "payments", "shipping", "audit"], {
+			NAMESPACE: `t-audit-orders-${Date.now()}`,
+		});
+		admin = await loginAdmin(shop.url, shop.config);
+	});
+
+	afterAll(async () => {
+		await shop?.stop();
+	});
+
+	/** A customer with one unit of a new product in the cart. */
+	async function customerWithCart(): Promise<{ token: string; id: string }> {
+		const id = `audit-item-${Math.random().toString(36).slice(2, 8)}`;
+		expect((await api("POST", "/products", { token: admin, body: { id, name: "Audit item", brand: "Acme", category: "gadgets", price: 10 } })).status).toBe(201);
+		expect((await api("PUT", `/inventory/${id}`, { token: admin, body: { warehouse_id: "wh-1", on_hand: 10 } })).status).toBe(200);
+		const customer = await registerCustomer(shop.url);
+		expect((await api("POST", "/cart/add", { token: customer.token, body: { product_id: id, quantity: 1 } })).status).toBe(200);
+		return customer;
+	}
+
+	it("records an admin's delivery with the shipment's status before and after", async () => {
+		const { token } = await customerWithCart();
+		const placed = await api<{ order: { id: string; status: string; shipment_id: string } }>("POST", "/checkout", {
+			token,
+			body: { shipping_address: ADDRESS, payment_method: "card-456" },
+		});
+		expect(placed.status).toBe(201);
+		const shipmentId = placed.body.order.shipment_id;
+		expect((await api("POST", `/shipments/${shipmentId}/deliver`, { token: admin })).status).toBe(200);
+		const rows = (await api<PageBody<Entry>>("GET", `/admin/audit?entity=shipment&entity_id=${shipmentId}`, { token: admin })).body.rows;
+		expect(rows).toHaveLength(1);
+		expect(rows[0]).toMatchObject({ action: "shipping.deliver", actor: { role: "admin" }, before: { status: "SHIPPED" }, after: { status: "DELIVERED" } });
+	}, 30_000);
+
+	it("records the refund of a checkout whose shipping step failed, once, by the system (the saga)", async () => {
+		const customer = await customerWithCart();
+		const res = await api<{ order: { id: string; status: string } }>("POST", "/checkout?behavior=shipping:error=503", {
+			token: customer.token,
+			body: { shipping_address: ADDRESS, payment_method: "card-456" },
+		});
+		expect(res.status).toBeGreaterThanOrEqual(400);
+		let payments: { rows: Array<{ id: string; status: string }> } = { rows: [] };
+		await eventually(async () => {
+			payments = await shop.broker.call("payments.listByOrder", { order_id: res.body.order?.id ?? "" });
+			expect(payments.rows.map(p => p.status)).toEqual(["REFUNDED"]);
+		}, 20_000);
+		const rows = (await api<PageBody<Entry>>("GET", `/admin/audit?entity=payment&entity_id=${payments.rows[0].id}`, { token: admin })).body.rows;
+		expect(rows).toHaveLength(1);
+		expect(rows[0]).toMatchObject({ action: "payments.refund", actor: { id: "system", role: "system" }, before: { status: "CAPTURED" }, after: { status: "REFUNDED" } });
+		expect((await api<VerifyBody>("GET", "/admin/audit/verify", { token: admin })).body.ok).toBe(true);
+	}, 60_000);
 });
