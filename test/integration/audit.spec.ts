@@ -41,7 +41,7 @@ interface VerifyBody {
 }
 type AuditService = Service & { collection<T extends { id: string }>(name: string): Repository<T> };
 
-const SERVICES = ["api", "users", "products", "inventory", "shops", "settings", "audit"] as const;
+const SERVICES = ["api", "users", "products", "inventory", "shops", "settings", "vouchers", "audit"] as const;
 
 describe("audit trail", () => {
 	let shop: Shop;
@@ -135,6 +135,26 @@ describe("audit trail", () => {
 			["shops.approve", "PENDING", "ACTIVE"],
 			["shops.create", null, "PENDING"],
 		]);
+	});
+
+	it("records settings and the life of a voucher, from nothing to nothing", async () => {
+		expect((await api("PUT", "/admin/settings", { token: admin, body: { store_name: `Audited ${tag}` } })).status).toBe(200);
+		const settings = (await audit("entity=settings")).body.rows[0];
+		expect(settings).toMatchObject({ action: "settings.update", entity_id: "shop", after: { store_name: `Audited ${tag}` } });
+		expect(settings.before?.store_name).not.toBe(`Audited ${tag}`);
+
+		const code = `AUDIT${tag.toUpperCase()}`;
+		expect((await api("POST", "/admin/vouchers", { token: admin, body: { code, type: "percent", value: 10 } })).status).toBe(201);
+		expect((await api("PUT", `/admin/vouchers/${code}`, { token: admin, body: { max_uses: 5 } })).status).toBe(200);
+		expect((await api("DELETE", `/admin/vouchers/${code}`, { token: admin })).status).toBe(200);
+		const rows = (await audit(`entity=voucher&entity_id=${code}`)).body.rows;
+		expect(rows.map(e => [e.action, e.before?.max_uses, e.after?.max_uses])).toEqual([
+			["vouchers.remove", 5, undefined],
+			["vouchers.update", null, 5],
+			["vouchers.create", undefined, null],
+		]);
+		expect(rows[0].after).toBeNull();
+		expect(rows[2].before).toBeNull();
 	});
 
 	it("answers pages newest first", async () => {
