@@ -157,6 +157,23 @@ describe("audit trail", () => {
 		expect(rows[2].before).toBeNull();
 	});
 
+	it("records a seller's change to a product the catalog does not list yet (its shop is pending)", async () => {
+		const pending = await api<{ id: string; status: string }>("POST", "/shops", { token: other.token, body: { name: `Pending ${tag}` } });
+		expect(pending.body.status).toBe("PENDING");
+		const made = await api<{ id: string }>("POST", `/shops/${pending.body.id}/products`, {
+			token: other.token,
+			body: { name: `Hidden ${tag}`, brand: "Acme", category: "lighting", price: 7 },
+		});
+		expect(made.status).toBe(201);
+		expect((await api("PUT", `/products/${made.body.id}`, { token: other.token, body: { price: 8 } })).status).toBe(200);
+		const rows = (await audit(`entity_id=${made.body.id}`)).body.rows;
+		expect(rows.map(e => [e.action, e.actor.id])).toEqual([
+			["products.update", other.id],
+			["products.createInShop", other.id],
+		]);
+		expect(rows[0].after).toMatchObject({ price: 8 });
+	});
+
 	it("answers pages newest first", async () => {
 		const all = (await audit("page_size=100")).body;
 		expect(all.total).toBeGreaterThanOrEqual(8);
