@@ -140,7 +140,7 @@ const AuditService = defineService<AuditVars, AuditMethods>({
 
 		/**
 		 * Reads the entity of an intent as its writer's caller would: changed since `before` means the write happened
-		 * (recorded with what is stored now), unchanged means it did not (dropped). Without a reader the outcome is
+		 * (recorded with what is stored now), unchanged, or as a later entry left it, means it did not (dropped). Without a reader the outcome is
 		 * unknown and the intent is recorded with `after: null`, so that no write goes unrecorded.
 		 */
 		async resolveIntent(this: AuditThis, ctx: Context | null, intent: IntentDoc): Promise<"recorded" | "discarded" | "pending"> {
@@ -162,7 +162,16 @@ const AuditService = defineService<AuditVars, AuditMethods>({
 				}
 				current = null;
 			}
-			if (current === intent.before) {
+			// Unchanged, or changed exactly as a later entry of the same entity reports, from the same before (another
+			// writer's change, made while this one failed and its abort was lost): this write did not happen.
+			const explained = await store.entries.count({
+				entity: intent.entity,
+				entity_id: intent.entity_id,
+				at: { $gte: intent.created_at },
+				before: intent.before,
+				after: current,
+			});
+			if (current === intent.before || explained > 0) {
 				await store.intents.removeById(intent.id);
 				return "discarded";
 			}

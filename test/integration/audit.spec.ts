@@ -247,6 +247,13 @@ describe("audit trail", () => {
 		expect(await call("audit.sweep", { older_than_ms: 0 })).toEqual({ recorded: 1, discarded: 0, pending: 0 });
 		const [entry] = (await audit(`entity_id=${productId}&action=products.update`)).body.rows.filter(e => e.trace_id === `crash-${tag}`);
 		expect(entry).toMatchObject({ recovered: true, before: { price_cents: 2450 }, after: { price_cents: 3100 } });
+
+		// A write that failed and whose abort was lost, while another writer changed the product from the same state:
+		// the change is the other writer's (it has its entry), not this intent's.
+		const now = await shop.broker.call<Record<string, unknown>, object>("products.lookup", { id: productId }, { meta: { $cache: false } });
+		await call("audit.begin", { ...intent(true), before: canonicalJson(now) });
+		expect((await api("PUT", `/products/${productId}`, { token: admin, body: { price: 33 } })).status).toBe(200);
+		expect(await call("audit.sweep", { older_than_ms: 0 })).toEqual({ recorded: 0, discarded: 1, pending: 0 });
 		expect((await verify()).ok).toBe(true);
 	});
 
