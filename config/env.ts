@@ -75,6 +75,12 @@ export interface Config {
 	webDir: string;
 	/** SHUTDOWN_TIMEOUT_MS: the longest a graceful stop (SIGTERM) may take before the process exits anyway (config/boot/shutdown.ts). */
 	shutdownTimeoutMs: number;
+	/**
+	 * AUDIT_REQUIRED: an audited write (an action with `audit`) is refused with 503 AUDIT_UNAVAILABLE when its audit
+	 * intent cannot be stored. On by default; off by default in tests, where an audited write runs unaudited while no
+	 * audit service is registered (suites that start a few services).
+	 */
+	auditRequired: boolean;
 }
 
 /** NATS credentials and TLS files from the environment (config/boot/nats-options.ts turns them into `nats` options). */
@@ -330,6 +336,7 @@ export function loadConfig(env: Env = process.env): Config {
 		metricsPort: str(env, "METRICS_PORT") === undefined ? null : int(env, "METRICS_PORT", 0, 0, 65535),
 		shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 20_000, 2_000, 600_000),
 		webDir: path.resolve(str(env, "WEB_DIR") ?? "dist/web"),
+		auditRequired: bool(env, "AUDIT_REQUIRED", !isTest),
 	};
 }
 

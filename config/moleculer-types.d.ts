@@ -22,6 +22,8 @@ declare module "moleculer" {
 		 */
 		owned?: "shop";
 		rest?: string | string[] | Record<string, unknown>;
+		/** Audited write: every successful call leaves an entry in the audit log (config/middlewares/audit.ts). */
+		audit?: import("../services/common/audit").AuditSpec;
 	}
 	interface ServiceSchema {
 		adapter?: unknown;

@@ -225,6 +225,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 
 		/** Adds delivered units to a warehouse (its shop's owner or an admin). */
 		restock: {
+			audit: { entity: "stock", id: "product_id", read: "inventory.levels" },
 			auth: "required",
 			owned: "shop",
 			params: restockParams,
@@ -239,6 +240,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 
 		/** Sets a warehouse's on_hand after a count (its shop's owner or an admin); refused below what is reserved there (409). */
 		setLevel: {
+			audit: { entity: "stock", id: "product_id", read: "inventory.levels" },
 			auth: "required",
 			owned: "shop",
 			params: setLevelParams,

@@ -225,6 +225,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 		/** Gives a shipped or delivered order's payment back in full (admin); its shops' ledgers reverse its lines; idempotent. */
 		refund: {
 			roles: ["admin"],
+			audit: { entity: "order", id: "id", read: "orders.get" },
 			params: idParams,
 			async handler(this: OrdersThis, ctx: Ctx<IdParams>): Promise<PublicOrder> {
 				const doc = await this.ownOrder(ctx, ctx.params.id);

@@ -128,6 +128,7 @@ const PaymentsService = defineService<PaymentsVars, PaymentsMethods>({
 
 		/** Gives a captured payment back in full; any number of calls refund it once. */
 		refund: {
+			audit: { entity: "payment", id: "payment_id", read: "payments.get", readParam: "id" },
 			visibility: "public",
 			circuitBreaker: GATEWAY_AWARE_BREAKER,
 			params: {

@@ -219,6 +219,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 
 		/** Adds a product (admin) to `shop_id`, by default the house shop; product.created is staged in the same write. */
 		create: {
+			audit: { entity: "product", read: "products.lookup" },
 			roles: ["admin"],
 			params: createParams,
 			async handler(this: ProductsThis, ctx: Ctx<ProductInput>): Promise<ApiProduct> {
@@ -228,6 +229,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 
 		/** Adds a product to a shop, by its owner or an admin (403 for anyone else). */
 		createInShop: {
+			audit: { entity: "product", read: "products.lookup" },
 			feature: "marketplace",
 			auth: "required",
 			owned: "shop",
@@ -241,6 +243,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 
 		/** Changes a product (its shop's owner or an admin); a new price is also announced as product.price-changed. */
 		update: {
+			audit: { entity: "product", id: "id", read: "products.lookup" },
 			auth: "required",
 			owned: "shop",
 			params: updateParams,
@@ -280,6 +283,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 
 		/** Removes a product from the catalog (its shop's owner or an admin); it stays stored, inactive, for re-pricing to refuse. */
 		remove: {
+			audit: { entity: "product", id: "id", read: "products.lookup" },
 			auth: "required",
 			owned: "shop",
 			params: { id: { type: "string", min: 1, max: 100 } },

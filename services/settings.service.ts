@@ -79,6 +79,7 @@ const SettingsService = defineService<object, SettingsMethods>({
 
 		/** Changes some settings (admin): sections merge field by field, `tax.rates` is replaced; 422 names a bad field. */
 		update: {
+			audit: { entity: "settings", fixedId: "shop", read: "settings.get" },
 			roles: ["admin"],
 			params: updateSettingsParams,
 			async handler(this: SettingsThis, ctx: Ctx<UpdateSettingsParams>): Promise<Settings> {
@@ -110,6 +111,7 @@ const SettingsService = defineService<object, SettingsMethods>({
 
 		/** Switches a feature on or off (admin); 404 for an unknown flag (the known ones: FLAG_NAMES). */
 		setFlag: {
+			audit: { entity: "flag", id: "name", read: "settings.flags" },
 			roles: ["admin"],
 			params: setFlagParams,
 			async handler(this: SettingsThis, ctx: Ctx<SetFlagParams>): Promise<Flags> {

@@ -169,6 +169,7 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 
 		/** Marks a shipment delivered, every parcel of it, or one shop's parcel by its id (admin or carrier); 409 when cancelled; idempotent. */
 		deliver: {
+			audit: { entity: "shipment", id: "id", read: "shipping.get" },
 			roles: ["admin"],
 			params: { id: ID },
 			async handler(this: ShippingThis, ctx: Ctx<IdParams>): Promise<ShipmentView> {
@@ -185,6 +186,7 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 			feature: "marketplace",
 			auth: "required",
 			owned: "shop",
+			audit: { entity: "shipment", id: "shipment_id" },
 			params: { id: ID, shipment_id: ID },
 			async handler(this: ShippingThis, ctx: Ctx<ShopShipmentParams>): Promise<Parcel & { order_id: string; shipment_status: ShipmentStatus }> {
 				await assertShopManager(ctx, ctx.params.id);

@@ -54,6 +54,7 @@ const ShopsService = defineService<ShopsVars, ShopsMethods>({
 	actions: {
 		/** Opens a shop owned by the caller, PENDING until an admin approves it; 409 when its name is taken. */
 		create: {
+			audit: { entity: "shop", read: "shops.get" },
 			feature: "marketplace",
 			auth: "required",
 			params: createParams,
@@ -71,6 +72,7 @@ const ShopsService = defineService<ShopsVars, ShopsMethods>({
 
 		/** Makes a shop ACTIVE (admin): its products enter the catalog and search. */
 		approve: {
+			audit: { entity: "shop", id: "id", read: "shops.get" },
 			feature: "marketplace",
 			roles: ["admin"],
 			params: idParams,
@@ -81,6 +83,7 @@ const ShopsService = defineService<ShopsVars, ShopsMethods>({
 
 		/** Suspends a shop (admin): its products leave the catalog and search and cannot be checked out. */
 		suspend: {
+			audit: { entity: "shop", id: "id", read: "shops.get" },
 			feature: "marketplace",
 			roles: ["admin"],
 			params: idParams,

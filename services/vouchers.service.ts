@@ -58,6 +58,7 @@ const VouchersService = defineService<object, VouchersMethods>({
 	actions: {
 		/** Creates a voucher (admin); 409 when the code exists in any case. */
 		create: {
+			audit: { entity: "voucher", id: "code", read: "vouchers.get" },
 			roles: ["admin"],
 			params: createParams,
 			async handler(this: VouchersThis, ctx: Ctx<CreateParams>): Promise<PublicVoucher> {
@@ -99,6 +100,7 @@ const VouchersService = defineService<object, VouchersMethods>({
 
 		/** Changes a voucher's fields (admin); its uses and redemptions are never touched. */
 		update: {
+			audit: { entity: "voucher", id: "code", read: "vouchers.get" },
 			roles: ["admin"],
 			params: updateParams,
 			async handler(this: VouchersThis, ctx: Ctx<UpdateParams>): Promise<PublicVoucher> {
@@ -113,6 +115,7 @@ const VouchersService = defineService<object, VouchersMethods>({
 
 		/** Deletes a voucher (admin); orders that redeemed it keep their discount. */
 		remove: {
+			audit: { entity: "voucher", id: "code", read: "vouchers.get" },
 			roles: ["admin"],
 			params: codeParams,
 			async handler(this: VouchersThis, ctx: Ctx<CodeParams>): Promise<PublicVoucher> {

@@ -3,7 +3,8 @@
  * (the broker runs with `internalMiddlewares: false`, see moleculer-internals.ts). Moleculer wraps handlers with the
  * first middleware innermost. So, from the handler outwards: the behavior (fault injection) runs just before the
  * handler (an injected error is seen by the retry policy and the breaker; each retried attempt is a new call), the
- * retry guard stops a failure from being retried again by every caller up the chain, the call-chain record and the
+ * retry guard stops a failure from being retried again by every caller up the chain, an audited write (an action with `audit`) stores its audit intent before it runs and its
+ * entry after it succeeded (audit.ts), the call-chain record and the
  * OpenTelemetry span include the injected delay, and the business metrics count published domain events and breaker
  * changes, and the deadline refuses a request that arrived after its caller gave up (and counts the time it spent on
  * the way against its timeout) before any of ours records or runs it. Then Moleculer's middlewares (validator, cacher, bulkhead, circuit breaker, timeout, retry, ...), with the
@@ -14,6 +15,7 @@ import type { Config } from "../env";
 import { ServiceConfigMiddleware } from "./service-config";
 import { BehaviorMiddleware } from "./behavior";
 import { RetryGuardMiddleware } from "./retry-guard";
+import { AuditMiddleware } from "./audit";
 import { CallChainMiddleware } from "./call-chain";
 import { OpenTelemetryMiddleware } from "./otel";
 import { BusinessMetricsMiddleware } from "./business-metrics";
@@ -34,6 +36,8 @@ export function brokerMiddlewares(config: Config, extra: Middleware[] = []): Mid
 		NodeRestartMiddleware(),
 		BehaviorMiddleware(),
 		RetryGuardMiddleware(),
+		// Audited writes (actions with `audit`): an intent before, a hash-chained entry after (audit.ts).
+		AuditMiddleware(config),
 		CallChainMiddleware(),
 		OpenTelemetryMiddleware(),
 		BusinessMetricsMiddleware(),

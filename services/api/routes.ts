@@ -89,4 +89,8 @@ export const apiAliases: Record<string, string> = {
 	"GET /admin/chaos/scenarios": "api.chaosScenarios",
 	"POST /admin/chaos/runs": "api.chaosStart",
 	"GET /admin/chaos/runs/:id": "api.chaosRun",
+
+	// audit trail (admin)
+	"GET /admin/audit": "audit.list",
+	"GET /admin/audit/verify": "audit.verify",
 };

@@ -18,6 +18,7 @@ export const SERVICE_NAMES = [
 	"settings",
 	"shops",
 	"ledger",
+	"audit",
 ] as const;
 
 export type ServiceName = (typeof SERVICE_NAMES)[number];

@@ -57,7 +57,7 @@ export function clusterLayout(basePort: number): NodeSpec[] {
 		{ name: "stateless-1", services: "cart,search" },
 		{ name: "stateless-2", services: "cart,search" },
 		{ name: "checkout", services: "checkout" },
-		{ name: "accounts", services: "users,notifications,settings" },
+		{ name: "accounts", services: "users,notifications,settings,audit" },
 		{ name: "catalog", services: "products,inventory,reviews,shops" },
 		{ name: "orders", services: "orders,shipping,vouchers,ledger" },
 		{ name: "payments", services: "payments" },

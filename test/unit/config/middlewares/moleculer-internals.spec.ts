@@ -53,7 +53,7 @@ describe("Moleculer internals", () => {
 		const broker = createShopBroker({ config: testConfig(), services: [] });
 		const names = namesOf(broker);
 		const own = names.slice(0, names.indexOf("ActionHook"));
-		expect(own).toEqual(["ServiceConfig", "NodeRestart", "Behavior", "RetryGuard", "CallChain", "OpenTelemetry", "BusinessMetrics", "Deadline"]);
+		expect(own).toEqual(["ServiceConfig", "NodeRestart", "Behavior", "RetryGuard", "Audit", "CallChain", "OpenTelemetry", "BusinessMetrics", "Deadline"]);
 		const expected = MOLECULER_INTERNAL_MIDDLEWARES.map(n => (n === "Metrics" ? "RequestMetrics" : n));
 		expect(names.slice(own.length)).toEqual(expected);
 	});
