@@ -5,7 +5,7 @@ import { EVENTS, type PaymentRefundedPayload } from "../../../../services/common
 
 const KEY = "k".repeat(40);
 const OLD = "o".repeat(40);
-const refund: PaymentRefundedPayload = {
+const refund: PaymentRefundedPayload & Record<string, unknown> = {
 	payment_id: "pay_1",
 	refund_id: "ref_1",
 	order_id: "ord_1",
