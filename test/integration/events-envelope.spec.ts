@@ -162,5 +162,16 @@ describe("signed events on JetStream", () => {
 		await until(async () => (await deadLetters()).some(d => d.event_id === message.event_id));
 		const letter = (await deadLetters()).find(d => d.event_id === message.event_id);
 		expect(letter).toMatchObject({ reason: "SCHEMA_INVALID", consumer: "notifications", error: expect.stringMatching(/^SCHEMA_INVALID: payment\.refunded: .*amount_cents/) });
+
+		// A message in the shape of the version before envelopes (no version, no signature) is refused too, and a
+		// redrive does not seal it as it would a dead letter that version had kept.
+		const legacyId = randomUUID();
+		const legacy = { event_id: legacyId, name: EVENTS.PAYMENT_REFUNDED, source: "payments", event: { order_id: "ord_y", event_id: legacyId, occurred_at: at }, meta: {}, created_at: at };
+		await nc.jetstream().publish(eventSubject(namespace, EVENTS.PAYMENT_REFUNDED), codec.encode(legacy));
+		await until(async () => (await deadLetters()).some(d => d.event_id === legacyId));
+		const dead = (await deadLetters()).find(d => d.event_id === legacyId) as DeadLetter;
+		expect(dead.reason).toBe("SCHEMA_INVALID");
+		const again = await http<{ status: string }>(shop.url, "POST", `/api/v1/admin/dead-letters/${dead.id}/redrive`, { token: admin });
+		expect(again.body.status).toBe("dead");
 	}, 30_000);
 });

@@ -43,8 +43,9 @@ export async function redriveDeadLetter(
 		trace_id: dl.trace_id,
 		signature: dl.signature,
 	};
-	// A letter kept by a version before envelopes is sealed now (it came from this shop's own store).
-	const message = dl.version === undefined ? keys.sealLegacy(stored) : stored;
+	// A letter kept by a version before envelopes (no reason, no version) is sealed now: it failed in a handler, after
+	// it came from this shop's own outbox. A letter this version refused is never sealed here, whatever it lacks.
+	const message = dl.version === undefined && dl.reason === undefined ? keys.sealLegacy(stored) : stored;
 	// The same checks as a delivery: a forged or invalid event stays dead whoever redrives it (a key added since
 	// by a rotation lets a letter refused for its key through).
 	const rejection = keys.check(message);
