@@ -1,6 +1,6 @@
 /**
  * The envelope of every domain event, `{id, type, version, occurred_at, producer, trace_id, data, signature}`
- * (DESIGN.md section 10, docs/events.md): its schema checks and its HMAC-SHA256 signature. An EventMessage (policy.ts)
+ * (docs/events.md): its schema checks and its HMAC-SHA256 signature. An EventMessage (policy.ts)
  * carries the envelope under the machinery's own field names (`event_id` is `id`, `name` is `type`, `source` is
  * `producer`, `event` is `data` with `event_id` and `occurred_at`), which outbox rows, staged events and dead letters
  * keep; on JetStream the envelope travels as it is named here (toWire/fromWire).
@@ -13,7 +13,7 @@ import { Validators } from "moleculer";
 import { eventSchemaOf, isSignedType } from "../../services/common/event-schemas";
 import type { EventMessage } from "./policy";
 
-/** The envelope as DESIGN.md names it, and as it travels on JetStream. */
+/** The envelope as docs/events.md names it, and as it travels on JetStream. */
 export interface Envelope {
 	id: string;
 	type: string;
@@ -108,7 +108,7 @@ export function canonicalJson(value: unknown): string {
 	return JSON.stringify(value) ?? "null";
 }
 
-/** The envelope of a message, as DESIGN.md names its fields. */
+/** The envelope of a message, with the fields named as docs/events.md names them. */
 export function envelopeOf(m: EventMessage): Envelope {
 	return {
 		id: m.event_id,
