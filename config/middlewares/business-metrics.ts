@@ -143,6 +143,7 @@ export function BusinessMetricsMiddleware(): Middleware {
 			reg(METRICS.BREAKER_TRANSITIONS, "counter", "Circuit breaker state changes", ["target_node", "service", "action", "state"]);
 			reg(METRICS.DEAD_LETTERS, "gauge", "Events in a service's dead-letter store (same value on every replica: use max by service)", ["service"]);
 			reg(METRICS.PENDING_OUTBOX, "gauge", "Events not yet handed to the bus: outbox rows plus documents holding staged events", ["service"]);
+			reg(METRICS.EVENTS_REJECTED, "counter", "Events a consumer refused (schema or signature) and dead-lettered unapplied", ["service", "event", "reason"]);
 			reg(METRICS.GATEWAY_CACHE, "counter", "Anonymous catalog reads at the gateway, by whether its response cache answered (hit) or not (miss)", ["result"]);
 			// Series that exist from the start read 0 instead of being absent until the first occurrence.
 			for (const name of [METRICS.ORDERS_CREATED, METRICS.ORDERS_CANCELLED, METRICS.REFUNDS, METRICS.COMPENSATIONS]) broker.metrics.increment(name, undefined, 0);
