@@ -3,17 +3,18 @@
  * straight to the stream by someone without the signing key (forged, unsigned, or a real one altered) changes
  * nothing: the order and the payment stay as they were, the customer is told nothing, and each lands in the
  * consumer's dead letters with SIGNATURE_INVALID, counted in `shopflow_events_rejected_total`; a redrive does not
- * apply it either. A validly signed event with invalid data is refused with SCHEMA_INVALID. The control: the same
- * refund properly signed, through the same door, is applied.
+ * apply it either. A validly signed event with invalid data is refused with SCHEMA_INVALID, and a publish of invalid
+ * data throws. The control: the same refund properly signed, through the same door, is applied.
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { connect, JSONCodec, type NatsConnection } from "nats";
 import type { DbMethods } from "../../mixins/db.mixin";
+import type { EventsMethods } from "../../mixins/events.mixin";
 import type { EventsRuntime } from "../../mixins/events/runtime";
-import { keyId, toWire, canonicalJson, type Envelope } from "../../mixins/events/envelope";
+import { canonicalJson, EventSchemaError, keyId, toWire, type Envelope } from "../../mixins/events/envelope";
 import { eventSubject, type EventMessage } from "../../mixins/events/policy";
 import type { DeadLetter } from "../../mixins/events/store";
-import { EVENTS, type PaymentRefundedPayload } from "../../services/common/events";
+import { EVENTS, type EventName, type PaymentRefundedPayload } from "../../services/common/events";
 import { http, loginAdmin, NATS_URL, registerCustomer, startShop, type Shop } from "../helpers/shop";
 
 interface Order {
@@ -142,6 +143,15 @@ describe("signed events on JetStream", () => {
 		await inject(toWire(resealed));
 		await until(async () => (await notices(alice.token)).some(n => n.event === EVENTS.PAYMENT_REFUNDED));
 	}, 60_000);
+
+	it("fails a publish of an invalid or undeclared event at once, with nothing in the outbox", async () => {
+		const payments = shop.broker.getLocalService("payments") as unknown as EventsMethods;
+		const before = await runtime("payments").store.outbox.count();
+		await expect(payments.publish(null, EVENTS.PAYMENT_REFUNDED, { order_id: "ord_z" })).rejects.toThrow(/payments published an invalid payment\.refunded: .*payment_id/);
+		await expect(payments.publish(null, "payment.reversed" as EventName, { order_id: "ord_z" })).rejects.toThrow(EventSchemaError);
+		expect(() => payments.stageEvent(null, EVENTS.PAYMENT_REFUNDED, { order_id: "ord_z" })).toThrow(EventSchemaError);
+		expect(await runtime("payments").store.outbox.count()).toBe(before);
+	});
 
 	it("dead-letters a validly signed event whose data breaks its schema with SCHEMA_INVALID", async () => {
 		const keys = runtime("payments").keys;
