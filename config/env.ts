@@ -81,6 +81,13 @@ export interface Config {
 	 * audit service is registered (suites that start a few services).
 	 */
 	auditRequired: boolean;
+	/**
+	 * EVENTS_SIGNING_KEY, then EVENTS_VERIFY_KEYS: the HMAC keys of signed events (order.*, payment.*). The first signs,
+	 * any of them is accepted (key rotation, docs/events.md). Required in production; a published development key otherwise.
+	 */
+	eventsSigningKeys: string[];
+	/** Whether the signing key is the published development one (outside production only). */
+	eventsSigningKeyIsDefault: boolean;
 }
 
 /** NATS credentials and TLS files from the environment (config/boot/nats-options.ts turns them into `nats` options). */
@@ -124,6 +131,8 @@ function natsAuthFrom(env: Env, natsUrl: string | null): NatsAuth {
 
 const DEV_JWT_SECRET = "shopflow-development-secret-do-not-use-in-production";
 const DEV_ADMIN_PASSWORD = "admin-password";
+const DEV_EVENTS_SIGNING_KEY = "shopflow-development-events-key-do-not-use-in-production";
+const EXAMPLE_EVENTS_SIGNING_KEY = "replace-with-another-32-or-more-random-characters";
 /** The placeholders .env.example ships (README: `cp .env.example .env`): as public as the development values. */
 const EXAMPLE_JWT_SECRET = "replace-with-at-least-32-random-characters";
 const EXAMPLE_ADMIN_PASSWORD = "replace-with-a-long-admin-password";
@@ -244,6 +253,26 @@ function loadLoginThrottle(env: Env): LoginThrottleSettings {
 	};
 }
 
+/**
+ * The event signing keys: EVENTS_SIGNING_KEY signs (required in production, at least 32 characters, not the
+ * development key), EVENTS_VERIFY_KEYS (comma-separated) are accepted besides it while a rotation is under way.
+ */
+function loadEventKeys(env: Env, isProduction: boolean): { keys: string[]; isDefault: boolean } {
+	const signing = str(env, "EVENTS_SIGNING_KEY");
+	if (isProduction && !signing)
+		throw new ConfigError("EVENTS_SIGNING_KEY", "is required when NODE_ENV=production (at least 32 characters; it signs order and payment events)");
+	if (isProduction && signing && signing.length < 32) throw new ConfigError("EVENTS_SIGNING_KEY", "must be at least 32 characters long in production");
+	if (isProduction && isPublished(signing, DEV_EVENTS_SIGNING_KEY))
+		throw new ConfigError("EVENTS_SIGNING_KEY", "is the published development key; set a key of your own in production");
+	if (isProduction && isPublished(signing, EXAMPLE_EVENTS_SIGNING_KEY))
+		throw new ConfigError("EVENTS_SIGNING_KEY", "is the .env.example placeholder; set a key of your own in production");
+	const verify = (str(env, "EVENTS_VERIFY_KEYS") ?? "").split(",").map(k => k.trim()).filter(Boolean);
+	if (isProduction && verify.some(k => k.length < 32 || isPublished(k, DEV_EVENTS_SIGNING_KEY)))
+		throw new ConfigError("EVENTS_VERIFY_KEYS", "holds a key shorter than 32 characters or the development key");
+	const first = signing ?? DEV_EVENTS_SIGNING_KEY;
+	return { keys: [first, ...verify.filter(k => k !== first)], isDefault: !signing };
+}
+
 /** Parses and validates the environment; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
 	const nodeEnvRaw = str(env, "NODE_ENV") ?? "development";
@@ -280,6 +309,8 @@ export function loadConfig(env: Env = process.env): Config {
 		throw new ConfigError("ADMIN_PASSWORD", `is the documented default "${DEV_ADMIN_PASSWORD}"; choose another in production`);
 	if (isProduction && isPublished(adminPasswordRaw, EXAMPLE_ADMIN_PASSWORD))
 		throw new ConfigError("ADMIN_PASSWORD", "is the .env.example placeholder; choose another in production");
+
+	const eventKeys = loadEventKeys(env, isProduction);
 
 	const adminEmail = (str(env, "ADMIN_EMAIL") ?? "admin@shopflow.local").toLowerCase();
 	if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) throw new ConfigError("ADMIN_EMAIL", `is not an email address: "${adminEmail}"`);
@@ -337,6 +368,8 @@ export function loadConfig(env: Env = process.env): Config {
 		shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 20_000, 2_000, 600_000),
 		webDir: path.resolve(str(env, "WEB_DIR") ?? "dist/web"),
 		auditRequired: bool(env, "AUDIT_REQUIRED", !isTest),
+		eventsSigningKeys: eventKeys.keys,
+		eventsSigningKeyIsDefault: eventKeys.isDefault,
 	};
 }
 

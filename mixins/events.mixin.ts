@@ -117,12 +117,12 @@ export function EventsMixin<TThis = Service>(opts: EventsMixinOptions<TThis> = {
 
 		methods: {
 			async publish<T extends object>(this: EventsThis, ctx: Context | null, event: EventName, payload: T): Promise<DomainEvent<T>> {
-				const message = createMessage(this.name, event, payload, metaOf(ctx));
+				const message = this.$events.seal(createMessage(this.name, event, payload, metaOf(ctx)));
 				await this.$events.publish(message as unknown as EventMessage);
 				return message.event as DomainEvent<T>;
 			},
 			stageEvent<T extends object>(this: EventsThis, ctx: Context | null, event: EventName, payload: T): StagedEvent<T> {
-				return createMessage(this.name, event, payload, metaOf(ctx));
+				return this.$events.seal(createMessage(this.name, event, payload, metaOf(ctx)));
 			},
 			async publishStaged(this: EventsThis, collection: string, docId: string, events: StagedEvent[]): Promise<void> {
 				if (!this.collection) throw new Error(`${this.name}: publishStaged needs the service's DbMixin`);

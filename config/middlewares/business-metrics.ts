@@ -162,6 +162,7 @@ export function BusinessMetricsMiddleware(): Middleware {
 			reg(METRICS.VOUCHERS_RELEASED, "counter", "Voucher uses given back by failed or cancelled orders (voucher.released), by voucher type", ["type"]);
 			reg(METRICS.DISCOUNTS_GRANTED, "counter", "Discounts granted by redeemed vouchers, in cents (free shipping: the fee waived), by voucher type", ["type"]);
 			reg(METRICS.DISCOUNTS_RELEASED, "counter", "Discounts of released voucher uses, in cents, by voucher type", ["type"]);
+			reg(METRICS.EVENTS_REJECTED, "counter", "Events a consumer refused (schema or signature) and dead-lettered unapplied", ["service", "event", "reason"]);
 			reg(METRICS.GATEWAY_CACHE, "counter", "Anonymous catalog reads at the gateway, by whether its response cache answered (hit) or not (miss)", ["result"]);
 			// Series that exist from the start read 0 instead of being absent until the first occurrence.
 			for (const name of [METRICS.ORDERS_CREATED, METRICS.ORDERS_CANCELLED, METRICS.REFUNDS, METRICS.COMPENSATIONS]) broker.metrics.increment(name, undefined, 0);

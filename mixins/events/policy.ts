@@ -20,6 +20,12 @@ export interface EventMessage<E extends object = Record<string, unknown>> {
 	event: E & { event_id: string; occurred_at: string };
 	meta: EventMeta;
 	created_at: string;
+	/** The envelope's version of the type (envelope.ts); absent in rows stored before envelopes had one. */
+	version?: number;
+	/** The trace (request id) the event was published in, null outside any. */
+	trace_id?: string | null;
+	/** HMAC-SHA256 of the envelope for signed types (`hs256:<key id>:<mac>`), null for the others. */
+	signature?: string | null;
 }
 
 export interface RetryPolicy {
@@ -38,7 +44,7 @@ export { CLAIM_STALE_MS } from "../../config/env";
 /** What to do after the consumer failed on delivery `attempt` (1-based). */
 export type FailureDecision = { kind: "retry"; delayMs: number } | { kind: "dead-letter" };
 
-/** A new message for an event: stamps `event_id` and `occurred_at` on the payload. */
+/** A new message for an event: stamps `event_id` and `occurred_at` on the payload (envelope.ts seals it: version, signature). */
 export function createMessage<T extends object>(
 	source: string,
 	name: string,
@@ -48,7 +54,8 @@ export function createMessage<T extends object>(
 	eventId: string = uuid(),
 ): EventMessage<T> {
 	const occurred_at = now.toISOString();
-	return { event_id: eventId, name, source, event: { ...payload, event_id: eventId, occurred_at }, meta, created_at: occurred_at };
+	const event = { ...payload, event_id: eventId, occurred_at };
+	return { event_id: eventId, name, source, event, meta, created_at: occurred_at, trace_id: meta.requestID ?? null };
 }
 
 /** Exponential back-off: 100, 200, 400, 800 ms... capped; dead-lettered once `attempts` deliveries failed. */

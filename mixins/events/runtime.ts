@@ -13,6 +13,8 @@ import { EventsRetention } from "./retention";
 import type { RedriveResult } from "./consumer/redrive";
 import { EventConsumer } from "./consumer/deliveries";
 import { EventRelay, STAGED_EVENTS_FIELD, type StagedCollection } from "./relay/relay";
+import { EnvelopeKeys, type Rejection } from "./envelope";
+import { METRICS } from "../../services/common/metrics";
 
 export type { RedriveResult };
 export { STAGED_EVENTS_FIELD };
@@ -35,6 +37,8 @@ export interface EventStats {
 	consumers: number;
 	dead_letters: number;
 	pending_outbox: number;
+	/** Deliveries this instance refused since it started, by reason (dead-lettered, never applied). */
+	rejected: Record<Rejection["reason"], number>;
 }
 
 const STAGED_GRACE_MS = 5_000;
@@ -57,6 +61,9 @@ export class EventsRuntime {
 	private ticks = 0;
 	private readonly logger: Logger;
 	private readonly broker: ServiceBroker;
+	/** Signs and checks envelopes with this node's keys (EVENTS_SIGNING_KEY, EVENTS_VERIFY_KEYS). */
+	readonly keys: EnvelopeKeys;
+	private readonly rejected: EventStats["rejected"] = { SCHEMA_INVALID: 0, SIGNATURE_INVALID: 0 };
 
 	constructor(
 		private readonly service: Service,
@@ -68,9 +75,10 @@ export class EventsRuntime {
 		this.logger = service.logger;
 		this.group = consumerGroup(service.name, opts.fanout, this.broker.nodeID);
 		this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+		this.keys = new EnvelopeKeys(config.eventsSigningKeys ?? []);
 		this.store = new EventStore(this.broker, this.logger, config, service.name);
 		this.retention = new EventsRetention(this.store, config.retention, this.logger);
-		this.relay = new EventRelay(service, this.store, { stagedIn: opts.stagedIn, stopping: () => this.stopping });
+		this.relay = new EventRelay(service, this.store, { stagedIn: opts.stagedIn, stopping: () => this.stopping, keys: this.keys });
 		this.consumer = new EventConsumer(this.store, invokers, {
 			service: service.name,
 			nodeId: this.broker.nodeID,
@@ -78,7 +86,31 @@ export class EventsRuntime {
 			retry: this.retry,
 			logger: this.logger,
 			stopping: () => this.stopping,
+			keys: this.keys,
+			onRejected: (m, r) => this.countRejected(m, r),
 		});
+	}
+
+	/**
+	 * Completes a new message's envelope (version, signature); throws for an undeclared type or data that does not
+	 * match its schema (services/common/event-schemas.ts).
+	 */
+	seal<E extends object>(message: EventMessage<E>): EventMessage<E> {
+		return this.keys.seal(message);
+	}
+
+	/** Counts a refused delivery: `shopflow_events_rejected_total{service,event,reason}` and eventStats. */
+	private countRejected(message: EventMessage, rejection: Rejection): void {
+		this.rejected[rejection.reason]++;
+		const m = this.broker.metrics;
+		try {
+			if (!m.isEnabled()) return;
+			if (!m.getMetric(METRICS.EVENTS_REJECTED))
+				m.register({ name: METRICS.EVENTS_REJECTED, type: "counter", description: "Events a consumer refused (schema or signature) and dead-lettered unapplied", labelNames: ["service", "event", "reason"] });
+			m.increment(METRICS.EVENTS_REJECTED, { service: this.service.name, event: String(message.name), reason: rejection.reason });
+		} catch (err) {
+			this.logger.debug(`events rejected metric: ${errorText(err)}`);
+		}
 	}
 
 	/** The bus this instance publishes to while it runs (tests use it to inject duplicate deliveries). */
@@ -188,6 +220,7 @@ export class EventsRuntime {
 			bus: this.relay.bus?.kind ?? "none",
 			consumers: this.subs.length,
 			...(await this.pendingCounts()),
+			rejected: { ...this.rejected },
 		};
 	}
 

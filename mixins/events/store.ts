@@ -44,6 +44,12 @@ export interface DeadLetter {
 	event: Record<string, unknown>;
 	meta: EventMeta;
 	error: string;
+	/** Why: HANDLER_FAILED after the retries, or at once SCHEMA_INVALID / SIGNATURE_INVALID (never applied). Absent in older rows. */
+	reason?: "HANDLER_FAILED" | "SCHEMA_INVALID" | "SIGNATURE_INVALID";
+	/** The rest of the envelope, so that a redrive checks it again. */
+	version?: number;
+	trace_id?: string | null;
+	signature?: string | null;
 	attempts: number;
 	status: "dead" | "redriven";
 	failed_at: string;

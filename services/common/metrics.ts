@@ -16,6 +16,8 @@ export const METRICS = {
 	BREAKER_TRANSITIONS: "shopflow.circuit_breaker.transitions.total",
 	DEAD_LETTERS: "shopflow.events.dead_letters",
 	PENDING_OUTBOX: "shopflow.events.pending_outbox",
+	/** Deliveries refused by their envelope check, by service, event and reason (SCHEMA_INVALID, SIGNATURE_INVALID). */
+	EVENTS_REJECTED: "shopflow.events.rejected.total",
 	GATEWAY_CACHE: "shopflow.gateway.cache.requests.total",
 	VOUCHERS_REDEEMED: "shopflow.vouchers.redeemed.total",
 	VOUCHERS_RELEASED: "shopflow.vouchers.released.total",

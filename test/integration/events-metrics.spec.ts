@@ -12,6 +12,7 @@ import { METRICS } from "../../services/common/metrics";
 import { onPublished } from "../../services/common/published";
 import { defineService, type ServiceThis } from "../../services/common/schema";
 import { NATS_URL, testConfig } from "../helpers/shop";
+import { payloadOf } from "../helpers/events";
 
 type RefunderThis = ServiceThis<object, EventsMethods & DbMethods>;
 
@@ -22,12 +23,12 @@ const refunder: ServiceSchema = defineService<object, EventsMethods & DbMethods>
 	actions: {
 		viaOutbox: {
 			async handler(this: RefunderThis, ctx: Context<{ id: string }>): Promise<DomainEvent<{ order_id: string }>> {
-				return this.publish(ctx, EVENTS.PAYMENT_REFUNDED, { order_id: ctx.params.id });
+				return this.publish(ctx, EVENTS.PAYMENT_REFUNDED, payloadOf(EVENTS.PAYMENT_REFUNDED, { order_id: ctx.params.id }));
 			},
 		},
 		staged: {
 			async handler(this: RefunderThis, ctx: Context<{ id: string }>): Promise<DomainEvent<{ order_id: string }>> {
-				const staged = this.stageEvent(ctx, EVENTS.PAYMENT_REFUNDED, { order_id: ctx.params.id });
+				const staged = this.stageEvent(ctx, EVENTS.PAYMENT_REFUNDED, payloadOf(EVENTS.PAYMENT_REFUNDED, { order_id: ctx.params.id }));
 				await this.collection<{ id: string; [STAGED_EVENTS_FIELD]: unknown[] }>("refunds").insert({ id: ctx.params.id, [STAGED_EVENTS_FIELD]: [staged] });
 				await this.publishStaged("refunds", ctx.params.id, [staged]);
 				return staged.event;

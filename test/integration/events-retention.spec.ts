@@ -15,6 +15,7 @@ import type { EventBus } from "../../mixins/events/buses/bus";
 import type { EventMessage } from "../../mixins/events/policy";
 import { EVENTS, type DomainEvent } from "../../services/common/events";
 import { testConfig } from "../helpers/shop";
+import { payloadOf } from "../helpers/events";
 
 const seen: string[] = [];
 
@@ -70,7 +71,7 @@ describe.each([
 
 	it("removes sent outbox rows after the retention and keeps a pending one until it is sent", async () => {
 		const events = svc(broker, "ledger").$events;
-		for (let i = 0; i < 5; i++) await svc(broker, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: `o${i}` });
+		for (let i = 0; i < 5; i++) await svc(broker, "ledger").publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: `o${i}` }));
 		await until(() => seen.length === 5);
 		await until(async () => (await events.store.outbox.count()) === 0);
 
@@ -79,7 +80,7 @@ describe.each([
 		bus.publish = async () => {
 			throw new Error("bus unreachable");
 		};
-		await svc(broker, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o-pending" });
+		await svc(broker, "ledger").publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: "o-pending" }));
 		await new Promise(r => setTimeout(r, 300));
 		expect(await events.store.outbox.count()).toBe(1);
 		expect((await events.stats()).pending_outbox).toBe(1);
@@ -89,12 +90,13 @@ describe.each([
 	});
 
 	it("still skips a duplicate delivered inside the dedupe window after its outbox row is gone", async () => {
-		const ev = await svc(broker, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o-dup" });
+		const ev = await svc(broker, "ledger").publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: "o-dup" }));
 		await until(() => seen.length === 1);
 		await until(async () => (await svc(broker, "ledger").$events.store.outbox.count()) === 0);
 		const bus = svc(broker, "ledger").$events.activeBus as EventBus;
-		await bus.publish(duplicateOf(ev), { dedupe: false });
-		await bus.publish(duplicateOf(ev), { dedupe: false });
+		const runtime = svc(broker, "ledger").$events;
+		await bus.publish(runtime.seal(duplicateOf(ev)), { dedupe: false });
+		await bus.publish(runtime.seal(duplicateOf(ev)), { dedupe: false });
 		await new Promise(r => setTimeout(r, 300));
 		expect(seen).toEqual([ev.event_id]);
 		expect(await svc(broker, "audit").$events.store.processedCount()).toBe(1);
@@ -102,7 +104,7 @@ describe.each([
 
 	it("forgets processed ids once they are older than the dedupe window", async () => {
 		const events = svc(broker, "audit").$events;
-		await svc(broker, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o-old" });
+		await svc(broker, "ledger").publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: "o-old" }));
 		await until(() => seen.length === 1);
 		const { retention } = testConfig({});
 		const logger = broker.getLogger("test");

@@ -16,6 +16,7 @@ import type { EventBus } from "../../mixins/events/buses/bus";
 import { EVENTS, type DomainEvent } from "../../services/common/events";
 import { defineService, type ServiceThis } from "../../services/common/schema";
 import { NATS_URL, REDIS_URL, testConfig } from "../helpers/shop";
+import { payloadOf } from "../helpers/events";
 
 type Log = Map<string, string[]>;
 
@@ -46,7 +47,7 @@ const producer: ServiceSchema = defineService<object, EventsMethods & DbMethods>
 		/** Publishes from inside a request, so that the request's meta (fault-injection rules) goes with the event. */
 		book: {
 			async handler(this: PublisherThis, ctx: Context<{ order_id: string }>): Promise<DomainEvent<{ order_id: string }>> {
-				return this.publish(ctx, EVENTS.ORDER_CREATED, { order_id: ctx.params.order_id });
+				return this.publish(ctx, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: ctx.params.order_id }));
 			},
 		},
 	},
@@ -82,7 +83,7 @@ const shelf: ServiceSchema = defineService<object, EventsMethods & DbMethods>({
 	actions: {
 		put: {
 			async handler(this: PublisherThis, ctx: Context<{ id: string; crash: boolean }>): Promise<DomainEvent<{ order_id: string }>> {
-				const staged = this.stageEvent(ctx, EVENTS.ORDER_CREATED, { order_id: ctx.params.id });
+				const staged = this.stageEvent(ctx, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: ctx.params.id }));
 				await this.collection<{ id: string; [STAGED_EVENTS_FIELD]: unknown[] }>("things").insert({ id: ctx.params.id, [STAGED_EVENTS_FIELD]: [staged] });
 				if (!ctx.params.crash) await this.publishStaged("things", ctx.params.id, [staged]);
 				return staged.event;
@@ -140,7 +141,7 @@ describe.each([
 		const a = await node("a", [producer, auditor("a"), mirror("a")]);
 		await node("b", [auditor("b"), mirror("b")]);
 		const ids: string[] = [];
-		for (let i = 0; i < 20; i++) ids.push((await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: `o${i}` })).event_id);
+		for (let i = 0; i < 20; i++) ids.push((await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: `o${i}` }))).event_id);
 		await until(() => count("audit@a") + count("audit@b") >= 20 && count("mirror@a") >= 20 && count("mirror@b") >= 20);
 		await new Promise(r => setTimeout(r, 300));
 		const group = [...(seen.get("audit@a") ?? []), ...(seen.get("audit@b") ?? [])];
@@ -154,7 +155,7 @@ describe.each([
 		const a = await node("a", [producer]);
 		const c1 = await startNode(env, `c1-${env.NAMESPACE}`, [auditor("c")]);
 		await c1.stop();
-		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o8" });
+		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: "o8" }));
 		await new Promise(r => setTimeout(r, 200));
 		expect(count("audit@c")).toBe(0);
 		await node("c2", [auditor("c")]);
@@ -165,7 +166,7 @@ describe.each([
 	it("retries a consumer that fails a few times until it receives the event", async () => {
 		const a = await node("a", [producer, auditor("a")]);
 		failures.set("flaky", 3);
-		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_UPDATED, { order_id: "o1" });
+		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_UPDATED, payloadOf(EVENTS.ORDER_UPDATED, { order_id: "o1" }));
 		await until(() => count("flaky") === 1);
 		expect(attempts.get(`flaky|${ev.event_id}`)).toBe(4);
 		expect((await svc(a, "audit").$events.stats()).dead_letters).toBe(0);
@@ -174,9 +175,9 @@ describe.each([
 	it("puts an event that always fails in the dead-letter store, from where a redrive delivers it", async () => {
 		const a = await node("a", [producer, auditor("a")]);
 		failures.set("broken", Infinity);
-		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CANCELLED, { order_id: "o2" });
+		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CANCELLED, payloadOf(EVENTS.ORDER_CANCELLED, { order_id: "o2" }));
 		// Other events keep flowing while one fails.
-		await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o3" });
+		await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: "o3" }));
 		await until(() => count("audit@a") === 1);
 		await until(async () => (await svc(a, "audit").$events.stats()).dead_letters === 1);
 		expect(attempts.get(`broken|${ev.event_id}`)).toBe(5);
@@ -213,7 +214,7 @@ describe.each([
 		bus.publish = async () => {
 			throw new Error("bus unreachable");
 		};
-		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o7" });
+		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: "o7" }));
 		expect((await svc(a, "ledger").$events.stats()).pending_outbox).toBe(1);
 		await new Promise(r => setTimeout(r, 300));
 		expect(count("audit@a")).toBe(0);
@@ -227,10 +228,11 @@ describe.each([
 		env = { ...env, REDIS_URL };
 		const a = await node("a", [producer, auditor("a")]);
 		await node("b", [auditor("b")]);
-		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o4" });
+		const ev = await svc(a, "ledger").publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: "o4" }));
 		await until(() => count("audit@a") + count("audit@b") === 1);
 		const runtime = svc(a, "ledger").$events;
-		const message = { event_id: ev.event_id, name: EVENTS.ORDER_CREATED, source: "ledger", event: ev, meta: {}, created_at: ev.occurred_at } as unknown as EventMessage;
+		// The same envelope again, validly signed (seal gives the same signature): only the claim can drop it.
+		const message = runtime.seal({ event_id: ev.event_id, name: EVENTS.ORDER_CREATED, source: "ledger", event: ev, meta: {}, created_at: ev.occurred_at } as unknown as EventMessage);
 		await runtime.activeBus?.publish(message, { dedupe: false });
 		await runtime.activeBus?.publish(message, { dedupe: false });
 		await new Promise(r => setTimeout(r, 500));
@@ -243,7 +245,7 @@ describe.each([
 			await node("c", [auditor("c")]);
 			const p1 = await startNode({ ...env, DATA_DIR: dataDir }, `p1-${env.NAMESPACE}`, [producer]);
 			svc(p1, "ledger").$events.relayPaused = true;
-			const ev = await svc(p1, "ledger").publish(null, EVENTS.ORDER_CREATED, { order_id: "o5" });
+			const ev = await svc(p1, "ledger").publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: "o5" }));
 			expect((await svc(p1, "ledger").$events.stats()).pending_outbox).toBe(1);
 			await p1.stop();
 			await new Promise(r => setTimeout(r, 200));
@@ -288,7 +290,7 @@ describe.each([
 		brokers.push(p1);
 		const shelfSvc = p1.getLocalService("shelf") as unknown as EventsMethods & DbMethods & { $events: EventsRuntime };
 		const old = new Date(Date.now() - 60_000).toISOString();
-		const staged = ["o6", "o7", "o8"].map(order_id => ({ ...shelfSvc.stageEvent(null, EVENTS.ORDER_CREATED, { order_id }), created_at: old }));
+		const staged = ["o6", "o7", "o8"].map(order_id => ({ ...shelfSvc.stageEvent(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id })), created_at: old }));
 		await shelfSvc.collection<{ id: string; [STAGED_EVENTS_FIELD]: unknown[] }>("things").insert({ id: "t4", [STAGED_EVENTS_FIELD]: staged });
 		const bus = shelfSvc.$events.activeBus as EventBus;
 		const publish = bus.publish.bind(bus);

@@ -7,7 +7,7 @@ import { GatewayPrometheusReporter } from "../../config/boot/metrics-reporter";
 import { http, loginAdmin, registerCustomer, startShop, testConfig, type Shop } from "../helpers/shop";
 
 /** What a production deployment must set; everything else is left at its production default. */
-const PRODUCTION = { NODE_ENV: "production", JWT_SECRET: "a-production-secret-of-at-least-32-chars", ADMIN_PASSWORD: "a-strong-admin-pass", DATA_DIR: "memory" };
+const PRODUCTION = { NODE_ENV: "production", JWT_SECRET: "a-production-secret-of-at-least-32-chars", ADMIN_PASSWORD: "a-strong-admin-pass", EVENTS_SIGNING_KEY: "e".repeat(40), DATA_DIR: "memory" };
 
 describe("a production gateway's defaults", () => {
 	let shop: Shop;

@@ -7,6 +7,7 @@ import { EventsMixin, type EventsMethods } from "../../mixins/events.mixin";
 import { EVENTS } from "../../services/common/events";
 import { expectedMilestones, type Milestone } from "../../services/notifications/messages";
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
+import { payloadOf } from "../helpers/events";
 
 interface Row {
 	event: string;
@@ -110,9 +111,9 @@ describe("notifications of a checkout", () => {
 
 		const bus = shop.broker.getLocalService("replayer") as unknown as EventsMethods;
 		const base = { order_id: order.id, user_id: carol.id, failure_reason: null, reason: "reported by shipping", total_cents: Math.round(order.total * 100), currency: "USD" };
-		await bus.publish(null, EVENTS.ORDER_UPDATED, { ...base, status: "SHIPPED" });
-		await bus.publish(null, EVENTS.ORDER_UPDATED, { ...base, status: "DELIVERED" });
-		await bus.publish(null, EVENTS.ORDER_CREATED, { ...base, status: "PENDING", items: [] });
+		await bus.publish(null, EVENTS.ORDER_UPDATED, payloadOf(EVENTS.ORDER_UPDATED, { ...base, status: "SHIPPED" }));
+		await bus.publish(null, EVENTS.ORDER_UPDATED, payloadOf(EVENTS.ORDER_UPDATED, { ...base, status: "DELIVERED" }));
+		await bus.publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { ...base, status: "PENDING", items: [] }));
 		const rows = await settled(carol.token, 4);
 		expect(milestones(rows)).toEqual(["delivered", "placed", "shipped"]);
 	});

@@ -12,6 +12,7 @@ import type { NotificationRetention } from "../../services/notifications/retenti
 import { http, loginAdmin, registerCustomer, testConfig } from "../helpers/shop";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import { payloadOf } from "../helpers/events";
 
 const sent: DomainEvent[] = [];
 const ledger: ServiceSchema = {
@@ -37,7 +38,7 @@ describe("notification retention", () => {
 	let config: Config;
 	let url = "";
 	const publish = async (name: EventName, payload: object): Promise<DomainEvent> => {
-		const ev = await (broker.getLocalService("ledger") as unknown as EventsMethods).publish(null, name, payload as Record<string, unknown>);
+		const ev = await (broker.getLocalService("ledger") as unknown as EventsMethods).publish(null, name, payloadOf(name, payload as Record<string, unknown>));
 		await new Promise(r => setTimeout(r, 3));
 		return ev;
 	};

@@ -12,6 +12,7 @@ import { EVENTS, type DomainEvent, type EventName } from "../../services/common/
 import type { ServiceName } from "../../services/common/names";
 import type { DbMethods } from "../../mixins/db.mixin";
 import { NATS_URL, http, loginAdmin, registerCustomer, testConfig } from "../helpers/shop";
+import { payloadOf } from "../helpers/events";
 
 const sent: DomainEvent[] = [];
 let brokenFails = true;
@@ -64,7 +65,7 @@ describe("notifications through the gateway", () => {
 	let shop: Started;
 	/** Publishes an event; a pause after it keeps the occurrence times of consecutive events apart. */
 	const publish = async (name: EventName, payload: object): Promise<DomainEvent> => {
-		const ev = await (shop.broker.getLocalService("ledger") as unknown as EventsMethods).publish(null, name, payload as Record<string, unknown>);
+		const ev = await (shop.broker.getLocalService("ledger") as unknown as EventsMethods).publish(null, name, payloadOf(name, payload as Record<string, unknown>));
 		await new Promise(r => setTimeout(r, 3));
 		return ev;
 	};
@@ -116,9 +117,10 @@ describe("notifications through the gateway", () => {
 		const carol = await registerCustomer(shop.url);
 		const ev = await publish(EVENTS.ORDER_UPDATED, { order_id: "ord_c1", user_id: carol.id, status: "DELIVERED", failure_reason: null, reason: null });
 		await until(async () => (await http<Page>(shop.url, "GET", "/api/v1/account/notifications", { token: carol.token })).body.total === 1);
-		const svc = shop.broker.getLocalService("ledger") as unknown as { $events: { activeBus: { publish(m: object, o: object): Promise<void> } } };
+		const svc = shop.broker.getLocalService("ledger") as unknown as { $events: { activeBus: { publish(m: object, o: object): Promise<void> }; seal(m: object): object } };
+		// The same envelope, validly signed again: only the consumer's claim can drop it.
 		await svc.$events.activeBus.publish(
-			{ event_id: ev.event_id, name: EVENTS.ORDER_UPDATED, source: "ledger", event: ev, meta: {}, created_at: ev.occurred_at },
+			svc.$events.seal({ event_id: ev.event_id, name: EVENTS.ORDER_UPDATED, source: "ledger", event: ev, meta: {}, created_at: ev.occurred_at }),
 			{ dedupe: false },
 		);
 		await new Promise(r => setTimeout(r, 300));
@@ -200,7 +202,7 @@ describe("notifications on two replicas over NATS JetStream", () => {
 		const erin = await registerCustomer(url);
 		const ledgerSvc = brokers[0].getLocalService("ledger") as unknown as EventsMethods;
 		for (let i = 0; i < 10; i++)
-			await ledgerSvc.publish(null, EVENTS.ORDER_CREATED, { order_id: `ord_e${i}`, user_id: erin.id, total_cents: 100, currency: "USD" });
+			await ledgerSvc.publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, { order_id: `ord_e${i}`, user_id: erin.id, total_cents: 100, currency: "USD" }));
 		// Without a shared database (MongoDB) each replica keeps what it handled: together they hold each one once.
 		const stored = async (): Promise<Array<{ order_id: string }>> => {
 			const rows = await Promise.all(

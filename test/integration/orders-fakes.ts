@@ -5,6 +5,7 @@
 import { Errors, type Context, type ServiceSchema } from "moleculer";
 import { EventsMixin } from "../../mixins/events.mixin";
 import { EVENTS } from "../../services/common/events";
+import { payloadOf } from "../helpers/events";
 
 export interface FakeState {
 	/** "service.action order_id" for every call, in order. */
@@ -171,7 +172,7 @@ export function fakeServices(state: FakeState): ServiceSchema[] {
 						s = { id: `shp_${orderId}`, status: "SHIPPED" };
 						state.shipments.set(orderId, s);
 						await ctx.call("inventory.commit", { order_id: orderId });
-						await this.publish(ctx, EVENTS.ORDER_SHIPPED, { order_id: orderId, user_id: ctx.params.user_id, shipment_id: s.id });
+						await this.publish(ctx, EVENTS.ORDER_SHIPPED, payloadOf(EVENTS.ORDER_SHIPPED, { order_id: orderId, user_id: ctx.params.user_id, shipment_id: s.id }));
 					}
 					if (state.loseShippingAnswers) throw new Errors.MoleculerError("answer lost", 500, "INTERNAL_ERROR");
 					return { shipment_id: s.id, order_id: orderId, tracking_number: `TRK-${orderId}`, carrier: "FAKE", status: "SHIPPED" };
@@ -192,7 +193,7 @@ export function fakeServices(state: FakeState): ServiceSchema[] {
 			deliver: {
 				visibility: "public",
 				async handler(ctx: Context<P>) {
-					await this.publish(ctx, EVENTS.ORDER_DELIVERED, { order_id: ctx.params.order_id, user_id: ctx.params.user_id, shipment_id: `shp_${String(ctx.params.order_id)}` });
+					await this.publish(ctx, EVENTS.ORDER_DELIVERED, payloadOf(EVENTS.ORDER_DELIVERED, { order_id: ctx.params.order_id, user_id: ctx.params.user_id, shipment_id: `shp_${String(ctx.params.order_id)}` }));
 					return { ok: true };
 				},
 			},

@@ -56,7 +56,7 @@ describe("a customer's card-error checkouts and the other customers", () => {
 });
 
 describe("the card-error test token in production", () => {
-	const PRODUCTION = { NODE_ENV: "production", JWT_SECRET: "a-production-secret-of-at-least-32-chars", ADMIN_PASSWORD: "a-strong-admin-pass", DATA_DIR: "memory" };
+	const PRODUCTION = { NODE_ENV: "production", JWT_SECRET: "a-production-secret-of-at-least-32-chars", ADMIN_PASSWORD: "a-strong-admin-pass", EVENTS_SIGNING_KEY: "e".repeat(40), DATA_DIR: "memory" };
 	const charge = (shop: Shop, key: string) =>
 		shop.broker
 			.call("payments.charge", { order_id: `o-${key}`, user_id: "u-1", amount_cents: 100, currency: "USD", token: "card-error", idempotency_key: key }, { retries: 0 })

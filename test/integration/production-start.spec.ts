@@ -39,10 +39,18 @@ describe("starting in production", () => {
 		expect(lines[0]).toMatch(/^ShopFlow cannot start: ADMIN_PASSWORD: /);
 	});
 
+	it("refuses to start without EVENTS_SIGNING_KEY with one line naming it, before anything runs", () => {
+		const { status, lines } = start({ JWT_SECRET: "a-production-secret-of-at-least-32-chars", ADMIN_PASSWORD: "a-strong-admin-pass" });
+		expect(status).toBe(1);
+		expect(lines).toHaveLength(1);
+		expect(lines[0]).toMatch(/^ShopFlow cannot start: EVENTS_SIGNING_KEY: is required when NODE_ENV=production/);
+	});
+
 	it.each([
 		["JWT_SECRET", { JWT_SECRET: EXAMPLE.JWT_SECRET, ADMIN_PASSWORD: "a-strong-admin-pass" }],
 		["ADMIN_PASSWORD", { JWT_SECRET: "a-production-secret-of-at-least-32-chars", ADMIN_PASSWORD: EXAMPLE.ADMIN_PASSWORD }],
 		["ADMIN_PASSWORD", { JWT_SECRET: "a-production-secret-of-at-least-32-chars", ADMIN_PASSWORD: "ADMIN-PASSWORD" }],
+		["EVENTS_SIGNING_KEY", { JWT_SECRET: "a-production-secret-of-at-least-32-chars", ADMIN_PASSWORD: "a-strong-admin-pass", EVENTS_SIGNING_KEY: EXAMPLE.EVENTS_SIGNING_KEY }],
 	])("refuses a published value (.env.example placeholder, or the default in capitals) with one line naming %s", (name, env) => {
 		const { status, lines } = start(env);
 		expect(status).toBe(1);

@@ -11,6 +11,7 @@ import { EVENTS, type DomainEvent } from "../../services/common/events";
 import type { Flags, Settings, SettingsCacheVars } from "../../services/settings/client";
 import { eventually } from "../helpers/eventually";
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
+import { payloadOf } from "../helpers/events";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const REPL = require("moleculer-repl") as (broker: ServiceBroker, opts: typeof replOptions) => REPLServer;
@@ -159,7 +160,7 @@ describe("settings through the gateway", () => {
 
 	describe("preferences", () => {
 		const publish = async (payload: object): Promise<void> => {
-			await (shop.broker.getLocalService("ledger") as unknown as EventsMethods).publish(null, EVENTS.ORDER_CREATED, payload as Record<string, unknown>);
+			await (shop.broker.getLocalService("ledger") as unknown as EventsMethods).publish(null, EVENTS.ORDER_CREATED, payloadOf(EVENTS.ORDER_CREATED, payload as Record<string, unknown>));
 		};
 
 		it("needs a token", async () => {

@@ -24,8 +24,9 @@ import {
 import type { Logger } from "moleculer";
 import { runDelivery, type DeliveryHandler, type EventBus, type Subscription, type SubscriptionHandle } from "./bus";
 import { consumerName, eventSubject, streamName, busToken, type EventMessage } from "../policy";
+import { fromWire, toWire } from "../envelope";
 
-const codec = JSONCodec<EventMessage>();
+const codec = JSONCodec<unknown>();
 const TEST_STREAM_MARK = "shopflow-test-events";
 const DAY_MS = 24 * 3600 * 1000;
 let testStreamsSwept = false;
@@ -115,7 +116,7 @@ export class JetStreamBus implements EventBus {
 	}
 
 	async publish(message: EventMessage, opts: { dedupe?: boolean } = {}): Promise<void> {
-		await this.js.publish(eventSubject(this.opts.namespace, message.name), codec.encode(message), {
+		await this.js.publish(eventSubject(this.opts.namespace, message.name), codec.encode(toWire(message)), {
 			msgID: opts.dedupe === false ? undefined : message.event_id,
 			// While NATS is away, give up soon: the event stays in the outbox and the relay sends it later.
 			timeout: 2000,
@@ -179,7 +180,10 @@ export class JetStreamBus implements EventBus {
 	private async handle(m: JsMsg, handler: DeliveryHandler): Promise<void> {
 		let message: EventMessage;
 		try {
-			message = codec.decode(m.data);
+			const raw = codec.decode(m.data);
+			if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new Error("not an object");
+			// An envelope (or an earlier version's message); the consumer checks its schema and signature.
+			message = fromWire(raw, m.subject.slice(m.subject.indexOf(".events.") + ".events.".length));
 		} catch {
 			m.term("not a ShopFlow event");
 			return;

@@ -1,12 +1,14 @@
 /**
- * The consumer side of one service instance's durable events: each delivery is claimed (so a duplicate is dropped),
- * run through the broker's event middlewares, retried with back-off on failure and dead-lettered at the end; a
- * dead letter can be redriven to this consumer only.
+ * The consumer side of one service instance's durable events: each delivery's envelope is checked (schema, and
+ * signature for signed types: an invalid one is dead-lettered at once with its reason, counted, never applied), then
+ * claimed (so a duplicate is dropped), run through the broker's event middlewares, retried with back-off on failure
+ * and dead-lettered at the end; a dead letter can be redriven to this consumer only.
  */
 import type { Context, Logger } from "moleculer";
 import type { Delivery, DeliveryResult } from "../buses/bus";
 import { deadLetterId, decideAfterFailure, errorText, processedKey, type EventMessage, type EventMeta, type RetryPolicy } from "../policy";
 import type { DeadLetter, EventStore } from "../store";
+import type { EnvelopeKeys, Rejection } from "../envelope";
 import { redriveDeadLetter, type RedriveResult } from "./redrive";
 
 /** Runs a consumer's handler for an event through the broker's event middlewares. */
@@ -21,6 +23,10 @@ export interface ConsumerOptions {
 	logger: Logger;
 	/** Whether the instance is stopping (deliveries are then put back for later). */
 	stopping(): boolean;
+	/** Checks envelopes (schema and signature). */
+	keys: EnvelopeKeys;
+	/** Counts an event refused by its envelope check (the metric). */
+	onRejected(message: EventMessage, rejection: Rejection): void;
 }
 
 export class EventConsumer {
@@ -35,6 +41,13 @@ export class EventConsumer {
 		if (this.opts.stopping()) return { kind: "retry", delayMs: 500 };
 		const invoke = this.invokers.get(d.message.name);
 		if (!invoke) return { kind: "ack" };
+		// Before the claim: a forged event with a real event's id takes nothing from the real one.
+		const rejection = this.opts.keys.check(d.message);
+		if (rejection) {
+			this.opts.onRejected(d.message, rejection);
+			await this.deadLetter(d.message, `${rejection.reason}: ${rejection.detail}`, d.attempt, rejection.reason);
+			return { kind: "term" };
+		}
 		const key = processedKey(this.opts.group, d.message.event_id);
 		const claim = await this.store.claim(key);
 		if (claim === "done") return { kind: "ack" };
@@ -48,7 +61,7 @@ export class EventConsumer {
 				this.opts.logger.debug(`${this.opts.group}: ${d.message.name} ${d.message.event_id} failed (attempt ${d.attempt}), retry in ${next.delayMs} ms`);
 				return { kind: "retry", delayMs: next.delayMs };
 			}
-			await this.deadLetter(d.message, errorText(err), d.attempt);
+			await this.deadLetter(d.message, errorText(err), d.attempt, "HANDLER_FAILED");
 			return { kind: "term" };
 		}
 		await this.store.markDone(key);
@@ -59,10 +72,11 @@ export class EventConsumer {
 		return { behavior: meta.behavior, $event: { attempt, group: this.opts.group } };
 	}
 
-	private async deadLetter(message: EventMessage, error: string, attempts: number): Promise<void> {
-		// A duplicate delivery that failed as well adds nothing to the dead letter already kept.
-		if (await this.store.deadLetters.findOne({ consumer: this.opts.group, event_id: message.event_id, status: "dead" })) return;
-		this.opts.logger.warn(`${this.opts.group}: ${message.name} ${message.event_id} dead-lettered after ${attempts} attempts: ${error}`);
+	private async deadLetter(message: EventMessage, error: string, attempts: number, reason: NonNullable<DeadLetter["reason"]>): Promise<void> {
+		// A duplicate delivery that failed as well adds nothing to the dead letter already kept (for the same reason:
+		// a forged copy of an event does not hide the real one's failure).
+		if (await this.store.deadLetters.findOne({ consumer: this.opts.group, event_id: message.event_id, status: "dead", reason })) return;
+		this.opts.logger.warn(`${this.opts.group}: ${message.name} ${message.event_id} dead-lettered (${reason}) after ${attempts} attempts: ${error}`);
 		await this.store.deadLetters.insert({
 			id: deadLetterId(this.opts.service),
 			service: this.opts.service,
@@ -74,6 +88,10 @@ export class EventConsumer {
 			event: message.event,
 			meta: message.meta,
 			error,
+			reason,
+			version: message.version,
+			trace_id: message.trace_id ?? null,
+			signature: message.signature ?? null,
 			attempts,
 			status: "dead",
 			failed_at: new Date().toISOString(),
@@ -84,7 +102,7 @@ export class EventConsumer {
 	/** Delivers a dead letter to its consumer once more, with the redriving request's behavior rules. */
 	async redrive(id: string, ctx: Context): Promise<RedriveResult> {
 		const behavior = (ctx.meta as { behavior?: unknown }).behavior;
-		return redriveDeadLetter(this.store, this.invokers, this.opts.service, id, attempt => this.deliveryMeta({ behavior }, attempt));
+		return redriveDeadLetter(this.store, this.invokers, this.opts.service, id, attempt => this.deliveryMeta({ behavior }, attempt), this.opts.keys);
 	}
 
 	/** This service's dead letters, newest first. */

@@ -9,6 +9,7 @@ import type { EventBus } from "../buses/bus";
 import type { IndexSpec } from "../../db.mixin";
 import { errorText, type EventMessage } from "../policy";
 import type { EventStore } from "../store";
+import type { EnvelopeKeys } from "../envelope";
 
 /** Name of the document field where a service embeds staged events (see `stageEvent`). */
 export const STAGED_EVENTS_FIELD = "pending_events";
@@ -32,6 +33,8 @@ export interface RelayOptions {
 	stagedIn: string[];
 	/** Whether the instance is stopping (a sweep then ends early). */
 	stopping(): boolean;
+	/** Seals what an earlier version stored without an envelope. */
+	keys: EnvelopeKeys;
 }
 
 export class EventRelay {
@@ -77,7 +80,8 @@ export class EventRelay {
 	 * metrics): the one place where a published event is observed, so each is observed once (again only when the
 	 * bus takes it a second time, after a crash or a failed write of its sent mark).
 	 */
-	private async handOver(bus: EventBus, message: EventMessage): Promise<void> {
+	private async handOver(bus: EventBus, stored: EventMessage): Promise<void> {
+		const message = this.opts.keys.sealLegacy(stored);
 		await bus.publish(message);
 		try {
 			announcePublished(this.broker, { name: message.name, source: message.source, event_id: message.event_id, payload: message.event });

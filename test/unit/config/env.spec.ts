@@ -82,13 +82,28 @@ describe("loadConfig", () => {
 	it("stops a production start without JWT_SECRET or ADMIN_PASSWORD", () => {
 		expect(() => loadConfig({ NODE_ENV: "production", ADMIN_PASSWORD: "long-enough-pass" })).toThrow(/JWT_SECRET/);
 		expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40) })).toThrow(/ADMIN_PASSWORD/);
-		const ok = loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_PASSWORD: "long-enough-pass" });
+		const ok = loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_PASSWORD: "long-enough-pass", EVENTS_SIGNING_KEY: "k".repeat(40) });
 		expect(ok.isProduction).toBe(true);
 		expect(ok.behaviorEnabled).toBe(false);
 	});
 
+	it("stops a production start without a proper EVENTS_SIGNING_KEY, and signs with it then accepts EVENTS_VERIFY_KEYS too", () => {
+		const prod = { NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_PASSWORD: "long-enough-pass" };
+		expect(() => loadConfig(prod)).toThrow(/^EVENTS_SIGNING_KEY: is required/);
+		expect(() => loadConfig({ ...prod, EVENTS_SIGNING_KEY: "short" })).toThrow(/^EVENTS_SIGNING_KEY: must be at least 32/);
+		expect(() => loadConfig({ ...prod, EVENTS_SIGNING_KEY: "shopflow-development-events-key-do-not-use-in-production" })).toThrow(/development key/);
+		expect(() => loadConfig({ ...prod, EVENTS_SIGNING_KEY: "replace-with-another-32-or-more-random-characters" })).toThrow(/placeholder/);
+		expect(() => loadConfig({ ...prod, EVENTS_SIGNING_KEY: "k".repeat(40), EVENTS_VERIFY_KEYS: "old" })).toThrow(/^EVENTS_VERIFY_KEYS: /);
+		const c = loadConfig({ ...prod, EVENTS_SIGNING_KEY: "k".repeat(40), EVENTS_VERIFY_KEYS: ` ${"o".repeat(40)} ,${"k".repeat(40)}` });
+		expect(c.eventsSigningKeys).toEqual(["k".repeat(40), "o".repeat(40)]);
+		expect(c.eventsSigningKeyIsDefault).toBe(false);
+		const dev = loadConfig({});
+		expect(dev.eventsSigningKeys).toHaveLength(1);
+		expect(dev.eventsSigningKeyIsDefault).toBe(true);
+	});
+
 	it("turns fault injection on in production only with CHAOS_ENABLED=true", () => {
-		const c = loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_PASSWORD: "long-enough-pass", CHAOS_ENABLED: "true" });
+		const c = loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_PASSWORD: "long-enough-pass", EVENTS_SIGNING_KEY: "k".repeat(40), CHAOS_ENABLED: "true" });
 		expect(c.behaviorEnabled).toBe(true);
 	});
 });

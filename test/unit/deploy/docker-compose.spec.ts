@@ -43,7 +43,7 @@ const example = new Map(
 
 /** .env.example after `cp .env.example .env` and replacing the placeholders of the secrets, as the docs ask. */
 function filledExample(): Map<string, string> {
-	return new Map([...example, ["JWT_SECRET", "an-operator-chosen-secret-of-40-characters!"], ["ADMIN_PASSWORD", "an-operator-chosen-admin-password"]]);
+	return new Map([...example, ["JWT_SECRET", "an-operator-chosen-secret-of-40-characters!"], ["ADMIN_PASSWORD", "an-operator-chosen-admin-password"], ["EVENTS_SIGNING_KEY", "an-operator-chosen-events-key-of-40-characters"]]);
 }
 
 /** Compose's interpolation of ${VAR}, ${VAR:-default} and ${VAR:?message} from the given variables. */
@@ -118,6 +118,9 @@ describe("docker-compose.yml", () => {
 		);
 		expect(() => loadConfig(env)).toThrow(/^JWT_SECRET: /);
 		expect(() => loadConfig({ ...env, JWT_SECRET: "an-operator-chosen-secret-of-40-characters!" })).toThrow(/^ADMIN_PASSWORD: /);
+		expect(() => loadConfig({ ...env, JWT_SECRET: "an-operator-chosen-secret-of-40-characters!", ADMIN_PASSWORD: "an-operator-chosen-admin-password" })).toThrow(
+			/^EVENTS_SIGNING_KEY: /,
+		);
 	});
 
 	it("gives every node a valid production configuration from .env.example once its secrets are replaced", () => {

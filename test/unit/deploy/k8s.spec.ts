@@ -73,11 +73,11 @@ function variablesConfigReads(): Set<string> {
 			},
 		});
 	loadConfig(recording({}));
-	loadConfig(recording({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_PASSWORD: "a-long-admin-password", METRICS_PORT: "9100" }));
+	loadConfig(recording({ NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_PASSWORD: "a-long-admin-password", EVENTS_SIGNING_KEY: "y".repeat(40), METRICS_PORT: "9100" }));
 	return names;
 }
 
-const withRealSecrets = (env: Record<string, string>) => ({ ...env, JWT_SECRET: "an-operator-chosen-secret-of-40-characters!", ADMIN_PASSWORD: "an-operator-chosen-admin-password" });
+const withRealSecrets = (env: Record<string, string>) => ({ ...env, JWT_SECRET: "an-operator-chosen-secret-of-40-characters!", ADMIN_PASSWORD: "an-operator-chosen-admin-password", EVENTS_SIGNING_KEY: "an-operator-chosen-events-key-of-40-characters" });
 
 describe("deploy/k8s/base", () => {
 	it("renders objects that each validate against the Kubernetes schemas", () => {

@@ -39,6 +39,7 @@ describe("event policy", () => {
 			event: { order_id: "ord_1", event_id: "e-1", occurred_at: "2026-01-02T03:04:05.000Z" },
 			meta: { behavior: { x: 1 } },
 			created_at: "2026-01-02T03:04:05.000Z",
+			trace_id: null,
 		});
 	});
 

@@ -23,7 +23,7 @@ describe("checkBehaviorCaller", () => {
 
 describe("corsSettings", () => {
 	it("allows no foreign origin in production until CORS_ORIGINS is set, and any in development", () => {
-		const production = { NODE_ENV: "production", JWT_SECRET: "s".repeat(40), ADMIN_PASSWORD: "a-strong-admin-pass" };
+		const production = { NODE_ENV: "production", JWT_SECRET: "s".repeat(40), ADMIN_PASSWORD: "a-strong-admin-pass", EVENTS_SIGNING_KEY: "e".repeat(40) };
 		expect(corsSettings(testConfig(production))).toBeUndefined();
 		expect(corsSettings(testConfig({ ...production, CORS_ORIGINS: "https://shop.example" }))).toMatchObject({ origin: ["https://shop.example"] });
 		expect(corsSettings(testConfig({ NODE_ENV: "development" }))).toMatchObject({ origin: "*" });
