@@ -12,5 +12,5 @@ export const DEMO_VOUCHERS: CreateParams[] = [
 	/** Shipping waived (the demo's flat fee is 4.99, free anyway from 100.00). */
 	{ code: "FREESHIP", type: "free_shipping", value: 0 },
 	/** 25 % off audio, which ended with the summer of 2025: applying it is a 422 VOUCHER_EXPIRED. */
-	{ code: "SUMMER25", type: "percent", value: 25, categories: ["audio"], starts_at: new Date("2025-06-01T00:00:00Z"), ends_at: new Date("2025-09-01T00:00:00Z") },
+	{ code: "SUMMER25", type: "percent", value: 25, categories: ["audio"], starts_at: "2025-06-01T00:00:00Z", ends_at: "2025-09-01T00:00:00Z" },
 ];

@@ -10,7 +10,14 @@ import type { VoucherType } from "../common/bill";
 export const CODE = { type: "string", trim: true, pattern: /^[A-Za-z0-9_-]{2,40}$/, messages: { stringPattern: "The 'code' field must be 2 to 40 letters, digits, '-' or '_'." } } as const;
 const ORDER_ID = { type: "string", pattern: /^[A-Za-z0-9_-]{1,100}$/ } as const;
 const USER_ID = { type: "string", min: 1, max: 100 } as const;
-const DATE = { type: "date", convert: true, optional: true, nullable: true } as const;
+/** An ISO 8601 date, or date and time with its zone (`2026-12-24T00:00:00Z`); a number or `true` would be read as a time in 1970. */
+const DATE = {
+	type: "string",
+	pattern: /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/,
+	optional: true,
+	nullable: true,
+	messages: { stringPattern: "The '{field}' field must be an ISO 8601 date (2026-12-24, midnight UTC) or date and time (2026-12-24T18:00:00Z)." },
+} as const;
 const LIMIT = { type: "number", integer: true, min: 1, max: 100_000_000, optional: true, nullable: true } as const;
 const NAMES = { type: "array", max: 200, optional: true, items: { type: "string", min: 1, max: 100, trim: true } } as const;
 
@@ -20,8 +27,8 @@ export interface VoucherFields {
 	value?: number;
 	currency?: string | null;
 	min_subtotal?: number | null;
-	starts_at?: Date | null;
-	ends_at?: Date | null;
+	starts_at?: string | null;
+	ends_at?: string | null;
 	max_uses?: number | null;
 	max_uses_per_customer?: number | null;
 	product_ids?: string[];
@@ -127,9 +134,16 @@ export function toDocFields(p: VoucherFields, before: DocFields | null): DocFiel
 	if (type === "free_shipping") value = 0;
 	const minSubtotal = p.min_subtotal === undefined ? (before?.min_subtotal_cents ?? null) : p.min_subtotal === null ? null : toCents(p.min_subtotal);
 	if (p.min_subtotal != null && !hasAtMostTwoDecimals(p.min_subtotal)) throw new ValidationFailedError("min_subtotal", "has at most two decimals");
-	const iso = (d: Date | null | undefined, old: string | null | undefined): string | null => (d === undefined ? (old ?? null) : d === null ? null : d.toISOString());
-	const starts = iso(p.starts_at, before?.starts_at);
-	const ends = iso(p.ends_at, before?.ends_at);
+	const iso = (field: "starts_at" | "ends_at", old: string | null | undefined): string | null => {
+		const d = p[field];
+		if (d === undefined) return old ?? null;
+		if (d === null) return null;
+		const t = Date.parse(d);
+		if (Number.isNaN(t)) throw new ValidationFailedError(field, "is not a date that exists");
+		return new Date(t).toISOString();
+	};
+	const starts = iso("starts_at", before?.starts_at);
+	const ends = iso("ends_at", before?.ends_at);
 	if (starts !== null && ends !== null && ends <= starts) throw new ValidationFailedError("ends_at", "must be after starts_at");
 	const pick = <K extends keyof VoucherFields & keyof DocFields>(k: K, dflt: DocFields[K]): DocFields[K] =>
 		(p[k] === undefined ? (before?.[k] ?? dflt) : p[k]) as DocFields[K];

@@ -90,6 +90,11 @@ describe("vouchers through the gateway", () => {
 		expect(JSON.stringify(bad.body.data)).toContain("value");
 		const window = await api("POST", "/admin/vouchers", { token: admin, body: { code: code("W"), type: "fixed", value: 5, starts_at: "2030-01-02", ends_at: "2030-01-01" } });
 		expect(window.status).toBe(422);
+		// A boolean or a number is not a date (converted, `true` was taken as 1 ms after 1970: found by openapi-fuzz).
+		for (const starts_at of [true, 5, "soon"]) {
+			const res = await api<ErrorBody>("POST", "/admin/vouchers", { token: admin, body: { code: code("D"), type: "fixed", value: 5, starts_at } });
+			expect([res.status, JSON.stringify(res.body.data)]).toEqual([422, expect.stringContaining("starts_at")]);
+		}
 		const { token } = await registerCustomer(shop.url);
 		expect((await api("POST", "/admin/vouchers", { token, body: { code: code("Mine"), type: "fixed", value: 5 } })).status).toBe(403);
 	});
