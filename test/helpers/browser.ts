@@ -4,13 +4,18 @@
  * connections); Playwright gives every launch a fresh profile.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-/** Where the browser tests save their screenshots (docs/screenshots, shown by the README). */
-export const SCREENSHOTS = path.resolve(__dirname, "..", "..", "docs", "screenshots");
+/**
+ * Where the browser tests save their screenshots: a temporary folder, so that a test run leaves the tree clean;
+ * `npm run screenshots` sets SCREENSHOTS_DIR to docs/screenshots to renew the ones the README shows.
+ */
+export const SCREENSHOTS = path.resolve(process.env.SCREENSHOTS_DIR ?? path.join(os.tmpdir(), "shopflow-screenshots"));
+fs.mkdirSync(SCREENSHOTS, { recursive: true });
 
 /** Launches headless Chromium; fails with a clear message when it is not installed. */
 export async function launchBrowser(): Promise<Browser> {

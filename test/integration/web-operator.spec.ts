@@ -3,7 +3,7 @@
  * and see its outcomes and invariants, open a compensated saga's trace as a waterfall, and redrive a dead letter.
  * The compensated saga is a real one (a customer charged for the last unit another customer took, refunded when
  * the stock step fails); the dead letter is a real consumer failing (a checkout whose event deliveries fail by
- * fault injection until the consumer gives up). Screenshots go to docs/screenshots/ops-*.png for the README.
+ * fault injection until the consumer gives up). Screenshots (ops-*.png) go to SCREENSHOTS_DIR: docs/screenshots with `npm run screenshots`, else a temporary folder.
  */
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";

@@ -2,7 +2,7 @@
  * A shopper's journey through the storefront in headless Chromium on a phone-sized screen (390x844), against a real
  * shop with the demo data: browse and filter, search with facets, sign up, add to cart, apply a voucher, check out
  * (a double click is one order), see the order and its timeline; and the errors told in words: an unknown voucher,
- * a declined card, stock that ran out, a voucher used up. Screenshots go to docs/screenshots/store-*.png.
+ * a declined card, stock that ran out, a voucher used up. Screenshots (store-*.png) go to SCREENSHOTS_DIR: docs/screenshots with `npm run screenshots`, else a temporary folder.
  */
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
