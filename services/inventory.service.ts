@@ -299,7 +299,10 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 			return this.collection<Reservation>("reservations");
 		},
 
-		/** 404 unless the catalog knows the product (when the catalog cannot be asked: 503). */
+		/**
+		 * 404 unless the catalog holds the product (when the catalog cannot be asked: 503). A product of a shop not yet
+		 * approved, or suspended, is stocked all the same: its owner prepares it, an admin may zero it; it is not sold.
+		 */
 		async ensureProduct(this: InventoryThis, ctx: Context, productId: string): Promise<void> {
 			let rows: PricingRow[];
 			try {
@@ -308,7 +311,7 @@ const InventoryService = defineService<InventoryVars, InventoryMethods>({
 				if ((await this.store().rowsOf(productId)).length > 0) return;
 				throw new DependencyUnavailableError("products", `cannot check product '${productId}': ${(err as Error).message}`);
 			}
-			if (!rows.some(r => r.id === productId && r.active)) throw new NotFoundError("product", productId);
+			if (!rows.some(r => r.id === productId && !r.deleted)) throw new NotFoundError("product", productId);
 		},
 
 		/** Publishes inventory.low when a product's available units fell below the threshold. */

@@ -60,7 +60,10 @@ export interface PricingRow {
 	name: string;
 	price_cents: number;
 	currency: string;
+	/** Listed: for sale now (not deleted, and its shop active). */
 	active: boolean;
+	/** Deleted by its shop or an admin (a product merely unlisted with its shop is not). */
+	deleted: boolean;
 	/** What a voucher's scope matches. */
 	category: string;
 	/** The shop that sells it (ships it and is paid for it). */
@@ -185,7 +188,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 				const ids = [...new Set(ctx.params.ids)];
 				if (ids.length === 0) return { rows: [] };
 				const docs = await this.collection<ProductDoc>("products").find({ id: { $in: ids } });
-				return { rows: docs.map(d => ({ id: d.id, name: d.name, price_cents: d.price_cents, currency: d.currency, active: isListed(d), category: d.category, shop_id: d.shop_id ?? HOUSE_SHOP_ID })) };
+				return { rows: docs.map(d => ({ id: d.id, name: d.name, price_cents: d.price_cents, currency: d.currency, active: isListed(d), deleted: !d.active, category: d.category, shop_id: d.shop_id ?? HOUSE_SHOP_ID })) };
 			},
 		},
 

@@ -162,6 +162,31 @@ describe("shops through the gateway", () => {
 			expect(placed.body.shop_id).toBe(bobShop.id);
 		});
 
+		it("lets the owner of a shop not yet approved stock its products, and admins stock a suspended shop's, while neither is sold", async () => {
+			const erin = await registerCustomer(shop.url);
+			const opened = await api<ShopBody>("POST", "/shops", { token: erin.token, body: { name: `Erin ${tag}` } });
+			expect(opened.body.status).toBe("PENDING");
+			const made = await api<ProductBody>("POST", `/shops/${opened.body.id}/products`, { token: erin.token, body: { name: `Erin kettle ${tag}`, brand: "X", category: "gadgets", price: 9 } });
+			expect(made.status).toBe(201);
+			const id = made.body.id;
+			const set = await api<{ on_hand: number }>("PUT", `/inventory/${id}`, { token: erin.token, body: { warehouse_id: "wh-1", on_hand: 4 } });
+			expect(set.status).toBe(200);
+			const restocked = await api<{ on_hand: number }>("POST", `/inventory/${id}/restock`, { token: erin.token, body: { warehouse_id: "wh-1", quantity: 2 } });
+			expect(restocked.body.on_hand).toBe(6);
+			expect((await api<{ on_hand: number }>("GET", `/inventory/${id}`, { token: erin.token })).body.on_hand).toBe(6);
+			// Another seller: the shop is not public yet, so it is not found at all.
+			expect((await api("PUT", `/inventory/${id}`, { token: alice.token, body: { warehouse_id: "wh-1", on_hand: 0 } })).status).toBe(404);
+			expect((await api("GET", `/products/${id}`)).status).toBe(404);
+
+			expect((await api("POST", `/admin/shops/${opened.body.id}/approve`, { token: admin })).status).toBe(200);
+			expect((await api("POST", `/admin/shops/${opened.body.id}/suspend`, { token: admin })).status).toBe(200);
+			const zeroed = await api<{ on_hand: number }>("PUT", `/inventory/${id}`, { token: admin, body: { warehouse_id: "wh-1", on_hand: 0 } });
+			expect(zeroed.status).toBe(200);
+			expect(zeroed.body.on_hand).toBe(0);
+			await api("DELETE", `/products/${id}`, { token: admin });
+			expect((await api("PUT", `/inventory/${id}`, { token: admin, body: { warehouse_id: "wh-1", on_hand: 1 } })).status).toBe(404);
+		});
+
 		it("filters /products, /search and the facets by shop=", async () => {
 			await eventually(async () => expect(await searchIds(`shop=${aliceShop.id}&brand=Brand${tag}`)).toContain(aliceProduct));
 			const listed = await api<PageBody<ProductBody>>("GET", `/products?shop=${aliceShop.id}&page_size=100`);

@@ -128,9 +128,9 @@ describe("products service", () => {
 		expect(await broker.call("products.remove", { id: "gone-1" }, admin)).toEqual({ id: "gone-1", deleted: true });
 		await expect(broker.call("products.get", { id: "gone-1" }, noRetry)).rejects.toMatchObject({ code: 404 });
 		const { rows } = await broker.call<{ rows: PricingRow[] }, object>("products.getMany", { ids: ["gone-1", "laptop-123", "nope"] });
-		expect(rows.map(r => [r.id, r.active]).sort()).toEqual([
-			["gone-1", false],
-			["laptop-123", true],
+		expect(rows.map(r => [r.id, r.active, r.deleted]).sort()).toEqual([
+			["gone-1", false, true],
+			["laptop-123", true, false],
 		]);
 		await expect(broker.call("products.remove", { id: "gone-1" }, { ...admin, ...noRetry })).rejects.toMatchObject({ code: 404 });
 	});
