@@ -31,21 +31,7 @@ import {
 	type ShipmentStatus,
 	type ShipmentView,
 } from "./shipping/model";
-
-interface CreateParams extends NewShipmentInput {
-	idempotency_key?: string;
-}
-interface CancelParams {
-	order_id: string;
-	reason?: string;
-}
-interface IdParams {
-	id: string;
-}
-interface ShopShipmentParams {
-	id: string;
-	shipment_id: string;
-}
+import { cancelParams, createParams, ID, type CancelParams, type CreateParams, type IdParams, type ShopShipmentParams } from "./shipping/params";
 
 export interface ShippingSettings {
 	/** Overrides config.shippingDeliveryDelayMs when set (tests). */
@@ -76,7 +62,6 @@ type ShippingThis = ServiceThis<ShippingVars, ShippingMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-const ID = { type: "string", min: 1, max: 100 } as const;
 
 const ShippingService = defineService<ShippingVars, ShippingMethods>({
 	name: "shipping",
@@ -91,28 +76,7 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 		/** Ships an order once: commits its stock, picks a carrier and tracking number, emits order.shipped. */
 		create: {
 			visibility: "public",
-			params: {
-				order_id: ID,
-				user_id: ID,
-				address: { type: "any", optional: true },
-				currency: { type: "string", pattern: /^[A-Z]{3}$/, optional: true },
-				items: {
-					type: "array",
-					optional: true,
-					max: 100,
-					items: {
-						type: "object",
-						strict: false,
-						props: {
-							product_id: ID,
-							quantity: { type: "number", integer: true, positive: true },
-							shop_id: { ...ID, optional: true },
-							amount_cents: { type: "number", integer: true, min: 0, optional: true },
-						},
-					},
-				},
-				idempotency_key: { type: "string", max: 300, optional: true },
-			},
+			params: createParams,
 			async handler(this: ShippingThis, ctx: Ctx<CreateParams>): Promise<ShipmentResult> {
 				const claim = await this.claimShipment(ctx.params);
 				if ("settled" in claim) return toShipmentResult(claim.settled);
@@ -131,7 +95,7 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 		/** Compensation: cancels the order's shipment, every shop's parcel with it (a tombstone when there is none yet), and releases its stock. */
 		cancel: {
 			visibility: "public",
-			params: { order_id: ID, reason: { type: "string", max: 300, optional: true } },
+			params: cancelParams,
 			async handler(this: ShippingThis, ctx: Ctx<CancelParams>): Promise<{ order_id: string; shipment_id: string; status: "CANCELLED" }> {
 				const repo = this.shipments();
 				const reason = ctx.params.reason ?? "cancelled";
@@ -169,7 +133,7 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 
 		/** Marks a shipment delivered, every parcel of it, or one shop's parcel by its id (admin or carrier); 409 when cancelled; idempotent. */
 		deliver: {
-			audit: { entity: "shipment", id: "id", read: "shipping.get" },
+			audit: { entity: "shipment", id: "id", read: "shipping.lookup" },
 			roles: ["admin"],
 			params: { id: ID },
 			async handler(this: ShippingThis, ctx: Ctx<IdParams>): Promise<ShipmentView> {
@@ -186,7 +150,7 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 			feature: "marketplace",
 			auth: "required",
 			owned: "shop",
-			audit: { entity: "shipment", id: "shipment_id" },
+			audit: { entity: "shipment", id: "shipment_id", read: "shipping.lookup", readParam: "id" },
 			params: { id: ID, shipment_id: ID },
 			async handler(this: ShippingThis, ctx: Ctx<ShopShipmentParams>): Promise<Parcel & { order_id: string; shipment_status: ShipmentStatus }> {
 				await assertShopManager(ctx, ctx.params.id);
@@ -207,6 +171,17 @@ const ShippingService = defineService<ShippingVars, ShippingMethods>({
 				const doc = await this.shipments().findById(ctx.params.id);
 				const user = ctx.meta.user ? requireUser(ctx.meta) : null;
 				if (!doc || (user && user.role !== "admin" && doc.user_id !== user.id)) throw new NotFoundError("shipment", ctx.params.id);
+				return toShipmentView(doc);
+			},
+		},
+
+		/** The shipment holding this id, its own or one of its parcels' (the audit trail reads it before and after a delivery). */
+		lookup: {
+			visibility: "public",
+			params: { id: ID },
+			async handler(this: ShippingThis, ctx: Ctx<IdParams>): Promise<ShipmentView> {
+				const doc = (await this.shipments().findById(ctx.params.id)) ?? (await this.byParcel(ctx.params.id));
+				if (!doc) throw new NotFoundError("shipment", ctx.params.id);
 				return toShipmentView(doc);
 			},
 		},

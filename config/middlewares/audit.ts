@@ -31,6 +31,48 @@ function idFromResult(result: unknown): string | null {
 	return typeof id === "string" || typeof id === "number" ? String(id) : null;
 }
 
+/** Fields a save moves even when it sets the values already stored: its time and the record's revision counters. */
+const VOLATILE_FIELDS = ["updated_at", "version", "rev"] as const;
+
+/** Whether two readings (canonical JSON) hold the same entity, volatile fields aside. */
+function sameEntity(before: string | null, after: string | null): boolean {
+	if (before === after) return true;
+	if (before === null || after === null) return false;
+	const strip = (json: string): string => {
+		const value = JSON.parse(json) as unknown;
+		if (value === null || typeof value !== "object" || Array.isArray(value)) return json;
+		const rest = { ...(value as Record<string, unknown>) };
+		for (const f of VOLATILE_FIELDS) delete rest[f];
+		return canonicalJson(rest);
+	};
+	return strip(before) === strip(after);
+}
+
+/**
+ * Runs audited writes of one entity one at a time on this node, so that concurrent repeats of a write (twenty
+ * clicks on "delivered", ten refunds at once) each read the entity as the previous one left it: the first is
+ * recorded, the rest change nothing and leave no entry. An audited action must not call another audited action
+ * on the same entity (it would wait for itself).
+ */
+class EntityQueue {
+	private readonly tails = new Map<string, Promise<void>>();
+
+	async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+		const previous = this.tails.get(key) ?? Promise.resolve();
+		let release = (): void => undefined;
+		const mine = new Promise<void>(resolve => (release = resolve));
+		const tail = previous.then(() => mine);
+		this.tails.set(key, tail);
+		await previous;
+		try {
+			return await work();
+		} finally {
+			release();
+			if (this.tails.get(key) === tail) this.tails.delete(key);
+		}
+	}
+}
+
 /** The params of the reader for an entity id. */
 function readParams(spec: AuditSpec, entityId: string): Record<string, string> {
 	if (spec.fixedId !== undefined && spec.readParam === undefined) return {};
@@ -55,15 +97,13 @@ async function readEntity(ctx: Context, read: string, params: Record<string, str
  * service's sweep, which reads the entity again (services/audit.service.ts).
  */
 export function AuditMiddleware(config: Pick<Config, "auditRequired">): Middleware {
+	const queue = new EntityQueue();
 	return {
 		name: "Audit",
 		localAction(next: (ctx: Context) => Promise<unknown>, action: AuditedAction) {
 			const spec = action.audit;
 			if (!spec) return next;
-			return async function audited(ctx: Context): Promise<unknown> {
-				if (!config.auditRequired && ctx.broker.registry.getActionEndpoints(AUDIT_ACTIONS.BEGIN)?.hasAvailable() !== true) return next(ctx);
-				const params = (ctx.params ?? {}) as Record<string, unknown>;
-				const entityId = idFromParams(spec, params);
+			const auditedWrite = async (ctx: Context, entityId: string | null): Promise<unknown> => {
 				const reader = spec.read && entityId !== null ? { action: spec.read, params: readParams(spec, entityId) } : null;
 				const before = reader ? await readEntity(ctx, reader.action, reader.params) : null;
 				const intent: AuditBeginParams = {
@@ -101,11 +141,18 @@ export function AuditMiddleware(config: Pick<Config, "auditRequired">): Middlewa
 				}
 				// The reader sees nothing before or after (a product of a shop not yet approved): the answer is the after.
 				if (after === null && before === null) after = canonicalJson(result ?? null);
-				if (after === before) finish(AUDIT_ACTIONS.ABORT, { intent_id: intentId });
+				if (sameEntity(before, after)) finish(AUDIT_ACTIONS.ABORT, { intent_id: intentId });
 				else await ctx.broker.call(AUDIT_ACTIONS.COMMIT, { intent_id: intentId, entity_id: id, after }, { parentCtx: ctx }).catch((err: Error) => {
 					ctx.broker.logger.warn(`audit: commit of ${action.name} failed (the sweep completes it): ${err.message}`);
 				});
 				return result;
+			};
+
+			return async function audited(ctx: Context): Promise<unknown> {
+				if (!config.auditRequired && ctx.broker.registry.getActionEndpoints(AUDIT_ACTIONS.BEGIN)?.hasAvailable() !== true) return next(ctx);
+				const entityId = idFromParams(spec, (ctx.params ?? {}) as Record<string, unknown>);
+				// A creation names its entity only in its answer: nothing to queue behind.
+				return entityId === null ? auditedWrite(ctx, null) : queue.run(`${spec.entity}:${entityId}`, () => auditedWrite(ctx, entityId));
 			};
 		},
 	} as unknown as Middleware;

@@ -123,6 +123,16 @@ describe("audit trail", () => {
 		expect(intents).toBe(0);
 	});
 
+	it("leaves no entry for a save that sets the values already stored (only updated_at moves)", async () => {
+		const code = `SAME${tag}`.toUpperCase();
+		expect((await api("POST", "/admin/vouchers", { token: admin, body: { code, type: "percent", value: 5 } })).status).toBe(201);
+		const before = (await audit("")).body.total;
+		expect((await api("PUT", `/admin/vouchers/${code}`, { token: admin, body: { value: 5 } })).status).toBe(200);
+		const price = (await api<{ price: number }>("GET", `/products/${productId}`)).body.price;
+		expect((await api("PUT", `/products/${productId}`, { token: seller.token, body: { price } })).status).toBe(200);
+		expect((await audit("")).body.total).toBe(before);
+	});
+
 	it("records settings, flags and shop status changes", async () => {
 		expect((await api("PUT", "/admin/flags/reviews", { token: admin, body: { enabled: false } })).status).toBe(200);
 		const flag = (await audit("entity=flag")).body.rows[0];
@@ -351,6 +361,44 @@ describe("audit trail of deliveries and refunds", () => {
 		const rows = (await api<PageBody<Entry>>("GET", `/admin/audit?entity=shipment&entity_id=${shipmentId}`, { token: admin })).body.rows;
 		expect(rows).toHaveLength(1);
 		expect(rows[0]).toMatchObject({ action: "shipping.deliver", actor: { role: "admin" }, before: { status: "SHIPPED" }, after: { status: "DELIVERED" } });
+	}, 30_000);
+
+	/** A placed order of a new customer (one unit of a new product), with its shipment and parcels. */
+	async function placedOrder(): Promise<{ id: string; shipment_id: string; shipments: Array<{ id: string }> }> {
+		const { token } = await customerWithCart();
+		const placed = await api<{ order: { id: string; shipment_id: string; shipments: Array<{ id: string }> } }>("POST", "/checkout", {
+			token,
+			body: { shipping_address: ADDRESS, payment_method: "card-456" },
+		});
+		expect(placed.status).toBe(201);
+		return placed.body.order;
+	}
+	const auditOf = async (entity: string, id: string): Promise<Entry[]> =>
+		(await api<PageBody<Entry>>("GET", `/admin/audit?entity=${entity}&entity_id=${encodeURIComponent(id)}`, { token: admin })).body.rows;
+
+	it("records a delivery raced by ten clicks and repeated once, by its parcel's id, with the shipment before and after", async () => {
+		const order = await placedOrder();
+		const parcel = order.shipments[0].id;
+		const raced = await Promise.all(Array.from({ length: 10 }, () => api("POST", `/shipments/${parcel}/deliver`, { token: admin })));
+		expect(raced.map(r => r.status)).toEqual(Array(10).fill(200));
+		expect((await api("POST", `/shipments/${parcel}/deliver`, { token: admin })).status).toBe(200);
+		const rows = await auditOf("shipment", parcel);
+		expect(rows).toHaveLength(1);
+		expect(rows[0]).toMatchObject({ action: "shipping.deliver", before: { status: "SHIPPED" }, after: { status: "DELIVERED" } });
+	}, 30_000);
+
+	it("records ten simultaneous refunds of one order as one refund of the order and one of its payment", async () => {
+		const order = await placedOrder();
+		const refunds = await Promise.all(Array.from({ length: 10 }, () => api("POST", `/admin/orders/${order.id}/refund`, { token: admin })));
+		expect(refunds.map(r => r.status)).toEqual(Array(10).fill(200));
+		const orderRows = await auditOf("order", order.id);
+		expect(orderRows.map(r => r.action)).toEqual(["orders.refund"]);
+		expect(orderRows[0].before).toMatchObject({ refunded_at: null });
+		const payments = await shop.broker.call<{ rows: Array<{ id: string; status: string }> }, object>("payments.listByOrder", { order_id: order.id });
+		expect(payments.rows.map(p => p.status)).toEqual(["REFUNDED"]);
+		const paymentRows = await auditOf("payment", payments.rows[0].id);
+		expect(paymentRows).toHaveLength(1);
+		expect(paymentRows[0]).toMatchObject({ action: "payments.refund", before: { status: "CAPTURED" }, after: { status: "REFUNDED" } });
 	}, 30_000);
 
 	it("records the refund of a checkout whose shipping step failed, once, by the system (the saga)", async () => {
