@@ -193,12 +193,12 @@ export class EnvelopeKeys {
 	check(m: EventMessage): Rejection | null {
 		const env = checkEnvelope(m);
 		if (env !== true) return { reason: "SCHEMA_INVALID", detail: `not an event envelope: ${describe(env)}` };
+		const check = dataCheck(m.name);
+		if (!check) return { reason: "SCHEMA_INVALID", detail: `unknown event type '${m.name}'` };
 		if (isSignedType(m.name)) {
 			const bad = this.verify(m);
 			if (bad) return { reason: "SIGNATURE_INVALID", detail: `${m.name} ${bad}` };
 		}
-		const check = dataCheck(m.name);
-		if (!check) return { reason: "SCHEMA_INVALID", detail: `unknown event type '${m.name}'` };
 		const res = check(m.event);
 		if (res !== true) return { reason: "SCHEMA_INVALID", detail: `${m.name}: ${describe(res)}` };
 		return null;

@@ -4,8 +4,9 @@
  * event is published (a bug throws at once, in tests especially) and when it is consumed (an invalid event is
  * dead-lettered with SCHEMA_INVALID). Fields not named here are let through, so a producer may add one before its
  * consumers read it; a field consumers rely on is named here. `version` is the envelope's version of the type
- * (raised when a change is not backward compatible); `signed` (by default: order.* and payment.*) makes the HMAC
- * signature of the envelope required (mixins/events/envelope.ts).
+ * (raised when a change is not backward compatible). Every envelope carries an HMAC signature and a consumer
+ * refuses one without a valid signature (mixins/events/envelope.ts): order.* and payment.* move money, and the
+ * others (product.*, shop.*, inventory.*, ...) change what is listed, priced and sold, so none is taken on trust.
  *
  * To add an event: its name in EVENTS (events.ts), its payload type there, and its entry here; the compiler refuses
  * an EVENTS name without an entry, and publishing a name that is not here throws.
@@ -18,14 +19,11 @@ export type FieldRule = Record<string, unknown> | string;
 export interface EventSchema {
 	/** The envelope version of this type; 1 until a change that old consumers could not read. */
 	version: number;
-	/** Whether the envelope must carry a valid signature (default: order.* and payment.*). */
+	/** Whether the envelope must carry a valid signature (default: yes). */
 	signed?: boolean;
 	/** The rules of `data`, one per field. */
 	data: Record<string, FieldRule>;
 }
-
-/** Event types whose envelopes are signed unless their schema says otherwise. */
-export const SIGNED_PREFIXES = ["order.", "payment."] as const;
 
 const id = { type: "string", min: 1, max: 200 } as const;
 const optionalId = { type: "string", min: 1, max: 200, nullable: true } as const;
@@ -103,10 +101,9 @@ export const EVENT_SCHEMAS = {
 	},
 	[EVENTS.ORDER_CANCELLED]: { version: 1, data: { order_id: id, user_id: id, reason: nullableText } },
 	[EVENTS.ORDER_SHIPPED]: { version: 1, data: { order_id: id, user_id: id, shipment_id: id, carrier: text, tracking_number: text } },
-	// The sellers' ledger books money from it: signed like order.* and payment.*.
+	// The sellers' ledger books money from it.
 	[EVENTS.SHIPMENT_DELIVERED]: {
 		version: 1,
-		signed: true,
 		data: {
 			order_id: id,
 			user_id: id,
@@ -148,5 +145,5 @@ export function eventSchemaOf(type: string): EventSchema | undefined {
 /** Whether envelopes of this type must be signed. */
 export function isSignedType(type: string): boolean {
 	const schema = eventSchemaOf(type);
-	return schema?.signed ?? SIGNED_PREFIXES.some(p => type.startsWith(p));
+	return schema?.signed ?? true;
 }

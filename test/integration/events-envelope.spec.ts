@@ -43,7 +43,7 @@ describe("signed events on JetStream", () => {
 	let nc: NatsConnection;
 
 	beforeAll(async () => {
-		shop = await startShop(["api", "users", "products", "inventory", "cart", "checkout", "orders", "payments", "shipping", "notifications"], {
+		shop = await startShop(["api", "users", "products", "search", "inventory", "cart", "checkout", "orders", "payments", "shipping", "notifications"], {
 			NATS_URL,
 			NAMESPACE: namespace,
 		});
@@ -143,6 +143,31 @@ describe("signed events on JetStream", () => {
 		await inject(toWire(resealed));
 		await until(async () => (await notices(alice.token)).some(n => n.event === EVENTS.PAYMENT_REFUNDED));
 	}, 60_000);
+
+	it("applies nothing of an unsigned product.updated that would rename and reprice a product in search", async () => {
+		const pid = `env-laptop-${Date.now()}`;
+		expect((await http(shop.url, "POST", "/api/v1/products", { token: admin, body: { id: pid, name: "Envelope laptop", brand: "Acme", category: "computers", price: 999 } })).status).toBe(201);
+		const inSearch = async () => (await http<{ rows: Array<{ id: string; name: string; price: number }> }>(shop.url, "GET", "/api/v1/search?q=envelope&page_size=50")).body.rows.find(r => r.id === pid);
+		await until(async () => (await inSearch()) !== undefined);
+		const product = await shop.broker.call<Record<string, unknown>, { id: string }>("products.lookup", { id: pid });
+		const at = new Date().toISOString();
+		const forged = { ...product, name: "FORGED LAPTOP", price_cents: 100, version: Number(product.version) + 1000 };
+		await inject({
+			id: randomUUID(),
+			type: EVENTS.PRODUCT_UPDATED,
+			version: 1,
+			occurred_at: at,
+			producer: "products",
+			trace_id: null,
+			data: { product_id: pid, version: forged.version, product: forged },
+			signature: null,
+		});
+		const searchLetters = async (): Promise<DeadLetter[]> =>
+			(await http<{ rows: DeadLetter[] }>(shop.url, "GET", "/api/v1/admin/dead-letters?service=search&status=all&page_size=200", { token: admin })).body.rows;
+		await until(async () => (await searchLetters()).some(d => d.event_name === EVENTS.PRODUCT_UPDATED));
+		expect((await searchLetters()).find(d => d.event_name === EVENTS.PRODUCT_UPDATED)).toMatchObject({ reason: "SIGNATURE_INVALID", error: "SIGNATURE_INVALID: product.updated unsigned" });
+		expect(await inSearch()).toMatchObject({ name: "Envelope laptop", price: 999 });
+	}, 30_000);
 
 	it("fails a publish of an invalid or undeclared event at once, with nothing in the outbox", async () => {
 		const payments = shop.broker.getLocalService("payments") as unknown as EventsMethods;

@@ -35,15 +35,16 @@ describe("event envelope", () => {
 		expect(new EnvelopeKeys([KEY]).check(m)).toBeNull();
 	});
 
-	it("signs order.* and payment.* only, and every event type has a schema", () => {
-		expect(isSignedType("order.created")).toBe(true);
-		expect(isSignedType("payment.failed")).toBe(true);
-		expect(isSignedType("product.updated")).toBe(false);
-		for (const name of Object.values(EVENTS)) expect({ name, declared: name in EVENT_SCHEMAS }).toEqual({ name, declared: true });
+	it("signs every event type (product and stock events change what is sold), and every event type has a schema", () => {
+		for (const name of Object.values(EVENTS)) {
+			expect({ name, declared: name in EVENT_SCHEMAS }).toEqual({ name, declared: true });
+			expect({ name, signed: isSignedType(name) }).toEqual({ name, signed: true });
+		}
 		const keys = new EnvelopeKeys([KEY]);
 		const m = keys.seal(createMessage("inventory", EVENTS.INVENTORY_LOW, { product_id: "p", available: 2, threshold: 5 }));
-		expect(m.signature).toBeNull();
+		expect(m.signature).toMatch(/^hs256:/);
 		expect(keys.check(m as EventMessage)).toBeNull();
+		expect(keys.check({ ...m, signature: null } as EventMessage)).toEqual({ reason: "SIGNATURE_INVALID", detail: "inventory.low unsigned" });
 	});
 
 	it("throws at publish on an unknown type or data that does not match the schema, naming the field", () => {
@@ -78,7 +79,9 @@ describe("event envelope", () => {
 	it("refuses data that does not match its schema, or an envelope that is not one, with SCHEMA_INVALID", () => {
 		const keys = new EnvelopeKeys([KEY]);
 		const bad = keys.seal(createMessage("inventory", EVENTS.INVENTORY_LOW, { product_id: "p", available: 2, threshold: 5 })) as EventMessage;
-		expect(keys.check({ ...bad, event: { ...bad.event, threshold: "five" } })?.reason).toBe("SCHEMA_INVALID");
+		const five = { ...bad, event: { ...bad.event, threshold: "five" } } as unknown as EventMessage;
+		five.signature = keys.sign(five);
+		expect(keys.check(five)?.reason).toBe("SCHEMA_INVALID");
 		expect(keys.check({ ...bad, version: undefined })?.reason).toBe("SCHEMA_INVALID");
 		expect(keys.check({ ...bad, name: "inventory.invented" })).toEqual({ reason: "SCHEMA_INVALID", detail: "unknown event type 'inventory.invented'" });
 		// A signed type with a valid signature and invalid data (a producer of another version) is refused too.
