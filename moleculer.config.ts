@@ -3,7 +3,7 @@
  * is documented where it is set. Importing this file reads nothing: there is no default export for moleculer-runner
  * (ShopFlow starts with config/boot/start.ts).
  */
-import type { BrokerOptions } from "moleculer";
+import { Validators, type BrokerOptions } from "moleculer";
 import { uuid } from "./services/common/ids";
 import type { Config } from "./config/env";
 import { resilience } from "./config/resilience";
@@ -72,8 +72,9 @@ export function createBrokerOptions(config: Config, overrides: Partial<BrokerOpt
 		// Balance calls across replicas; prefer a local endpoint when this node has one.
 		registry: { strategy: "RoundRobin", preferLocal: true },
 
-		// fastest-validator checks every action's `params` schema.
-		validator: true,
+		// fastest-validator checks every action's `params` schema. Its own enum message prints the allowed values
+		// where the value sent belongs ("value 'PENDING, PAID' does not match"): say what was sent and what may be.
+		validator: new Validators.Fastest({ messages: { enumValue: "The '{field}' field must be one of {expected}; '{actual}' is not." } }),
 
 		// Prometheus metrics, served by the gateway's GET /metrics and, with METRICS_PORT, by every node on its own port.
 		metrics: { enabled: true, reporter: [new GatewayPrometheusReporter({ port: config.metricsPort }) as unknown as "Prometheus"] },

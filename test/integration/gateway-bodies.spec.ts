@@ -83,4 +83,10 @@ describe("bodies that are not an object of fields", () => {
 		expect(ok.status).toBe(200);
 		expect(ok.body.name).toBe("Ann Other");
 	});
+
+	it("names the value sent and the values allowed when a field takes one of a list", async () => {
+		const res = await send("PUT", "/account/profile", '{"notification_channel":"pigeon"}');
+		expect(res.status).toBe(422);
+		expect(res.body.message).toContain("The 'notification_channel' field must be one of email, sms, push; 'pigeon' is not.");
+	});
 });
