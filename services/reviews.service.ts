@@ -6,10 +6,11 @@ import type { Context } from "moleculer";
 import { DbMixin, DuplicateKeyError, type DbMethods } from "../mixins/db.mixin";
 import { EventsMixin, type EventsMethods } from "../mixins/events.mixin";
 import { EVENTS, type DomainEvent, type OrderDeliveredPayload } from "./common/events";
-import { ConflictError, DependencyUnavailableError, NotFoundError } from "./common/errors";
+import { ConflictError, DependencyUnavailableError, ForbiddenError, NotFoundError } from "./common/errors";
 import { created, requireUser, type ShopMeta } from "./common/meta";
 import { defineService, withoutNulls, type ServiceThis } from "./common/schema";
 import type { PricingRow } from "./products/client";
+import { HOUSE_SHOP_ID } from "./shops/client";
 import { pageWindow, pagingParams } from "./common/paging";
 import {
 	authorName,
@@ -43,6 +44,7 @@ export interface CreatedReview extends ApiReview {
 
 interface ReviewsMethods extends DbMethods, EventsMethods {
 	productExists(ctx: Context, productId: string): Promise<boolean | null>;
+	assertNotOwnShop(ctx: Ctx<unknown>, productId: string): Promise<void>;
 	addRating(productId: string, rating: number): Promise<RatingDoc>;
 	orderedProducts(ctx: Context, event: OrderDeliveredPayload & { items?: Array<{ product_id?: unknown }> }): Promise<string[]>;
 }
@@ -121,6 +123,7 @@ const ReviewsService = defineService<object, ReviewsMethods>({
 				const exists = await this.productExists(ctx, product_id);
 				if (exists === null) throw new DependencyUnavailableError("products", "cannot check the product now; try again");
 				if (!exists) throw new NotFoundError("product", product_id);
+				await this.assertNotOwnShop(ctx, product_id);
 				const requests = this.collection<ReviewRequestDoc>("review_requests");
 				const request = await requests.findOne({ dedupe_key: requestKey(user.id, product_id) });
 				let review: ReviewDoc;
@@ -180,6 +183,26 @@ const ReviewsService = defineService<object, ReviewsMethods>({
 				this.logger.warn(`products.getMany failed: ${(err as Error).message}`);
 				return null;
 			}
+		},
+
+		/**
+		 * 403 OWN_SHOP_PRODUCT when the customer owns the shop that sells the product: a seller's stars would count in
+		 * its product's and its shop's rating. Only the owner is refused (shops.access answers the shop to its owner).
+		 */
+		async assertNotOwnShop(this: ReviewsThis, ctx: Ctx<unknown>, productId: string): Promise<void> {
+			const user = requireUser(ctx.meta);
+			if (user.role === "admin" || ctx.broker.registry.getActionEndpoints("shops.access")?.hasAvailable() !== true) return;
+			const { rows } = await ctx.call<{ rows: PricingRow[] }, { ids: string[] }>("products.getMany", { ids: [productId] });
+			const shopId = rows.find(r => r.id === productId)?.shop_id ?? HOUSE_SHOP_ID;
+			if (shopId === HOUSE_SHOP_ID) return;
+			const owns = await ctx.call("shops.access", { id: shopId }).then(
+				() => true,
+				(err: { code?: number }) => {
+					if (err.code === 403 || err.code === 404) return false;
+					throw err;
+				},
+			);
+			if (owns) throw new ForbiddenError(`A shop's owner may not review its own products ('${productId}' is sold by your shop)`, "OWN_SHOP_PRODUCT");
 		},
 
 		/** Adds one rating to the product's aggregate with an atomic $inc; returns the aggregate after it. */

@@ -110,6 +110,9 @@ describe("shops through the gateway", () => {
 			const id = await product(alice.token, aliceShop.id, `Rated ${tag}`);
 			const body = (await api<ShopBody>("GET", `/shops/${aliceShop.id}`)).body;
 			expect(body.product_count).toBeGreaterThanOrEqual(1);
+			const own = await api<ErrorBody>("POST", "/reviews", { token: alice.token, body: { product_id: id, rating: 5, comment: "mine is best" } });
+			expect(own.status).toBe(403);
+			expect(own.body.type).toBe("OWN_SHOP_PRODUCT");
 			const review = await api("POST", "/reviews", { token: bob.token, body: { product_id: id, rating: 4, comment: "good" } });
 			expect(review.status).toBe(201);
 			await eventually(async () => {
