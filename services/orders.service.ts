@@ -26,7 +26,7 @@ import type { SagaState } from "../mixins/saga/engine";
 import { recentOrdersOf, sagaOver } from "./orders/recent";
 import { mergeShipments, shipmentRefsOf, toShopOrderView, type ShopOrderView } from "./orders/shops";
 import { applyShipmentReport } from "./orders/shipment-report";
-import { actorOf, changeEvents, createdEvent, type StreamEvent } from "./orders/stream";
+import { actorOf, changeEvents, createdEvent, SAGA_ACTOR, SHIPPING_ACTOR, type StreamEvent } from "./orders/stream";
 import { rebuildOrders, type RebuildReport } from "./orders/rebuild";
 
 interface Stats {
@@ -196,7 +196,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 				if (doc.status === "CANCELLED") return toPublicOrder(doc);
 				if (!isCancellable(doc.status)) throw new OrderNotCancellableError(doc.id, doc.status);
 				// The saga sees the request before its next step and undoes what it did.
-				const marked = await this.updateOrder(doc.id, actorOf(ctx.meta.user, "orders"), d => (isCancellable(d.status) && !d.cancel_requested ? { ...d, cancel_requested: true } : d));
+				const marked = await this.updateOrder(doc.id, actorOf(ctx.meta.user, SAGA_ACTOR), d => (isCancellable(d.status) && !d.cancel_requested ? { ...d, cancel_requested: true } : d));
 				const requested = !!marked?.cancel_requested && isCancellable(marked.status);
 				// Waits until the cancel is decided (CANCELLED, or SHIPPED/FAILED when the saga got there first), at most
 				// until just before the caller gives up; a SHIPPED order is not terminal, so waiting for that took 10 s.
@@ -234,7 +234,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 				if ((doc.status !== "SHIPPED" && doc.status !== "DELIVERED") || !doc.payment_id) throw new OrderNotRefundableError(doc.id, doc.status);
 				await ctx.call("payments.refund", { payment_id: doc.payment_id, reason: "refunded by an admin", idempotency_key: `admin-refund:${doc.id}` });
 				const at = new Date().toISOString();
-				return toPublicOrder((await this.updateOrder(doc.id, actorOf(ctx.meta.user, "orders"), d => (d.refunded_at ? d : { ...d, refunded_at: at, updated_at: at }))) ?? doc);
+				return toPublicOrder((await this.updateOrder(doc.id, actorOf(ctx.meta.user, SAGA_ACTOR), d => (d.refunded_at ? d : { ...d, refunded_at: at, updated_at: at }))) ?? doc);
 			},
 		},
 
@@ -311,7 +311,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 			let doc: OrderDoc;
 			try {
 				const placed = newOrderDoc(saga, key, [created], new Date().toISOString());
-				doc = await this.orders().insert({ ...placed, stream: [createdEvent(placed, actorOf(ctx.meta.user, d.user_id))] });
+				doc = await this.orders().insert({ ...placed, stream: [createdEvent(placed, actorOf(ctx.meta.user, `user:${d.user_id}`))] });
 			} catch (err) {
 				await this.releaseSaga(saga.id);
 				const existing = err instanceof DuplicateKeyError && key ? await this.orders().findOne({ idempotency_key: key }) : null;
@@ -395,7 +395,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 		/** The saga store: the saga state and the order status it implies, in one write. */
 		async saveSagaState(this: OrdersThis, state: SagaState<OrderSagaData>): Promise<void> {
 			const at = new Date().toISOString();
-			await this.updateOrder(orderIdOf(state.id), "orders", doc => {
+			await this.updateOrder(orderIdOf(state.id), SAGA_ACTOR, doc => {
 				try {
 					const next = applySagaProgress(doc, state, at);
 					const shipped = state.steps.find(s => s.name === "shipping" && s.status === "DONE")?.result as { shipments?: unknown } | undefined;
@@ -448,7 +448,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 		async onShipment(this: OrdersThis, event: DomainEvent, target: OrderStatus | null): Promise<void> {
 			const orderId = typeof event.order_id === "string" ? event.order_id : null;
 			if (!orderId) return;
-			await this.updateOrder(orderId, "shipping", doc => applyShipmentReport(doc, event, target, new Date().toISOString()));
+			await this.updateOrder(orderId, SHIPPING_ACTOR, doc => applyShipmentReport(doc, event, target, new Date().toISOString()));
 		},
 	},
 });

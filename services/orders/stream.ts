@@ -14,7 +14,7 @@ export interface StreamEvent {
 	seq: number;
 	type: string;
 	at: string;
-	/** A user id, `admin:<id>`, or the service of a system step (`orders` for the saga, `shipping`). */
+	/** `user:<id>`, `admin:<id>`, or `system:<service>` for a system step (`system:orders` for the saga, `system:shipping`). */
 	actor: string;
 	data: Record<string, unknown>;
 }
@@ -103,7 +103,7 @@ function recordedIds(before: OrderDoc, after: OrderDoc): Record<string, unknown>
  */
 export function changeEvents(before: OrderDoc, after: OrderDoc, actor: string, at: string): StreamEvent[] {
 	const drafts: Draft[] = [];
-	if (!before.stream) drafts.push({ type: "legacy", at, actor: "orders", data: projectionOf(before) });
+	if (!before.stream) drafts.push({ type: "legacy", at, actor: SAGA_ACTOR, data: projectionOf(before) });
 	if (after.cancel_requested && !before.cancel_requested) drafts.push({ type: "cancel_requested", at, actor, data: {} });
 	drafts.push(...shipmentEvents(before, after, actor, at));
 	const ids = recordedIds(before, after);
@@ -186,8 +186,12 @@ export function streamDifferences(doc: OrderDoc): StreamDifference[] | null {
 	return out;
 }
 
-/** Who made a change: the user, `admin:<id>` for an admin, or the given service for a system step. */
-export function actorOf(user: { id: string; role?: string } | null | undefined, system: string): string {
-	if (!user) return system;
-	return user.role === "admin" ? `admin:${user.id}` : user.id;
+/** The actor of the saga's own steps, and of shipping's reports. */
+export const SAGA_ACTOR = "system:orders";
+export const SHIPPING_ACTOR = "system:shipping";
+
+/** Who made a change: `user:<id>`, `admin:<id>` for an admin, or `fallback` when no user is known. */
+export function actorOf(user: { id: string; role?: string } | null | undefined, fallback: string): string {
+	if (!user) return fallback;
+	return user.role === "admin" ? `admin:${user.id}` : `user:${user.id}`;
 }

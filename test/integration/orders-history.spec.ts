@@ -91,7 +91,7 @@ describe("order event streams through the gateway", () => {
 	async function checkedStream(id: string): Promise<StreamEvent[]> {
 		const events = await history(id);
 		expect(events.map(e => e.seq)).toEqual(events.map((_, k) => k + 1));
-		expect(events[0]).toMatchObject({ type: "created", actor: buyer.id, data: { status: "PENDING" } });
+		expect(events[0]).toMatchObject({ type: "created", actor: `user:${buyer.id}`, data: { status: "PENDING" } });
 		const o = await order(id);
 		// The statuses of the stream are the order's history after PENDING, one event each.
 		expect(events.filter(e => STATUS_TYPES.includes(e.type)).map(e => String(e.data.status))).toEqual(o.history.slice(1).map(h => h.status));
@@ -150,6 +150,7 @@ describe("order event streams through the gateway", () => {
 		// Shipped per shipment, then each seller's delivery on its own, before the order's delivered.
 		const delivered = events.filter(e => e.type === "shipment_delivered");
 		expect(delivered.map(e => e.data.shop_id)).toEqual([aliceShop, bobShop]);
+		expect(delivered.map(e => e.actor)).toEqual(["system:shipping", "system:shipping"]);
 		expect(delivered.every(e => e.seq < events.find(x => x.type === "delivered")!.seq)).toBe(true);
 		expect(new Set(events.filter(e => e.type.startsWith("shipment_") && e.type !== "shipment_delivered").map(e => e.data.shop_id))).toEqual(new Set([aliceShop, bobShop]));
 		expect(events.find(e => e.type === "paid")?.data.payment_id).toEqual(expect.any(String));
@@ -165,7 +166,7 @@ describe("order event streams through the gateway", () => {
 		expect(status).toBe(402);
 		const events = await checkedStream(placed.id);
 		expect(statusTypes(events)).toEqual(["failed"]);
-		expect(events.at(-1)).toMatchObject({ type: "failed", actor: "orders", data: { status: "FAILED", failure_reason: "PAYMENT_ERROR" } });
+		expect(events.at(-1)).toMatchObject({ type: "failed", actor: "system:orders", data: { status: "FAILED", failure_reason: "PAYMENT_ERROR" } });
 	});
 
 	it("a compensated order (out of stock): paid, compensating, failed with OUT_OF_STOCK", async () => {
@@ -188,9 +189,9 @@ describe("order event streams through the gateway", () => {
 		expect([200, 202]).toContain(res.status);
 		await eventually(async () => expect((await order(placed.id)).status).toBe("CANCELLED"));
 		const events = await checkedStream(placed.id);
-		expect(events.find(e => e.type === "cancel_requested")).toMatchObject({ actor: buyer.id, data: {} });
+		expect(events.find(e => e.type === "cancel_requested")).toMatchObject({ actor: `user:${buyer.id}`, data: {} });
 		expect(statusTypes(events).slice(-2)).toEqual(["compensating", "cancelled"]);
-		expect(events.at(-1)?.actor).toBe("orders");
+		expect(events.at(-1)?.actor).toBe("system:orders");
 	});
 
 	it("rebuilds every order with no difference, and reports a field edited behind the service's back", async () => {

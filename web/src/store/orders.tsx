@@ -86,6 +86,10 @@ const EVENT_WORDS: Record<string, string> = {
 	refunded: "Refunded",
 	stock_released: "Items released",
 	shipment_cancelled: "Shipment cancelled",
+	shipment_preparing: "Parcel being prepared",
+	shipment_shipped: "Parcel shipped",
+	shipment_delivered: "Parcel delivered",
+	legacy: "Order as recorded before its event stream",
 	voucher_released: "Voucher given back",
 	imported: "Imported",
 };

@@ -20,7 +20,7 @@ function placed(shops: string[] = ["shop_a"]): OrderDoc {
 	});
 	const saga = createSagaState(def, "saga_1", data) as SagaState<OrderSagaData>;
 	const doc = newOrderDoc(saga, undefined, [], T0);
-	return { ...doc, stream: [createdEvent(doc, "u1")] };
+	return { ...doc, stream: [createdEvent(doc, "user:u1")] };
 }
 
 /** The order after a change, with the events the change appends (as updateOrder stores it). */
@@ -62,20 +62,20 @@ describe("order streams: changeEvents and evolve", () => {
 	it("a new order's stream is its created event, which folds to the order", () => {
 		const doc = placed();
 		expect(types(doc)).toEqual(["created"]);
-		expect(doc.stream?.[0]).toMatchObject({ seq: 1, at: T0, actor: "u1" });
+		expect(doc.stream?.[0]).toMatchObject({ seq: 1, at: T0, actor: "user:u1" });
 		expectRebuilds(doc);
 	});
 
 	it("round-trips the happy path: paid, stock reserved, shipped per shipment, delivered, refunded", () => {
 		let doc = placed();
-		doc = write(doc, "orders", progress(sagaWith(doc, "RUNNING", ["DONE", "RUNNING", "PENDING"]), at(1)));
+		doc = write(doc, "system:orders", progress(sagaWith(doc, "RUNNING", ["DONE", "RUNNING", "PENDING"]), at(1)));
 		expectRebuilds(doc);
-		expect(doc.stream?.at(-1)).toMatchObject({ type: "paid", at: at(1), actor: "orders", data: { status: "PAID", payment_id: "pay_1" } });
-		doc = write(doc, "orders", progress(sagaWith(doc, "RUNNING", ["DONE", "DONE", "RUNNING"]), at(2)));
-		doc = write(doc, "orders", progress(sagaWith(doc, "COMPLETED", ["DONE", "DONE", "DONE"]), at(3)));
+		expect(doc.stream?.at(-1)).toMatchObject({ type: "paid", at: at(1), actor: "system:orders", data: { status: "PAID", payment_id: "pay_1" } });
+		doc = write(doc, "system:orders", progress(sagaWith(doc, "RUNNING", ["DONE", "DONE", "RUNNING"]), at(2)));
+		doc = write(doc, "system:orders", progress(sagaWith(doc, "COMPLETED", ["DONE", "DONE", "DONE"]), at(3)));
 		expectRebuilds(doc);
 		expect(types(doc)).toEqual(["created", "paid", "stock_reserved", "shipment_shipped", "shipped"]);
-		doc = write(doc, "shipping", d => applyShipmentReport(d, { order_id: d.id } as never, "DELIVERED", at(4)));
+		doc = write(doc, "system:shipping", d => applyShipmentReport(d, { order_id: d.id } as never, "DELIVERED", at(4)));
 		doc = write(doc, "admin:a1", d => ({ ...d, refunded_at: at(5), updated_at: at(5) }));
 		expect(types(doc)).toEqual(["created", "paid", "stock_reserved", "shipment_shipped", "shipped", "shipment_delivered", "delivered", "refunded"]);
 		expect(doc.stream?.at(-1)).toMatchObject({ seq: 8, type: "refunded", at: at(5), actor: "admin:a1" });
@@ -85,9 +85,9 @@ describe("order streams: changeEvents and evolve", () => {
 
 	it("a shipping report that moves a parcel but not the order keeps its updated_at (after a refund too)", () => {
 		let doc = placed(["shop_a", "shop_b"]);
-		doc = write(doc, "orders", progress(sagaWith(doc, "COMPLETED", ["DONE", "DONE", "DONE"]), at(1)));
+		doc = write(doc, "system:orders", progress(sagaWith(doc, "COMPLETED", ["DONE", "DONE", "DONE"]), at(1)));
 		doc = write(doc, "admin:a1", d => ({ ...d, refunded_at: at(2), updated_at: at(2) }));
-		doc = write(doc, "shipping", d => applyShipmentReport(d, { order_id: d.id, shipment_id: "shp_b", shipments: [{ id: "shp_b", shop_id: "shop_b", status: "SHIPPED" }] } as never, "SHIPPED", at(3)));
+		doc = write(doc, "system:shipping", d => applyShipmentReport(d, { order_id: d.id, shipment_id: "shp_b", shipments: [{ id: "shp_b", shop_id: "shop_b", status: "SHIPPED" }] } as never, "SHIPPED", at(3)));
 		expect(types(doc)?.slice(-2)).toEqual(["refunded", "shipment_shipped"]);
 		expect(doc.updated_at).toBe(at(2));
 		expectRebuilds(doc);
@@ -97,10 +97,10 @@ describe("order streams: changeEvents and evolve", () => {
 		let doc = placed(["shop_a", "shop_b"]);
 		const s = sagaWith(doc, "COMPLETED", ["DONE", "DONE", "DONE"]);
 		s.steps[2].result = { shipment_id: "shp_a", shipments: [{ id: "shp_a", shop_id: "shop_a", status: "SHIPPED" }, { id: "shp_b", shop_id: "shop_b", status: "SHIPPED" }] };
-		doc = write(doc, "orders", progress(s, at(1)));
-		doc = write(doc, "shipping", d => applyShipmentReport(d, { order_id: d.id, shipments: [{ id: "shp_b", shop_id: "shop_b", status: "DELIVERED" }] } as never, null, at(2)));
-		doc = write(doc, "shipping", d => applyShipmentReport(d, { order_id: d.id, shipments: [{ id: "shp_a", shop_id: "shop_a", status: "DELIVERED" }] } as never, null, at(3)));
-		doc = write(doc, "shipping", d => applyShipmentReport(d, { order_id: d.id } as never, "DELIVERED", at(4)));
+		doc = write(doc, "system:orders", progress(s, at(1)));
+		doc = write(doc, "system:shipping", d => applyShipmentReport(d, { order_id: d.id, shipments: [{ id: "shp_b", shop_id: "shop_b", status: "DELIVERED" }] } as never, null, at(2)));
+		doc = write(doc, "system:shipping", d => applyShipmentReport(d, { order_id: d.id, shipments: [{ id: "shp_a", shop_id: "shop_a", status: "DELIVERED" }] } as never, null, at(3)));
+		doc = write(doc, "system:shipping", d => applyShipmentReport(d, { order_id: d.id } as never, "DELIVERED", at(4)));
 		expect(types(doc)).toEqual(["created", "shipment_shipped", "shipment_shipped", "paid", "stock_reserved", "shipped", "shipment_delivered", "shipment_delivered", "delivered"]);
 		expect(doc.stream?.slice(6, 8).map(e => e.data.shop_id)).toEqual(["shop_b", "shop_a"]);
 		expectRebuilds(doc);
@@ -114,9 +114,9 @@ describe("order streams: changeEvents and evolve", () => {
 			s.steps[0].error = error;
 			return s;
 		};
-		doc = write(doc, "orders", progress(declined("COMPENSATING"), at(1)));
+		doc = write(doc, "system:orders", progress(declined("COMPENSATING"), at(1)));
 		expect(types(doc)).toEqual(["created", "payment_recorded"]);
-		doc = write(doc, "orders", progress(declined("COMPENSATED"), at(2)));
+		doc = write(doc, "system:orders", progress(declined("COMPENSATED"), at(2)));
 		expect(types(doc)).toEqual(["created", "payment_recorded", "failed"]);
 		expect(doc.stream?.at(-1)?.data).toMatchObject({ status: "FAILED", failure_reason: "PAYMENT_ERROR" });
 		expectRebuilds(doc);
@@ -125,24 +125,24 @@ describe("order streams: changeEvents and evolve", () => {
 	it("a compensated order and a cancelled one", () => {
 		let failed = placed();
 		const error = { code: 409, type: "OUT_OF_STOCK", message: "none left", retryable: false, kind: "business" as const, reached: true };
-		failed = write(failed, "orders", progress(sagaWith(failed, "RUNNING", ["DONE", "RUNNING", "PENDING"]), at(1)));
-		failed = write(failed, "orders", progress(sagaWith(failed, "COMPENSATING", ["COMPENSATING", "FAILED", "PENDING"], { failed_step: "inventory", error }), at(2)));
-		failed = write(failed, "orders", progress(sagaWith(failed, "COMPENSATED", ["COMPENSATED", "FAILED", "PENDING"], { failed_step: "inventory", error }), at(3)));
+		failed = write(failed, "system:orders", progress(sagaWith(failed, "RUNNING", ["DONE", "RUNNING", "PENDING"]), at(1)));
+		failed = write(failed, "system:orders", progress(sagaWith(failed, "COMPENSATING", ["COMPENSATING", "FAILED", "PENDING"], { failed_step: "inventory", error }), at(2)));
+		failed = write(failed, "system:orders", progress(sagaWith(failed, "COMPENSATED", ["COMPENSATED", "FAILED", "PENDING"], { failed_step: "inventory", error }), at(3)));
 		expect(types(failed)).toEqual(["created", "paid", "compensating", "failed"]);
 		expectRebuilds(failed);
 
 		let cancelled = placed();
-		cancelled = write(cancelled, "u1", d => ({ ...d, cancel_requested: true }));
-		cancelled = write(cancelled, "orders", d => move(move(d, "COMPENSATING", at(2)), "CANCELLED", at(2), "cancelled by the customer"));
+		cancelled = write(cancelled, "user:u1", d => ({ ...d, cancel_requested: true }));
+		cancelled = write(cancelled, "system:orders", d => move(move(d, "COMPENSATING", at(2)), "CANCELLED", at(2), "cancelled by the customer"));
 		expect(types(cancelled)).toEqual(["created", "cancel_requested", "compensating", "cancelled"]);
-		expect(cancelled.stream?.[1]).toMatchObject({ actor: "u1", data: {} });
+		expect(cancelled.stream?.[1]).toMatchObject({ actor: "user:u1", data: {} });
 		expectRebuilds(cancelled);
 	});
 
 	it("an order stored before streams gets a legacy snapshot on its next write; without one it has no stream to rebuild", () => {
 		const { stream: _s, ...legacy } = placed();
 		expect(streamDifferences(legacy)).toBeNull();
-		const doc = write(legacy, "shipping", d => move(d, "PAID", at(1)));
+		const doc = write(legacy, "system:shipping", d => move(d, "PAID", at(1)));
 		expect(types(doc)).toEqual(["legacy", "paid"]);
 		expectRebuilds(doc);
 	});
@@ -159,14 +159,14 @@ describe("order streams: changeEvents and evolve", () => {
 	it("rebuild reports a field edited behind the stream's back, and a gap in the numbering", () => {
 		const doc = placed();
 		expect(streamDifferences({ ...doc, total_cents: 1 })).toEqual([{ order_id: "ord_1", field: "total_cents", stored: 1, rebuilt: 1000 }]);
-		const gap = write(doc, "orders", d => move(d, "PAID", at(1)));
+		const gap = write(doc, "system:orders", d => move(d, "PAID", at(1)));
 		gap.stream = gap.stream?.map(e => (e.seq === 2 ? { ...e, seq: 3 } : e));
 		expect(streamDifferences(gap)?.map(d => d.field)).toEqual(["stream.seq"]);
 	});
 
 	it("names the actor: the user, admin:<id>, or the service of a system step", () => {
-		expect(actorOf({ id: "u1", role: "customer" }, "orders")).toBe("u1");
-		expect(actorOf({ id: "a1", role: "admin" }, "orders")).toBe("admin:a1");
-		expect(actorOf(undefined, "orders")).toBe("orders");
+		expect(actorOf({ id: "u1", role: "customer" }, "system:orders")).toBe("user:u1");
+		expect(actorOf({ id: "a1", role: "admin" }, "system:orders")).toBe("admin:a1");
+		expect(actorOf(undefined, "system:orders")).toBe("system:orders");
 	});
 });
