@@ -1,5 +1,5 @@
 /**
- * The order's own event stream (DESIGN.md section 10, docs/history.md): every change of an order is an event
+ * The order's own event stream (docs/history.md): every change of an order is an event
  * `{seq, type, at, actor, data}` appended to `stream` in the same conditional write as the change, and the order's
  * fields (its projection: everything but the saga log, the revision, the outbox and the stream) are the fold of
  * its events. `changeEvents` derives a write's events from the order before and after it and refuses a change that
