@@ -2,7 +2,8 @@
  * The `orders` service: stores orders and runs the checkout saga (payment → inventory → shipping, with
  * compensations in reverse) through the saga mixin. The saga log lives inside the order document, so the
  * order's status and its saga state are always written together; every transition is appended to the order's
- * history and announced as `order.updated`.
+ * history and announced as `order.updated`, and every change of the order is appended to its event stream in the
+ * same write (services/orders/stream.ts, docs/history.md).
  */
 import { uuid } from "./common/ids";
 import type { Context } from "moleculer";
