@@ -2,7 +2,8 @@
  * The `orders` service: stores orders and runs the checkout saga (payment → inventory → shipping, with
  * compensations in reverse) through the saga mixin. The saga log lives inside the order document, so the
  * order's status and its saga state are always written together; every transition is appended to the order's
- * history and announced as `order.updated`.
+ * history and announced as `order.updated`, and every change of the order is appended to its event stream in the
+ * same write (services/orders/stream.ts, docs/history.md).
  */
 import { uuid } from "./common/ids";
 import type { Context } from "moleculer";
@@ -26,6 +27,8 @@ import type { SagaState } from "../mixins/saga/engine";
 import { recentOrdersOf, sagaOver } from "./orders/recent";
 import { mergeShipments, shipmentRefsOf, toShopOrderView, type ShopOrderView } from "./orders/shops";
 import { applyShipmentReport } from "./orders/shipment-report";
+import { actorOf, changeEvents, createdEvent, SAGA_ACTOR, SHIPPING_ACTOR, type StreamEvent } from "./orders/stream";
+import { rebuildOrders, type RebuildReport } from "./orders/rebuild";
 
 interface Stats {
 	total: number;
@@ -38,7 +41,7 @@ interface OrdersMethods extends DbMethods, EventsMethods, SagaMethods<OrderSagaD
 	storeNewOrder(ctx: Ctx<unknown>, saga: SagaState<OrderSagaData>, key?: string): Promise<{ doc: OrderDoc; existing?: OrderDoc }>;
 	ownOrder(ctx: Ctx<unknown>, id: string): Promise<OrderDoc>;
 	settledOrder(id: string, waitMs: number, settled?: (status: OrderStatus) => boolean): Promise<OrderDoc>;
-	updateOrder(id: string, change: (doc: OrderDoc) => OrderDoc): Promise<OrderDoc | null>;
+	updateOrder(id: string, actor: string, change: (doc: OrderDoc) => OrderDoc): Promise<OrderDoc | null>;
 	saveSagaState(state: SagaState<OrderSagaData>): Promise<void>;
 	transitionEvents(before: OrderDoc, after: OrderDoc): StagedEvent[];
 	orderResult(doc: OrderDoc): OrderResult;
@@ -61,7 +64,6 @@ function timeLeft(ctx: Context): number {
 
 /** How long `cancel` waits for the saga to undo itself before answering with the order as it is. */
 const CANCEL_WAIT_MS = 15_000;
-const CANCELLABLE: OrderStatus[] = ["PENDING", "PAID", "STOCK_RESERVED"];
 /** Whether a cancel's outcome is known: the order can no longer be cancelled and is not being undone either. */
 const cancelDecided = (status: OrderStatus): boolean => !isCancellable(status) && status !== "COMPENSATING";
 
@@ -195,11 +197,12 @@ const OrdersService = defineService<object, OrdersMethods>({
 				if (doc.status === "CANCELLED") return toPublicOrder(doc);
 				if (!isCancellable(doc.status)) throw new OrderNotCancellableError(doc.id, doc.status);
 				// The saga sees the request before its next step and undoes what it did.
-				const n = await this.orders().updateWhere({ id: doc.id, status: { $in: CANCELLABLE } }, { $set: { cancel_requested: true } });
+				const marked = await this.updateOrder(doc.id, actorOf(ctx.meta.user, SAGA_ACTOR), d => (isCancellable(d.status) && !d.cancel_requested ? { ...d, cancel_requested: true } : d));
+				const requested = !!marked?.cancel_requested && isCancellable(marked.status);
 				// Waits until the cancel is decided (CANCELLED, or SHIPPED/FAILED when the saga got there first), at most
 				// until just before the caller gives up; a SHIPPED order is not terminal, so waiting for that took 10 s.
 				const waitMs = Math.min(CANCEL_WAIT_MS, timeLeft(ctx) - ANSWER_MARGIN_MS);
-				const current = n > 0 ? await this.settledOrder(doc.id, waitMs, cancelDecided) : ((await this.orders().findById(doc.id)) ?? doc);
+				const current = requested ? await this.settledOrder(doc.id, waitMs, cancelDecided) : ((await this.orders().findById(doc.id)) ?? doc);
 				if (current.status === "SHIPPED" || current.status === "DELIVERED" || current.status === "FAILED")
 					throw new OrderNotCancellableError(doc.id, current.status);
 				if (current.status !== "CANCELLED") ctx.meta.$statusCode = 202;
@@ -232,7 +235,25 @@ const OrdersService = defineService<object, OrdersMethods>({
 				if ((doc.status !== "SHIPPED" && doc.status !== "DELIVERED") || !doc.payment_id) throw new OrderNotRefundableError(doc.id, doc.status);
 				await ctx.call("payments.refund", { payment_id: doc.payment_id, reason: "refunded by an admin", idempotency_key: `admin-refund:${doc.id}` });
 				const at = new Date().toISOString();
-				return toPublicOrder((await this.updateOrder(doc.id, d => (d.refunded_at ? d : { ...d, refunded_at: at, updated_at: at }))) ?? doc);
+				return toPublicOrder((await this.updateOrder(doc.id, actorOf(ctx.meta.user, SAGA_ACTOR), d => (d.refunded_at ? d : { ...d, refunded_at: at, updated_at: at }))) ?? doc);
+			},
+		},
+
+		/** The order's event stream `[{seq, type, at, actor, data}]` in order: the caller's own order, or any for an admin. */
+		history: {
+			auth: "required",
+			params: idParams,
+			async handler(this: OrdersThis, ctx: Ctx<IdParams>): Promise<StreamEvent[]> {
+				return (await this.ownOrder(ctx, ctx.params.id)).stream ?? [];
+			},
+		},
+
+		/** Rebuilds one order (or every order) from its stream and reports each field that differs from the stored order (admin). */
+		rebuild: {
+			roles: ["admin"],
+			params: { id: { type: "string", min: 1, max: 100, optional: true } },
+			async handler(this: OrdersThis, ctx: Ctx<{ id?: string }>): Promise<RebuildReport> {
+				return rebuildOrders(this.orders(), ctx.params.id);
 			},
 		},
 
@@ -290,7 +311,8 @@ const OrdersService = defineService<object, OrdersMethods>({
 			} satisfies OrderCreatedPayload);
 			let doc: OrderDoc;
 			try {
-				doc = await this.orders().insert(newOrderDoc(saga, key, [created], new Date().toISOString()));
+				const placed = newOrderDoc(saga, key, [created], new Date().toISOString());
+				doc = await this.orders().insert({ ...placed, stream: [createdEvent(placed, actorOf(ctx.meta.user, `user:${d.user_id}`))] });
 			} catch (err) {
 				await this.releaseSaga(saga.id);
 				const existing = err instanceof DuplicateKeyError && key ? await this.orders().findOne({ idempotency_key: key }) : null;
@@ -332,7 +354,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 		 * skipped when this node wrote the order last (services/orders/recent.ts); a remembered version that says
 		 * "nothing to change" is checked against the store before it is believed.
 		 */
-		async updateOrder(this: OrdersThis, id: string, change: (doc: OrderDoc) => OrderDoc): Promise<OrderDoc | null> {
+		async updateOrder(this: OrdersThis, id: string, actor: string, change: (doc: OrderDoc) => OrderDoc): Promise<OrderDoc | null> {
 			const recent = recentOrdersOf(this);
 			let before: OrderDoc | null | undefined = recent.get(id);
 			for (;;) {
@@ -346,19 +368,25 @@ const OrdersService = defineService<object, OrdersMethods>({
 					before = undefined;
 					continue;
 				}
+				// The change's events go to the order's stream and its order.* events to the outbox, in the same write.
+				const appended = changeEvents(before, after, actor, new Date().toISOString());
 				const events = this.transitionEvents(before, after);
-				const { id: _id, rev: _rev, cancel_requested: _c, pending_events: _p, ...fields } = after;
+				const { id: _id, rev: _rev, pending_events: _p, stream: _s, ...fields } = after;
 				const update: Record<string, unknown> = { $set: { ...fields, rev: before.rev + 1 } };
-				if (events.length > 0) update.$push = { pending_events: { $each: events } };
+				const push: Record<string, unknown> = {};
+				if (events.length > 0) push.pending_events = { $each: events };
+				if (appended.length > 0) push.stream = { $each: appended };
+				if (Object.keys(push).length > 0) update.$push = push;
 				const n = await this.orders().updateWhere({ id, rev: before.rev }, update);
 				if (n === 1) {
+					const stored = { ...after, rev: before.rev + 1, stream: [...(before.stream ?? []), ...appended] };
 					// An order whose saga is over gets at most one or two more writes (shipped, delivered); those read
 					// it, rather than keeping a copy of every recent order's saga log in memory.
 					if (sagaOver(after)) recent.forget(id);
-					else recent.remember({ ...after, rev: before.rev + 1 });
+					else recent.remember(stored);
 					if (events.length > 0)
 						await this.publishStaged("orders", id, events).catch(err => this.logger.warn(`events of order ${id} left for the relay`, err));
-					return after;
+					return stored;
 				}
 				recent.forget(id);
 				before = undefined;
@@ -368,7 +396,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 		/** The saga store: the saga state and the order status it implies, in one write. */
 		async saveSagaState(this: OrdersThis, state: SagaState<OrderSagaData>): Promise<void> {
 			const at = new Date().toISOString();
-			await this.updateOrder(orderIdOf(state.id), doc => {
+			await this.updateOrder(orderIdOf(state.id), SAGA_ACTOR, doc => {
 				try {
 					const next = applySagaProgress(doc, state, at);
 					const shipped = state.steps.find(s => s.name === "shipping" && s.status === "DONE")?.result as { shipments?: unknown } | undefined;
@@ -421,7 +449,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 		async onShipment(this: OrdersThis, event: DomainEvent, target: OrderStatus | null): Promise<void> {
 			const orderId = typeof event.order_id === "string" ? event.order_id : null;
 			if (!orderId) return;
-			await this.updateOrder(orderId, doc => applyShipmentReport(doc, event, target, new Date().toISOString()));
+			await this.updateOrder(orderId, SHIPPING_ACTOR, doc => applyShipmentReport(doc, event, target, new Date().toISOString()));
 		},
 	},
 });

@@ -1,6 +1,6 @@
 /**
  * Operator commands for moleculer-repl (`npm run repl`), each documented in `help`:
- * saga, orders, deadletters, redrive, checkout, breakers, trace, behavior, settings, flags, shops, shop.
+ * saga, orders, rebuild, deadletters, redrive, checkout, breakers, trace, behavior, settings, flags, shops, shop.
  * Wire them with `replOptions` (BrokerOptions.replOptions) below.
  */
 import type { ReplOptions, ServiceBroker } from "moleculer";
@@ -78,6 +78,20 @@ export const replCommands: ReplCommand[] = [
 		description: "Show an order's saga log (steps, compensations, lease owner): orders.sagaLog",
 		async action(broker, args) {
 			await guarded(async () => print(JSON.stringify(await broker.call("orders.sagaLog", { id: String(args.orderId) }), null, 2)));
+		},
+	},
+	{
+		command: "rebuild [orderId]",
+		description: "Rebuild an order (or every order) from its event stream and list the fields that differ: orders.rebuild",
+		async action(broker, args, helpers) {
+			await guarded(async () => {
+				const id = typeof args.orderId === "string" || typeof args.orderId === "number" ? String(args.orderId) : undefined;
+				type Report = { checked: number; differences: Array<{ order_id: string; field: string; stored: unknown; rebuilt: unknown }>; without_stream: number };
+				const r = (await broker.call("orders.rebuild", id ? { id } : {}, { meta: OPERATOR })) as Report;
+				if (r.differences.length > 0)
+					printTable(helpers, ["order", "field", "stored", "rebuilt"], r.differences.map(d => [d.order_id, d.field, JSON.stringify(d.stored), JSON.stringify(d.rebuilt)]));
+				print(`${r.checked} order(s) checked: ${r.differences.length} difference(s)${r.without_stream ? `, ${r.without_stream} without a stream (stored before streams)` : ""}`);
+			});
 		},
 	},
 	{

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import type { ServiceBroker } from "moleculer";
 import { parseBehavior } from "../common/behavior";
 import type { Scenario } from "../common/chaos-scenarios";
-import { moneyViolations, settlementViolations, SETTLED_STATUSES, shippedUnits, stockViolations, type InvariantOrder, type InvariantPayments, type StockCount } from "../common/chaos-invariants";
+import { moneyViolations, rebuildViolations, settlementViolations, SETTLED_STATUSES, shippedUnits, stockViolations, type InvariantOrder, type InvariantPayments, type RebuildReport, type StockCount } from "../common/chaos-invariants";
 import type { AuthUser } from "../common/meta";
 import type { CheckoutAnswer, OpsFeed } from "./ops-feed";
 
@@ -28,7 +28,7 @@ export interface ChaosOutcome {
 	error: string | null;
 }
 
-export type InvariantName = "orders settle" | "one charge per order" | "money nets to zero for failed orders" | "stock conserved";
+export type InvariantName = "orders settle" | "one charge per order" | "money nets to zero for failed orders" | "stock conserved" | "orders rebuild from their streams";
 export interface InvariantResult {
 	name: InvariantName;
 	status: "pending" | "holds" | "violated";
@@ -60,7 +60,7 @@ export interface ChaosRunOptions {
 	settleMs?: number;
 }
 
-const INVARIANTS: InvariantName[] = ["orders settle", "one charge per order", "money nets to zero for failed orders", "stock conserved"];
+const INVARIANTS: InvariantName[] = ["orders settle", "one charge per order", "money nets to zero for failed orders", "stock conserved", "orders rebuild from their streams"];
 const PRODUCTS = 3;
 const CALL_TIMEOUT = 70_000;
 const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms));
@@ -282,5 +282,9 @@ export class ChaosRun {
 			await sleep(500);
 		}
 		result("stock conserved", stock);
+
+		// Each of the run's orders, folded from its event stream, is the stored order.
+		const rebuilt = await Promise.all(orders.map(o => this.adminCall<RebuildReport>("orders.rebuild", { id: o.id })));
+		result("orders rebuild from their streams", rebuilt.flatMap(rebuildViolations));
 	}
 }

@@ -45,6 +45,7 @@ export const apiAliases: Record<string, string> = {
 	"POST /shops/:id/shipments/:shipment_id/deliver": "shipping.deliverForShop",
 	"GET /shops/:id/balance": "ledger.balance",
 	"POST /admin/orders/:id/refund": "orders.refund",
+	"POST /admin/orders/rebuild": "orders.rebuild",
 
 	// cart, checkout, orders, shipping
 	"GET /cart": "cart.get",
@@ -57,6 +58,7 @@ export const apiAliases: Record<string, string> = {
 	"POST /checkout": "checkout.start",
 	"GET /orders": "orders.list",
 	"GET /orders/:id": "orders.get",
+	"GET /orders/:id/history": "orders.history",
 	"POST /orders/:id/cancel": "orders.cancel",
 	"GET /payments": "payments.list",
 	"GET /payments/:id": "payments.get",

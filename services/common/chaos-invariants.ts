@@ -3,7 +3,8 @@
  * operations console's chaos playground (services/api/ops/chaos-run.ts):
  * - every order settles (SHIPPED waits for a carrier, so it counts as settled);
  * - one charge per order, and the money nets to its total when it shipped, to zero otherwise;
- * - stock is conserved: on hand before = on hand after + units shipped, and nothing stays reserved.
+ * - stock is conserved: on hand before = on hand after + units shipped, and nothing stays reserved;
+ * and of issue 16: every order rebuilds from its event stream with no difference (orders.rebuild).
  * Each check answers its violations, one sentence each.
  */
 
@@ -69,5 +70,19 @@ export function stockViolations(before: ReadonlyMap<string, StockCount>, after: 
 			out.push(`${id}: on hand ${b.on_hand} before, ${a.on_hand} after, ${units} shipped (off by ${b.on_hand - a.on_hand - units})`);
 		if (a.reserved !== b.reserved) out.push(`${id}: ${a.reserved} reserved after the run, ${b.reserved} before`);
 	}
+	return out;
+}
+
+/** What orders.rebuild answers (services/orders/rebuild.ts). */
+export interface RebuildReport {
+	checked: number;
+	differences: ReadonlyArray<{ order_id: string; field: string; stored: unknown; rebuilt: unknown }>;
+	without_stream: number;
+}
+
+/** Every order rebuilds from its stream exactly: one sentence per differing field, and for orders with no stream. */
+export function rebuildViolations(report: RebuildReport): string[] {
+	const out = report.differences.map(d => `order ${d.order_id}: ${d.field} is ${JSON.stringify(d.stored)} but its stream rebuilds ${JSON.stringify(d.rebuilt)}`);
+	if (report.without_stream > 0) out.push(`${report.without_stream} of ${report.checked} orders have no event stream`);
 	return out;
 }

@@ -6,6 +6,7 @@ import { HOUSE_SHOP_ID } from "../shops/client";
 import { billOf, publicLines, shopIdsOf, type ShipmentRef } from "./shops";
 import { initialState, type FailureReason, type HistoryEntry, type OrderStatus } from "./state-machine";
 import type { SagaState, SagaStatus, StepError, StepStatus } from "../../mixins/saga/engine";
+import type { StreamEvent } from "./stream";
 
 export interface OrderItemDoc {
 	product_id: string;
@@ -66,6 +67,8 @@ export interface OrderDoc {
 	rev: number;
 	/** order.* events written with the change they report, until the events layer has them (EventsMixin stageEvent). */
 	pending_events?: unknown[];
+	/** The order's own event stream: every change, appended in the write that makes it (services/orders/stream.ts). Absent in orders stored before it, until their next write. */
+	stream?: StreamEvent[];
 	created_at: string;
 	updated_at: string;
 }

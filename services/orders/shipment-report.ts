@@ -18,5 +18,5 @@ export function applyShipmentReport(doc: OrderDoc, event: DomainEvent, target: O
 	if (next === doc && !moved) return doc;
 	// order.shipped names the shipment; the other events name a parcel.
 	const shipmentId = target === "SHIPPED" && typeof event.shipment_id === "string" ? event.shipment_id : null;
-	return { ...next, shipments, shipment_id: doc.shipment_id ?? shipmentId, updated_at: next.history.at(-1)?.at ?? doc.updated_at };
+	return { ...next, shipments, shipment_id: doc.shipment_id ?? shipmentId, updated_at: next === doc ? doc.updated_at : (next.history.at(-1)?.at ?? doc.updated_at) };
 }

@@ -8,6 +8,7 @@
  * - the sellers' ledgers add up: each balance is the sum of its entries, and the shops' amounts (net plus
  *   commission) equal what customers paid for delivered lines (test/tools/ledger-check.ts).
  */
+import { rebuildViolations, type RebuildReport } from "../../services/common/chaos-invariants";
 import { toCents } from "../../services/common/money";
 import { checkLedger, type LedgerEntry, type LedgerOrder, type ShopLedger } from "../tools/ledger-check";
 import { ChaosObserver } from "./observer";
@@ -152,6 +153,7 @@ export async function checkInvariants(shop: ChaosShop, before: StockSnapshot, lo
 	for (const r of load.checkouts) if (r.orderId && !placed.has(r.orderId)) violations.push(`checkout answered order ${r.orderId}, which is not stored`);
 
 	violations.push(...(await ledgerViolations(shop, orders as unknown as LedgerOrder[])));
+	violations.push(...rebuildViolations((await read(shop, "orders.rebuild")) as RebuildReport));
 	return violations;
 }
 

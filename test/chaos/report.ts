@@ -20,6 +20,8 @@ export interface ScenarioReport {
 	breakerOpenings: number;
 	deadLetters: number;
 	failedDeliveries: number;
+	/** Orders rebuilt from their event streams, and the fields that differed (orders.rebuild). */
+	rebuilt: { checked: number; differences: number };
 	violations: string[];
 }
 
@@ -69,6 +71,7 @@ export function renderScenario(r: ScenarioReport): string {
 		["breaker openings", r.breakerOpenings],
 		["event deliveries failed / dead letters", `${r.failedDeliveries} / ${r.deadLetters}`],
 		["quiescence after the load", `${(r.quiescenceMs / 1000).toFixed(1)} s`],
+		["orders rebuilt from their streams", `${r.rebuilt.checked}, ${r.rebuilt.differences} differences`],
 		["invariant violations", r.violations.length],
 	);
 	const head = `== Scenario ${r.scenario.id}: ${r.scenario.name} ==\n   expect: ${r.scenario.expect}`;

@@ -38,6 +38,7 @@ export async function runScenario(scenario: Scenario, opts: ChaosOptions): Promi
 		const quiescenceMs = await waitForQuiescence(shop, opts.quiescenceTimeoutMs);
 		const violations = await checkInvariants(shop, before, load);
 		const orders = await allOrders(shop);
+		const rebuild = (await shop.broker.call("orders.rebuild", {})) as { checked: number; differences: unknown[] };
 		let deadLetters = 0;
 		for (const svc of shop.broker.services)
 			if (svc.actions && typeof (svc.actions as Record<string, unknown>).eventStats === "function")
@@ -54,6 +55,7 @@ export async function runScenario(scenario: Scenario, opts: ChaosOptions): Promi
 			breakerOpenings: shop.observer.breakerOpenings,
 			deadLetters,
 			failedDeliveries: shop.observer.failedDeliveries,
+			rebuilt: { checked: rebuild.checked, differences: rebuild.differences.length },
 			violations,
 		};
 	} finally {

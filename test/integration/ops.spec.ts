@@ -145,6 +145,7 @@ describe("the operations console's routes", () => {
 				{ name: "one charge per order", status: "holds", violations: [] },
 				{ name: "money nets to zero for failed orders", status: "holds", violations: [] },
 				{ name: "stock conserved", status: "holds", violations: [] },
+				{ name: "orders rebuild from their streams", status: "holds", violations: [] },
 			]);
 			// Every checkout was a real order of the run's own customers, and the run can be read back.
 			const run = await http<{ status: string; outcomes: unknown[] }>(shop.url, "GET", `/api/v1/admin/chaos/runs/${started.body.id}`, { token: admin });

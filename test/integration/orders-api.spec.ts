@@ -55,7 +55,7 @@ describe("orders through the gateway", () => {
 
 	it("writes an order right when another writer overtook the version this node remembers", async () => {
 		const { order } = await place(ann.id);
-		type OrdersSvc = { orders(): Repository<OrderDoc>; updateOrder(id: string, change: (d: OrderDoc) => OrderDoc): Promise<OrderDoc | null> };
+		type OrdersSvc = { orders(): Repository<OrderDoc>; updateOrder(id: string, actor: string, change: (d: OrderDoc) => OrderDoc): Promise<OrderDoc | null> };
 		const svc = shop.broker.getLocalService("orders") as unknown as OrdersSvc;
 		const stored = (await svc.orders().findById(order.id)) as OrderDoc;
 		// This node remembers the orders whose saga it is running; this one's saga is over, so remember it by hand.
@@ -64,9 +64,9 @@ describe("orders through the gateway", () => {
 		// Another node (say) moves the order on: the version remembered here is now one revision behind.
 		expect(await svc.orders().updateWhere({ id: order.id, rev: stored.rev }, { $set: { rev: stored.rev + 1, updated_at: "2030-01-01T00:00:00.000Z" } })).toBe(1);
 		const seen: number[] = [];
-		const after = await svc.updateOrder(order.id, d => {
+		const after = await svc.updateOrder(order.id, "admin:test", d => {
 			seen.push(d.rev);
-			return { ...d, updated_at: "2030-01-02T00:00:00.000Z" };
+			return { ...d, refunded_at: "2030-01-02T00:00:00.000Z", updated_at: "2030-01-02T00:00:00.000Z" };
 		});
 		expect(seen).toEqual([stored.rev, stored.rev + 1]);
 		expect(after?.updated_at).toBe("2030-01-02T00:00:00.000Z");
@@ -75,7 +75,7 @@ describe("orders through the gateway", () => {
 		recent.remember((await svc.orders().findById(order.id)) as OrderDoc);
 		await svc.orders().updateWhere({ id: order.id }, { $set: { rev: stored.rev + 3 } });
 		const checked: number[] = [];
-		await svc.updateOrder(order.id, d => (checked.push(d.rev), d));
+		await svc.updateOrder(order.id, "admin:test", d => (checked.push(d.rev), d));
 		expect(checked).toEqual([stored.rev + 2, stored.rev + 3]);
 	});
 

@@ -69,6 +69,8 @@ interface Scenario {
 	inFlight: number;
 	recoveredIn: number;
 	secondOutput: string;
+	/** What orders.rebuild answers on the second node: every order folded from its event stream. */
+	rebuilt: { checked: number; differences: unknown[]; without_stream: number };
 }
 
 /**
@@ -105,7 +107,9 @@ async function crashScenario(broker: ServiceBroker, env: Record<string, string>,
 		if (Date.now() - started > 100_000) throw new Error(`orders did not settle: ${JSON.stringify(orders.map(o => o.status))}\n${second.output.join("")}`);
 		await sleep(250);
 	}
-	return { orders, inFlight, recoveredIn: Date.now() - started, secondOutput: second.output.join("") };
+	const recoveredIn = Date.now() - started;
+	const rebuilt = (await broker.call("orders.rebuild", {}, { nodeID: second.nodeId })) as Scenario["rebuilt"];
+	return { orders, inFlight, recoveredIn, secondOutput: second.output.join(""), rebuilt };
 }
 
 function setup(label: string) {
@@ -153,8 +157,10 @@ describe("orders crash recovery with stand-in payments, inventory and shipping",
 			respond_async: true,
 		}));
 		const callsBefore = fake.log.length;
-		const { orders, inFlight, recoveredIn, secondOutput } = await crashScenario(broker, childEnv, children, inputs);
+		const { orders, inFlight, recoveredIn, secondOutput, rebuilt } = await crashScenario(broker, childEnv, children, inputs);
 		expect(inFlight).toBeGreaterThan(0);
+		// Each order's stream was written with each change, through the kill: it rebuilds the order exactly.
+		expect(rebuilt).toMatchObject({ checked: 24, differences: [], without_stream: 0 });
 		expect(fake.log.length).toBeGreaterThan(callsBefore);
 		expect(secondOutput).toMatch(/Taking over saga/);
 
@@ -260,8 +266,10 @@ describe("orders crash recovery with the real payments, inventory and shipping",
 			idempotency_key: `crash-${ns}-${i}`,
 			respond_async: true,
 		}));
-		const { orders, inFlight, recoveredIn, secondOutput } = await crashScenario(broker, childEnv, children, inputs);
+		const { orders, inFlight, recoveredIn, secondOutput, rebuilt } = await crashScenario(broker, childEnv, children, inputs);
 		expect(inFlight).toBeGreaterThan(0);
+		// Each order's stream was written with each change, through the kill: it rebuilds the order exactly.
+		expect(rebuilt).toMatchObject({ checked: 24, differences: [], without_stream: 0 });
 		expect(secondOutput).toMatch(/Taking over saga/);
 
 		const shipped = orders.filter(o => o.status === "SHIPPED");

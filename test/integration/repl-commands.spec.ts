@@ -55,6 +55,9 @@ describe("REPL operator commands", () => {
 
 		expect(await run(`saga ${orderId}`)).toContain(orderId);
 		expect(await run("orders")).toContain(orderId);
+		expect(await run(`rebuild ${orderId}`)).toContain("1 order(s) checked: 0 difference(s)");
+		expect(await run("rebuild")).toMatch(/[1-9]\d* order\(s\) checked: 0 difference\(s\)/);
+		expect(await run("rebuild ord_nope")).toContain("404");
 		const trace = await run(`trace ${traceId}`);
 		expect(trace).toContain("checkout.start");
 		expect(trace).toMatch(/latency 20ms/);

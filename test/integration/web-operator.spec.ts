@@ -66,7 +66,7 @@ describe("the operator's journey in the console", () => {
 		const run = page.locator(".run");
 		await run.getByText("done", { exact: true }).waitFor({ timeout: 120_000 });
 		expect(await run.locator(".outcome").count()).toBe(24);
-		for (const name of ["orders settle", "one charge per order", "money nets to zero for failed orders", "stock conserved"])
+		for (const name of ["orders settle", "one charge per order", "money nets to zero for failed orders", "stock conserved", "orders rebuild from their streams"])
 			await run.locator(".inv-holds", { hasText: name }).waitFor();
 		expect(await run.locator(".inv-violated").count()).toBe(0);
 		// The charts follow the orders the run placed.

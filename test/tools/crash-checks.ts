@@ -1,12 +1,14 @@
 /**
  * The crash test's own invariants, beyond money and stock (invariants.ts): what each checkout was answered
  * against the orders that exist, a voucher's uses against the orders that keep it, each order's notifications against its history, and, read from the NeDB files
- * of a stopped shop, what the event machinery left behind (outbox rows, staged events, claims, dead letters).
+ * of a stopped shop, what the event machinery left behind (outbox rows, staged events, claims, dead letters); and
+ * that every order rebuilds from its event stream with no difference (POST /admin/orders/rebuild).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { request, type Customer } from "./http-client";
 import { paymentsOf, type OrderView } from "./invariants";
+import { rebuildViolations, type RebuildReport } from "../../services/common/chaos-invariants";
 import { expectedMilestones, MILESTONES, type Milestone } from "../../services/notifications/messages";
 
 /** One checkout click as the client saw it: its answer, or that the answer was lost (the shop died under it). */
@@ -188,4 +190,13 @@ export async function checkVoucher(base: string, adminToken: string, code: strin
 	if (res.body.uses !== keeping) out.push(`voucher ${code} shows ${res.body.uses} uses but ${keeping} placed orders carry it`);
 	if (res.body.uses > maxUses) out.push(`voucher ${code} was used ${res.body.uses} times, above its ${maxUses}`);
 	return out;
+}
+
+/** Rebuilds every order from its stream through the admin route: the report, and its violations (also fewer orders checked than placed). */
+export async function checkRebuild(base: string, adminToken: string, orders: number): Promise<{ report: RebuildReport | null; violations: string[] }> {
+	const res = await request<RebuildReport>(base, "POST", "/api/v1/admin/orders/rebuild", { token: adminToken, body: {}, timeoutMs: 120_000 });
+	if (res.status !== 200) return { report: null, violations: [`rebuild: POST /admin/orders/rebuild answered ${res.status}`] };
+	const violations = rebuildViolations(res.body);
+	if (res.body.checked < orders) violations.push(`rebuild checked ${res.body.checked} orders, fewer than the ${orders} placed`);
+	return { report: res.body, violations };
 }

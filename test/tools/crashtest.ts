@@ -14,7 +14,7 @@
  * Exits 1 on any violation. See docs/crashtest.md.
  */
 import { parseToolArgsWith } from "./args";
-import { checkClicks, checkNotifications, checkReservationFiles, checkVoucher, type Click } from "./crash-checks";
+import { checkClicks, checkNotifications, checkRebuild, checkReservationFiles, checkVoucher, type Click } from "./crash-checks";
 import { CRASH_SPEC, CRASH_SUMMARY, faultDueAt, parseCrashOptions } from "./crash-options";
 import { clusterTarget, embeddedTarget, eventFileCounts, type CrashTarget } from "./crash-targets";
 import { ensureStock, loginAdmin, registerCustomers, request, type Customer } from "./http-client";
@@ -194,6 +194,7 @@ async function main(): Promise<void> {
 	const after = await stockSnapshot(base(), admin, [...PRODUCTS, SCARCE]);
 	const withUsers = new Map([...settled].map(([id, o]) => [id, { ...o, user_id: orders.get(id)?.user_id ?? o.user_id }]));
 	const inOutage: Record<string, number> = {};
+	const rebuilt = await checkRebuild(base(), admin, orders.size);
 	const violations = [
 		...s.reasons,
 		...(await checkInvariants({ base: base(), adminToken: admin, orders: settled, acceptedIds: s.clicks.flatMap(c => [...c.answeredIds]), before, after })),
@@ -201,6 +202,7 @@ async function main(): Promise<void> {
 		...(await checkNotifications(base(), admin, customers, settled)),
 		...failureReasons(settled, s.tokens, s.outages, inOutage),
 		...(await checkVoucher(base(), admin, VOUCHER, VOUCHER_USES, settled)),
+		...rebuilt.violations,
 	];
 	// A graceful stop may leave events staged by handlers that were still running (they are sent at the next start):
 	// start once more on the same files, let the relay catch up while idle, stop, and read what is left.
@@ -215,6 +217,7 @@ async function main(): Promise<void> {
 			`crashtest: ${kills} SIGKILLs of ${target.victim}${opts.cluster ? ` and ${outages} NATS outages of ${opts["outage-seconds"]} s` : ""}, ${orders.size} orders from ${s.clicks.length} checkouts (${s.retry.length} keyed retried, ${s.clicks.filter(c => c.lost).length} unkeyed lost on the client); load ${loadSeconds} s, ${seconds} s in all`,
 			`orders: ${["SHIPPED", "DELIVERED", "FAILED", "CANCELLED"].map(st => `${by(st)} ${st}`).join(", ")}; failures: ${JSON.stringify(countBy([...settled.values()].map(o => o.failure_reason).filter(Boolean) as string[]))}; checkout answers >= 500: ${JSON.stringify(s.serverErrors)}${opts.cluster ? `; failed during a NATS outage: ${JSON.stringify(inOutage)}` : ""}`,
 			`left in the files: ${JSON.stringify(files.counts)}`,
+			`rebuild from the order streams: ${rebuilt.report ? `${rebuilt.report.checked} orders checked, ${rebuilt.report.differences.length} differences, ${rebuilt.report.without_stream} without a stream` : "not answered"}`,
 			violations.length === 0 ? "invariants: all hold (0 violations)" : `invariants: ${violations.length} violations:\n  ${violations.slice(0, 200).join("\n  ")}`,
 			"",
 		].join("\n"),

@@ -86,6 +86,10 @@ const EVENT_WORDS: Record<string, string> = {
 	refunded: "Refunded",
 	stock_released: "Items released",
 	shipment_cancelled: "Shipment cancelled",
+	shipment_preparing: "Parcel being packed",
+	shipment_shipped: "Parcel handed to the carrier",
+	shipment_delivered: "Parcel arrived",
+	legacy: "Order as recorded before its event stream",
 	voucher_released: "Voucher given back",
 	imported: "Imported",
 };

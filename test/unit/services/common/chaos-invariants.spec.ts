@@ -1,4 +1,4 @@
-import { moneyViolations, settlementViolations, shippedUnits, stockViolations } from "../../../../services/common/chaos-invariants";
+import { moneyViolations, rebuildViolations, settlementViolations, shippedUnits, stockViolations } from "../../../../services/common/chaos-invariants";
 import { SCENARIOS, scenarioById } from "../../../../services/common/chaos-scenarios";
 
 const order = (status: string, total = 10, items = [{ product_id: "p1", quantity: 2 }]) => ({ id: "o1", status, total, items });
@@ -38,5 +38,13 @@ describe("the chaos scenarios", () => {
 		expect(SCENARIOS.map(s => s.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 		expect(scenarioById(7)?.searchBehavior).toMatch(/^search:/);
 		expect(scenarioById(9)).toBeUndefined();
+	});
+});
+
+describe("rebuildViolations", () => {
+	it("holds with no difference and every order streamed; names each differing field and the orders without a stream", () => {
+		expect(rebuildViolations({ checked: 3, differences: [], without_stream: 0 })).toEqual([]);
+		const v = rebuildViolations({ checked: 3, differences: [{ order_id: "o1", field: "status", stored: "SHIPPED", rebuilt: "PAID" }], without_stream: 1 });
+		expect(v).toEqual(['order o1: status is "SHIPPED" but its stream rebuilds "PAID"', "1 of 3 orders have no event stream"]);
 	});
 });
