@@ -156,6 +156,16 @@ describe("order streams: changeEvents and evolve", () => {
 		expect(changeEvents(doc, { ...doc, rev: 3, pending_events: [], saga: { ...doc.saga, status: "RUNNING" } }, "orders", at(1))).toEqual([]);
 	});
 
+	it("in production keeps such a change with an 'amended' event that rebuilds it, rather than stopping the order", () => {
+		const doc = placed();
+		const { shop_ids: _gone, ...withoutShops } = doc;
+		const after = { ...withoutShops, items: [], total_cents: 0 } as OrderDoc;
+		const events = changeEvents(doc, after, "system:orders", at(1), { strict: false });
+		expect(events).toEqual([{ seq: 2, type: "amended", at: at(1), actor: "system:orders", data: { fields: { items: [], total_cents: 0 }, removed: ["shop_ids"] } }]);
+		const stored = { ...after, stream: [...(doc.stream ?? []), ...events] };
+		expectRebuilds(stored);
+	});
+
 	it("rebuild reports a field edited behind the stream's back, and a gap in the numbering", () => {
 		const doc = placed();
 		expect(streamDifferences({ ...doc, total_cents: 1 })).toEqual([{ order_id: "ord_1", field: "total_cents", stored: 1, rebuilt: 1000 }]);
