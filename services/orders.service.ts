@@ -19,23 +19,17 @@ import { pageWindow, toPage, type Page } from "./common/paging";
 import { OrderNotCancellableError, OrderNotRefundableError } from "./orders/errors";
 import { assertShopManager } from "./shops/client";
 import { assertChargeable } from "./payments/client";
-import { billProblem, newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaLog, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
+import { billProblem, newOrderDoc, newOrderIds, orderIdOf, sagaDataFor, toPublicOrder, toSagaSummary, type OrderDoc, type OrderResult, type OrderSagaData, type PublicOrder } from "./orders/model";
 import { applySagaProgress, sagaOutcome } from "./orders/progress";
-import { createParams, findParams, idParams, listParams, shopOrdersParams, type CreateParams, type FindParams, type IdParams, type ListParams, type ShopOrdersParams } from "./orders/params";
+import { createParams, idParams, listParams, shopOrdersParams, type CreateParams, type IdParams, type ListParams, type ShopOrdersParams } from "./orders/params";
 import { orderSaga } from "./orders/steps";
-import { FAILURE_REASONS, IllegalTransitionError, isCancellable, isTerminal, ORDER_STATUSES, type OrderStatus } from "./orders/state-machine";
+import { IllegalTransitionError, isCancellable, isTerminal, type OrderStatus } from "./orders/state-machine";
 import type { SagaState } from "../mixins/saga/engine";
 import { recentOrdersOf, sagaOver } from "./orders/recent";
 import { mergeShipments, shipmentRefsOf, toShopOrderView, type ShopOrderView } from "./orders/shops";
 import { applyShipmentReport } from "./orders/shipment-report";
-import { actorOf, changeEvents, createdEvent, SAGA_ACTOR, SHIPPING_ACTOR, type StreamEvent } from "./orders/stream";
-import { rebuildOrders, type RebuildReport } from "./orders/rebuild";
-
-interface Stats {
-	total: number;
-	by_status: Record<string, number>;
-	by_failure_reason: Record<string, number>;
-}
+import { actorOf, changeEvents, createdEvent, SAGA_ACTOR, SHIPPING_ACTOR } from "./orders/stream";
+import { operatorActions } from "./orders/operator-actions";
 
 interface OrdersMethods extends DbMethods, EventsMethods, SagaMethods<OrderSagaData> {
 	orders(): Repository<OrderDoc>;
@@ -240,62 +234,7 @@ const OrdersService = defineService<object, OrdersMethods>({
 			},
 		},
 
-		/** The order's event stream `[{seq, type, at, actor, data}]` in order: the caller's own order, or any for an admin. */
-		history: {
-			auth: "required",
-			params: idParams,
-			async handler(this: OrdersThis, ctx: Ctx<IdParams>): Promise<StreamEvent[]> {
-				return (await this.ownOrder(ctx, ctx.params.id)).stream ?? [];
-			},
-		},
-
-		/** Rebuilds one order (or every order) from its stream and reports each field that differs from the stored order (admin). */
-		rebuild: {
-			roles: ["admin"],
-			params: { id: { type: "string", min: 1, max: 100, optional: true } },
-			async handler(this: OrdersThis, ctx: Ctx<{ id?: string }>): Promise<RebuildReport> {
-				return rebuildOrders(this.orders(), ctx.params.id);
-			},
-		},
-
-		/** The saga log of an order (by saga or order id), for operators. */
-		sagaLog: {
-			roles: ["admin"],
-			params: idParams,
-			async handler(this: OrdersThis, ctx: Ctx<IdParams>): Promise<Record<string, unknown>> {
-				const doc = await this.orders().findById(orderIdOf(ctx.params.id));
-				if (!doc) throw new NotFoundError("saga", ctx.params.id);
-				return { ...toSagaLog(doc), lease_owner: await this.sagaOwner(doc.saga.id) };
-			},
-		},
-
-		/** Orders by status, for the REPL and the chaos invariants. */
-		find: {
-			visibility: "public",
-			params: findParams,
-			async handler(this: OrdersThis, ctx: Ctx<FindParams>): Promise<{ rows: PublicOrder[] }> {
-				const query: Record<string, unknown> = {};
-				if (ctx.params.status) query.status = ctx.params.status;
-				if (ctx.params.user_id) query.user_id = ctx.params.user_id;
-				const rows = await this.orders().find(query, { sort: ["created_at"], limit: ctx.params.limit ?? 1000 });
-				return { rows: rows.map(toPublicOrder) };
-			},
-		},
-
-		/** Order counts by status and by failure reason. */
-		stats: {
-			visibility: "public",
-			async handler(this: OrdersThis): Promise<Stats> {
-				const repo = this.orders();
-				const byStatus = await Promise.all(ORDER_STATUSES.map(async s => [s, await repo.count({ status: s })] as const));
-				const byReason = await Promise.all(FAILURE_REASONS.map(async r => [r, await repo.count({ status: "FAILED", failure_reason: r })] as const));
-				return {
-					total: byStatus.reduce((a, [, n]) => a + n, 0),
-					by_status: Object.fromEntries(byStatus),
-					by_failure_reason: Object.fromEntries(byReason),
-				};
-			},
-		},
+		...operatorActions,
 	},
 
 	methods: {
