@@ -1,5 +1,5 @@
 /**
- * Each order's event stream through the gateway, every service in one broker (issue 16, DESIGN.md section 10):
+ * Each order's event stream through the gateway, every service in one broker (issue 16, docs/history.md):
  * GET /orders/:id/history lists every change of an order with seq 1..n (owner and admins; another user's order is
  * 404), and POST /admin/orders/rebuild folds the stream back into the order and finds no difference, for a happy
  * order, a declined one, a compensated one, a cancelled one, a two-shop order delivered by both sellers and
