@@ -2,19 +2,20 @@
  * The `vouchers` service: vouchers (percent, fixed, free shipping; validity window, minimum subtotal, total and
  * per-customer limits, scope) and their redemptions. Admins manage them; the cart asks `quote` whether a code applies
  * and what it covers; the checkout saga `redeem`s a voucher before payment and `release`s it when the order fails.
- * Redeeming is one conditional atomic update of the voucher's document, idempotent per order id, so a voucher with
- * N uses is never used N + 1 times, whatever the concurrency, crashes or retries (services/vouchers/model.ts).
+ * Each order's use is a row of its own in `redemptions`, counted on the voucher by one conditional update, so a
+ * voucher with N uses is never used N + 1 times, whatever the concurrency, crashes or retries (services/vouchers/model.ts).
  */
 import type { Context } from "moleculer";
 import { configOf } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
-import { EVENTS, type VoucherUsePayload } from "./common/events";
-import { DependencyUnavailableError, NotFoundError } from "./common/errors";
+import type { VoucherUsePayload } from "./common/events";
+import { NotFoundError } from "./common/errors";
 import { created, type ShopMeta } from "./common/meta";
 import { pageWindow, toPage, type Page } from "./common/paging";
 import { defineService, type ServiceThis } from "./common/schema";
-import { applicability, customerKey, usability, normalizeCode, redeemCondition, toBillVoucher, toPublicVoucher, type PublicVoucher, type VoucherDoc } from "./vouchers/model";
+import { applicability, customerKey, emptyCounters, normalizeCode, toBillVoucher, toPublicVoucher, type PublicVoucher, type RedemptionDoc, type VoucherDoc } from "./vouchers/model";
+import { holders, migrateLegacy, redeem, release, type RedemptionStore } from "./vouchers/redemptions";
 import { VoucherExistsError, VoucherNotApplicableError, VoucherUnavailableError } from "./vouchers/errors";
 import {
 	codeParams,
@@ -38,9 +39,10 @@ import { DEMO_VOUCHERS } from "./vouchers/demo";
 
 interface VouchersMethods extends DbMethods, EventsMethods {
 	vouchers(): Repository<VoucherDoc>;
+	redemptionStore(ctx: Context | null): RedemptionStore;
 	existing(code: string): Promise<VoucherDoc>;
 	seedDemoVouchers(): Promise<number>;
-	relay(code: string, event: StagedEvent): Promise<void>;
+	relay(collection: string, id: string, event: StagedEvent): Promise<void>;
 }
 type VouchersThis = ServiceThis<object, VouchersMethods>;
 type Ctx<P> = Context<P, ShopMeta>;
@@ -48,12 +50,13 @@ type Ctx<P> = Context<P, ShopMeta>;
 /** The mark, in the `seeds` collection, that the demo vouchers were stored once (an admin may then delete them for good). */
 const DEMO_SEED_ID = "demo-vouchers";
 
-/** Attempts of one redeem or release whose conditional update missed because the voucher changed meanwhile. */
-const MAX_ATTEMPTS = 20;
-
 const VouchersService = defineService<object, VouchersMethods>({
 	name: "vouchers",
-	mixins: [DbMixin({ vouchers: { indexes: [{ fields: ["active"] }] }, seeds: {} }), EventsMixin({ stagedIn: ["vouchers"] })],
+	mixins: [
+		DbMixin({ vouchers: { indexes: [{ fields: ["active"] }] }, redemptions: { indexes: [{ fields: ["code"] }] }, seeds: {} }),
+		// Events are staged in redemption rows; `vouchers` for those that documents written before the rows still hold.
+		EventsMixin({ stagedIn: ["redemptions", "vouchers"] }),
+	],
 
 	actions: {
 		/** Creates a voucher (admin); 409 when the code exists in any case. */
@@ -64,7 +67,7 @@ const VouchersService = defineService<object, VouchersMethods>({
 			async handler(this: VouchersThis, ctx: Ctx<CreateParams>): Promise<PublicVoucher> {
 				const code = normalizeCode(ctx.params.code);
 				const now = new Date().toISOString();
-				const doc: VoucherDoc = { id: code, ...toDocFields(ctx.params, null), uses: 0, redeemed: {}, released: {}, per_customer: {}, created_at: now, updated_at: now };
+				const doc: VoucherDoc = { id: code, ...toDocFields(ctx.params, null), ...emptyCounters(), created_at: now, updated_at: now };
 				try {
 					await this.vouchers().insert(doc);
 				} catch (err) {
@@ -146,30 +149,7 @@ const VouchersService = defineService<object, VouchersMethods>({
 			params: redeemParams,
 			async handler(this: VouchersThis, ctx: Ctx<RedeemParams>): Promise<RedeemAnswer> {
 				const { order_id, user_id, discount_cents } = ctx.params;
-				const code = normalizeCode(ctx.params.code);
-				const userKey = customerKey(user_id);
-				for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-					const doc = await this.vouchers().findById(code);
-					if (!doc) throw new VoucherUnavailableError(code, "VOUCHER_NOT_FOUND", `voucher '${code}' no longer exists`);
-					if (doc.redeemed[order_id]) return { code, order_id, status: "REDEEMED", uses: doc.uses };
-					if (doc.released[order_id]) throw new VoucherUnavailableError(code, "VOUCHER_RELEASED", `voucher '${code}' was released for order '${order_id}'`);
-					// The scope and minimum were checked when the order was priced; here only what can change in between.
-					const verdict = usability(doc, userKey, new Date());
-					if (!verdict.ok) throw new VoucherUnavailableError(code, verdict.reason, `${verdict.message}: the order was not placed and nothing was charged`);
-					const at = new Date().toISOString();
-					// voucher.redeemed is stored in the same write as the use it reports: published once it is counted.
-					const event = this.stageEvent<VoucherUsePayload>(ctx, EVENTS.VOUCHER_REDEEMED, { code, order_id, voucher_type: doc.type, discount_cents, uses: doc.uses + 1 }) as unknown as StagedEvent;
-					const n = await this.vouchers().updateWhere(redeemCondition(doc, order_id, userKey), {
-						$inc: { uses: 1, [`per_customer.${userKey}`]: 1 },
-						$set: { [`redeemed.${order_id}`]: { user_key: userKey, discount_cents, at } },
-						$push: { pending_events: event },
-					});
-					if (n === 1) {
-						await this.relay(code, event);
-						return { code, order_id, status: "REDEEMED", uses: doc.uses + 1 };
-					}
-				}
-				throw new DependencyUnavailableError("vouchers", `voucher '${code}' is changing too fast to redeem; retry`);
+				return redeem(this.redemptionStore(ctx), normalizeCode(ctx.params.code), order_id, customerKey(user_id), discount_cents);
 			},
 		},
 
@@ -178,40 +158,7 @@ const VouchersService = defineService<object, VouchersMethods>({
 			visibility: "public",
 			params: releaseParams,
 			async handler(this: VouchersThis, ctx: Ctx<ReleaseParams>): Promise<ReleaseAnswer> {
-				const { order_id } = ctx.params;
-				const code = normalizeCode(ctx.params.code);
-				for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-					const doc = await this.vouchers().findById(code);
-					if (!doc) return { code, order_id, status: "NONE" };
-					const at = new Date().toISOString();
-					const held = doc.redeemed[order_id];
-					if (held) {
-						const payload: VoucherUsePayload = { code, order_id, voucher_type: doc.type, discount_cents: held.discount_cents, uses: doc.uses - 1 };
-						const event = this.stageEvent<VoucherUsePayload>(ctx, EVENTS.VOUCHER_RELEASED, payload) as unknown as StagedEvent;
-						const n = await this.vouchers().updateWhere(
-							{ id: code, [`redeemed.${order_id}`]: { $exists: true } },
-							{
-								$unset: { [`redeemed.${order_id}`]: true },
-								$inc: { uses: -1, [`per_customer.${held.user_key}`]: -1 },
-								$set: { [`released.${order_id}`]: at },
-								$push: { pending_events: event },
-							},
-						);
-						if (n === 1) {
-							await this.relay(code, event);
-							return { code, order_id, status: "RELEASED" };
-						}
-						continue;
-					}
-					if (doc.released[order_id]) return { code, order_id, status: "RELEASED" };
-					// Nothing held (the redeem failed, or has not arrived yet): the tombstone stops a late redeem.
-					const n = await this.vouchers().updateWhere(
-						{ id: code, [`redeemed.${order_id}`]: { $exists: false }, [`released.${order_id}`]: { $exists: false } },
-						{ $set: { [`released.${order_id}`]: at } },
-					);
-					if (n === 1) return { code, order_id, status: "NONE" };
-				}
-				throw new DependencyUnavailableError("vouchers", `voucher '${code}' is changing too fast to release; retry`);
+				return release(this.redemptionStore(ctx), normalizeCode(ctx.params.code), ctx.params.order_id);
 			},
 		},
 
@@ -221,8 +168,9 @@ const VouchersService = defineService<object, VouchersMethods>({
 			params: { code: { ...codeParams.code, optional: true } },
 			async handler(this: VouchersThis, ctx: Ctx<{ code?: string }>): Promise<{ rows: Array<{ code: string; uses: number; order_ids: string[] }> }> {
 				const query = ctx.params.code ? { id: normalizeCode(ctx.params.code) } : {};
-				const rows = await this.vouchers().find(query, { limit: 1000 });
-				return { rows: rows.map(d => ({ code: d.id, uses: d.uses, order_ids: Object.keys(d.redeemed) })) };
+				const docs = await this.vouchers().find(query, { limit: 1000 });
+				const store = this.redemptionStore(ctx);
+				return { rows: await Promise.all(docs.map(async d => ({ code: d.id, uses: d.uses, order_ids: await holders(store, d) }))) };
 			},
 		},
 	},
@@ -240,9 +188,20 @@ const VouchersService = defineService<object, VouchersMethods>({
 			return doc;
 		},
 
-		/** Publishes an event stored with the voucher's change; if this fails, the relay's sweep publishes it later. */
-		async relay(this: VouchersThis, code: string, event: StagedEvent): Promise<void> {
-			await this.publishStaged("vouchers", code, [event]).catch(err => this.logger.warn(`Event of voucher ${code} left for the relay: ${String(err)}`));
+		/** What redeem and release (vouchers/redemptions.ts) use of the service. */
+		redemptionStore(this: VouchersThis, ctx: Context | null): RedemptionStore {
+			return {
+				vouchers: this.vouchers(),
+				rows: this.collection<RedemptionDoc>("redemptions"),
+				stage: (event, payload) => this.stageEvent<VoucherUsePayload>(ctx, event, payload) as unknown as StagedEvent,
+				relay: (id, event) => this.relay("redemptions", id, event),
+				warn: message => this.logger.warn(message),
+			};
+		},
+
+		/** Publishes an event stored with the change it reports; if this fails, the relay's sweep publishes it later. */
+		async relay(this: VouchersThis, collection: string, id: string, event: StagedEvent): Promise<void> {
+			await this.publishStaged(collection, id, [event]).catch(err => this.logger.warn(`Event of ${collection} ${id} left for the relay: ${String(err)}`));
 		},
 
 		/**
@@ -258,7 +217,7 @@ const VouchersService = defineService<object, VouchersMethods>({
 			for (const p of DEMO_VOUCHERS) {
 				const code = normalizeCode(p.code);
 				if (await this.vouchers().findById(code)) continue;
-				const doc: VoucherDoc = { id: code, ...toDocFields(p, null), uses: 0, redeemed: {}, released: {}, per_customer: {}, created_at: now, updated_at: now };
+				const doc: VoucherDoc = { id: code, ...toDocFields(p, null), ...emptyCounters(), created_at: now, updated_at: now };
 				try {
 					await this.vouchers().insert(doc);
 					n++;
@@ -276,6 +235,8 @@ const VouchersService = defineService<object, VouchersMethods>({
 	},
 
 	async started(this: VouchersThis) {
+		const moved = await migrateLegacy(this.redemptionStore(null));
+		if (moved > 0) this.logger.info(`Redemptions of ${moved} voucher(s) moved into rows of their own`);
 		if (!configOf(this).seedDemoData) return;
 		const n = await this.seedDemoVouchers();
 		if (n > 0) this.logger.info(`Demo vouchers stored: ${n} (${DEMO_VOUCHERS.map(v => v.code).join(", ")})`);

@@ -1,11 +1,26 @@
 /**
  * Vouchers as stored and as shown, and the rules of when one applies. Pure code.
  *
- * A voucher document keeps its live redemptions beside its counters, so that redeeming is ONE conditional update
- * of one document (the condition: active, under max_uses, under the customer's limit, not redeemed nor released
- * for this order; the update: uses + 1, the customer's count + 1, the order's entry): N uses are never exceeded,
- * and a repeated redeem of the same order finds its entry instead of counting twice. A release removes the entry
- * (uses − 1) and leaves a tombstone for the order, so a redeem that arrives after its compensation uses nothing.
+ * A voucher document holds its counters and a bounded working set; each order's use of it is a row of its own in
+ * `redemptions` (id `<code>:<order_id>`), so the voucher's document does not grow with its uses and every read and
+ * write of it stays cheap. The guarantees (services/vouchers/redemptions.ts does the steps):
+ *
+ * - **N uses are never exceeded.** A use is counted by ONE conditional update of the voucher: under `max_uses`, under
+ *   the customer's limit, limits unchanged since they were read.
+ * - **An order is counted at most once.** The count also sets `ops.<order_id>` = `counted` and requires it absent,
+ *   and requires the voucher's `gen` to be the one read. `ops` entries leave the document only in a purge, which
+ *   removes those whose row has reached REDEEMED or RELEASED and bumps `gen`. A redeem reads the voucher, THEN re-reads
+ *   its row: if the order's entry was purged before that read, the row was final before it and the redeem stops; if
+ *   it is purged after, `gen` moved and the count misses.
+ * - **A release gives back exactly what was counted, once.** The row goes to RELEASING first (noting whether it was
+ *   REDEEMED or only CLAIMED); then the entry becomes `released` in the update that gives the use back, or, when
+ *   nothing was counted, in a write that only fences the order so that a redeem still on its way misses. The row
+ *   goes to RELEASED last. A release that arrives before any redeem stores a RELEASED row: a late redeem uses nothing.
+ * - **Events follow the rows.** voucher.redeemed is stored in the row's REDEEMED write and voucher.released in its
+ *   RELEASED write (only for a use that had been reported redeemed), so each is published once the change is stored.
+ *
+ * A per-customer limit counts in `per_customer`, kept only while the voucher has such a limit (so that a voucher
+ * used by a million customers does not hold a million counters): it counts the uses made while it is set.
  */
 import { createHash } from "node:crypto";
 import type { BillVoucher, VoucherType } from "../common/bill";
@@ -16,10 +31,30 @@ export const VOUCHER_TYPES = ["percent", "fixed", "free_shipping"] as const;
 /** Why a voucher does not apply to a cart (the 422's type). */
 export type NotApplicableReason = "VOUCHER_EXPIRED" | "VOUCHER_NOT_STARTED" | "VOUCHER_MIN_SUBTOTAL" | "VOUCHER_USED_UP" | "VOUCHER_NOT_APPLICABLE";
 
-export interface Redemption {
+/** An order's entry in its voucher's working set: counted (with the customer key when per_customer was counted too) or released. */
+export type OpEntry = "counted" | `counted:${string}` | "released";
+
+export type RedemptionStatus = "CLAIMED" | "REDEEMED" | "RELEASING" | "RELEASED";
+
+/** One order's use of one voucher (collection `redemptions`, id `<code>:<order_id>`). */
+export interface RedemptionDoc {
+	id: string;
+	code: string;
+	order_id: string;
+	/** Empty on a row a release stored before any redeem. */
 	user_key: string;
 	discount_cents: number;
-	at: string;
+	status: RedemptionStatus;
+	/** On RELEASING and RELEASED rows: what the row was when its release began (NONE: there was no row). */
+	was?: "CLAIMED" | "REDEEMED" | "NONE";
+	/** On REDEEMED rows: whether the customer's count (per_customer) was raised with the use. */
+	customer_counted?: boolean;
+	/** The voucher's uses just after this one was counted. */
+	uses?: number;
+	created_at: string;
+	updated_at: string;
+	/** voucher.* events written with the change they report, until the events layer has them. */
+	pending_events?: unknown[];
 }
 
 export interface VoucherDoc {
@@ -39,20 +74,21 @@ export interface VoucherDoc {
 	shop_id: string | null;
 	active: boolean;
 	uses: number;
-	/** Live redemptions by order id. */
-	redeemed: Record<string, Redemption>;
-	/** Orders whose redemption was released (or refused for good): a late redeem of theirs uses nothing. */
-	released: Record<string, string>;
-	/** Live redemptions per customer key. */
+	/** Orders whose redemption is being counted or released, by order id; purged once their rows are final. */
+	ops: Record<string, OpEntry>;
+	/** Bumped by every purge of `ops`: a count that read an older one misses and reads again. */
+	gen: number;
+	/** Live uses per customer key, kept while the voucher has a per-customer limit. */
 	per_customer: Record<string, number>;
 	created_at: string;
 	updated_at: string;
-	/** voucher.* events written with the redemption or release they report, until the events layer has them. */
-	pending_events?: unknown[];
+	/** Documents written before redemptions had rows of their own: moved out at start (redemptions.ts). */
+	redeemed?: Record<string, { user_key: string; discount_cents: number; at: string }>;
+	released?: Record<string, string>;
 }
 
 /** The voucher as the admin API shows it (money in decimal units). */
-export type PublicVoucher = Omit<VoucherDoc, "id" | "min_subtotal_cents" | "redeemed" | "released" | "per_customer" | "pending_events"> & {
+export type PublicVoucher = Omit<VoucherDoc, "id" | "min_subtotal_cents" | "ops" | "gen" | "per_customer" | "redeemed" | "released"> & {
 	code: string;
 	min_subtotal: number | null;
 };
@@ -145,12 +181,30 @@ export function applicability(doc: VoucherDoc, lines: QuoteLine[], currency: str
 	return { ok: true, eligible };
 }
 
-/** The condition of the one atomic redeem: the voucher may still be used, by this customer, for this order. */
-export function redeemCondition(doc: Pick<VoucherDoc, "id" | "max_uses" | "max_uses_per_customer">, orderId: string, userKey: string): Record<string, unknown> {
-	const and: Array<Record<string, unknown>> = [{ [`redeemed.${orderId}`]: { $exists: false } }, { [`released.${orderId}`]: { $exists: false } }];
+/** The id of an order's row in `redemptions`. */
+export function redemptionId(code: string, orderId: string): string {
+	return `${code}:${orderId}`;
+}
+
+/** A fresh voucher's counters and working set. */
+export function emptyCounters(): Pick<VoucherDoc, "uses" | "ops" | "gen" | "per_customer"> {
+	return { uses: 0, ops: {}, gen: 0, per_customer: {} };
+}
+
+/**
+ * The condition of the one atomic count of an order's use: the voucher as read (same purge generation, same limits),
+ * still active, under its limits, and the order not counted nor fenced.
+ */
+export function countCondition(doc: Pick<VoucherDoc, "id" | "gen" | "max_uses" | "max_uses_per_customer">, orderId: string, userKey: string): Record<string, unknown> {
+	const and: Array<Record<string, unknown>> = [{ [`ops.${orderId}`]: { $exists: false } }];
 	if (doc.max_uses !== null) and.push({ uses: { $lt: doc.max_uses } });
 	if (doc.max_uses_per_customer !== null)
 		and.push({ $or: [{ [`per_customer.${userKey}`]: { $exists: false } }, { [`per_customer.${userKey}`]: { $lt: doc.max_uses_per_customer } }] });
 	// The limits read are part of the condition: an admin's change in between makes the update miss, and it is tried again.
-	return { id: doc.id, active: true, max_uses: doc.max_uses, max_uses_per_customer: doc.max_uses_per_customer, $and: and };
+	return { id: doc.id, gen: doc.gen, active: true, max_uses: doc.max_uses, max_uses_per_customer: doc.max_uses_per_customer, $and: and };
+}
+
+/** The customer key an `ops` entry counted in per_customer, if any. */
+export function countedCustomer(entry: OpEntry | undefined): string | null {
+	return entry !== undefined && entry.startsWith("counted:") ? entry.slice("counted:".length) : null;
 }

@@ -18,6 +18,19 @@ export interface BenchOptions {
 /** Units per product put in stock before the run, so that no checkout fails for lack of stock. */
 const STOCK_PER_PRODUCT = 1_000_000;
 
+/** Logs in as admin, retrying for up to 30 s while the gateway answers 503 (a service of the cluster not discovered yet). */
+export async function loginWhenAvailable(url: string, timeoutMs = 30_000): Promise<string> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		try {
+			return await loginAdmin(url);
+		} catch (err) {
+			if (!String(err).includes("answered 503") || Date.now() > deadline) throw err;
+		}
+		await new Promise(r => setTimeout(r, 250));
+	}
+}
+
 export interface PreparedShop {
 	productIds: string[];
 	customers: Customer[];
@@ -29,7 +42,9 @@ export async function prepareShop(urls: string[], customers: number): Promise<Pr
 		await waitForHttp(url, "/api/v1/products");
 		await waitForHttp(url, "/api/v1/search?q=laptop");
 	}
-	const admin = await loginAdmin(urls[0]);
+	// A gateway may answer before it has discovered the users node (503): log in through each until it can.
+	const logins = await Promise.all(urls.map(url => loginWhenAvailable(url)));
+	const admin = logins[0];
 	const products = await listProducts(urls[0]);
 	if (products.length === 0) throw new Error("the catalog is empty: the benchmark needs the demo catalog (SEED_DEMO_DATA)");
 	// 40 products: a customer's cart holds at most 100 units of one product and 50 products, and the cart/add
