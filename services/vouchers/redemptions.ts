@@ -147,6 +147,7 @@ async function finishRelease(store: RedemptionStore, row: RedemptionDoc): Promis
 	const doc = await store.vouchers.findById(row.code);
 	const fresh = await store.rows.findById(row.id);
 	if (!fresh || fresh.status !== "RELEASING") return fresh?.status === "RELEASED";
+	let usesAfter = doc?.uses ?? 0;
 	if (doc) {
 		const entry = doc.ops[row.order_id];
 		if (entry !== "released") {
@@ -157,12 +158,13 @@ async function finishRelease(store: RedemptionStore, row: RedemptionDoc): Promis
 			const update: Record<string, unknown> = { $set: { [`ops.${row.order_id}`]: "released" } };
 			if (counted) update.$inc = customer !== null ? { uses: -1, [`per_customer.${customer}`]: -1 } : { uses: -1 };
 			if ((await store.vouchers.updateWhere(condition, update)) !== 1) return false;
+			if (counted) usesAfter = Math.max(0, doc.uses - 1);
 		}
 	}
 	// voucher.released only for a use that was reported redeemed.
 	const event =
 		fresh.was === "REDEEMED" && doc
-			? store.stage(EVENTS.VOUCHER_RELEASED, { code: fresh.code, order_id: fresh.order_id, voucher_type: doc.type, discount_cents: fresh.discount_cents, uses: doc.uses - 1 })
+			? store.stage(EVENTS.VOUCHER_RELEASED, { code: fresh.code, order_id: fresh.order_id, voucher_type: doc.type, discount_cents: fresh.discount_cents, uses: usesAfter })
 			: undefined;
 	if (await moveRow(store, fresh, { status: "RELEASED" }, event)) return true;
 	return (await store.rows.findById(row.id))?.status === "RELEASED";

@@ -7,7 +7,7 @@
  */
 import { startShop, type Shop } from "../helpers/shop";
 import type { Repository } from "../../mixins/db.mixin";
-import { countCondition, customerKey, redemptionId, type VoucherDoc } from "../../services/vouchers/model";
+import { countCondition, customerKey, redemptionId, type RedemptionDoc, type VoucherDoc } from "../../services/vouchers/model";
 import { PURGE_AT, migrateLegacy, purge, redeem, release, type RedemptionStore } from "../../services/vouchers/redemptions";
 
 const ADMIN = { meta: { user: { id: "u_admin", email: "admin@example.com", name: "Admin", role: "admin" } } };
@@ -115,6 +115,27 @@ describe("voucher redemptions as rows of their own", () => {
 		expect((await doc(c)).ops.ord_fence_2).toBeUndefined();
 		held2.open();
 		await expect(late2).rejects.toMatchObject({ code: 409, data: { reason: "VOUCHER_RELEASED" } });
+		expect((await doc(c)).uses).toBe(0);
+	});
+
+	it("gives a use back once when a purge that read the order as redeemed writes after its release gave the use back", async () => {
+		const c = await create({ code: "STALE" });
+		await redeem(store, c, "ord_stale", customerKey("u-stale"), 100);
+		const held = heldStore(store);
+		const stalePurge = purge(held.store, c);
+		await held.reached;
+		// The release gives the use back, then its node dies before the row is marked RELEASED.
+		const rows = Object.create(store.rows) as Repository<RedemptionDoc>;
+		rows.updateWhere = async (query, update) => {
+			if ((update as { $set?: { status?: string } }).$set?.status === "RELEASED") throw new Error("node died");
+			return store.rows.updateWhere(query, update);
+		};
+		await expect(release({ ...store, rows }, c, "ord_stale")).rejects.toThrow("node died");
+		expect((await doc(c)).uses).toBe(0);
+		held.open();
+		// The purge read the order as redeemed and counted; it must not remove what is now the release's entry.
+		await stalePurge;
+		expect(await release(store, c, "ord_stale")).toMatchObject({ status: "RELEASED" });
 		expect((await doc(c)).uses).toBe(0);
 	});
 
