@@ -16,7 +16,7 @@ import { pageWindow, toPage, type Page } from "./common/paging";
 import { defineService, type ServiceThis } from "./common/schema";
 import { applicability, customerKey, emptyCounters, normalizeCode, toBillVoucher, toPublicVoucher, type PublicVoucher, type RedemptionDoc, type VoucherDoc } from "./vouchers/model";
 import { holders, migrateLegacy, redeem, release, type RedemptionStore } from "./vouchers/redemptions";
-import { VoucherExistsError, VoucherNotApplicableError, VoucherUnavailableError } from "./vouchers/errors";
+import { VoucherExistsError, VoucherNotApplicableError } from "./vouchers/errors";
 import {
 	codeParams,
 	createParams,
