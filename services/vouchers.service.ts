@@ -10,12 +10,12 @@ import { configOf } from "../config/env";
 import { DbMixin, DuplicateKeyError, type DbMethods, type Repository } from "../mixins/db.mixin";
 import { EventsMixin, type EventsMethods, type StagedEvent } from "../mixins/events.mixin";
 import type { VoucherUsePayload } from "./common/events";
-import { NotFoundError } from "./common/errors";
+import { ConflictError, NotFoundError } from "./common/errors";
 import { created, type ShopMeta } from "./common/meta";
 import { pageWindow, toPage, type Page } from "./common/paging";
 import { defineService, type ServiceThis } from "./common/schema";
 import { applicability, customerKey, emptyCounters, normalizeCode, toBillVoucher, toPublicVoucher, type PublicVoucher, type RedemptionDoc, type VoucherDoc } from "./vouchers/model";
-import { holders, migrateLegacy, redeem, release, type RedemptionStore } from "./vouchers/redemptions";
+import { customerCounts, holders, markCustomerCounted, migrateLegacy, redeem, release, type RedemptionStore } from "./vouchers/redemptions";
 import { VoucherExistsError, VoucherNotApplicableError } from "./vouchers/errors";
 import {
 	codeParams,
@@ -109,8 +109,19 @@ const VouchersService = defineService<object, VouchersMethods>({
 			async handler(this: VouchersThis, ctx: Ctx<UpdateParams>): Promise<PublicVoucher> {
 				const before = await this.existing(ctx.params.code);
 				const fields = toDocFields(ctx.params, before);
+				const set: Record<string, unknown> = { ...fields, updated_at: new Date().toISOString() };
+				if (before.max_uses_per_customer === null && fields.max_uses_per_customer !== null) {
+					// A per-customer limit set now counts the uses made before it too (the voucher kept no counters until now).
+					const store = this.redemptionStore(ctx);
+					const counted = await customerCounts(store, before.id);
+					set.per_customer = counted.counts;
+					const n = await this.vouchers().updateWhere({ id: before.id, max_uses_per_customer: null }, { $set: set });
+					if (n !== 1) throw new ConflictError(`voucher '${before.id}' changed meanwhile; send the change again`, "VOUCHER_CHANGED", { code: before.id });
+					await markCustomerCounted(store, counted.rowIds);
+					return toPublicVoucher(await this.existing(before.id));
+				}
 				// Only the fields are set: redemptions racing this write keep their counts (their condition names the limits read).
-				const after = await this.vouchers().updateById(before.id, { $set: { ...fields, updated_at: new Date().toISOString() } });
+				const after = await this.vouchers().updateById(before.id, { $set: set });
 				if (!after) throw new NotFoundError("voucher", before.id);
 				return toPublicVoucher(after);
 			},

@@ -20,7 +20,8 @@
  *   RELEASED write (only for a use that had been reported redeemed), so each is published once the change is stored.
  *
  * A per-customer limit counts in `per_customer`, kept only while the voucher has such a limit (so that a voucher
- * used by a million customers does not hold a million counters): it counts the uses made while it is set.
+ * used by a million customers does not hold a million counters); a limit set on a voucher that had none starts from
+ * the customers' REDEEMED rows.
  */
 import { createHash } from "node:crypto";
 import type { BillVoucher, VoucherType } from "../common/bill";

@@ -153,7 +153,7 @@ async function finishRelease(store: RedemptionStore, row: RedemptionDoc): Promis
 		if (entry !== "released") {
 			// Counted and still in the working set; counted and purged (a REDEEMED row); or never counted (fence only).
 			const counted = entry !== undefined || fresh.was === "REDEEMED";
-			const customer = entry !== undefined ? countedCustomer(entry) : fresh.customer_counted ? fresh.user_key : null;
+			const customer = countedCustomer(entry) ?? (fresh.customer_counted ? fresh.user_key : null);
 			const condition = entry !== undefined ? { id: doc.id, [`ops.${row.order_id}`]: entry } : { id: doc.id, gen: doc.gen, [`ops.${row.order_id}`]: { $exists: false } };
 			const update: Record<string, unknown> = { $set: { [`ops.${row.order_id}`]: "released" } };
 			if (counted) update.$inc = customer !== null ? { uses: -1, [`per_customer.${customer}`]: -1 } : { uses: -1 };
@@ -194,6 +194,22 @@ export async function purge(store: RedemptionStore, code: string): Promise<numbe
 		unset[`ops.${o}`] = true;
 	}
 	return (await store.vouchers.updateWhere(condition, { $unset: unset, $inc: { gen: 1 } })) === 1 ? done.length : 0;
+}
+
+/**
+ * Each customer's uses of the voucher (its REDEEMED rows), for a per-customer limit set on a voucher that had none;
+ * with the rows counted, which are then marked so that their release gives the customer's use back.
+ */
+export async function customerCounts(store: RedemptionStore, code: string): Promise<{ counts: Record<string, number>; rowIds: string[] }> {
+	const rows = await store.rows.find({ code, status: "REDEEMED" }, { limit: 1_000_000 });
+	const counts: Record<string, number> = {};
+	for (const r of rows) if (r.user_key) counts[r.user_key] = (counts[r.user_key] ?? 0) + 1;
+	return { counts, rowIds: rows.filter(r => r.user_key).map(r => r.id) };
+}
+
+/** Marks rows whose use is now in the customer's count (see customerCounts). */
+export async function markCustomerCounted(store: RedemptionStore, rowIds: string[]): Promise<void> {
+	for (let i = 0; i < rowIds.length; i += 500) await store.rows.updateWhere({ id: { $in: rowIds.slice(i, i + 500) }, status: "REDEEMED" }, { $set: { customer_counted: true } });
 }
 
 /** The orders holding a use of the voucher: REDEEMED rows, and rows whose use is counted but not yet marked. */

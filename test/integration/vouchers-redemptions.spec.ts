@@ -179,6 +179,24 @@ describe("voucher redemptions as rows of their own", () => {
 		expect((await doc(c)).uses).toBe(2);
 	});
 
+	it("counts each customer's earlier uses when a per-customer limit is added to a voucher that had none", async () => {
+		const c = await create({ code: "LATER" });
+		const [a, b] = [customerKey("u-later-a"), customerKey("u-later-b")];
+		await redeem(store, c, "ord_later_a1", a, 100);
+		await redeem(store, c, "ord_later_a2", a, 100);
+		await redeem(store, c, "ord_later_b1", b, 100);
+		expect((await doc(c)).per_customer).toEqual({});
+		await shop.broker.call("vouchers.update", { code: c, max_uses_per_customer: 2 }, ADMIN);
+		expect((await doc(c)).per_customer).toEqual({ [a]: 2, [b]: 1 });
+		await expect(redeem(store, c, "ord_later_a3", a, 100)).rejects.toMatchObject({ code: 409, data: { reason: "VOUCHER_USED_UP" } });
+		await expect(redeem(store, c, "ord_later_b2", b, 100)).resolves.toMatchObject({ status: "REDEEMED" });
+		// An earlier use given back frees the customer's count too.
+		await release(store, c, "ord_later_a1");
+		expect((await doc(c)).per_customer[a]).toBe(1);
+		await expect(redeem(store, c, "ord_later_a4", a, 100)).resolves.toMatchObject({ status: "REDEEMED" });
+		expect((await doc(c)).uses).toBe(4);
+	});
+
 	it("ends every raced order released and the voucher at 0 uses, whatever the order of redeems and releases", async () => {
 		const c = await create({ code: "RACE", max_uses: 1000 });
 		const orders = Array.from({ length: 80 }, (_, i) => `ord_race_${i}`);
