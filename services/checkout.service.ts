@@ -22,19 +22,16 @@ import { assertChargeable } from "./payments/client";
 import { addressParams, type CheckoutDetails } from "./users/client";
 import type { CheckoutCart } from "./cart/client";
 import { SettingsCacheMixin, type SettingsCacheVars } from "./settings/client";
-import { VoucherUnavailableError, type QuoteAnswer } from "./vouchers/client";
-import type { Bill } from "./common/bill";
+import { billFor } from "./checkout/pricing";
+import { orderByKey } from "./checkout/lookups";
 import {
 	bodyHash,
 	checkoutResponse,
 	checkoutStatus,
 	isValidIdempotencyKey,
-	orderBill,
 	orderedLines,
 	type OrderedLines,
-	orderLineDiscounts,
 	orderLines,
-	quoteLinesOf,
 	repriceLines,
 	type PricedCart,
 	sha256,
@@ -79,10 +76,8 @@ interface CheckoutMethods extends DbMethods {
 	placeOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string | null): Promise<Outcome>;
 	placedOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string): Promise<Outcome | null>;
 	takenOverOrder(ctx: Context<StartParams, ShopMeta>, started: number, orderKey: string): Promise<Outcome | null>;
-	orderByKey(ctx: Context<StartParams, ShopMeta>, started: number, userId: string, orderKey: string, waitForOrders: boolean): Promise<OrderCreateResult | null>;
 	remainingMs(ctx: Context<StartParams, ShopMeta>, started: number): number;
 	createOrder(ctx: Context<StartParams, ShopMeta>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart, rows: CatalogRow[]): Promise<Outcome>;
-	billFor(ctx: Context<StartParams, ShopMeta>, cart: CheckoutCart, priced: PricedCart, rows: CatalogRow[], country: string | null): Promise<{ bill: Bill; discounts: number[] }>;
 	clearOrdered(ctx: Context<unknown, ShopMeta> | null, userId: string, order: OrderedLines): Promise<void>;
 }
 interface CheckoutVars extends SettingsCacheVars {
@@ -98,8 +93,6 @@ type Ctx<P> = Context<P, ShopMeta>;
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 /** The longest a checkout waits for an orders node to come back and say whether it placed the order. */
-const MAX_LOOKUP_WAIT_MS = 20_000;
-
 const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 	name: "checkout",
 	mixins: [DbMixin({ requests: { indexes: [{ fields: ["user_id"] }, { fields: ["created_at"] }] } }), SettingsCacheMixin()],
@@ -210,29 +203,6 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			}
 		},
 
-		/**
-		 * The order placed under `orderKey`, or null when there is none or orders cannot tell before the caller gives up.
-		 * With `waitForOrders` (orders.create was sent and its answer lost: its node died, and may be starting again),
-		 * an orders node that is not there yet is waited for while the request has time left, so the customer gets the
-		 * order rather than "unknown"; without it (orders was down before anything was sent) the answer is at once.
-		 */
-		async orderByKey(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, userId: string, orderKey: string, waitForOrders: boolean): Promise<OrderCreateResult | null> {
-			// orders.create had the time left less orderMarginMs: answer within that margin, before the caller's deadline.
-			const deadline = Date.now() + Math.min(this.remainingMs(ctx, started) - this.opts.orderMarginMs / 4, MAX_LOOKUP_WAIT_MS);
-			for (;;) {
-				const timeout = Math.min(deadline - Date.now(), this.opts.orderMarginMs);
-				if (timeout < 100) return null;
-				try {
-					return await ctx.call<OrderCreateResult | null, Record<string, unknown>>("orders.byKey", { idempotency_key: orderKey, user_id: userId }, { timeout, retries: 0 });
-				} catch (err) {
-					// Only "no orders node to ask (yet)" is worth waiting for; any other failure leaves the outcome unknown.
-					const type = (err as { type?: string } | null)?.type;
-					if (!waitForOrders || (type !== "SERVICE_NOT_AVAILABLE" && type !== "SERVICE_NOT_FOUND")) return null;
-					await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
-				}
-			}
-		},
-
 		/** What is left of the request's time (its timeout less what has passed). */
 		remainingMs(this: CheckoutThis, ctx: Ctx<StartParams>, started: number): number {
 			const timeout = ctx.options?.timeout ?? 0;
@@ -311,26 +281,6 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			);
 		},
 
-		/**
-		 * The order's bill for the shipping country; a cart voucher that no longer applies (used up, expired, removed)
-		 * refuses the checkout with 409 VOUCHER_UNAVAILABLE before any order exists: the customer removes it or retries.
-		 */
-		async billFor(this: CheckoutThis, ctx: Ctx<StartParams>, cart: CheckoutCart, priced: PricedCart, rows: CatalogRow[], country: string | null): Promise<{ bill: Bill; discounts: number[] }> {
-			let quote: QuoteAnswer | null = null;
-			// Vouchers switched off grant no discount: the customer takes the voucher off (or waits) rather than pay more unawares.
-			if (cart.voucher && !this.settingsCache.isEnabled("vouchers"))
-				throw new VoucherUnavailableError(cart.voucher, "FEATURE_DISABLED", "vouchers are switched off for now; remove the voucher from the cart or try again later");
-			if (cart.voucher) {
-				const params = { code: cart.voucher, user_id: cart.user_id, currency: priced.currency, lines: quoteLinesOf(priced, rows) };
-				quote = await callDependency("vouchers", ctx.call<QuoteAnswer, typeof params>("vouchers.quote", params)).catch((err: unknown) => {
-					const e = err as { code?: number; type?: string; message?: string };
-					if (e.code === 404 || e.code === 422) throw new VoucherUnavailableError(cart.voucher as string, e.type ?? "VOUCHER_NOT_APPLICABLE", `${e.message ?? "the voucher does not apply"}; remove it from the cart or try again`);
-					throw err;
-				});
-			}
-			return { bill: orderBill(priced, quote, this.settingsCache.settings, country), discounts: orderLineDiscounts(priced, quote) };
-		},
-
 		/** Resolves address and payment, prices the bill, runs orders.create in the time left, and clears the cart. */
 		async createOrder(this: CheckoutThis, ctx: Ctx<StartParams>, started: number, cart: CheckoutCart, orderKey: string, priced: PricedCart, rows: CatalogRow[]): Promise<Outcome> {
 			const userId = cart.user_id;
@@ -343,7 +293,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 				}),
 			);
 
-			const { bill, discounts } = await this.billFor(ctx, cart, priced, rows, details.shipping_address.country ?? null);
+			const { bill, discounts } = await billFor(ctx, this.settingsCache, cart, priced, rows, details.shipping_address.country ?? null);
 			assertChargeable("cart", bill.total_cents, priced.currency);
 
 			// No order starts for a caller that will be gone before it is placed; orders.create answers before the caller gives up.
@@ -378,7 +328,7 @@ const CheckoutService = defineService<CheckoutVars, CheckoutMethods>({
 			} catch (err) {
 				// The orders node may have died (or timed out) after it stored the order: its saga goes on elsewhere, so that
 				// order is the answer, not a 503 to a customer who will be charged.
-				const placed = err instanceof DependencyUnavailableError ? await this.orderByKey(ctx, started, userId, orderKey, lostOnTheWay) : null;
+				const placed = err instanceof DependencyUnavailableError ? await orderByKey(ctx, { userId, orderKey, waitForOrders: lostOnTheWay, remainingMs: this.remainingMs(ctx, started), marginMs: this.opts.orderMarginMs }) : null;
 				// Unknown whether it exists: the customer is told so, and the claim keeps its order key for their retry.
 				if (!placed && lostOnTheWay) throw new CheckoutOutcomeUnknownError();
 				if (!placed) throw err;

@@ -25,7 +25,7 @@ import {
 	isListed,
 	LISTED,
 	slugify,
-	SLUG_PATTERN,
+	categorySlug,
 	toApiProduct,
 	toSnapshot,
 	toStored,
@@ -83,7 +83,6 @@ interface ProductsMethods extends DbMethods, EventsMethods {
 	availabilityFor(ctx: Context, ids: string[]): Promise<Map<string, Availability> | null>;
 	cleanCache(): Promise<void>;
 	afterChange(events: StagedEvent[], doc: ProductDoc): Promise<void>;
-	categorySlug(raw: string): string;
 	seedDemoCatalog(ctx: Context | null): Promise<{ products: number; categories: number }>;
 }
 interface ProductsVars {
@@ -258,7 +257,7 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 					if (!checked.ok) throw new ValidationFailedError("price", checked.message);
 					priceCents = checked.value;
 				}
-				const set = changedFields(input, priceCents, category === undefined ? undefined : this.categorySlug(category));
+				const set = changedFields(input, priceCents, category === undefined ? undefined : categorySlug(category));
 				if (Object.keys(set).length === 0)
 					throw new ValidationFailedError("body", "names nothing to change (name, description, brand, category, price, currency, image_url, tags)");
 				await this.loadManaged(ctx, id);
@@ -360,13 +359,6 @@ const ProductsService = defineService<ProductsVars, ProductsMethods>({
 			await ensureCategory(this.collection<CategoryDoc>("categories"), doc.category);
 			await this.cleanCache();
 			await this.publishStaged("products", doc.id, events);
-		},
-
-		/** A category name or slug as the slug stored on products; 422 when nothing usable is left. */
-		categorySlug(this: ProductsThis, raw: string): string {
-			const slug = slugify(raw);
-			if (!SLUG_PATTERN.test(slug)) throw new ValidationFailedError("category", "must contain at least two letters or digits");
-			return slug;
 		},
 
 		/** Inserts the demo categories and products that are missing (fixed ids: a second run adds nothing). */

@@ -12,7 +12,7 @@ import { uuid } from "./common/ids";
 import { EVENTS } from "./common/events";
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationFailedError } from "./common/errors";
 import { created, requireUser, type AuthUser, type ShopMeta } from "./common/meta";
-import { defineService, objectWithoutNulls, withoutNulls, type ServiceThis } from "./common/schema";
+import { defineService, withoutNulls, type ServiceThis } from "./common/schema";
 import { hashPassword } from "./users/password";
 import { signupHashing, signupWaitMs, SignupsBusyError } from "./users/hash-slots";
 import { LoginThrottle } from "./users/login-throttle";
@@ -30,7 +30,7 @@ import {
 	type UserDoc,
 } from "./users/model";
 import { PAYMENT_TOKEN, resolvePayment, resolveShippingAddress, type PaymentChoice, type ShippingAddress } from "./users/checkout";
-import { addressParams, addressUpdateParams, profileParams, type AddressInput, type AddressUpdateInput } from "./users/params";
+import { addressParams, addressUpdateParams, profileParams, resolveCheckoutParams, type AddressInput, type AddressUpdateInput } from "./users/params";
 
 interface RegisterParams {
 	email: string;
@@ -327,14 +327,7 @@ const UsersService = defineService<UsersVars, UsersMethods>({
 		 */
 		resolveCheckout: {
 			visibility: "public",
-			params: {
-				user_id: { type: "string", min: 1, max: 100 },
-				shipping_address: [
-					{ type: "string", min: 1, max: 300, trim: true },
-					objectWithoutNulls(addressParams, "shipping_address"),
-				],
-				payment_method: { type: "string", min: 1, max: 64, trim: true },
-			},
+			params: resolveCheckoutParams,
 			async handler(this: UsersThis, ctx: Ctx<CheckoutDetailsParams>): Promise<CheckoutDetails> {
 				const user = await this.loadUser(ctx.params.user_id);
 				return {

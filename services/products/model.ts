@@ -5,6 +5,7 @@
 import type { ProductSnapshot } from "../common/events";
 import { fromCents, hasAtMostTwoDecimals, toCents } from "../common/money";
 import { HOUSE_SHOP_ID } from "../shops/client";
+import { ValidationFailedError } from "../common/errors";
 
 export type { ProductSnapshot };
 
@@ -118,6 +119,13 @@ export function slugify(text: string): string {
 
 /** Product ids and category slugs: lower-case letters, digits and dashes. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$/;
+
+/** A category's slug as stored; 422 naming `category` when it has fewer than two letters or digits. */
+export function categorySlug(raw: string): string {
+	const slug = slugify(raw);
+	if (!SLUG_PATTERN.test(slug)) throw new ValidationFailedError("category", "must contain at least two letters or digits");
+	return slug;
+}
 
 /** The display name of a category slug that has no stored name ("smart-home" -> "Smart Home"). */
 export function categoryTitle(slug: string): string {

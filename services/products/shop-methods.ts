@@ -11,7 +11,7 @@ import { ConflictError, ValidationFailedError } from "../common/errors";
 import { created, type ShopMeta } from "../common/meta";
 import { assertShopManager, HOUSE_SHOP_ID, type ShopStats } from "../shops/client";
 import { newProduct } from "./changes";
-import { checkPrice, slugify, toApiProduct, toSnapshot, toStored, type ApiProduct, type ProductDoc } from "./model";
+import { categorySlug, checkPrice, slugify, toApiProduct, toSnapshot, toStored, type ApiProduct, type ProductDoc } from "./model";
 import type { ProductInput } from "./params";
 import { shopStats, staleForShop } from "./shop-listing";
 
@@ -21,7 +21,6 @@ interface ShopMethodsThis {
 	stageEvent<T extends object>(ctx: Context | null, event: EventName, payload: T): StagedEvent<T>;
 	publishStaged(collection: string, docId: string, events: StagedEvent[]): Promise<void>;
 	loadActive(id: string): Promise<ProductDoc>;
-	categorySlug(raw: string): string;
 	cleanCache(): Promise<void>;
 	afterChange(events: StagedEvent[], doc: ProductDoc): Promise<void>;
 	loadManaged(ctx: Context<unknown, ShopMeta>, id: string): Promise<ProductDoc>;
@@ -65,7 +64,7 @@ export const shopMethods = {
 			const input = ctx.params;
 			const price = checkPrice(input.price);
 			if (!price.ok) throw new ValidationFailedError("price", price.message);
-			const category = this.categorySlug(input.category);
+			const category = categorySlug(input.category);
 			// A call between services (no user) may add to the house shop; every other case is the shop's to allow.
 			const shop = !ctx.meta.user && shopId === HOUSE_SHOP_ID ? { id: HOUSE_SHOP_ID, status: "ACTIVE", version: 0 } : await assertShopManager(ctx, shopId);
 			const id = input.id ?? `${slugify(input.name) || "product"}-${randomUUID().slice(0, 6)}`;

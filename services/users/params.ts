@@ -1,7 +1,7 @@
 /**
  * fastest-validator schemas for addresses, shared by the address actions and checkout resolution, and the profile.
  */
-import { withoutNulls } from "../common/schema";
+import { objectWithoutNulls, withoutNulls } from "../common/schema";
 
 export interface AddressInput {
 	label?: string;
@@ -41,3 +41,13 @@ export const profileParams = withoutNulls(
 	},
 	false,
 );
+
+/** `users.resolveCheckout`: a saved address id or a new address, and a saved payment method id or a one-off token. */
+export const resolveCheckoutParams = {
+	user_id: { type: "string", min: 1, max: 100 },
+	shipping_address: [
+		{ type: "string", min: 1, max: 300, trim: true },
+		objectWithoutNulls(addressParams, "shipping_address"),
+	],
+	payment_method: { type: "string", min: 1, max: 64, trim: true },
+};
