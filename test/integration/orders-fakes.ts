@@ -201,3 +201,30 @@ export function fakeServices(state: FakeState): ServiceSchema[] {
 	};
 	return [payments, inventory, shipping];
 }
+
+/** The customer of the saga tests. */
+export const alice = { id: "u_alice", email: "a@example.com", name: "Alice", role: "customer" as const };
+
+/** An order's input for orders.create, paid with a card that succeeds; `over` replaces fields. */
+export function orderInput(over: Record<string, unknown> = {}) {
+	return {
+		user_id: alice.id,
+		items: [
+			{ product_id: "laptop-123", name: "Laptop", price_cents: 99_999, quantity: 1 },
+			{ product_id: "mouse-1", name: "Mouse", price_cents: 2_550, quantity: 2 },
+		],
+		currency: "USD",
+		shipping_address: { street: "123 Main St", city: "Springfield", postal_code: "12345", country: "US" },
+		payment: { token: "card-456", method_id: null },
+		...over,
+	};
+}
+
+/** Polls `check` every 25 ms until it holds, or fails after `ms`. */
+export const waitFor = async (check: () => Promise<boolean>, ms = 10_000): Promise<void> => {
+	const end = Date.now() + ms;
+	while (!(await check())) {
+		if (Date.now() > end) throw new Error("condition not met in time");
+		await new Promise(r => setTimeout(r, 25));
+	}
+};

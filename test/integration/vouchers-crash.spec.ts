@@ -6,27 +6,18 @@
  * Real orders and vouchers on one broker; stand-ins for payments, inventory and shipping.
  */
 import { startShop, type Shop } from "../helpers/shop";
-import { fakeServices, netCharged, newFakeState } from "./orders-fakes";
+import { alice, fakeServices, netCharged, newFakeState, waitFor } from "./orders-fakes";
 import { newOrderDoc, newOrderIds, sagaDataFor, type PublicOrder } from "../../services/orders/model";
 import { computeBill, NO_FEES } from "../../services/common/bill";
 import { createSagaState } from "../../mixins/saga/engine";
 import { orderSaga } from "../../services/orders/steps";
 
-const alice = { id: "u_alice", email: "a@example.com", name: "Alice", role: "customer" as const };
 const ADMIN = { meta: { user: { id: "u_admin", email: "admin@example.com", name: "Admin", role: "admin" } } };
 
 type OrdersInternals = {
 	collection(name: string): { insert(doc: object): Promise<unknown> };
 	$sagaKv: { set(key: string, value: string, ttl?: number): Promise<void> };
 	recoverSagas(): Promise<number>;
-};
-
-const waitFor = async (check: () => Promise<boolean>, ms = 10_000): Promise<void> => {
-	const end = Date.now() + ms;
-	while (!(await check())) {
-		if (Date.now() > end) throw new Error("condition not met in time");
-		await new Promise(r => setTimeout(r, 25));
-	}
 };
 
 describe("a voucher step resumed after its node died", () => {
