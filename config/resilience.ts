@@ -50,9 +50,9 @@ export const resilience = {
 } satisfies Pick<BrokerOptions, "retryPolicy" | "circuitBreaker" | "bulkhead">;
 
 /**
- * How long a saga step keeps retrying a call that found no node for its action at all (SERVICE_NOT_FOUND or
- * SERVICE_NOT_AVAILABLE: the call reached nobody, so trying again is safe): long enough for a node restarted by
- * its supervisor to come back and register, so that a restart of payments is not a failed order. Other technical
- * failures keep the retry policy's three tries.
+ * How long a saga step keeps retrying a call that found no node offering its service at all (the call reached
+ * nobody, so trying again is safe): long enough for a node restarted by its supervisor to come back and register,
+ * so that a restart of payments is not a failed order. Other technical failures, and calls refused by open
+ * circuits, keep the retry policy's three tries.
  */
 export const SAGA_NODE_WAIT_MS = 10_000;
