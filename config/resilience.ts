@@ -56,3 +56,6 @@ export const resilience = {
  * circuits, keep the retry policy's three tries.
  */
 export const SAGA_NODE_WAIT_MS = 10_000;
+
+/** The context header that carries the caller's deadline (epoch ms) from node to node (middlewares/deadline.ts). */
+export const DEADLINE_HEADER = "deadline";

@@ -2,9 +2,9 @@
  * The deadline: the time a request spent on the way counts against its timeout.
  */
 import { Errors, type Context, type Middleware } from "moleculer";
+import { DEADLINE_HEADER } from "../resilience";
 
-/** The context header that carries the caller's deadline (epoch ms) from node to node. */
-export const DEADLINE_HEADER = "deadline";
+export { DEADLINE_HEADER };
 
 /**
  * Moleculer sends a request with the time it has left and starts that clock again when the request arrives, so a

@@ -7,7 +7,7 @@
  * one refused by open circuits is not (they are there to fail fast).
  */
 import type { CallingOptions, ServiceBroker } from "moleculer";
-import { resilience, SAGA_NODE_WAIT_MS } from "../../config/resilience";
+import { DEADLINE_HEADER, resilience, SAGA_NODE_WAIT_MS } from "../../config/resilience";
 import { UNREACHED_TYPES } from "./engine";
 
 const typeOf = (err: unknown): string => String((err as { type?: unknown } | null)?.type ?? "");
@@ -33,7 +33,11 @@ export async function callTracked(
 	nodeWaitMs: number = SAGA_NODE_WAIT_MS,
 ): Promise<unknown> {
 	const policy = resilience.retryPolicy;
-	const waitUntil = Date.now() + nodeWaitMs;
+	// Within a request, at most half of what its caller has left: the step must still fail, be compensated and be
+	// answered before the caller gives up (an answer lost at the deadline is a checkout whose outcome is unknown).
+	const deadline = opts.parentCtx?.headers?.[DEADLINE_HEADER];
+	const budget = typeof deadline === "number" ? Math.max(0, (deadline - Date.now()) / 2) : Number.POSITIVE_INFINITY;
+	const waitUntil = Date.now() + Math.min(nodeWaitMs, budget);
 	let reachedBefore = false;
 	for (let attempt = 1; ; attempt++) {
 		try {

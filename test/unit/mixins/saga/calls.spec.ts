@@ -3,8 +3,9 @@
  * restarting), and only then: a service that is there but refuses (an open circuit says SERVICE_NOT_AVAILABLE
  * too) fails as it did before. A real in-process broker.
  */
-import { Errors, ServiceBroker } from "moleculer";
+import { Errors, ServiceBroker, type Context } from "moleculer";
 import { callTracked } from "../../../../mixins/saga/calls";
+import { DEADLINE_HEADER } from "../../../../config/resilience";
 
 describe("callTracked", () => {
 	const broker = new ServiceBroker({ logger: false });
@@ -22,6 +23,23 @@ describe("callTracked", () => {
 		const started = Date.now();
 		await expect(callTracked(broker, "never.ping", {}, {}, 600)).rejects.toMatchObject({ type: expect.stringMatching(/^SERVICE_NOT_(FOUND|AVAILABLE)$/) });
 		expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+	});
+
+	it("waits at most half of what the request's caller has left (its deadline header)", async () => {
+		broker.createService({
+			name: "caller",
+			actions: {
+				run: async (ctx: Context) => {
+					ctx.headers = { ...ctx.headers, [DEADLINE_HEADER]: Date.now() + 1_000 };
+					return callTracked(broker, "absent.ping", {}, { parentCtx: ctx }, 5_000);
+				},
+			},
+		});
+		await broker.waitForServices(["caller"]);
+		const started = Date.now();
+		await expect(broker.call("caller.run")).rejects.toMatchObject({ type: expect.stringMatching(/^SERVICE_NOT_(FOUND|AVAILABLE)$/) });
+		expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+		expect(Date.now() - started).toBeLessThan(900);
 	});
 
 	it("does not wait when the service is there but says it is not available (as an open circuit does)", async () => {
