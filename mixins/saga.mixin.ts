@@ -12,6 +12,7 @@ import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "mole
 import { configOf } from "../config/env";
 import { createKeyValueStore, type KeyValueStore } from "./kv/store";
 import { callTracked } from "./saga/calls";
+import { SAGA_NODE_WAIT_MS } from "../config/resilience";
 import {
 	SagaEngine,
 	createSagaState,
@@ -117,10 +118,13 @@ export function SagaMixin<D>(opts: SagaMixinOptions<D>): Partial<ServiceSchema> 
 			const local: LocalRun<D> = { lost: false, detached: !ctx, stall };
 			// Calls carry the request's context (trace, meta, behavior) until a compensation stalls: from then
 			// on the saga runs on its own, so that a fault injected into that one request cannot block it forever.
+			// Forward steps wait a while for a node that is restarting; compensations do not (the engine retries them
+			// until they succeed anyway, and a stalled one must be seen soon enough to answer the caller in time).
+			const nodeWait = () => (state.status === "RUNNING" ? SAGA_NODE_WAIT_MS : 0);
 			const call: SagaCaller = (action, params) =>
 				ctx && !local.detached
-					? callTracked(this.broker, action, params, { parentCtx: ctx, meta: ctx.meta as object })
-					: callTracked(this.broker, action, params);
+					? callTracked(this.broker, action, params, { parentCtx: ctx, meta: ctx.meta as object }, nodeWait())
+					: callTracked(this.broker, action, params, {}, nodeWait());
 			this.$sagaRuns.set(state.id, local);
 			this.$sagaPrepared.delete(state.id);
 			const done = this.$sagaEngine
