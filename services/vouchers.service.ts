@@ -113,7 +113,7 @@ const VouchersService = defineService<object, VouchersMethods>({
 				if (before.max_uses_per_customer === null && fields.max_uses_per_customer !== null) {
 					// A per-customer limit set now counts the uses made before it too (the voucher kept no counters until now).
 					const store = this.redemptionStore(ctx);
-					const counted = await customerCounts(store, before.id);
+					const counted = await customerCounts(store, before);
 					set.per_customer = counted.counts;
 					const n = await this.vouchers().updateWhere({ id: before.id, max_uses_per_customer: null }, { $set: set });
 					if (n !== 1) throw new ConflictError(`voucher '${before.id}' changed meanwhile; send the change again`, "VOUCHER_CHANGED", { code: before.id });

@@ -19,6 +19,9 @@
  * - **Events follow the rows.** voucher.redeemed is stored in the row's REDEEMED write and voucher.released in its
  *   RELEASED write (only for a use that had been reported redeemed), so each is published once the change is stored.
  *
+ * A code deleted and created again is another voucher (`instance`): the rows of the deleted one are refused or
+ * released without touching the new one's counters.
+ *
  * A per-customer limit counts in `per_customer`, kept only while the voucher has such a limit (so that a voucher
  * used by a million customers does not hold a million counters); a limit set on a voucher that had none starts from
  * the customers' REDEEMED rows.
@@ -26,6 +29,7 @@
 import { createHash } from "node:crypto";
 import type { BillVoucher, VoucherType } from "../common/bill";
 import { fromCents } from "../common/money";
+import { uuid } from "../common/ids";
 
 export const VOUCHER_TYPES = ["percent", "fixed", "free_shipping"] as const;
 
@@ -52,6 +56,8 @@ export interface RedemptionDoc {
 	customer_counted?: boolean;
 	/** The voucher's uses just after this one was counted. */
 	uses?: number;
+	/** The `instance` of the voucher the row was claimed on (none on a release's tombstone). */
+	instance?: string;
 	created_at: string;
 	updated_at: string;
 	/** voucher.* events written with the change they report, until the events layer has them. */
@@ -79,6 +85,8 @@ export interface VoucherDoc {
 	ops: Record<string, OpEntry>;
 	/** Bumped by every purge of `ops`: a count that read an older one misses and reads again. */
 	gen: number;
+	/** This voucher's own id: a code deleted and created again is another voucher, whose uses its rows never touch. */
+	instance?: string;
 	/** Live uses per customer key, kept while the voucher has a per-customer limit. */
 	per_customer: Record<string, number>;
 	created_at: string;
@@ -89,7 +97,7 @@ export interface VoucherDoc {
 }
 
 /** The voucher as the admin API shows it (money in decimal units). */
-export type PublicVoucher = Omit<VoucherDoc, "id" | "min_subtotal_cents" | "ops" | "gen" | "per_customer" | "redeemed" | "released"> & {
+export type PublicVoucher = Omit<VoucherDoc, "id" | "min_subtotal_cents" | "ops" | "gen" | "instance" | "per_customer" | "redeemed" | "released"> & {
 	code: string;
 	min_subtotal: number | null;
 };
@@ -188,8 +196,13 @@ export function redemptionId(code: string, orderId: string): string {
 }
 
 /** A fresh voucher's counters and working set. */
-export function emptyCounters(): Pick<VoucherDoc, "uses" | "ops" | "gen" | "per_customer"> {
-	return { uses: 0, ops: {}, gen: 0, per_customer: {} };
+export function emptyCounters(): Pick<VoucherDoc, "uses" | "ops" | "gen" | "per_customer" | "instance"> {
+	return { uses: 0, ops: {}, gen: 0, per_customer: {}, instance: uuid("vi_") };
+}
+
+/** Whether a redemption row belongs to this voucher, and not to a deleted one that had the same code. */
+export function sameVoucher(row: Pick<RedemptionDoc, "instance">, doc: Pick<VoucherDoc, "instance">): boolean {
+	return (row.instance ?? "") === (doc.instance ?? "");
 }
 
 /**

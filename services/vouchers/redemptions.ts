@@ -7,7 +7,7 @@ import type { StagedEvent } from "../../mixins/events.mixin";
 import { EVENTS, type EventName, type VoucherUsePayload } from "../common/events";
 import { DependencyUnavailableError } from "../common/errors";
 import { VoucherUnavailableError } from "./errors";
-import { countCondition, countedCustomer, redemptionId, usability, type OpEntry, type RedemptionDoc, type VoucherDoc } from "./model";
+import { countCondition, countedCustomer, redemptionId, sameVoucher, usability, type OpEntry, type RedemptionDoc, type VoucherDoc } from "./model";
 import type { RedeemAnswer, ReleaseAnswer } from "./client";
 
 /** What the steps need of the service. */
@@ -29,10 +29,10 @@ export const PURGE_AT = 64;
 const now = () => new Date().toISOString();
 
 /** The order's row, stored as CLAIMED if it has none. */
-async function claimRow(store: RedemptionStore, code: string, orderId: string, userKey: string, discountCents: number): Promise<RedemptionDoc> {
+async function claimRow(store: RedemptionStore, code: string, orderId: string, userKey: string, discountCents: number, instance: string | undefined): Promise<RedemptionDoc> {
 	const id = redemptionId(code, orderId);
 	const at = now();
-	const row: RedemptionDoc = { id, code, order_id: orderId, user_key: userKey, discount_cents: discountCents, status: "CLAIMED", created_at: at, updated_at: at };
+	const row: RedemptionDoc = { id, code, order_id: orderId, user_key: userKey, discount_cents: discountCents, status: "CLAIMED", instance, created_at: at, updated_at: at };
 	try {
 		return await store.rows.insert(row);
 	} catch (err) {
@@ -57,7 +57,10 @@ async function moveRow(store: RedemptionStore, row: RedemptionDoc, to: Partial<R
  * be used (nothing counted, and the order's row is closed so that nothing will be).
  */
 export async function redeem(store: RedemptionStore, code: string, orderId: string, userKey: string, discountCents: number): Promise<RedeemAnswer> {
-	let row = await claimRow(store, code, orderId, userKey, discountCents);
+	// The row names the voucher it was claimed on: a code deleted and created again meanwhile is another voucher.
+	const first = await store.vouchers.findById(code);
+	if (!first) throw new VoucherUnavailableError(code, "VOUCHER_NOT_FOUND", `voucher '${code}' no longer exists`);
+	let row = await claimRow(store, code, orderId, userKey, discountCents, first.instance);
 	for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
 		if (row.status === "REDEEMED") return { code, order_id: orderId, status: "REDEEMED", uses: row.uses ?? 0 };
 		if (row.status !== "CLAIMED") throw new VoucherUnavailableError(code, "VOUCHER_RELEASED", `voucher '${code}' was released for order '${orderId}'`);
@@ -69,7 +72,7 @@ export async function redeem(store: RedemptionStore, code: string, orderId: stri
 			row = fresh;
 			continue;
 		}
-		if (!doc) {
+		if (!doc || !sameVoucher(fresh, doc)) {
 			await closeRefused(store, fresh);
 			throw new VoucherUnavailableError(code, "VOUCHER_NOT_FOUND", `voucher '${code}' no longer exists`);
 		}
@@ -152,7 +155,7 @@ async function finishRelease(store: RedemptionStore, row: RedemptionDoc): Promis
 		const entry = doc.ops[row.order_id];
 		if (entry !== "released") {
 			// Counted and still in the working set; counted and purged (a REDEEMED row); or never counted (fence only).
-			const counted = entry !== undefined || fresh.was === "REDEEMED";
+			const counted = entry !== undefined || (fresh.was === "REDEEMED" && sameVoucher(fresh, doc));
 			const customer = countedCustomer(entry) ?? (fresh.customer_counted ? fresh.user_key : null);
 			const condition = entry !== undefined ? { id: doc.id, [`ops.${row.order_id}`]: entry } : { id: doc.id, gen: doc.gen, [`ops.${row.order_id}`]: { $exists: false } };
 			const update: Record<string, unknown> = { $set: { [`ops.${row.order_id}`]: "released" } };
@@ -200,10 +203,15 @@ export async function purge(store: RedemptionStore, code: string): Promise<numbe
  * Each customer's uses of the voucher (its REDEEMED rows), for a per-customer limit set on a voucher that had none;
  * with the rows counted, which are then marked so that their release gives the customer's use back.
  */
-export async function customerCounts(store: RedemptionStore, code: string): Promise<{ counts: Record<string, number>; rowIds: string[] }> {
-	const rows = await store.rows.find({ code, status: "REDEEMED" }, { limit: 1_000_000 });
+export async function customerCounts(store: RedemptionStore, doc: VoucherDoc): Promise<{ counts: Record<string, number>; rowIds: string[] }> {
+	const rows = (await store.rows.find({ code: doc.id, status: "REDEEMED" }, { limit: 1_000_000 })).filter(r => sameVoucher(r, doc));
 	const counts: Record<string, number> = {};
 	for (const r of rows) if (r.user_key) counts[r.user_key] = (counts[r.user_key] ?? 0) + 1;
+	// Uses counted whose rows are not marked yet count too (their release will not give the customer's use back:
+	// the customer may wait one use too long, never get one too many).
+	const inFlight = Object.entries(doc.ops).filter(([, v]) => v === "counted").map(([orderId]) => redemptionId(doc.id, orderId));
+	const pending = inFlight.length ? await store.rows.find({ id: { $in: inFlight }, status: "CLAIMED" }, { limit: inFlight.length }) : [];
+	for (const r of pending) if (r.user_key) counts[r.user_key] = (counts[r.user_key] ?? 0) + 1;
 	return { counts, rowIds: rows.filter(r => r.user_key).map(r => r.id) };
 }
 
@@ -214,7 +222,7 @@ export async function markCustomerCounted(store: RedemptionStore, rowIds: string
 
 /** The orders holding a use of the voucher: REDEEMED rows, and rows whose use is counted but not yet marked. */
 export async function holders(store: RedemptionStore, doc: VoucherDoc): Promise<string[]> {
-	const rows = await store.rows.find({ code: doc.id, status: "REDEEMED" }, { limit: 100_000 });
+	const rows = (await store.rows.find({ code: doc.id, status: "REDEEMED" }, { limit: 100_000 })).filter(r => sameVoucher(r, doc));
 	const out = new Set(rows.map(r => r.order_id));
 	for (const [orderId, entry] of Object.entries(doc.ops)) if (entry !== "released") out.add(orderId);
 	return [...out];
@@ -237,6 +245,7 @@ export async function migrateLegacy(store: RedemptionStore): Promise<number> {
 				discount_cents: r.discount_cents,
 				status: "REDEEMED",
 				customer_counted: true,
+				instance: doc.instance,
 				created_at: r.at,
 				updated_at: at,
 			})),

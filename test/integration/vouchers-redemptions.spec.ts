@@ -144,8 +144,8 @@ describe("voucher redemptions as rows of their own", () => {
 		const died = async (orderId: string) => {
 			const at = new Date().toISOString();
 			const key = customerKey("u-died");
-			await store.rows.insert({ id: redemptionId(c, orderId), code: c, order_id: orderId, user_key: key, discount_cents: 100, status: "CLAIMED", created_at: at, updated_at: at });
 			const d = await doc(c);
+			await store.rows.insert({ id: redemptionId(c, orderId), code: c, order_id: orderId, user_key: key, discount_cents: 100, status: "CLAIMED", instance: d.instance, created_at: at, updated_at: at });
 			expect(await store.vouchers.updateWhere(countCondition(d, orderId, key), { $inc: { uses: 1 }, $set: { [`ops.${orderId}`]: "counted" } })).toBe(1);
 		};
 		await died("ord_died_1");
@@ -195,6 +195,27 @@ describe("voucher redemptions as rows of their own", () => {
 		expect((await doc(c)).per_customer[a]).toBe(1);
 		await expect(redeem(store, c, "ord_later_a4", a, 100)).resolves.toMatchObject({ status: "REDEEMED" });
 		expect((await doc(c)).uses).toBe(4);
+	});
+
+	it("never lets the orders of a deleted voucher touch a new voucher created with the same code", async () => {
+		const c = await create({ code: "AGAIN", max_uses: 1, max_uses_per_customer: 1 });
+		const key = customerKey("u-again");
+		await redeem(store, c, "ord_again_old", key, 100);
+		await shop.broker.call("vouchers.remove", { code: c }, ADMIN);
+		await shop.broker.call("vouchers.create", { code: c, type: "fixed", value: 1, max_uses: 1, max_uses_per_customer: 1 }, ADMIN);
+		await redeem(store, c, "ord_again_new", key, 100);
+		// The old order fails now: its use was the deleted voucher's, and the new one keeps its own count.
+		expect(await release(store, c, "ord_again_old")).toMatchObject({ status: "RELEASED" });
+		expect(await doc(c)).toMatchObject({ uses: 1, per_customer: { [key]: 1 } });
+		await expect(redeem(store, c, "ord_again_other", customerKey("u-again-2"), 100)).rejects.toMatchObject({ code: 409, data: { reason: "VOUCHER_USED_UP" } });
+		// A repeat of the old order's redeem finds it released; an order claimed on the deleted voucher is refused.
+		await expect(redeem(store, c, "ord_again_old", key, 100)).rejects.toMatchObject({ code: 409, data: { reason: "VOUCHER_RELEASED" } });
+		const at = new Date().toISOString();
+		await store.rows.insert({ id: redemptionId(c, "ord_again_claimed"), code: c, order_id: "ord_again_claimed", user_key: key, discount_cents: 100, status: "CLAIMED", instance: "vi_deleted", created_at: at, updated_at: at });
+		await expect(redeem(store, c, "ord_again_claimed", key, 100)).rejects.toMatchObject({ code: 409, data: { reason: "VOUCHER_NOT_FOUND" } });
+		expect(await doc(c)).toMatchObject({ uses: 1 });
+		const { rows } = await shop.broker.call<{ rows: Array<{ order_ids: string[] }> }, object>("vouchers.redemptions", { code: c });
+		expect(rows[0].order_ids).toEqual(["ord_again_new"]);
 	});
 
 	it("ends every raced order released and the voucher at 0 uses, whatever the order of redeems and releases", async () => {
