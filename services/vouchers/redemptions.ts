@@ -64,8 +64,9 @@ export async function redeem(store: RedemptionStore, code: string, orderId: stri
 	for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
 		if (row.status === "REDEEMED") return { code, order_id: orderId, status: "REDEEMED", uses: row.uses ?? 0 };
 		if (row.status !== "CLAIMED") throw new VoucherUnavailableError(code, "VOUCHER_RELEASED", `voucher '${code}' was released for order '${orderId}'`);
-		const doc = await store.vouchers.findById(code);
-		// The voucher first, then the row: an entry purged before the voucher was read had a final row already.
+		// The voucher first, then the row: an entry purged before the voucher was read had a final row already (the
+		// first attempt uses the voucher read before the row was claimed, which is earlier still).
+		const doc = attempt === 0 ? first : await store.vouchers.findById(code);
 		const fresh = await store.rows.findById(row.id);
 		if (!fresh) throw new DependencyUnavailableError("vouchers", `redemption ${row.id} vanished; retry`);
 		if (fresh.status !== "CLAIMED") {
