@@ -173,6 +173,8 @@ describe("fault injection in production", () => {
 	it("refuses a behavior unless CHAOS_ENABLED=true, and keeps traces for admins", async () => {
 		const env = { NODE_ENV: "production", JWT_SECRET: "x".repeat(40), ADMIN_PASSWORD: "admin-password-1", EVENTS_SIGNING_KEY: "e".repeat(40) };
 		const shop = await startShop(["api", "users"], env);
+		// Never the checkout's ./data: its admin would take the place of the one `npm start` creates.
+		expect(shop.config.dataDir).toBeNull();
 		try {
 			const res = await http<{ type: string; message: string }>(shop.url, "GET", "/api/v1/account/profile?behavior=latency=5ms");
 			expect(res.status).toBe(403);
