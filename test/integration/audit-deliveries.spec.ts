@@ -4,34 +4,8 @@
  */
 import { eventually } from "../helpers/eventually";
 import { http, loginAdmin, registerCustomer, startShop, type Shop } from "../helpers/shop";
+import type { Entry, PageBody, VerifyBody } from "../helpers/audit";
 
-interface Entry {
-	id: string;
-	seq: number;
-	actor: { id: string; email: string | null; role: string };
-	action: string;
-	entity: string;
-	entity_id: string | null;
-	before: Record<string, unknown> | null;
-	after: Record<string, unknown> | null;
-	trace_id: string | null;
-	recovered: boolean;
-	prev_hash: string;
-	hash: string;
-}
-interface PageBody<T> {
-	rows: T[];
-	total: number;
-	page: number;
-	page_size: number;
-	total_pages: number;
-}
-interface VerifyBody {
-	ok: boolean;
-	checked: number;
-	head_seq: number;
-	broken: { seq: number; id: string | null; reason: string; message: string } | null;
-}
 describe("audit trail with AUDIT_REQUIRED", () => {
 	let shop: Shop;
 

@@ -10,34 +10,8 @@ import { canonicalJson } from "../../services/common/audit";
 import { AuditStore } from "../../services/audit/store";
 import type { AuditEntry } from "../../services/audit/chain";
 import type { Repository } from "../../mixins/db.mixin";
+import type { Entry, PageBody, VerifyBody } from "../helpers/audit";
 
-interface Entry {
-	id: string;
-	seq: number;
-	actor: { id: string; email: string | null; role: string };
-	action: string;
-	entity: string;
-	entity_id: string | null;
-	before: Record<string, unknown> | null;
-	after: Record<string, unknown> | null;
-	trace_id: string | null;
-	recovered: boolean;
-	prev_hash: string;
-	hash: string;
-}
-interface PageBody<T> {
-	rows: T[];
-	total: number;
-	page: number;
-	page_size: number;
-	total_pages: number;
-}
-interface VerifyBody {
-	ok: boolean;
-	checked: number;
-	head_seq: number;
-	broken: { seq: number; id: string | null; reason: string; message: string } | null;
-}
 type AuditService = Service & { collection<T extends { id: string }>(name: string): Repository<T> };
 
 const SERVICES = ["api", "users", "products", "inventory", "shops", "settings", "vouchers", "audit"] as const;
